@@ -1,0 +1,171 @@
+//! What each subcommand does.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use crate::config::{Cli, Command, DatabaseArgs, ExportFormat, QuestionsCommand, ServeArgs};
+use crate::content::{self, QuestionFile};
+use crate::db;
+use crate::domain::{Difficulty, Level, RoundKind, Team};
+use crate::localpg::{Durability, LocalPostgres};
+use crate::startup::{self, Application};
+use crate::state::{AppState, Settings};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let database = Database::open(&cli.database).await?;
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&database.pool, cli.serve).await,
+        Command::Migrate => Ok(()),
+        Command::Questions(QuestionsCommand::Import { path }) => import(&database.pool, &path).await,
+        Command::Questions(QuestionsCommand::Export { format, out }) => export(&database.pool, format, out.as_deref()).await,
+    };
+    database.close().await;
+    result
+}
+
+/// The migrated database, and the local server behind it when we started one.
+struct Database {
+    pool: PgPool,
+    local: Option<LocalPostgres>,
+}
+
+impl Database {
+    async fn open(args: &DatabaseArgs) -> anyhow::Result<Self> {
+        let (options, local) = match &args.database_url {
+            Some(url) => (url.parse().context("DATABASE_URL is not a valid PostgreSQL URL")?, None),
+            None => {
+                let data_dir = args.data_dir.join("postgres");
+                let local = tokio::task::spawn_blocking(move || LocalPostgres::start(&data_dir, Durability::Durable)).await??;
+                ensure_database(&local, "mockloop").await?;
+                tracing::info!(data_dir = %local.data_dir().display(), "using local PostgreSQL");
+                (local.connect_options("mockloop"), Some(local))
+            }
+        };
+        let pool = db::connect(options, args.db_pool_size).await.context("cannot connect to PostgreSQL")?;
+        db::migrate(&pool).await.context("cannot apply database migrations")?;
+        Ok(Database { pool, local })
+    }
+
+    async fn close(self) {
+        self.pool.close().await;
+        if let Some(local) = self.local {
+            match tokio::task::spawn_blocking(move || local.stop()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "could not stop local PostgreSQL"),
+                Err(error) => tracing::warn!(%error, "could not stop local PostgreSQL"),
+            }
+        }
+    }
+}
+
+/// Creates `name` on the local cluster unless it exists.
+pub async fn ensure_database(local: &LocalPostgres, name: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect_with(&local.connect_options("postgres")).await?;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await?;
+    if !exists {
+        // Identifiers cannot be bound; `name` is ours, never user input.
+        sqlx::query(&format!("create database \"{name}\"")).execute(&mut admin).await?;
+    }
+    admin.close().await?;
+    Ok(())
+}
+
+async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
+    load_content_if_present(pool, &args.content_dir).await?;
+    let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
+    let state = AppState {
+        db: pool.clone(),
+        settings: Arc::new(Settings {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            secure_cookies: args.secure_cookies,
+            behind_proxy: args.behind_proxy,
+        }),
+    };
+    let app = Application::bind(state, args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
+    startup::spawn_housekeeping(pool.clone());
+    tracing::info!(address = %app.local_addr()?, %base_url, "mockloop is ready");
+    app.run_until(startup::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Start-up import of the shipped content; a missing directory is only a warning
+/// (the database keeps what an earlier import loaded), a broken one is fatal.
+async fn load_content_if_present(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        tracing::warn!(dir = %dir.display(), "content directory not found; serving the content already in the database");
+        return Ok(());
+    }
+    import(pool, dir).await
+}
+
+pub async fn import(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
+    let bundle = content::load_dir(dir)?;
+    let mut tx = pool.begin().await?;
+    let summary = db::content::import(&mut tx, &bundle).await?;
+    tx.commit().await?;
+    tracing::info!(
+        questions = bundle.questions.len(),
+        rubrics = bundle.rubrics.len(),
+        templates = bundle.templates.len(),
+        questions_changed = summary.questions_changed,
+        rubrics_changed = summary.rubrics_changed,
+        templates_changed = summary.templates_changed,
+        "content loaded"
+    );
+    Ok(())
+}
+
+async fn export(pool: &PgPool, format: ExportFormat, out: Option<&Path>) -> anyhow::Result<()> {
+    let questions: Vec<QuestionFile> = db::questions::export_bank(pool)
+        .await?
+        .into_iter()
+        .map(exported_to_file)
+        .collect::<anyhow::Result<_>>()?;
+    match (format, out) {
+        (ExportFormat::Json, None) => {
+            println!("{}", serde_json::to_string_pretty(&questions)?);
+        }
+        (ExportFormat::Json, Some(dir)) => {
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(dir.join("questions.json"), serde_json::to_string_pretty(&questions)?)?;
+        }
+        (ExportFormat::Markdown, None) => anyhow::bail!("--format markdown writes one file per question: give --out <dir>"),
+        (ExportFormat::Markdown, Some(dir)) => {
+            for question in &questions {
+                let path = dir.join(question.kind.as_str()).join(format!("{}.md", question.slug));
+                std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
+                std::fs::write(&path, question.to_markdown()).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            eprintln!("wrote {} questions under {}", questions.len(), dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn exported_to_file(row: db::questions::ExportedQuestion) -> anyhow::Result<QuestionFile> {
+    let invalid = |what: &str| anyhow::anyhow!("question {} has an invalid {what} in the database", row.slug);
+    Ok(QuestionFile {
+        path: Path::new(&row.kind).join(format!("{}.md", row.slug)),
+        kind: RoundKind::parse(&row.kind).ok_or_else(|| invalid("kind"))?,
+        difficulty: Difficulty::parse(i64::from(row.difficulty)).ok_or_else(|| invalid("difficulty"))?,
+        levels: row.levels.iter().map(|l| Level::parse(l).ok_or_else(|| invalid("level"))).collect::<Result<_, _>>()?,
+        teams: row.teams.iter().map(|t| Team::parse(t).ok_or_else(|| invalid("team"))).collect::<Result<_, _>>()?,
+        content_hash: String::new(),
+        slug: row.slug,
+        title: row.title,
+        tags: row.tags,
+        minutes: row.suggested_minutes,
+        guide_quotes: row.guide_quotes,
+        prompt: row.prompt_md,
+        follow_ups: row.follow_ups,
+        hints: row.hints,
+        what_good_looks_like: row.good_answer_md,
+    })
+}

@@ -1,0 +1,106 @@
+//! Command line and environment configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// mockloop: practise machine-learning-engineer interview loops — timed rounds,
+/// a question bank, rubric scorecards and feedback, self-hosted.
+#[derive(Debug, Parser)]
+#[command(name = "mockloop", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// Log format.
+    #[arg(long, env = "MOCKLOOP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL. Without it, mockloop runs its own PostgreSQL from the
+    /// machine's binaries, keeping its files under the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Where mockloop keeps its own PostgreSQL cluster (in `<data-dir>/postgres`).
+    #[arg(long, env = "MOCKLOOP_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Largest number of database connections.
+    #[arg(long, env = "MOCKLOOP_DB_POOL_SIZE", default_value_t = 12, global = true)]
+    pub db_pool_size: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import or export the question bank.
+    #[command(subcommand)]
+    Questions(QuestionsCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MOCKLOOP_BIND", global = true, default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// The public URL people open, e.g. https://mockloop.example.org (used in
+    /// links and calendar files). Defaults to http://<bind>.
+    #[arg(long, env = "MOCKLOOP_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+
+    /// Mark cookies Secure and send HSTS: set this when served over https.
+    #[arg(long, env = "MOCKLOOP_SECURE_COOKIES", global = true, default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// Trust the X-Forwarded-For header for the client address (only behind a reverse proxy).
+    #[arg(long, env = "MOCKLOOP_BEHIND_PROXY", global = true, default_value_t = false)]
+    pub behind_proxy: bool,
+
+    /// Directory of shipped content (questions, rubrics, templates), loaded at start-up.
+    #[arg(long, env = "MOCKLOOP_CONTENT_DIR", global = true, default_value = "content")]
+    pub content_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuestionsCommand {
+    /// Load questions (and rubrics and templates, when present) from a content
+    /// directory; refuses the whole directory if any file is invalid.
+    Import {
+        /// A content directory (with questions/, rubrics/, templates.toml) or a directory of question files.
+        path: PathBuf,
+    },
+    /// Write the question bank out again.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Directory to write to; JSON goes to stdout when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}

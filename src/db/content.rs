@@ -1,0 +1,174 @@
+//! Writing a checked content bundle into the database, all or nothing.
+
+use serde_json::json;
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use crate::content::ContentBundle;
+use crate::domain::markdown;
+
+/// How many rows an import inserted or changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub questions_changed: u64,
+    pub rubrics_changed: u64,
+    pub templates_changed: u64,
+}
+
+/// Upserts everything by slug inside `tx`; rows whose file is unchanged are not touched.
+pub async fn import(tx: &mut Transaction<'_, Postgres>, bundle: &ContentBundle) -> Result<ImportSummary, sqlx::Error> {
+    Ok(ImportSummary {
+        questions_changed: import_questions(tx, bundle).await?,
+        rubrics_changed: import_rubrics(tx, bundle).await?,
+        templates_changed: import_templates(tx, bundle).await?,
+    })
+}
+
+async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Result<u64, sqlx::Error> {
+    if bundle.questions.is_empty() {
+        return Ok(0);
+    }
+    // One round trip for the whole bank: the rows travel as a JSON array.
+    let rows: Vec<_> = bundle
+        .questions
+        .iter()
+        .map(|q| {
+            json!({
+                "slug": q.slug,
+                "kind": q.kind,
+                "title": q.title,
+                "prompt_md": q.prompt,
+                "prompt_html": markdown::render(&q.prompt),
+                "follow_ups": q.follow_ups,
+                "hints": q.hints,
+                "good_answer_md": q.what_good_looks_like,
+                "good_answer_html": markdown::render(&q.what_good_looks_like),
+                "tags": q.tags,
+                "teams": q.teams,
+                "levels": q.levels,
+                "difficulty": q.difficulty.value(),
+                "suggested_minutes": q.minutes,
+                "guide_quotes": q.guide_quotes,
+                "content_hash": q.content_hash,
+            })
+        })
+        .collect();
+    let result = sqlx::query(
+        "insert into questions (slug, kind, title, prompt_md, prompt_html, follow_ups, hints,
+                                good_answer_md, good_answer_html, tags, teams, levels, difficulty,
+                                suggested_minutes, guide_quotes, content_hash)
+         select slug, kind, title, prompt_md, prompt_html, follow_ups, hints,
+                good_answer_md, good_answer_html, tags, teams, levels, difficulty,
+                suggested_minutes, guide_quotes, content_hash
+         from jsonb_to_recordset($1) as q(slug text, kind text, title text, prompt_md text,
+              prompt_html text, follow_ups text[], hints text[], good_answer_md text,
+              good_answer_html text, tags text[], teams text[], levels text[], difficulty smallint,
+              suggested_minutes smallint, guide_quotes text[], content_hash text)
+         on conflict (slug) do update set
+             kind = excluded.kind, title = excluded.title, prompt_md = excluded.prompt_md,
+             prompt_html = excluded.prompt_html, follow_ups = excluded.follow_ups,
+             hints = excluded.hints, good_answer_md = excluded.good_answer_md,
+             good_answer_html = excluded.good_answer_html, tags = excluded.tags,
+             teams = excluded.teams, levels = excluded.levels, difficulty = excluded.difficulty,
+             suggested_minutes = excluded.suggested_minutes, guide_quotes = excluded.guide_quotes,
+             content_hash = excluded.content_hash
+         where questions.owner_id is null and questions.content_hash <> excluded.content_hash",
+    )
+    .bind(serde_json::Value::Array(rows))
+    .execute(&mut *db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+async fn import_rubrics(db: &mut PgConnection, bundle: &ContentBundle) -> Result<u64, sqlx::Error> {
+    let mut changed = 0;
+    for rubric in &bundle.rubrics {
+        let rubric_id: Option<uuid::Uuid> = sqlx::query_scalar(
+            "insert into rubrics (kind, title, summary, content_hash) values ($1, $2, $3, $4)
+             on conflict (kind) do update set title = excluded.title, summary = excluded.summary,
+                 content_hash = excluded.content_hash, updated_at = now()
+             where rubrics.content_hash <> excluded.content_hash
+             returning id",
+        )
+        .bind(rubric.kind.as_str())
+        .bind(&rubric.title)
+        .bind(&rubric.summary)
+        .bind(&rubric.content_hash)
+        .fetch_optional(&mut *db)
+        .await?;
+        let Some(rubric_id) = rubric_id else { continue };
+        changed += 1;
+        let criteria: Vec<_> = rubric
+            .criteria
+            .iter()
+            .enumerate()
+            .map(|(index, c)| {
+                json!({
+                    "slug": c.slug, "position": index + 1, "name": c.name, "pillar": c.pillar,
+                    "description": c.description, "anchors": c.anchors,
+                })
+            })
+            .collect();
+        sqlx::query(
+            "insert into rubric_criteria (rubric_id, slug, position, name, pillar, description, anchors, retired)
+             select $1, slug, position, name, pillar, description, anchors, false
+             from jsonb_to_recordset($2) as c(slug text, position smallint, name text, pillar text,
+                                              description text, anchors text[])
+             on conflict (rubric_id, slug) do update set position = excluded.position,
+                 name = excluded.name, pillar = excluded.pillar, description = excluded.description,
+                 anchors = excluded.anchors, retired = false",
+        )
+        .bind(rubric_id)
+        .bind(serde_json::Value::Array(criteria))
+        .execute(&mut *db)
+        .await?;
+        let slugs: Vec<&str> = rubric.criteria.iter().map(|c| c.slug.as_str()).collect();
+        sqlx::query("update rubric_criteria set retired = true where rubric_id = $1 and slug <> all($2)")
+            .bind(rubric_id)
+            .bind(&slugs)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(changed)
+}
+
+async fn import_templates(db: &mut PgConnection, bundle: &ContentBundle) -> Result<u64, sqlx::Error> {
+    let mut changed = 0;
+    for template in &bundle.templates {
+        let template_id: Option<uuid::Uuid> = sqlx::query_scalar(
+            "insert into loop_templates (slug, name, description, team, content_hash) values ($1, $2, $3, $4, $5)
+             on conflict (slug) do update set name = excluded.name, description = excluded.description,
+                 team = excluded.team, content_hash = excluded.content_hash
+             where loop_templates.owner_id is null and loop_templates.content_hash <> excluded.content_hash
+             returning id",
+        )
+        .bind(&template.slug)
+        .bind(&template.name)
+        .bind(&template.description)
+        .bind(template.team.map(|team| team.as_str()))
+        .bind(&template.content_hash)
+        .fetch_optional(&mut *db)
+        .await?;
+        let Some(template_id) = template_id else { continue };
+        changed += 1;
+        // Loops copy their rounds, so a template's rounds can be replaced wholesale.
+        sqlx::query("delete from template_rounds where template_id = $1").bind(template_id).execute(&mut *db).await?;
+        let rounds: Vec<_> = template
+            .rounds
+            .iter()
+            .enumerate()
+            .map(|(index, r)| {
+                json!({"position": index + 1, "kind": r.kind, "title": r.title, "minutes": r.minutes, "question_count": r.questions})
+            })
+            .collect();
+        sqlx::query(
+            "insert into template_rounds (template_id, position, kind, title, minutes, question_count)
+             select $1, position, kind, title, minutes, question_count
+             from jsonb_to_recordset($2) as r(position smallint, kind text, title text, minutes smallint, question_count smallint)",
+        )
+        .bind(template_id)
+        .bind(serde_json::Value::Array(rounds))
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(changed)
+}

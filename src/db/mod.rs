@@ -1,0 +1,40 @@
+//! All SQL lives in this module tree: one file per aggregate, functions taking
+//! an executor so that callers choose the connection or transaction.
+
+pub mod content;
+pub mod questions;
+pub mod rubrics;
+pub mod sessions;
+pub mod sign_in_attempts;
+pub mod templates;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A pool tuned for page serving: no ping before each checkout (it costs a
+/// round trip on every page) and a short wait so an outage answers 503 quickly.
+pub fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(3))
+        .test_before_acquire(false)
+}
+
+pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    pool_options(max_connections).connect_with(options).await
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// True when the database answers a trivial query.
+pub async fn is_ready(pool: &PgPool) -> bool {
+    sqlx::query("select 1").execute(pool).await.is_ok()
+}

@@ -1,0 +1,130 @@
+//! The question bank: search, detail and export.
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// Filters of the bank page; `None` means "any".
+#[derive(Debug, Default, Clone)]
+pub struct QuestionFilter {
+    pub text: Option<String>,
+    pub kind: Option<String>,
+    pub team: Option<String>,
+    pub difficulty: Option<i16>,
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuestionSummary {
+    pub slug: String,
+    pub kind: String,
+    pub title: String,
+    pub difficulty: i16,
+    pub teams: Vec<String>,
+    pub tags: Vec<String>,
+    pub suggested_minutes: i16,
+    pub is_private: bool,
+    /// How many questions match the filter in all (the same on every row).
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuestionDetail {
+    pub id: Uuid,
+    pub slug: String,
+    pub kind: String,
+    pub title: String,
+    pub prompt_html: String,
+    pub follow_ups: Vec<String>,
+    pub hints: Vec<String>,
+    pub good_answer_html: String,
+    pub tags: Vec<String>,
+    pub teams: Vec<String>,
+    pub levels: Vec<String>,
+    pub difficulty: i16,
+    pub suggested_minutes: i16,
+    pub guide_quotes: Vec<String>,
+}
+
+/// Questions `viewer` may see that match `filter`, best match first.
+pub async fn search(
+    db: impl PgExecutor<'_>,
+    viewer: Uuid,
+    filter: &QuestionFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<QuestionSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "select slug, kind, title, difficulty, teams, tags, suggested_minutes,
+                owner_id is not null as is_private, count(*) over () as total
+         from questions, websearch_to_tsquery('english', coalesce($2, '')) as query
+         where (owner_id is null or owner_id = $1)
+           and ($2 is null or search @@ query)
+           and ($3::text is null or kind = $3)
+           and ($4::text is null or teams @> array[$4::text])
+           and ($5::smallint is null or difficulty = $5)
+           and ($6::text is null or tags @> array[$6::text])
+         order by ts_rank(search, query) desc, kind, difficulty, title
+         limit $7 offset $8",
+    )
+    .bind(viewer)
+    .bind(filter.text.as_deref())
+    .bind(filter.kind.as_deref())
+    .bind(filter.team.as_deref())
+    .bind(filter.difficulty)
+    .bind(filter.tag.as_deref())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+/// Every tag in the bank `viewer` can see, for the tag filter.
+pub async fn tags(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct tag from questions, unnest(tags) as tag
+         where owner_id is null or owner_id = $1 order by tag",
+    )
+    .bind(viewer)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn find_visible(db: impl PgExecutor<'_>, viewer: Uuid, slug: &str) -> Result<Option<QuestionDetail>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, slug, kind, title, prompt_html, follow_ups, hints, good_answer_html, tags, teams,
+                levels, difficulty, suggested_minutes, guide_quotes
+         from questions where slug = $1 and (owner_id is null or owner_id = $2)",
+    )
+    .bind(slug)
+    .bind(viewer)
+    .fetch_optional(db)
+    .await
+}
+
+/// The shipped bank (not users' private questions) as it would be written to files.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportedQuestion {
+    pub slug: String,
+    pub kind: String,
+    pub title: String,
+    pub difficulty: i16,
+    pub levels: Vec<String>,
+    pub teams: Vec<String>,
+    pub tags: Vec<String>,
+    pub suggested_minutes: i16,
+    pub guide_quotes: Vec<String>,
+    pub prompt_md: String,
+    pub follow_ups: Vec<String>,
+    pub hints: Vec<String>,
+    pub good_answer_md: String,
+}
+
+pub async fn export_bank(db: impl PgExecutor<'_>) -> Result<Vec<ExportedQuestion>, sqlx::Error> {
+    sqlx::query_as(
+        "select slug, kind, title, difficulty, levels, teams, tags, suggested_minutes, guide_quotes,
+                prompt_md, follow_ups, hints, good_answer_md
+         from questions where owner_id is null order by kind, slug",
+    )
+    .fetch_all(db)
+    .await
+}

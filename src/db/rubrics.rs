@@ -1,0 +1,60 @@
+//! Rubrics and their criteria.
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RubricSummary {
+    pub kind: String,
+    pub title: String,
+    pub summary: String,
+    pub criteria_count: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Rubric {
+    pub id: Uuid,
+    pub kind: String,
+    pub title: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Criterion {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub pillar: String,
+    pub description: String,
+    pub anchors: Vec<String>,
+}
+
+pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<RubricSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "select r.kind, r.title, r.summary, count(c.id) filter (where not c.retired) as criteria_count
+         from rubrics r left join rubric_criteria c on c.rubric_id = r.id
+         group by r.id
+         order by array_position(array['coding', 'ml_fundamentals', 'ml_system_design', 'domain',
+                                       'behavioral', 'hiring_manager'], r.kind)",
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn find_by_kind(db: impl PgExecutor<'_>, kind: &str) -> Result<Option<Rubric>, sqlx::Error> {
+    sqlx::query_as("select id, kind, title, summary from rubrics where kind = $1")
+        .bind(kind)
+        .fetch_optional(db)
+        .await
+}
+
+/// The criteria in use, in rubric order.
+pub async fn criteria(db: impl PgExecutor<'_>, rubric_id: Uuid) -> Result<Vec<Criterion>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, slug, name, pillar, description, anchors from rubric_criteria
+         where rubric_id = $1 and not retired order by position",
+    )
+    .bind(rubric_id)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,138 @@
+//! Pure domain types and rules: no HTTP, no SQL.
+
+pub mod markdown;
+pub mod password;
+pub mod sign_in_throttle;
+pub mod username;
+
+/// Declares a closed set of values stored as text (with a matching CHECK
+/// constraint in the schema), with its database spelling and a human label.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => ($text:literal, $label:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The spelling used in the database, URLs and data files.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The name shown to people.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// The kind of interview a round is.
+    RoundKind {
+        Coding => ("coding", "Coding & algorithms"),
+        MlFundamentals => ("ml_fundamentals", "ML fundamentals"),
+        MlSystemDesign => ("ml_system_design", "ML system design"),
+        Domain => ("domain", "Domain deep dive"),
+        Behavioral => ("behavioral", "Behavioral & resume deep dive"),
+        HiringManager => ("hiring_manager", "Hiring manager"),
+    }
+);
+
+text_enum!(
+    /// The guide's four evaluation criteria; every rubric criterion maps to one.
+    Pillar {
+        TechnicalDepth => ("technical_depth", "Technical Depth & Fundamentals"),
+        EngineeringExcellence => ("engineering_excellence", "Engineering Excellence & Scalability"),
+        DomainExpertise => ("domain_expertise", "Domain Expertise & Curiosity"),
+        CommunicationCulture => ("communication_culture", "Communication & Culture"),
+    }
+);
+
+text_enum!(
+    /// The team a loop (or question) is focused on.
+    Team {
+        SiriNlp => ("siri-nlp", "Siri / NLP"),
+        CameraCv => ("camera-cv", "Camera / CV"),
+        HealthTimeseries => ("health-timeseries", "Health AI / time series"),
+        GenaiLlm => ("genai-llm", "GenAI / LLM"),
+        InfraData => ("infra-data", "ML infra / data"),
+        ServicesRecsys => ("services-recsys", "Services / recommendations"),
+    }
+);
+
+text_enum!(
+    /// The candidate level a loop is pitched at.
+    Level {
+        JuniorMid => ("junior_mid", "Junior / mid"),
+        SeniorStaff => ("senior_staff", "Senior / staff"),
+    }
+);
+
+/// How hard a question is, 1 (warm-up) to 3 (hard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Difficulty(u8);
+
+impl Difficulty {
+    pub const ALL: [Difficulty; 3] = [Difficulty(1), Difficulty(2), Difficulty(3)];
+
+    pub fn parse(value: i64) -> Option<Self> {
+        (1..=3).contains(&value).then_some(Difficulty(value as u8))
+    }
+
+    pub fn value(self) -> u8 {
+        self.0
+    }
+
+    pub fn label(self) -> &'static str {
+        match self.0 {
+            1 => "Warm-up",
+            2 => "Medium",
+            _ => "Hard",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_enum_value_round_trips_through_its_text() {
+        for kind in RoundKind::ALL {
+            assert_eq!(RoundKind::parse(kind.as_str()), Some(*kind));
+        }
+        for pillar in Pillar::ALL {
+            assert_eq!(Pillar::parse(pillar.as_str()), Some(*pillar));
+        }
+        for team in Team::ALL {
+            assert_eq!(Team::parse(team.as_str()), Some(*team));
+        }
+        assert_eq!(RoundKind::parse("Coding"), None);
+    }
+
+    #[test]
+    fn difficulty_accepts_one_to_three_only() {
+        assert_eq!(Difficulty::parse(0), None);
+        assert_eq!(Difficulty::parse(2).map(Difficulty::value), Some(2));
+        assert_eq!(Difficulty::parse(4), None);
+    }
+}

@@ -1,0 +1,104 @@
+//! The one error type of request handlers, and the error pages it renders.
+
+use std::time::Duration;
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::web::page::Layout;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 404: no such page, or one the visitor may not know exists.
+    #[error("not found")]
+    NotFound,
+    /// 403: signed in, but not allowed to do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// 429: too many attempts; try again after the given wait.
+    #[error("too many requests")]
+    TooManyRequests(Duration),
+    /// 503: the database cannot be reached right now.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    /// 500: a bug or an unexpected database error; logged, never shown.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("template error: {0}")]
+    Render(#[from] askama::Error),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => AppError::Unavailable(error),
+            error => AppError::Database(error),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub title: &'static str,
+    pub message: &'static str,
+}
+
+impl ErrorPage {
+    pub fn response(status: StatusCode, title: &'static str, message: &'static str) -> Response {
+        let body = ErrorPage { layout: Layout::default(), title, message }
+            .render()
+            .unwrap_or_else(|_| format!("<!doctype html><title>{title}</title><p>{message}</p>"));
+        (status, Html(body)).into_response()
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::NotFound => ErrorPage::response(
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address, or it is not yours to see.",
+            ),
+            AppError::Forbidden => ErrorPage::response(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "Your account may not do this.",
+            ),
+            AppError::TooManyRequests(wait) => {
+                let mut response = ErrorPage::response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    "Please wait a little and try again.",
+                );
+                if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
+            AppError::Unavailable(error) => {
+                tracing::warn!(%error, "database unavailable");
+                let mut response = ErrorPage::response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Temporarily unavailable",
+                    "mockloop cannot reach its database right now. Nothing you saved is lost; please try again in a moment.",
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                response
+            }
+            error @ (AppError::Database(_) | AppError::Render(_) | AppError::Internal(_)) => {
+                tracing::error!(%error, "request failed");
+                ErrorPage::response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The error has been logged. Please try again; if it keeps happening, tell whoever runs this mockloop.",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! mockloop: a self-hostable practice tool for machine-learning-engineer
+//! interview loops.
+
+pub mod commands;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod localpg;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;

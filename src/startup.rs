@@ -1,0 +1,100 @@
+//! Building the router with its middleware, binding, serving, shutting down.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{Request, StatusCode};
+use axum::middleware;
+use axum::extract::MatchedPath;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ErrorPage;
+use crate::state::AppState;
+use crate::web;
+
+/// The whole app as a service: routes plus the middleware every request goes through.
+pub fn build_router(state: AppState) -> Router {
+    let secure = state.settings.secure_cookies;
+    web::routes()
+        .with_state(state)
+        .layer(web::security::csrf_layer())
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            ErrorPage::response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The error has been logged. Please try again.",
+            )
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            // The matched route, not the raw path: paths can carry tokens.
+            let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+            tracing::info_span!("request", method = %request.method(), route)
+        }))
+        .layer(middleware::from_fn(move |request, next| web::security::add_security_headers(secure, request, next)))
+}
+
+/// A bound, not yet serving, HTTP server. Binding first lets tests ask for port 0.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn bind(state: AppState, address: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(address).await?;
+        Ok(Application { listener, router: build_router(state) })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then lets open requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Removes expired sessions and old sign-in attempts every hour.
+pub fn spawn_housekeeping(db: sqlx::PgPool) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            interval.tick().await;
+            let sessions = crate::db::sessions::delete_expired(&db).await;
+            let attempts = crate::db::sign_in_attempts::prune(&db).await;
+            if let (Err(error), _) | (_, Err(error)) = (&sessions, &attempts) {
+                tracing::warn!(%error, "housekeeping failed");
+            }
+        }
+    });
+}

@@ -1,0 +1,47 @@
+//! Static files, compiled into the binary so it runs from any directory.
+//! URLs carry a content hash, so browsers may cache them forever.
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/app.css") },
+    Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/static/{name}", get(serve_asset))
+}
+
+fn versioned_url(name: &str) -> String {
+    let body = ASSETS.iter().find(|asset| asset.name == name).map_or(&b""[..], |asset| asset.body);
+    format!("/static/{name}?v={}", crate::content::content_hash(&String::from_utf8_lossy(body)))
+}
+
+pub fn stylesheet_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| versioned_url("app.css"))
+}
+
+async fn serve_asset(Path(name): Path<String>) -> Result<Response, AppError> {
+    let asset = ASSETS.iter().find(|asset| asset.name == name).ok_or(AppError::NotFound)?;
+    let mut response = asset.body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    Ok(response)
+}

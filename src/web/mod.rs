@@ -1,0 +1,35 @@
+//! HTTP: one module per feature, each with its own router; handlers stay thin.
+
+pub mod assets;
+pub mod auth;
+pub mod forms;
+pub mod health;
+pub mod home;
+pub mod page;
+pub mod questions;
+pub mod rubrics;
+pub mod security;
+pub mod session;
+pub mod templates;
+
+use axum::Router;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Every route of the app, without the middleware stack (see `startup`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(home::router())
+        .merge(auth::router())
+        .merge(questions::router())
+        .merge(rubrics::router())
+        .merge(templates::router())
+        .merge(health::router())
+        .merge(assets::router())
+        .fallback(not_found)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}

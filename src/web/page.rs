@@ -1,0 +1,28 @@
+//! Rendering askama pages into responses, and what every page's layout needs.
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::db::sessions::SessionUser;
+use crate::error::AppError;
+
+/// What the shared layout shows: the signed-in person, if any.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub user: Option<SessionUser>,
+}
+
+impl Layout {
+    pub fn new(user: Option<SessionUser>) -> Self {
+        Layout { user }
+    }
+
+    pub fn stylesheet(&self) -> &'static str {
+        super::assets::stylesheet_url()
+    }
+}
+
+/// Renders a page with status 200.
+pub fn render(page: &impl Template) -> Result<Response, AppError> {
+    Ok(Html(page.render()?).into_response())
+}

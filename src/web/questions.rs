@@ -1,0 +1,194 @@
+//! The question bank: search with filters, and one question's page.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use super::page::{Layout, render};
+use super::session::SignedIn;
+use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
+use crate::db;
+use crate::domain::{Difficulty, Level, RoundKind, Team};
+use crate::error::AppError;
+use crate::state::AppState;
+
+const PAGE_SIZE: i64 = 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/questions", get(list_questions))
+        .route("/questions/{slug}", get(show_question))
+}
+
+/// The bank page's query string; blank fields mean "any".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BankQuery {
+    q: String,
+    kind: String,
+    team: String,
+    difficulty: String,
+    tag: String,
+    page: String,
+}
+
+impl BankQuery {
+    fn filter(&self) -> QuestionFilter {
+        let some = |text: &str| Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned);
+        QuestionFilter {
+            text: some(&self.q).map(|q| q.chars().take(200).collect()),
+            kind: RoundKind::parse(self.kind.trim()).map(|k| k.as_str().to_owned()),
+            team: Team::parse(self.team.trim()).map(|t| t.as_str().to_owned()),
+            difficulty: self.difficulty.trim().parse().ok().and_then(Difficulty::parse).map(|d| i16::from(d.value())),
+            tag: some(&self.tag),
+        }
+    }
+
+    fn page(&self) -> i64 {
+        self.page.trim().parse::<i64>().ok().filter(|p| (1..=10_000).contains(p)).unwrap_or(1)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "questions/list.html")]
+struct QuestionListPage {
+    layout: Layout,
+    filter: QuestionFilter,
+    questions: Vec<QuestionSummary>,
+    tags: Vec<String>,
+    total: i64,
+    page: i64,
+}
+
+impl QuestionListPage {
+    fn kinds(&self) -> &'static [RoundKind] {
+        RoundKind::ALL
+    }
+
+    fn teams(&self) -> &'static [Team] {
+        Team::ALL
+    }
+
+    fn difficulties(&self) -> [Difficulty; 3] {
+        Difficulty::ALL
+    }
+
+    fn is_kind(&self, kind: &RoundKind) -> bool {
+        self.filter.kind.as_deref() == Some(kind.as_str())
+    }
+
+    fn is_team(&self, team: &Team) -> bool {
+        self.filter.team.as_deref() == Some(team.as_str())
+    }
+
+    fn is_difficulty(&self, difficulty: &Difficulty) -> bool {
+        self.filter.difficulty == Some(i16::from(difficulty.value()))
+    }
+
+    fn is_tag(&self, tag: &str) -> bool {
+        self.filter.tag.as_deref() == Some(tag)
+    }
+
+    fn text(&self) -> &str {
+        self.filter.text.as_deref().unwrap_or("")
+    }
+
+    fn is_filtered(&self) -> bool {
+        let f = &self.filter;
+        f.text.is_some() || f.kind.is_some() || f.team.is_some() || f.difficulty.is_some() || f.tag.is_some()
+    }
+
+    fn page_count(&self) -> i64 {
+        (self.total + PAGE_SIZE - 1) / PAGE_SIZE
+    }
+
+    fn first_shown(&self) -> i64 {
+        (self.page - 1) * PAGE_SIZE + 1
+    }
+
+    fn last_shown(&self) -> i64 {
+        (self.first_shown() + self.questions.len() as i64 - 1).max(0)
+    }
+
+    /// The link to another page of the same search.
+    fn page_url(&self, page: i64) -> String {
+        let f = &self.filter;
+        let difficulty = f.difficulty.map(|d| d.to_string());
+        let page = page.to_string();
+        let pairs: Vec<(&str, &str)> = [
+            ("q", f.text.as_deref()),
+            ("kind", f.kind.as_deref()),
+            ("team", f.team.as_deref()),
+            ("difficulty", difficulty.as_deref()),
+            ("tag", f.tag.as_deref()),
+            ("page", Some(page.as_str())),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?)))
+        .collect();
+        format!("/questions?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    }
+}
+
+async fn list_questions(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Query(query): Query<BankQuery>,
+) -> Result<Response, AppError> {
+    let filter = query.filter();
+    let page = query.page();
+    let mut db = state.db.acquire().await?;
+    let questions = db::questions::search(&mut *db, user.id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let tags = db::questions::tags(&mut *db, user.id).await?;
+    let total = questions.first().map_or(0, |q| q.total);
+    render(&QuestionListPage { layout: Layout::new(Some(user)), filter, questions, tags, total, page })
+}
+
+#[derive(Template)]
+#[template(path = "questions/show.html")]
+struct QuestionPage {
+    layout: Layout,
+    question: QuestionDetail,
+}
+
+impl QuestionPage {
+    fn kind_label(&self) -> &'static str {
+        kind_label(&self.question.kind)
+    }
+
+    fn difficulty_label(&self) -> &'static str {
+        difficulty_label(&self.question.difficulty)
+    }
+
+    fn team_labels(&self) -> Vec<&'static str> {
+        self.question.teams.iter().map(|t| team_label(t)).collect()
+    }
+
+    fn level_labels(&self) -> Vec<&'static str> {
+        self.question.levels.iter().filter_map(|l| Level::parse(l)).map(Level::label).collect()
+    }
+}
+
+async fn show_question(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let question = db::questions::find_visible(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    render(&QuestionPage { layout: Layout::new(Some(user)), question })
+}
+
+pub fn kind_label(kind: &str) -> &'static str {
+    RoundKind::parse(kind).map_or("Other", RoundKind::label)
+}
+
+pub fn team_label(team: &str) -> &'static str {
+    Team::parse(team).map_or("Other", Team::label)
+}
+
+pub fn difficulty_label(difficulty: &i16) -> &'static str {
+    Difficulty::parse(i64::from(*difficulty)).map_or("Unknown", Difficulty::label)
+}

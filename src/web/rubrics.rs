@@ -1,0 +1,66 @@
+//! Rubric pages.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::page::{Layout, render};
+use super::session::CurrentUser;
+use crate::db;
+use crate::db::rubrics::{Criterion, Rubric, RubricSummary};
+use crate::domain::{Pillar, RoundKind};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/rubrics", get(list_rubrics)).route("/rubrics/{kind}", get(show_rubric))
+}
+
+#[derive(Template)]
+#[template(path = "rubrics/list.html")]
+struct RubricListPage {
+    layout: Layout,
+    rubrics: Vec<RubricSummary>,
+}
+
+impl RubricListPage {
+    fn pillars(&self) -> &'static [Pillar] {
+        Pillar::ALL
+    }
+}
+
+async fn list_rubrics(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+    let rubrics = db::rubrics::list(&state.db).await?;
+    render(&RubricListPage { layout: Layout::new(user), rubrics })
+}
+
+#[derive(Template)]
+#[template(path = "rubrics/show.html")]
+struct RubricPage {
+    layout: Layout,
+    rubric: Rubric,
+    criteria: Vec<Criterion>,
+}
+
+impl RubricPage {
+    fn pillar_label(&self, pillar: &str) -> &'static str {
+        Pillar::parse(pillar).map_or("Other", Pillar::label)
+    }
+
+    fn kind_label(&self) -> &'static str {
+        RoundKind::parse(&self.rubric.kind).map_or("Other", RoundKind::label)
+    }
+}
+
+async fn show_rubric(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(kind): Path<String>,
+) -> Result<Response, AppError> {
+    let mut db = state.db.acquire().await?;
+    let rubric = db::rubrics::find_by_kind(&mut *db, &kind).await?.ok_or(AppError::NotFound)?;
+    let criteria = db::rubrics::criteria(&mut *db, rubric.id).await?;
+    render(&RubricPage { layout: Layout::new(user), rubric, criteria })
+}

@@ -1,0 +1,46 @@
+//! The loop templates page.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::page::{Layout, render};
+use super::session::CurrentUser;
+use crate::db;
+use crate::db::templates::TemplateWithRounds;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/templates", get(list_templates))
+}
+
+#[derive(Template)]
+#[template(path = "templates/list.html")]
+struct TemplateListPage {
+    layout: Layout,
+    templates: Vec<TemplateWithRounds>,
+}
+
+impl TemplateListPage {
+    fn kind_label(&self, kind: &str) -> &'static str {
+        super::questions::kind_label(kind)
+    }
+
+    fn team_label(&self, team: &str) -> &'static str {
+        super::questions::team_label(team)
+    }
+}
+
+impl TemplateWithRounds {
+    pub fn total_minutes(&self) -> i64 {
+        self.rounds.iter().map(|r| i64::from(r.minutes)).sum()
+    }
+}
+
+async fn list_templates(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
+    let templates = db::templates::list_visible(&state.db, user.as_ref().map(|u| u.id)).await?;
+    render(&TemplateListPage { layout: Layout::new(user), templates })
+}
