@@ -20,7 +20,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(&database.pool, cli.serve).await,
         Command::Migrate => Ok(()),
         Command::Questions(QuestionsCommand::Import { path }) => import(&database.pool, &path).await,
-        Command::Questions(QuestionsCommand::Export { format, out }) => export(&database.pool, format, out.as_deref()).await,
+        Command::Questions(QuestionsCommand::Export { format, out }) => {
+            export(&database.pool, format, out.as_deref()).await
+        }
     };
     database.close().await;
     result
@@ -38,7 +40,8 @@ impl Database {
             Some(url) => (url.parse().context("DATABASE_URL is not a valid PostgreSQL URL")?, None),
             None => {
                 let data_dir = args.data_dir.join("postgres");
-                let local = tokio::task::spawn_blocking(move || LocalPostgres::start(&data_dir, Durability::Durable)).await??;
+                let local =
+                    tokio::task::spawn_blocking(move || LocalPostgres::start(&data_dir, Durability::Durable)).await??;
                 ensure_database(&local, "mockloop").await?;
                 tracing::info!(data_dir = %local.data_dir().display(), "using local PostgreSQL");
                 (local.connect_options("mockloop"), Some(local))
@@ -123,11 +126,8 @@ pub async fn import(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn export(pool: &PgPool, format: ExportFormat, out: Option<&Path>) -> anyhow::Result<()> {
-    let questions: Vec<QuestionFile> = db::questions::export_bank(pool)
-        .await?
-        .into_iter()
-        .map(exported_to_file)
-        .collect::<anyhow::Result<_>>()?;
+    let questions: Vec<QuestionFile> =
+        db::questions::export_bank(pool).await?.into_iter().map(exported_to_file).collect::<anyhow::Result<_>>()?;
     match (format, out) {
         (ExportFormat::Json, None) => {
             println!("{}", serde_json::to_string_pretty(&questions)?);
@@ -136,12 +136,15 @@ async fn export(pool: &PgPool, format: ExportFormat, out: Option<&Path>) -> anyh
             std::fs::create_dir_all(dir)?;
             std::fs::write(dir.join("questions.json"), serde_json::to_string_pretty(&questions)?)?;
         }
-        (ExportFormat::Markdown, None) => anyhow::bail!("--format markdown writes one file per question: give --out <dir>"),
+        (ExportFormat::Markdown, None) => {
+            anyhow::bail!("--format markdown writes one file per question: give --out <dir>")
+        }
         (ExportFormat::Markdown, Some(dir)) => {
             for question in &questions {
                 let path = dir.join(question.kind.as_str()).join(format!("{}.md", question.slug));
                 std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
-                std::fs::write(&path, question.to_markdown()).with_context(|| format!("cannot write {}", path.display()))?;
+                std::fs::write(&path, question.to_markdown())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
             eprintln!("wrote {} questions under {}", questions.len(), dir.display());
         }

@@ -65,11 +65,9 @@ impl IntoResponse for AppError {
                 "Page not found",
                 "There is nothing at this address, or it is not yours to see.",
             ),
-            AppError::Forbidden => ErrorPage::response(
-                StatusCode::FORBIDDEN,
-                "Not allowed",
-                "Your account may not do this.",
-            ),
+            AppError::Forbidden => {
+                ErrorPage::response(StatusCode::FORBIDDEN, "Not allowed", "Your account may not do this.")
+            }
             AppError::TooManyRequests(wait) => {
                 let mut response = ErrorPage::response(
                     StatusCode::TOO_MANY_REQUESTS,

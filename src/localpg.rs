@@ -60,16 +60,12 @@ impl LocalPostgres {
 
         // One process at a time initialises and starts the cluster.
         let lock_path = data_dir.with_extension("lock");
-        let lock = File::create(&lock_path).map_err(|e| setup(format!("cannot create {}: {e}", lock_path.display())))?;
+        let lock =
+            File::create(&lock_path).map_err(|e| setup(format!("cannot create {}: {e}", lock_path.display())))?;
         lock.lock().map_err(|e| setup(format!("cannot lock {}: {e}", lock_path.display())))?;
 
-        let mut server = LocalPostgres {
-            bin_dir,
-            socket_dir: socket_dir_for(&data_dir),
-            data_dir,
-            run_as,
-            started_here: false,
-        };
+        let mut server =
+            LocalPostgres { bin_dir, socket_dir: socket_dir_for(&data_dir), data_dir, run_as, started_here: false };
         if !server.data_dir.join("PG_VERSION").exists() {
             server.initdb(durability)?;
         }
@@ -86,11 +82,7 @@ impl LocalPostgres {
 
     /// Connection options for `database` on this cluster.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .socket(&self.socket_dir)
-            .port(PORT)
-            .username(SUPERUSER)
-            .database(database)
+        PgConnectOptions::new().socket(&self.socket_dir).port(PORT).username(SUPERUSER).database(database)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -150,7 +142,8 @@ impl LocalPostgres {
 
     /// The socket directory of a server already running on this data directory.
     fn running_socket_dir(&self) -> Option<PathBuf> {
-        let status = self.command(&self.bin_dir.join("pg_ctl")).args(["status", "-D"]).arg(&self.data_dir).output().ok()?;
+        let status =
+            self.command(&self.bin_dir.join("pg_ctl")).args(["status", "-D"]).arg(&self.data_dir).output().ok()?;
         if !status.status.success() {
             return None;
         }
@@ -165,7 +158,11 @@ impl LocalPostgres {
         self.run(&self.bin_dir.join("pg_ctl"), &full).map_err(|error| {
             let log = fs::read_to_string(self.log_path()).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(8).collect();
-            setup(format!("{error}\nlast lines of {}:\n{}", self.log_path().display(), tail.into_iter().rev().collect::<Vec<_>>().join("\n")))
+            setup(format!(
+                "{error}\nlast lines of {}:\n{}",
+                self.log_path().display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            ))
         })
     }
 
@@ -228,8 +225,8 @@ fn unprivileged_user_if_root() -> Result<Option<User>, LocalPgError> {
 /// runs PostgreSQL cannot reach it (say, under root's 0700 home), in which case a
 /// stable directory under /var/lib/mockloop is used instead.
 fn usable_data_dir(requested: &Path, run_as: Option<&User>) -> Result<PathBuf, LocalPgError> {
-    let absolute = std::path::absolute(requested)
-        .map_err(|e| setup(format!("cannot resolve {}: {e}", requested.display())))?;
+    let absolute =
+        std::path::absolute(requested).map_err(|e| setup(format!("cannot resolve {}: {e}", requested.display())))?;
     let Some(user) = run_as else { return Ok(absolute) };
     if ancestors_traversable_by(&absolute, user) {
         return Ok(absolute);
@@ -279,10 +276,10 @@ fn short_hash(path: &Path) -> String {
 /// Finds a directory holding `initdb` and `pg_ctl`.
 fn find_bin_dir() -> Option<PathBuf> {
     let has_server_binaries = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|dir| has_server_binaries(dir)) {
-            return Some(dir);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|dir| has_server_binaries(dir))
+    {
+        return Some(dir);
     }
     if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());

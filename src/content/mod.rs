@@ -162,7 +162,9 @@ fn duplicate_slugs<'a>(entries: impl Iterator<Item = (&'a str, &'a PathBuf)>) ->
 /// True for a lowercase slug of letters and digits separated by single hyphens.
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
-        && slug.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && slug
+            .split('-')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
 /// A stable fingerprint of a file's text, so unchanged content is not rewritten.

@@ -57,10 +57,14 @@ pub fn parse(path: &Path, text: &str) -> Result<QuestionFile, ContentError> {
     let error = |entry: Option<String>, problem: String| ContentError { file: path.to_owned(), entry, problem };
 
     let text = text.replace("\r\n", "\n");
-    let (front, body) = split_front_matter(&text)
-        .ok_or_else(|| error(fallback_entry.clone(), "no front matter: the file must start with a `+++` line and close it with another".into()))?;
-    let meta: FrontMatter = toml::from_str(front)
-        .map_err(|e| error(fallback_entry.clone(), format!("front matter: {}", e.message())))?;
+    let (front, body) = split_front_matter(&text).ok_or_else(|| {
+        error(
+            fallback_entry.clone(),
+            "no front matter: the file must start with a `+++` line and close it with another".into(),
+        )
+    })?;
+    let meta: FrontMatter =
+        toml::from_str(front).map_err(|e| error(fallback_entry.clone(), format!("front matter: {}", e.message())))?;
     let entry = Some(meta.slug.clone());
     let fail = |problem: String| error(entry.clone(), problem);
 
@@ -71,26 +75,38 @@ pub fn parse(path: &Path, text: &str) -> Result<QuestionFile, ContentError> {
         return Err(fail("slug must equal the file name (without .md)".into()));
     }
     let kind = RoundKind::parse(&meta.kind).ok_or_else(|| {
-        fail(format!("unknown kind `{}` (expected one of: {})", meta.kind, names(RoundKind::ALL.iter().map(|k| k.as_str()))))
+        fail(format!(
+            "unknown kind `{}` (expected one of: {})",
+            meta.kind,
+            names(RoundKind::ALL.iter().map(|k| k.as_str()))
+        ))
     })?;
     if meta.title.trim().is_empty() {
         return Err(fail("title is empty".into()));
     }
-    let difficulty =
-        Difficulty::parse(meta.difficulty).ok_or_else(|| fail(format!("difficulty {} is not 1, 2 or 3", meta.difficulty)))?;
+    let difficulty = Difficulty::parse(meta.difficulty)
+        .ok_or_else(|| fail(format!("difficulty {} is not 1, 2 or 3", meta.difficulty)))?;
     if meta.levels.is_empty() {
         return Err(fail("levels is empty: name at least one of junior_mid, senior_staff".into()));
     }
     let levels = meta
         .levels
         .iter()
-        .map(|level| Level::parse(level).ok_or_else(|| fail(format!("unknown level `{level}` (expected junior_mid or senior_staff)"))))
+        .map(|level| {
+            Level::parse(level)
+                .ok_or_else(|| fail(format!("unknown level `{level}` (expected junior_mid or senior_staff)")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let teams = meta
         .teams
         .iter()
         .map(|team| {
-            Team::parse(team).ok_or_else(|| fail(format!("unknown team `{team}` (expected one of: {})", names(Team::ALL.iter().map(|t| t.as_str())))))
+            Team::parse(team).ok_or_else(|| {
+                fail(format!(
+                    "unknown team `{team}` (expected one of: {})",
+                    names(Team::ALL.iter().map(|t| t.as_str()))
+                ))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     if meta.tags.is_empty() {

@@ -51,7 +51,8 @@ pub fn parse(path: &Path, text: &str) -> Result<RubricFile, ContentError> {
     let stem = path.file_stem().map(|stem| stem.to_string_lossy().into_owned());
     let error = |entry: Option<String>, problem: String| ContentError { file: path.to_owned(), entry, problem };
     let raw: RawRubric = toml::from_str(text).map_err(|e| error(stem.clone(), e.message().to_owned()))?;
-    let kind = RoundKind::parse(&raw.kind).ok_or_else(|| error(stem.clone(), format!("unknown kind `{}`", raw.kind)))?;
+    let kind =
+        RoundKind::parse(&raw.kind).ok_or_else(|| error(stem.clone(), format!("unknown kind `{}`", raw.kind)))?;
     if stem.as_deref() != Some(kind.as_str()) {
         return Err(error(stem, "the file name must be the rubric's kind".into()));
     }

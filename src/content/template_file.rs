@@ -82,7 +82,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<TemplateFile>, ContentError>
             .enumerate()
             .map(|(index, round)| {
                 let fail = |problem: String| error(Some(format!("{} round {}", template.slug, index + 1)), problem);
-                let kind = RoundKind::parse(&round.kind).ok_or_else(|| fail(format!("unknown kind `{}`", round.kind)))?;
+                let kind =
+                    RoundKind::parse(&round.kind).ok_or_else(|| fail(format!("unknown kind `{}`", round.kind)))?;
                 if !(15..=120).contains(&round.minutes) {
                     return Err(fail(format!("minutes {} is outside 15..120", round.minutes)));
                 }

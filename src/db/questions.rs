@@ -89,7 +89,11 @@ pub async fn tags(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<Vec<String>, 
     .await
 }
 
-pub async fn find_visible(db: impl PgExecutor<'_>, viewer: Uuid, slug: &str) -> Result<Option<QuestionDetail>, sqlx::Error> {
+pub async fn find_visible(
+    db: impl PgExecutor<'_>,
+    viewer: Uuid,
+    slug: &str,
+) -> Result<Option<QuestionDetail>, sqlx::Error> {
     sqlx::query_as(
         "select id, slug, kind, title, prompt_html, follow_ups, hints, good_answer_html, tags, teams,
                 levels, difficulty, suggested_minutes, guide_quotes

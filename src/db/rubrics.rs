@@ -42,10 +42,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<RubricSummary>, sqlx::E
 }
 
 pub async fn find_by_kind(db: impl PgExecutor<'_>, kind: &str) -> Result<Option<Rubric>, sqlx::Error> {
-    sqlx::query_as("select id, kind, title, summary from rubrics where kind = $1")
-        .bind(kind)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as("select id, kind, title, summary from rubrics where kind = $1").bind(kind).fetch_optional(db).await
 }
 
 /// The criteria in use, in rubric order.

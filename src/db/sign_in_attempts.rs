@@ -7,7 +7,12 @@ use sqlx::PgExecutor;
 
 use crate::domain::sign_in_throttle::{RecentFailures, WINDOW};
 
-pub async fn record(db: impl PgExecutor<'_>, username: &str, client_ip: &str, succeeded: bool) -> Result<(), sqlx::Error> {
+pub async fn record(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    client_ip: &str,
+    succeeded: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query("insert into sign_in_attempts (username, client_ip, succeeded) values ($1, $2, $3)")
         .bind(username)
         .bind(client_ip)
@@ -17,7 +22,11 @@ pub async fn record(db: impl PgExecutor<'_>, username: &str, client_ip: &str, su
     Ok(())
 }
 
-pub async fn recent_failures(db: impl PgExecutor<'_>, username: &str, client_ip: &str) -> Result<RecentFailures, sqlx::Error> {
+pub async fn recent_failures(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    client_ip: &str,
+) -> Result<RecentFailures, sqlx::Error> {
     let (for_account, from_ip, oldest_age_ms): (i64, i64, Option<f64>) = sqlx::query_as(
         "select count(*) filter (where username = $1),
                 count(*) filter (where client_ip = $2),

@@ -21,7 +21,10 @@ pub struct TemplateRound {
 }
 
 /// Shipped templates (and the viewer's own), each with its rounds, in one query.
-pub async fn list_visible(db: impl PgExecutor<'_>, viewer: Option<uuid::Uuid>) -> Result<Vec<TemplateWithRounds>, sqlx::Error> {
+pub async fn list_visible(
+    db: impl PgExecutor<'_>,
+    viewer: Option<uuid::Uuid>,
+) -> Result<Vec<TemplateWithRounds>, sqlx::Error> {
     sqlx::query_as(
         "select t.slug, t.name, t.description, t.team,
                 coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,

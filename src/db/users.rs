@@ -31,8 +31,5 @@ pub async fn create(
 }
 
 pub async fn credentials(db: impl PgExecutor<'_>, username: &str) -> Result<Option<Credentials>, sqlx::Error> {
-    sqlx::query_as("select id, password_hash from users where username = $1")
-        .bind(username)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as("select id, password_hash from users where username = $1").bind(username).fetch_optional(db).await
 }

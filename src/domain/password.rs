@@ -1,7 +1,7 @@
 //! Password rules and argon2id hashing.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 pub const MIN_LENGTH: usize = 8;
 /// Long enough for any passphrase, short enough that hashing stays cheap.

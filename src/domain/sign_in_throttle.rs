@@ -20,8 +20,7 @@ pub struct RecentFailures {
 
 /// `Some(wait)` when the next attempt must be refused for `wait`.
 pub fn retry_after(failures: RecentFailures) -> Option<Duration> {
-    let throttled =
-        failures.for_account >= MAX_FAILURES_PER_ACCOUNT || failures.from_ip >= MAX_FAILURES_PER_IP;
+    let throttled = failures.for_account >= MAX_FAILURES_PER_ACCOUNT || failures.from_ip >= MAX_FAILURES_PER_IP;
     throttled.then(|| WINDOW.saturating_sub(failures.oldest_age).max(Duration::from_secs(1)))
 }
 

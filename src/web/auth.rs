@@ -134,7 +134,12 @@ async fn sign_in(
     let next = session::safe_next(Some(&form.next));
     let mut errors = FieldErrors::default();
     let refuse = |status: StatusCode, errors: FieldErrors| -> Result<Response, AppError> {
-        let page = SignInPage { layout: Layout::default(), username: form.username.trim().to_owned(), next: next.clone(), errors };
+        let page = SignInPage {
+            layout: Layout::default(),
+            username: form.username.trim().to_owned(),
+            next: next.clone(),
+            errors,
+        };
         Ok((status, render(&page)?).into_response())
     };
     if username.is_empty() || form.password.is_empty() {

@@ -1,10 +1,10 @@
 //! The home page: a welcome for visitors, a dashboard for signed-in users.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 
 use super::page::{Layout, render};
 use super::session::CurrentUser;

@@ -1,16 +1,16 @@
 //! The question bank: search with filters, and one question's page.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 use super::page::{Layout, render};
 use super::session::SignedIn;
-use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
 use crate::db;
+use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
 use crate::domain::{Difficulty, Level, RoundKind, Team};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -18,9 +18,7 @@ use crate::state::AppState;
 const PAGE_SIZE: i64 = 20;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/questions", get(list_questions))
-        .route("/questions/{slug}", get(show_question))
+    Router::new().route("/questions", get(list_questions)).route("/questions/{slug}", get(show_question))
 }
 
 /// The bank page's query string; blank fields mean "any".

@@ -138,7 +138,9 @@ where
         let settings = AppState::from_ref(state).settings;
         let forwarded = settings
             .behind_proxy
-            .then(|| parts.headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next().map(|ip| ip.trim().to_owned()))
+            .then(|| {
+                parts.headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next().map(|ip| ip.trim().to_owned())
+            })
             .flatten();
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
         Ok(ClientIp(forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned())))

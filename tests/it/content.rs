@@ -1,0 +1,215 @@
+//! The shipped content, the loaders' refusals, and `mockloop questions import/export`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use mockloop::content::{self, ContentErrors};
+
+use crate::helpers::{TestDb, repo_path};
+
+fn mockloop(db: &TestDb, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mockloop"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("mockloop runs")
+}
+
+/// The example questions of the interview guide, as quoted in it.
+fn guide_examples() -> Vec<String> {
+    let guide = std::fs::read_to_string(repo_path("../shared/seed/apple-mle-interview-guide.txt"))
+        .or_else(|_| std::fs::read_to_string(repo_path("tests/fixtures/guide-examples.txt")))
+        .expect("the guide (or its fixture copy) is readable");
+    guide.lines().filter_map(|line| line.trim().strip_prefix("- \"")?.strip_suffix('"').map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn the_exported_bank_meets_the_minimums_and_holds_every_guide_example() {
+    let db = TestDb::new().await;
+    let output = mockloop(&db, &["questions", "export", "--format", "json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let questions: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON array on stdout");
+
+    assert!(questions.len() >= 120, "{} questions", questions.len());
+    let mut per_kind: HashMap<String, usize> = HashMap::new();
+    let mut per_team: HashMap<String, usize> = HashMap::new();
+    for question in &questions {
+        let slug = question["slug"].as_str().expect("slug");
+        *per_kind.entry(question["kind"].as_str().expect("kind").to_owned()).or_default() += 1;
+        for team in question["teams"].as_array().expect("teams") {
+            *per_team.entry(team.as_str().expect("team").to_owned()).or_default() += 1;
+        }
+        assert!(question["follow_ups"].as_array().expect("follow-ups").len() >= 2, "{slug}");
+        assert!(!question["hints"].as_array().expect("hints").is_empty(), "{slug}");
+        assert!(question["what_good_looks_like"].as_str().expect("guidance").len() > 80, "{slug}");
+        assert!(!question["tags"].as_array().expect("tags").is_empty(), "{slug}");
+    }
+    for kind in ["coding", "ml_fundamentals", "ml_system_design", "domain", "behavioral", "hiring_manager"] {
+        assert!(per_kind.get(kind).copied().unwrap_or(0) >= 10, "{kind}: {per_kind:?}");
+    }
+    for team in ["siri-nlp", "camera-cv", "health-timeseries", "genai-llm", "infra-data", "services-recsys"] {
+        assert!(per_team.get(team).copied().unwrap_or(0) >= 8, "{team}: {per_team:?}");
+    }
+
+    let quoted: Vec<&str> = questions
+        .iter()
+        .flat_map(|q| q["guide_quotes"].as_array().expect("quotes").iter().filter_map(|v| v.as_str()))
+        .collect();
+    let examples = guide_examples();
+    assert!(examples.len() >= 25, "found {} guide examples", examples.len());
+    for example in examples {
+        assert!(quoted.contains(&example.as_str()), "guide example missing from the bank: {example}");
+    }
+}
+
+#[tokio::test]
+async fn markdown_export_reads_back_as_the_same_questions() {
+    let db = TestDb::new().await;
+    let out = tempdir("export");
+    let output = mockloop(&db, &["questions", "export", "--format", "markdown", "--out", out.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let exported = content::load_dir(&out).expect("exported files load");
+    let shipped = content::load_dir(&repo_path("content")).expect("shipped content loads");
+    assert_eq!(exported.questions.len(), shipped.questions.len());
+    for (a, b) in exported.questions.iter().zip(&shipped.questions) {
+        assert_eq!(serde_json::to_value(a).ok(), serde_json::to_value(b).ok(), "{}", a.slug);
+    }
+}
+
+#[tokio::test]
+async fn importing_the_shipped_content_again_changes_nothing() {
+    let db = TestDb::new().await;
+    let bundle = content::load_dir(&repo_path("content")).expect("loads");
+    let mut tx = db.pool.begin().await.expect("tx");
+    let summary = mockloop::db::content::import(&mut tx, &bundle).await.expect("import");
+    tx.commit().await.expect("commit");
+    assert_eq!(summary, Default::default(), "unchanged files rewrite no rows");
+}
+
+#[tokio::test]
+async fn a_broken_file_refuses_the_whole_import_and_names_the_file() {
+    let db = TestDb::new().await;
+    let dir = tempdir("broken");
+    std::fs::create_dir_all(dir.join("questions")).expect("mkdir");
+    let good = std::fs::read_to_string(first_shipped_question()).expect("read");
+    let slug = "import-test-new-question";
+    let new_question = retitle(&good, slug);
+    std::fs::write(dir.join("questions").join(format!("{slug}.md")), &new_question).expect("write");
+    let broken = new_question.replace(slug, "import-test-broken").replacen("kind = \"", "kind = \"cooking", 1);
+    std::fs::write(dir.join("questions/import-test-broken.md"), broken).expect("write");
+
+    let output = mockloop(&db, &["questions", "import", dir.to_str().expect("utf-8")]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("import-test-broken.md [import-test-broken]: unknown kind `cooking"), "{stderr}");
+    let loaded: i64 = sqlx::query_scalar("select count(*) from questions where slug like 'import-test-%'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(loaded, 0, "the valid file was not half-loaded either");
+}
+
+#[tokio::test]
+async fn a_valid_import_adds_questions_by_slug() {
+    let db = TestDb::new().await;
+    let dir = tempdir("valid");
+    let good = std::fs::read_to_string(first_shipped_question()).expect("read");
+    let slug = "import-test-added";
+    std::fs::write(dir.join(format!("{slug}.md")), retitle(&good, slug)).expect("write");
+    let output = mockloop(&db, &["questions", "import", dir.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let title: String = sqlx::query_scalar("select title from questions where slug = $1")
+        .bind(slug)
+        .fetch_one(&db.pool)
+        .await
+        .expect("imported");
+    assert_eq!(title, "Imported in a test");
+}
+
+#[test]
+fn duplicate_slugs_across_files_are_refused_naming_both_files() {
+    let dir = tempdir("duplicate");
+    let good = std::fs::read_to_string(first_shipped_question()).expect("read");
+    let slug = "dup-slug";
+    std::fs::create_dir_all(dir.join("a")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("b")).expect("mkdir");
+    std::fs::write(dir.join("a").join(format!("{slug}.md")), retitle(&good, slug)).expect("write");
+    std::fs::write(dir.join("b").join(format!("{slug}.md")), retitle(&good, slug)).expect("write");
+    let ContentErrors(errors) = content::load_dir(&dir).expect_err("refused");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("duplicate slug") && message.contains("a/dup-slug.md") && message.contains("b/dup-slug.md"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_rubric_criterion_without_a_pillar_is_refused() {
+    let dir = tempdir("rubric");
+    std::fs::create_dir_all(dir.join("rubrics")).expect("mkdir");
+    let text = std::fs::read_to_string(repo_path("content/rubrics/coding.toml")).expect("read");
+    let without_first_pillar = text.replacen("pillar = \"technical_depth\"\n", "", 1);
+    std::fs::write(dir.join("rubrics/coding.toml"), without_first_pillar).expect("write");
+    let ContentErrors(errors) = content::load_dir(&dir).expect_err("refused");
+    assert!(errors[0].to_string().contains("rubrics/coding.toml [coding/"), "{}", errors[0]);
+    assert!(errors[0].problem.contains("no pillar"), "{}", errors[0]);
+}
+
+#[test]
+fn the_shipped_rubrics_and_templates_are_complete() {
+    let bundle = content::load_dir(&repo_path("content")).expect("loads");
+    assert_eq!(bundle.rubrics.len(), 6, "one rubric per round kind");
+    for rubric in &bundle.rubrics {
+        assert!((4..=6).contains(&rubric.criteria.len()), "{:?}", rubric.kind);
+    }
+    let slugs: Vec<&str> = bundle.templates.iter().map(|t| t.slug.as_str()).collect();
+    for expected in [
+        "mle-onsite",
+        "mle-onsite-5",
+        "siri-nlp-onsite",
+        "camera-cv-onsite",
+        "health-timeseries-onsite",
+        "genai-llm-onsite",
+        "infra-data-onsite",
+        "phone-screen",
+    ] {
+        assert!(slugs.contains(&expected), "{expected} in {slugs:?}");
+    }
+    let onsite = bundle.templates.iter().find(|t| t.slug == "mle-onsite").expect("onsite");
+    assert_eq!(onsite.rounds.len(), 6);
+    assert!(onsite.rounds.iter().all(|r| (45..=60).contains(&r.minutes)));
+}
+
+fn first_shipped_question() -> std::path::PathBuf {
+    let dir = repo_path("content/questions/coding");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().map(|e| e.path()).collect();
+    files.sort();
+    files.remove(0)
+}
+
+/// A copy of a question file under a new slug and title.
+fn retitle(text: &str, slug: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("slug = ") {
+            out.push_str(&format!("slug = \"{slug}\"\n"));
+        } else if line.starts_with("title = ") {
+            out.push_str("title = \"Imported in a test\"\n");
+        } else if line.starts_with("guide_quotes = ") {
+            continue;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn tempdir(label: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("content-{label}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the router against a real PostgreSQL, the `mockloop`
+//! binary as a process, and journeys in a real Chromium.
+
+mod auth;
+mod browser;
+mod content;
+mod helpers;
+mod questions;
+mod security;
+mod server_process;

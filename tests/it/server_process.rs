@@ -1,0 +1,106 @@
+//! The `mockloop` binary as a user runs it: no DATABASE_URL, its own
+//! PostgreSQL in a data directory, stopped and started again.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::repo_path;
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(data_dir: &Path, port: u16) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_mockloop"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(data_dir)
+            .arg("--content-dir")
+            .arg(repo_path("content"))
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("mockloop starts");
+        Server { child, port }
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if let Ok(response) = http(self.port, "GET /readyz HTTP/1.1\r\n", "").await
+                && response.starts_with("HTTP/1.1 200")
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    /// SIGTERM, as a service manager stops it; returns once it has exited.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), nix::sys::signal::Signal::SIGTERM)
+            .expect("signal");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+async fn http(port: u16, request_line_and_headers: &str, body: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let request = format!(
+        "{request_line_and_headers}Host: 127.0.0.1:{port}\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    Ok(response)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+#[tokio::test]
+async fn the_server_runs_its_own_postgres_and_keeps_accounts_across_restarts() {
+    let data_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{}", uuid::Uuid::new_v4().simple()));
+    let port = free_port();
+
+    let server = Server::start(&data_dir, port);
+    server.wait_ready().await;
+    let signed_up = http(
+        port,
+        "POST /signup HTTP/1.1\r\n",
+        "username=persistent&password=correct+horse&password_confirm=correct+horse",
+    )
+    .await
+    .expect("sign up");
+    assert!(signed_up.starts_with("HTTP/1.1 303"), "{signed_up}");
+    assert!(server.terminate().success(), "clean exit on SIGTERM");
+
+    let pid_file = data_dir.join("postgres/postmaster.pid");
+    assert!(!pid_file.exists(), "PostgreSQL was shut down with the server");
+
+    let server = Server::start(&data_dir, port);
+    server.wait_ready().await;
+    let signed_in =
+        http(port, "POST /signin HTTP/1.1\r\n", "username=persistent&password=correct+horse").await.expect("sign in");
+    assert!(signed_in.starts_with("HTTP/1.1 303"), "the account survived the restart: {signed_in}");
+    assert!(signed_in.contains("mockloop_session="), "{signed_in}");
+    assert!(server.terminate().success());
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
