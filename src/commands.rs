@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::config::{Cli, Command, DatabaseArgs, ExportFormat, QuestionsCommand, ServeArgs};
 use crate::content::{self, QuestionFile};
 use crate::db;
-use crate::domain::{Difficulty, Level, RoundKind, Team};
+use crate::domain::question::QuestionDraft;
 use crate::localpg::{Durability, LocalPostgres};
 use crate::startup::{self, Application};
 use crate::state::{AppState, Settings};
@@ -141,7 +141,7 @@ async fn export(pool: &PgPool, format: ExportFormat, out: Option<&Path>) -> anyh
         }
         (ExportFormat::Markdown, Some(dir)) => {
             for question in &questions {
-                let path = dir.join(question.kind.as_str()).join(format!("{}.md", question.slug));
+                let path = dir.join(question.question.kind.as_str()).join(format!("{}.md", question.slug));
                 std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
                 std::fs::write(&path, question.to_markdown())
                     .with_context(|| format!("cannot write {}", path.display()))?;
@@ -152,23 +152,28 @@ async fn export(pool: &PgPool, format: ExportFormat, out: Option<&Path>) -> anyh
     Ok(())
 }
 
-fn exported_to_file(row: db::questions::ExportedQuestion) -> anyhow::Result<QuestionFile> {
-    let invalid = |what: &str| anyhow::anyhow!("question {} has an invalid {what} in the database", row.slug);
-    Ok(QuestionFile {
-        path: Path::new(&row.kind).join(format!("{}.md", row.slug)),
-        kind: RoundKind::parse(&row.kind).ok_or_else(|| invalid("kind"))?,
-        difficulty: Difficulty::parse(i64::from(row.difficulty)).ok_or_else(|| invalid("difficulty"))?,
-        levels: row.levels.iter().map(|l| Level::parse(l).ok_or_else(|| invalid("level"))).collect::<Result<_, _>>()?,
-        teams: row.teams.iter().map(|t| Team::parse(t).ok_or_else(|| invalid("team"))).collect::<Result<_, _>>()?,
-        content_hash: String::new(),
-        slug: row.slug,
+fn exported_to_file(row: db::questions::StoredQuestion) -> anyhow::Result<QuestionFile> {
+    let draft = QuestionDraft {
+        kind: row.kind.clone(),
         title: row.title,
+        difficulty: i64::from(row.difficulty),
+        levels: row.levels,
+        teams: row.teams,
         tags: row.tags,
-        minutes: row.suggested_minutes,
-        guide_quotes: row.guide_quotes,
+        minutes: i64::from(row.suggested_minutes),
         prompt: row.prompt_md,
         follow_ups: row.follow_ups,
         hints: row.hints,
         what_good_looks_like: row.good_answer_md,
+    };
+    let question = draft.validate().map_err(|problems| {
+        anyhow::anyhow!("question {} in the database breaks a rule: {}", row.slug, problems[0].message)
+    })?;
+    Ok(QuestionFile {
+        path: Path::new(&row.kind).join(format!("{}.md", row.slug)),
+        slug: row.slug,
+        question,
+        guide_quotes: row.guide_quotes,
+        content_hash: String::new(),
     })
 }

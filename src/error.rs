@@ -16,6 +16,9 @@ pub enum AppError {
     /// 403: signed in, but not allowed to do this.
     #[error("forbidden")]
     Forbidden,
+    /// 409: the action clashes with the current state; the message says how.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// 429: too many attempts; try again after the given wait.
     #[error("too many requests")]
     TooManyRequests(Duration),
@@ -67,6 +70,9 @@ impl IntoResponse for AppError {
             ),
             AppError::Forbidden => {
                 ErrorPage::response(StatusCode::FORBIDDEN, "Not allowed", "Your account may not do this.")
+            }
+            AppError::Conflict(message) => {
+                ErrorPage::response(StatusCode::CONFLICT, "That cannot be done now", message)
             }
             AppError::TooManyRequests(wait) => {
                 let mut response = ErrorPage::response(

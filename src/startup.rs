@@ -11,7 +11,8 @@ use axum::middleware;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::error::ErrorPage;
 use crate::state::AppState;
@@ -32,11 +33,15 @@ pub fn build_router(state: AppState) -> Router {
                 "The error has been logged. Please try again.",
             )
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            // The matched route, not the raw path: paths can carry tokens.
-            let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
-            tracing::info_span!("request", method = %request.method(), route)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    // The matched route, not the raw path: paths can carry tokens.
+                    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+                    tracing::info_span!("request", method = %request.method(), route)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .layer(middleware::from_fn(move |request, next| web::security::add_security_headers(secure, request, next)))
 }
 

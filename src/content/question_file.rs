@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ContentError, content_hash, is_valid_slug};
-use crate::domain::{Difficulty, Level, RoundKind, Team};
+use super::{ContentError, content_hash};
+use crate::domain::question::{Question, QuestionDraft, is_slug};
 
 const SECTIONS: [&str; 4] = ["Prompt", "Follow-ups", "Hints", "What good looks like"];
 
@@ -16,25 +16,11 @@ pub struct QuestionFile {
     #[serde(skip)]
     pub path: PathBuf,
     pub slug: String,
-    pub kind: RoundKind,
-    pub title: String,
-    #[serde(serialize_with = "serialize_difficulty")]
-    pub difficulty: Difficulty,
-    pub levels: Vec<Level>,
-    pub teams: Vec<Team>,
-    pub tags: Vec<String>,
-    pub minutes: i16,
+    #[serde(flatten)]
+    pub question: Question,
     pub guide_quotes: Vec<String>,
-    pub prompt: String,
-    pub follow_ups: Vec<String>,
-    pub hints: Vec<String>,
-    pub what_good_looks_like: String,
     #[serde(skip)]
     pub content_hash: String,
-}
-
-fn serialize_difficulty<S: serde::Serializer>(difficulty: &Difficulty, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u8(difficulty.value())
 }
 
 #[derive(Deserialize, Serialize)]
@@ -65,123 +51,65 @@ pub fn parse(path: &Path, text: &str) -> Result<QuestionFile, ContentError> {
     })?;
     let meta: FrontMatter =
         toml::from_str(front).map_err(|e| error(fallback_entry.clone(), format!("front matter: {}", e.message())))?;
-    let entry = Some(meta.slug.clone());
-    let fail = |problem: String| error(entry.clone(), problem);
+    let fail = |problem: String| error(Some(meta.slug.clone()), problem);
 
-    if !is_valid_slug(&meta.slug) {
+    if !is_slug(&meta.slug) {
         return Err(fail("slug must be lowercase letters and digits separated by single hyphens".into()));
     }
     if fallback_entry.as_deref() != Some(meta.slug.as_str()) {
         return Err(fail("slug must equal the file name (without .md)".into()));
     }
-    let kind = RoundKind::parse(&meta.kind).ok_or_else(|| {
-        fail(format!(
-            "unknown kind `{}` (expected one of: {})",
-            meta.kind,
-            names(RoundKind::ALL.iter().map(|k| k.as_str()))
-        ))
+    let [prompt, follow_ups, hints, good] = split_sections(body).map_err(&fail)?;
+    let draft = QuestionDraft {
+        kind: meta.kind,
+        title: meta.title,
+        difficulty: meta.difficulty,
+        levels: meta.levels,
+        teams: meta.teams,
+        tags: meta.tags,
+        minutes: meta.minutes,
+        prompt: prompt.to_owned(),
+        follow_ups: list_items(follow_ups),
+        hints: list_items(hints),
+        what_good_looks_like: good.to_owned(),
+    };
+    let question = draft.validate().map_err(|problems| {
+        let messages: Vec<String> = problems.into_iter().map(|p| p.message).collect();
+        fail(messages.join("; "))
     })?;
-    if meta.title.trim().is_empty() {
-        return Err(fail("title is empty".into()));
-    }
-    let difficulty = Difficulty::parse(meta.difficulty)
-        .ok_or_else(|| fail(format!("difficulty {} is not 1, 2 or 3", meta.difficulty)))?;
-    if meta.levels.is_empty() {
-        return Err(fail("levels is empty: name at least one of junior_mid, senior_staff".into()));
-    }
-    let levels = meta
-        .levels
-        .iter()
-        .map(|level| {
-            Level::parse(level)
-                .ok_or_else(|| fail(format!("unknown level `{level}` (expected junior_mid or senior_staff)")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let teams = meta
-        .teams
-        .iter()
-        .map(|team| {
-            Team::parse(team).ok_or_else(|| {
-                fail(format!(
-                    "unknown team `{team}` (expected one of: {})",
-                    names(Team::ALL.iter().map(|t| t.as_str()))
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if meta.tags.is_empty() {
-        return Err(fail("tags is empty: give at least one".into()));
-    }
-    if let Some(tag) = meta.tags.iter().find(|tag| !is_valid_slug(tag)) {
-        return Err(fail(format!("tag `{tag}` must be lowercase letters and digits separated by hyphens")));
-    }
-    if !(5..=120).contains(&meta.minutes) {
-        return Err(fail(format!("minutes {} is outside 5..120", meta.minutes)));
-    }
-
-    let sections = split_sections(body).map_err(&fail)?;
-    let [prompt, follow_ups, hints, good] = sections;
-    let follow_ups = list_items(follow_ups);
-    let hints = list_items(hints);
-    if prompt.is_empty() {
-        return Err(fail("section `Prompt` is empty".into()));
-    }
-    if follow_ups.len() < 2 {
-        return Err(fail(format!("section `Follow-ups` needs at least 2 list items, found {}", follow_ups.len())));
-    }
-    if hints.is_empty() {
-        return Err(fail("section `Hints` needs at least 1 list item".into()));
-    }
-    if good.is_empty() {
-        return Err(fail("section `What good looks like` is empty".into()));
-    }
-
     Ok(QuestionFile {
         path: path.to_owned(),
         content_hash: content_hash(&text),
         slug: meta.slug,
-        kind,
-        title: meta.title.trim().to_owned(),
-        difficulty,
-        levels,
-        teams,
-        tags: meta.tags,
-        minutes: meta.minutes as i16,
+        question,
         guide_quotes: meta.guide_quotes,
-        prompt: prompt.to_owned(),
-        follow_ups,
-        hints,
-        what_good_looks_like: good.to_owned(),
     })
 }
 
 impl QuestionFile {
     /// The file text that `parse` reads back into the same question.
     pub fn to_markdown(&self) -> String {
+        let q = &self.question;
         let meta = FrontMatter {
             slug: self.slug.clone(),
-            kind: self.kind.as_str().to_owned(),
-            title: self.title.clone(),
-            difficulty: i64::from(self.difficulty.value()),
-            levels: self.levels.iter().map(|l| l.as_str().to_owned()).collect(),
-            teams: self.teams.iter().map(|t| t.as_str().to_owned()).collect(),
-            tags: self.tags.clone(),
-            minutes: i64::from(self.minutes),
+            kind: q.kind.as_str().to_owned(),
+            title: q.title.clone(),
+            difficulty: i64::from(q.difficulty.value()),
+            levels: q.levels.iter().map(|l| l.as_str().to_owned()).collect(),
+            teams: q.teams.iter().map(|t| t.as_str().to_owned()).collect(),
+            tags: q.tags.clone(),
+            minutes: i64::from(q.minutes),
             guide_quotes: self.guide_quotes.clone(),
         };
         let front = toml::to_string(&meta).unwrap_or_default();
         format!(
             "+++\n{front}+++\n\n## Prompt\n\n{}\n\n## Follow-ups\n\n{}\n## Hints\n\n{}\n## What good looks like\n\n{}\n",
-            self.prompt,
-            bullet_list(&self.follow_ups),
-            bullet_list(&self.hints),
-            self.what_good_looks_like
+            q.prompt,
+            bullet_list(&q.follow_ups),
+            bullet_list(&q.hints),
+            q.what_good_looks_like
         )
     }
-}
-
-fn names<'a>(values: impl Iterator<Item = &'a str>) -> String {
-    values.collect::<Vec<_>>().join(", ")
 }
 
 fn split_front_matter(text: &str) -> Option<(&str, &str)> {
@@ -254,10 +182,10 @@ mod tests {
     #[test]
     fn a_complete_file_parses_with_all_fields() {
         let question = parse_text(GOOD).expect("valid");
-        assert_eq!(question.kind, RoundKind::Coding);
-        assert_eq!(question.follow_ups, ["Sorted input?", "Streaming input?"]);
-        assert_eq!(question.hints, ["Use a set."]);
-        assert_eq!(question.what_good_looks_like, "O(n) with a hash set.");
+        assert_eq!(question.question.kind, crate::domain::RoundKind::Coding);
+        assert_eq!(question.question.follow_ups, ["Sorted input?", "Streaming input?"]);
+        assert_eq!(question.question.hints, ["Use a set."]);
+        assert_eq!(question.question.what_good_looks_like, "O(n) with a hash set.");
     }
 
     #[test]
@@ -283,7 +211,7 @@ mod tests {
     #[test]
     fn a_single_follow_up_is_refused() {
         let error = parse_text(&GOOD.replace("- Sorted input?\n", "")).expect_err("refused");
-        assert!(error.problem.contains("at least 2"), "{error}");
+        assert!(error.problem.contains("at least 2 follow-ups"), "{error}");
     }
 
     #[test]

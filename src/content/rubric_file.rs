@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{ContentError, content_hash, is_valid_slug};
+use super::{ContentError, content_hash};
+use crate::domain::question::is_slug;
 use crate::domain::{Pillar, RoundKind};
 
 #[derive(Debug, Clone)]
@@ -64,7 +65,7 @@ pub fn parse(path: &Path, text: &str) -> Result<RubricFile, ContentError> {
     let mut criteria = Vec::with_capacity(raw.criteria.len());
     for criterion in raw.criteria {
         let fail = |problem: String| error(Some(format!("{}/{}", kind, criterion.slug)), problem);
-        if !is_valid_slug(&criterion.slug) {
+        if !is_slug(&criterion.slug) {
             return Err(fail("criterion slug must be lowercase letters and digits separated by hyphens".into()));
         }
         if !seen.insert(criterion.slug.clone()) {

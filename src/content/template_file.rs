@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{ContentError, content_hash, is_valid_slug};
+use super::{ContentError, content_hash};
+use crate::domain::question::is_slug;
 use crate::domain::{RoundKind, Team};
 
 #[derive(Debug, Clone)]
@@ -63,7 +64,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<TemplateFile>, ContentError>
     let mut templates = Vec::with_capacity(raw.templates.len());
     for template in raw.templates {
         let fail = |problem: String| error(Some(template.slug.clone()), problem);
-        if !is_valid_slug(&template.slug) {
+        if !is_slug(&template.slug) {
             return Err(fail("slug must be lowercase letters and digits separated by hyphens".into()));
         }
         if !slugs.insert(template.slug.clone()) {

@@ -31,9 +31,10 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
     let rows: Vec<_> = bundle
         .questions
         .iter()
-        .map(|q| {
+        .map(|file| {
+            let q = &file.question;
             json!({
-                "slug": q.slug,
+                "slug": file.slug,
                 "kind": q.kind,
                 "title": q.title,
                 "prompt_md": q.prompt,
@@ -47,8 +48,8 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
                 "levels": q.levels,
                 "difficulty": q.difficulty.value(),
                 "suggested_minutes": q.minutes,
-                "guide_quotes": q.guide_quotes,
-                "content_hash": q.content_hash,
+                "guide_quotes": file.guide_quotes,
+                "content_hash": file.content_hash,
             })
         })
         .collect();

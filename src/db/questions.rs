@@ -3,6 +3,9 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::domain::markdown;
+use crate::domain::question::Question;
+
 /// Filters of the bank page; `None` means "any".
 #[derive(Debug, Default, Clone)]
 pub struct QuestionFilter {
@@ -43,6 +46,7 @@ pub struct QuestionDetail {
     pub difficulty: i16,
     pub suggested_minutes: i16,
     pub guide_quotes: Vec<String>,
+    pub is_own: bool,
 }
 
 /// Questions `viewer` may see that match `filter`, best match first.
@@ -96,7 +100,7 @@ pub async fn find_visible(
 ) -> Result<Option<QuestionDetail>, sqlx::Error> {
     sqlx::query_as(
         "select id, slug, kind, title, prompt_html, follow_ups, hints, good_answer_html, tags, teams,
-                levels, difficulty, suggested_minutes, guide_quotes
+                levels, difficulty, suggested_minutes, guide_quotes, coalesce(owner_id = $2, false) as is_own
          from questions where slug = $1 and (owner_id is null or owner_id = $2)",
     )
     .bind(slug)
@@ -105,9 +109,9 @@ pub async fn find_visible(
     .await
 }
 
-/// The shipped bank (not users' private questions) as it would be written to files.
+/// A question's editable text, as stored (the shipped bank's export, or a private question's edit form).
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ExportedQuestion {
+pub struct StoredQuestion {
     pub slug: String,
     pub kind: String,
     pub title: String,
@@ -123,7 +127,8 @@ pub struct ExportedQuestion {
     pub good_answer_md: String,
 }
 
-pub async fn export_bank(db: impl PgExecutor<'_>) -> Result<Vec<ExportedQuestion>, sqlx::Error> {
+/// The shipped bank (not users' private questions) as it would be written to files.
+pub async fn export_bank(db: impl PgExecutor<'_>) -> Result<Vec<StoredQuestion>, sqlx::Error> {
     sqlx::query_as(
         "select slug, kind, title, difficulty, levels, teams, tags, suggested_minutes, guide_quotes,
                 prompt_md, follow_ups, hints, good_answer_md
@@ -131,4 +136,75 @@ pub async fn export_bank(db: impl PgExecutor<'_>) -> Result<Vec<ExportedQuestion
     )
     .fetch_all(db)
     .await
+}
+
+/// A private question owned by `owner`, for its edit form.
+pub async fn find_owned(
+    db: impl PgExecutor<'_>,
+    owner: Uuid,
+    slug: &str,
+) -> Result<Option<StoredQuestion>, sqlx::Error> {
+    sqlx::query_as(
+        "select slug, kind, title, difficulty, levels, teams, tags, suggested_minutes, guide_quotes,
+                prompt_md, follow_ups, hints, good_answer_md
+         from questions where slug = $1 and owner_id = $2",
+    )
+    .bind(slug)
+    .bind(owner)
+    .fetch_optional(db)
+    .await
+}
+
+/// Inserts or (for its owner) updates a private question; `false` when the
+/// slug belongs to someone else or to the shipped bank.
+pub async fn save_private(db: impl PgExecutor<'_>, owner: Uuid, slug: &str, q: &Question) -> Result<bool, sqlx::Error> {
+    let saved = sqlx::query(
+        "insert into questions (slug, owner_id, kind, title, prompt_md, prompt_html, follow_ups, hints,
+                                good_answer_md, good_answer_html, tags, teams, levels, difficulty,
+                                suggested_minutes, content_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, '')
+         on conflict (slug) do update set
+             kind = excluded.kind, title = excluded.title, prompt_md = excluded.prompt_md,
+             prompt_html = excluded.prompt_html, follow_ups = excluded.follow_ups, hints = excluded.hints,
+             good_answer_md = excluded.good_answer_md, good_answer_html = excluded.good_answer_html,
+             tags = excluded.tags, teams = excluded.teams, levels = excluded.levels,
+             difficulty = excluded.difficulty, suggested_minutes = excluded.suggested_minutes
+         where questions.owner_id = $2",
+    )
+    .bind(slug)
+    .bind(owner)
+    .bind(q.kind.as_str())
+    .bind(&q.title)
+    .bind(&q.prompt)
+    .bind(markdown::render(&q.prompt))
+    .bind(&q.follow_ups)
+    .bind(&q.hints)
+    .bind(&q.what_good_looks_like)
+    .bind(markdown::render(&q.what_good_looks_like))
+    .bind(&q.tags)
+    .bind(q.teams.iter().map(|t| t.as_str()).collect::<Vec<_>>())
+    .bind(q.levels.iter().map(|l| l.as_str()).collect::<Vec<_>>())
+    .bind(i16::from(q.difficulty.value()))
+    .bind(q.minutes)
+    .execute(db)
+    .await?;
+    Ok(saved.rows_affected() == 1)
+}
+
+pub enum DeleteOutcome {
+    Deleted,
+    NotFound,
+    /// A loop's round uses it; the round keeps pointing at it.
+    InUse,
+}
+
+pub async fn delete_private(db: impl PgExecutor<'_>, owner: Uuid, slug: &str) -> Result<DeleteOutcome, sqlx::Error> {
+    let result =
+        sqlx::query("delete from questions where slug = $1 and owner_id = $2").bind(slug).bind(owner).execute(db).await;
+    match result {
+        Ok(done) if done.rows_affected() == 1 => Ok(DeleteOutcome::Deleted),
+        Ok(_) => Ok(DeleteOutcome::NotFound),
+        Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => Ok(DeleteOutcome::InUse),
+        Err(error) => Err(error),
+    }
 }

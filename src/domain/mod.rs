@@ -2,6 +2,7 @@
 
 pub mod markdown;
 pub mod password;
+pub mod question;
 pub mod sign_in_throttle;
 pub mod username;
 

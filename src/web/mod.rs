@@ -5,6 +5,7 @@ pub mod auth;
 pub mod forms;
 pub mod health;
 pub mod home;
+pub mod own_questions;
 pub mod page;
 pub mod questions;
 pub mod rubrics;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .merge(home::router())
         .merge(auth::router())
         .merge(questions::router())
+        .merge(own_questions::router())
         .merge(rubrics::router())
         .merge(templates::router())
         .merge(health::router())

@@ -5,6 +5,7 @@ mod auth;
 mod browser;
 mod content;
 mod helpers;
+mod own_questions;
 mod questions;
 mod security;
 mod server_process;

@@ -1,0 +1,256 @@
+//! Private questions: a signed-in user's own additions to the bank.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+
+use super::forms::FieldErrors;
+use super::page::{Layout, render};
+use super::session::SignedIn;
+use crate::db;
+use crate::db::questions::{DeleteOutcome, StoredQuestion};
+use crate::domain::question::{QuestionDraft, slugify};
+use crate::domain::{Difficulty, Level, RoundKind, Team};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/questions/new", get(new_question))
+        .route("/questions", post(create_question))
+        .route("/questions/{slug}/edit", get(edit_question).post(update_question))
+        .route("/questions/{slug}/delete", post(delete_question))
+}
+
+/// The form as typed; lists are one item per line, tags comma-separated.
+#[derive(Debug, Clone)]
+struct QuestionForm {
+    title: String,
+    kind: String,
+    difficulty: String,
+    minutes: String,
+    levels: Vec<String>,
+    teams: Vec<String>,
+    tags: String,
+    prompt: String,
+    follow_ups: String,
+    hints: String,
+    what_good_looks_like: String,
+}
+
+impl Default for QuestionForm {
+    fn default() -> Self {
+        QuestionForm {
+            title: String::new(),
+            kind: RoundKind::Coding.as_str().into(),
+            difficulty: "2".into(),
+            minutes: "30".into(),
+            levels: Level::ALL.iter().map(|l| l.as_str().to_owned()).collect(),
+            teams: Vec::new(),
+            tags: String::new(),
+            prompt: String::new(),
+            follow_ups: String::new(),
+            hints: String::new(),
+            what_good_looks_like: String::new(),
+        }
+    }
+}
+
+impl QuestionForm {
+    /// Checkbox groups repeat their name, so the body is read as pairs.
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = QuestionForm { levels: Vec::new(), ..QuestionForm::default() };
+        for (name, value) in pairs {
+            match name.as_str() {
+                "title" => form.title = value,
+                "kind" => form.kind = value,
+                "difficulty" => form.difficulty = value,
+                "minutes" => form.minutes = value,
+                "levels" => form.levels.push(value),
+                "teams" => form.teams.push(value),
+                "tags" => form.tags = value,
+                "prompt" => form.prompt = value,
+                "follow_ups" => form.follow_ups = value,
+                "hints" => form.hints = value,
+                "what_good_looks_like" => form.what_good_looks_like = value,
+                _ => {}
+            }
+        }
+        form
+    }
+
+    fn from_stored(stored: StoredQuestion) -> Self {
+        QuestionForm {
+            title: stored.title,
+            kind: stored.kind,
+            difficulty: stored.difficulty.to_string(),
+            minutes: stored.suggested_minutes.to_string(),
+            levels: stored.levels,
+            teams: stored.teams,
+            tags: stored.tags.join(", "),
+            prompt: stored.prompt_md,
+            follow_ups: stored.follow_ups.join("\n"),
+            hints: stored.hints.join("\n"),
+            what_good_looks_like: stored.good_answer_md,
+        }
+    }
+
+    fn draft(&self) -> QuestionDraft {
+        let lines = |text: &str| text.lines().map(str::to_owned).collect();
+        QuestionDraft {
+            kind: self.kind.clone(),
+            title: self.title.clone(),
+            // Unparseable numbers become 0, which the rules then refuse with a message.
+            difficulty: self.difficulty.trim().parse().unwrap_or(0),
+            levels: self.levels.clone(),
+            teams: self.teams.clone(),
+            tags: self
+                .tags
+                .split(',')
+                .map(|t| t.trim().to_lowercase().replace(' ', "-"))
+                .filter(|t| !t.is_empty())
+                .collect(),
+            minutes: self.minutes.trim().parse().unwrap_or(0),
+            prompt: self.prompt.clone(),
+            follow_ups: lines(&self.follow_ups),
+            hints: lines(&self.hints),
+            what_good_looks_like: self.what_good_looks_like.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "questions/form.html")]
+struct QuestionFormPage {
+    layout: Layout,
+    /// `None` for a new question, else the slug being edited.
+    editing: Option<String>,
+    form: QuestionForm,
+    errors: FieldErrors,
+}
+
+impl QuestionFormPage {
+    fn action(&self) -> String {
+        match &self.editing {
+            Some(slug) => format!("/questions/{slug}/edit"),
+            None => "/questions".to_owned(),
+        }
+    }
+
+    fn kinds(&self) -> &'static [RoundKind] {
+        RoundKind::ALL
+    }
+
+    fn teams(&self) -> &'static [Team] {
+        Team::ALL
+    }
+
+    fn levels(&self) -> &'static [Level] {
+        Level::ALL
+    }
+
+    fn difficulties(&self) -> [Difficulty; 3] {
+        Difficulty::ALL
+    }
+
+    fn has_level(&self, level: &Level) -> bool {
+        self.form.levels.iter().any(|l| l == level.as_str())
+    }
+
+    fn has_team(&self, team: &Team) -> bool {
+        self.form.teams.iter().any(|t| t == team.as_str())
+    }
+}
+
+fn form_page(
+    user: crate::db::sessions::SessionUser,
+    editing: Option<String>,
+    form: QuestionForm,
+    errors: FieldErrors,
+) -> QuestionFormPage {
+    QuestionFormPage { layout: Layout::new(Some(user)), editing, form, errors }
+}
+
+async fn new_question(SignedIn(user): SignedIn) -> Result<Response, AppError> {
+    render(&form_page(user, None, QuestionForm::default(), FieldErrors::default()))
+}
+
+async fn create_question(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let form = QuestionForm::from_pairs(pairs);
+    save(&state, user, None, form).await
+}
+
+async fn edit_question(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let stored = db::questions::find_owned(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    render(&form_page(user, Some(slug), QuestionForm::from_stored(stored), FieldErrors::default()))
+}
+
+async fn update_question(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(slug): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    db::questions::find_owned(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    save(&state, user, Some(slug), QuestionForm::from_pairs(pairs)).await
+}
+
+/// Validates and stores the form, or shows it again with its errors (422).
+async fn save(
+    state: &AppState,
+    user: crate::db::sessions::SessionUser,
+    editing: Option<String>,
+    form: QuestionForm,
+) -> Result<Response, AppError> {
+    let question = match form.draft().validate() {
+        Ok(question) => question,
+        Err(problems) => {
+            let mut errors = FieldErrors::default();
+            for problem in problems {
+                errors.add(problem.field, capitalise(&problem.message));
+            }
+            let page = form_page(user, editing, form, errors);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    // Private slugs carry a random prefix, so they never collide with the bank or each other.
+    let slug = editing.unwrap_or_else(|| {
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        let words = slugify(&question.title, 60);
+        if words.is_empty() { format!("my-{}", &random[..8]) } else { format!("my-{}-{words}", &random[..8]) }
+    });
+    if !db::questions::save_private(&state.db, user.id, &slug, &question).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to(&format!("/questions/{slug}")).into_response())
+}
+
+async fn delete_question(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    match db::questions::delete_private(&state.db, user.id, &slug).await? {
+        DeleteOutcome::Deleted => Ok(Redirect::to("/questions").into_response()),
+        DeleteOutcome::NotFound => Err(AppError::NotFound),
+        DeleteOutcome::InUse => {
+            Err(AppError::Conflict("This question is part of one of your loops, so it stays. You can still edit it."))
+        }
+    }
+}
+
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

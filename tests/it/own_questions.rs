@@ -1,0 +1,109 @@
+//! Private questions: only their owner sees, edits or deletes them.
+
+use axum::http::StatusCode;
+
+use crate::helpers::TestApp;
+
+fn question_form<'a>(title: &'a str, follow_ups: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("title", title),
+        ("kind", "ml_fundamentals"),
+        ("difficulty", "2"),
+        ("minutes", "20"),
+        ("levels", "junior_mid"),
+        ("levels", "senior_staff"),
+        ("teams", "camera-cv"),
+        ("tags", "Optimisation, adam"),
+        ("prompt", "Explain **Adam** to a new grad.\n\n<script>alert(1)</script>"),
+        ("follow_ups", follow_ups),
+        ("hints", "Start from momentum."),
+        ("what_good_looks_like", "First and second moment estimates, bias correction."),
+    ]
+}
+
+async fn create(app: &TestApp, cookie: &str, title: &str) -> String {
+    let response = app
+        .post_form("/questions", &question_form(title, "Why bias correction?\nWhen does it fail?"), Some(cookie))
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    response.header("location").to_owned()
+}
+
+#[tokio::test]
+async fn a_private_question_is_seen_by_its_owner_only() {
+    let app = TestApp::new().await;
+    let owner = app.sign_up("owner").await;
+    let stranger = app.sign_up("stranger").await;
+    let location = create(&app, &owner, "Adam from scratch").await;
+    assert!(location.starts_with("/questions/my-"), "{location}");
+
+    let page = app.get(&location, Some(&owner)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<strong>Adam</strong>") && !page.body.contains("<script>alert"),
+        "Markdown rendered, sanitised"
+    );
+    assert!(page.body.contains("id=\"edit-question\""));
+    assert!(app.get("/questions?q=adam+scratch", Some(&owner)).await.body.contains("Adam from scratch"));
+
+    assert_eq!(app.get(&location, Some(&stranger)).await.status, StatusCode::NOT_FOUND);
+    assert!(!app.get("/questions?q=adam+scratch", Some(&stranger)).await.body.contains("Adam from scratch"));
+    assert_eq!(app.get(&format!("{location}/edit"), Some(&stranger)).await.status, StatusCode::NOT_FOUND);
+    let hijack = app.post_form(&format!("{location}/edit"), &question_form("Hijacked", "a\nb"), Some(&stranger)).await;
+    assert_eq!(hijack.status, StatusCode::NOT_FOUND);
+    let delete = app.post_form(&format!("{location}/delete"), &[], Some(&stranger)).await;
+    assert_eq!(delete.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("select count(*) from questions where title = 'Adam from scratch'").await, 1);
+}
+
+#[tokio::test]
+async fn an_invalid_question_keeps_everything_typed_and_names_the_problem() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("author").await;
+    let response =
+        app.post_form("/questions", &question_form("Only one follow-up", "Just this one"), Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.body.contains("Give at least 2 follow-ups, found 1"), "{}", response.body);
+    assert!(
+        response.body.contains("value=\"Only one follow-up\"") && response.body.contains(">Just this one</textarea>")
+    );
+    assert!(response.body.contains("value=\"camera-cv\" checked"), "checkbox choices kept");
+    assert_eq!(app.count("select count(*) from questions where owner_id is not null").await, 0);
+}
+
+#[tokio::test]
+async fn the_owner_edits_and_deletes_a_private_question() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("editor").await;
+    let location = create(&app, &cookie, "First title").await;
+    let edit_form = app.get(&format!("{location}/edit"), Some(&cookie)).await;
+    assert!(
+        edit_form.body.contains("value=\"First title\"")
+            && edit_form.body.contains("Why bias correction?\nWhen does it fail?")
+    );
+    let saved =
+        app.post_form(&format!("{location}/edit"), &question_form("Second title", "One\nTwo"), Some(&cookie)).await;
+    assert_eq!(saved.header("location"), location);
+    assert!(app.get(&location, Some(&cookie)).await.body.contains("Second title"));
+    let deleted = app.post_form(&format!("{location}/delete"), &[], Some(&cookie)).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&location, Some(&cookie)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bank_questions_cannot_be_edited_through_the_private_routes() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("meddler").await;
+    let slug: String = sqlx::query_scalar("select slug from questions where owner_id is null limit 1")
+        .fetch_one(&app.db)
+        .await
+        .expect("slug");
+    let response =
+        app.post_form(&format!("/questions/{slug}/edit"), &question_form("Vandalised", "a\nb"), Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.post_form(&format!("/questions/{slug}/delete"), &[], Some(&cookie)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.count("select count(*) from questions where title = 'Vandalised'").await, 0);
+}
