@@ -1,11 +1,5 @@
 //! Pure domain types and rules: no HTTP, no SQL.
 
-pub mod markdown;
-pub mod password;
-pub mod question;
-pub mod sign_in_throttle;
-pub mod username;
-
 /// Declares a closed set of values stored as text (with a matching CHECK
 /// constraint in the schema), with its database spelling and a human label.
 macro_rules! text_enum {
@@ -45,6 +39,13 @@ macro_rules! text_enum {
         }
     };
 }
+
+// Declared after `text_enum!` so that submodules can use it.
+pub mod markdown;
+pub mod password;
+pub mod question;
+pub mod sign_in_throttle;
+pub mod username;
 
 text_enum!(
     /// The kind of interview a round is.
