@@ -1,7 +1,6 @@
 //! What each subcommand does.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -83,14 +82,14 @@ pub async fn ensure_database(local: &LocalPostgres, name: &str) -> anyhow::Resul
 async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
     load_content_if_present(pool, &args.content_dir).await?;
     let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
-    let state = AppState {
-        db: pool.clone(),
-        settings: Arc::new(Settings {
+    let state = AppState::new(
+        pool.clone(),
+        Settings {
             base_url: base_url.trim_end_matches('/').to_owned(),
             secure_cookies: args.secure_cookies,
             behind_proxy: args.behind_proxy,
-        }),
-    };
+        },
+    );
     let app = Application::bind(state, args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     startup::spawn_housekeeping(pool.clone());
     tracing::info!(address = %app.local_addr()?, %base_url, "mockloop is ready");

@@ -10,6 +10,12 @@ use crate::web::page::Layout;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// 400: a request no form of ours sends; the message says what was wrong.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// 413: the body is larger than this field allows.
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(&'static str),
     /// 404: no such page, or one the visitor may not know exists.
     #[error("not found")]
     NotFound,
@@ -70,6 +76,12 @@ impl IntoResponse for AppError {
             ),
             AppError::Forbidden => {
                 ErrorPage::response(StatusCode::FORBIDDEN, "Not allowed", "Your account may not do this.")
+            }
+            AppError::BadRequest(message) => {
+                ErrorPage::response(StatusCode::BAD_REQUEST, "That request was not understood", message)
+            }
+            AppError::PayloadTooLarge(message) => {
+                ErrorPage::response(StatusCode::PAYLOAD_TOO_LARGE, "Too much text", message)
             }
             AppError::Conflict(message) => {
                 ErrorPage::response(StatusCode::CONFLICT, "That cannot be done now", message)

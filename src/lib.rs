@@ -7,6 +7,7 @@ pub mod content;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod live;
 pub mod localpg;
 pub mod startup;
 pub mod state;

@@ -2,8 +2,12 @@
 //! an executor so that callers choose the connection or transaction.
 
 pub mod content;
+pub mod loops;
+pub mod notes;
 pub mod questions;
+pub mod rounds;
 pub mod rubrics;
+pub mod scorecards;
 pub mod sessions;
 pub mod sign_in_attempts;
 pub mod templates;

@@ -5,6 +5,7 @@ use sqlx::types::Json;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TemplateWithRounds {
+    pub id: uuid::Uuid,
     pub slug: String,
     pub name: String,
     pub description: String,
@@ -26,7 +27,7 @@ pub async fn list_visible(
     viewer: Option<uuid::Uuid>,
 ) -> Result<Vec<TemplateWithRounds>, sqlx::Error> {
     sqlx::query_as(
-        "select t.slug, t.name, t.description, t.team,
+        "select t.id, t.slug, t.name, t.description, t.team,
                 coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,
                     'minutes', r.minutes, 'question_count', r.question_count) order by r.position)
                     filter (where r.position is not null), '[]') as rounds

@@ -41,10 +41,15 @@ macro_rules! text_enum {
 }
 
 // Declared after `text_enum!` so that submodules can use it.
+pub mod ics;
 pub mod markdown;
 pub mod password;
 pub mod question;
+pub mod schedule;
+pub mod scoring;
+pub mod selection;
 pub mod sign_in_throttle;
+pub mod timer;
 pub mod username;
 
 text_enum!(

@@ -1,6 +1,7 @@
 //! Static files, compiled into the binary so it runs from any directory.
 //! URLs carry a content hash, so browsers may cache them forever.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use axum::Router;
@@ -20,6 +21,16 @@ struct Asset {
 
 const ASSETS: &[Asset] = &[
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/app.css") },
+    Asset {
+        name: "loop-form.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/loop-form.js"),
+    },
+    Asset {
+        name: "round.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/round.js"),
+    },
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
 ];
 
@@ -27,14 +38,19 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/static/{name}", get(serve_asset))
 }
 
-fn versioned_url(name: &str) -> String {
-    let body = ASSETS.iter().find(|asset| asset.name == name).map_or(&b""[..], |asset| asset.body);
-    format!("/static/{name}?v={}", crate::content::content_hash(&String::from_utf8_lossy(body)))
-}
-
-pub fn stylesheet_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| versioned_url("app.css"))
+/// `/static/<name>?v=<hash of its content>`, computed once per asset.
+pub fn url(name: &str) -> &'static str {
+    static URLS: OnceLock<HashMap<&'static str, String>> = OnceLock::new();
+    let urls = URLS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|asset| {
+                let hash = crate::content::content_hash(&String::from_utf8_lossy(asset.body));
+                (asset.name, format!("/static/{}?v={hash}", asset.name))
+            })
+            .collect()
+    });
+    urls.get(name).map_or("/static/missing", String::as_str)
 }
 
 async fn serve_asset(Path(name): Path<String>) -> Result<Response, AppError> {

@@ -5,9 +5,11 @@ pub mod auth;
 pub mod forms;
 pub mod health;
 pub mod home;
+pub mod loops;
 pub mod own_questions;
 pub mod page;
 pub mod questions;
+pub mod rounds;
 pub mod rubrics;
 pub mod security;
 pub mod session;
@@ -23,8 +25,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(home::router())
         .merge(auth::router())
+        .merge(loops::router())
         .merge(questions::router())
         .merge(own_questions::router())
+        .merge(rounds::router())
         .merge(rubrics::router())
         .merge(templates::router())
         .merge(health::router())

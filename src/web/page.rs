@@ -17,8 +17,9 @@ impl Layout {
         Layout { user }
     }
 
-    pub fn stylesheet(&self) -> &'static str {
-        super::assets::stylesheet_url()
+    /// The cache-busting URL of a file under static/.
+    pub fn asset(&self, name: &str) -> &'static str {
+        super::assets::url(name)
     }
 }
 

@@ -2,7 +2,6 @@
 //! against the app served on a loopback port.
 
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -107,10 +106,10 @@ impl Browser {
 /// The app on a loopback port, on its own database.
 pub async fn serve_app() -> (String, TestDb) {
     let db = TestDb::new().await;
-    let state = AppState {
-        db: db.pool.clone(),
-        settings: Arc::new(Settings { base_url: String::new(), secure_cookies: false, behind_proxy: false }),
-    };
+    let state = AppState::new(
+        db.pool.clone(),
+        Settings { base_url: String::new(), secure_cookies: false, behind_proxy: false },
+    );
     let app = Application::bind(state, "127.0.0.1:0".parse().expect("addr")).await.expect("bind");
     let base = format!("http://{}", app.local_addr().expect("addr"));
     tokio::spawn(app.run_until(std::future::pending()));

@@ -2,7 +2,6 @@
 //! content-loaded template), the app's router, and small HTTP helpers.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -182,7 +181,7 @@ impl TestApp {
 
     pub async fn with_settings(settings: Settings) -> TestApp {
         let test_db = TestDb::new().await;
-        let state = AppState { db: test_db.pool.clone(), settings: Arc::new(settings) };
+        let state = AppState::new(test_db.pool.clone(), settings);
         TestApp { db: test_db.pool, router: mockloop::startup::build_router(state) }
     }
 

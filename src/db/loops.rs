@@ -1,0 +1,281 @@
+//! Loops and their rounds: scheduling, reading, rescheduling, cancelling.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// A loop as its pages need it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoopRow {
+    pub id: Uuid,
+    pub candidate_id: Uuid,
+    pub candidate_name: String,
+    pub template_name: String,
+    pub team: String,
+    pub level: String,
+    pub mode: String,
+    pub status: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub break_minutes: i16,
+    pub selection_seed: i64,
+    pub calendar_sequence: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A round with its questions' titles, for the loop page and calendars.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoundRow {
+    pub id: Uuid,
+    pub position: i16,
+    pub kind: String,
+    pub title: String,
+    pub planned_minutes: i16,
+    pub timer_state: String,
+    pub elapsed_ms: i64,
+    pub extension_seconds: i32,
+    pub interviewer_name: Option<String>,
+    pub question_titles: Vec<String>,
+    pub scorecard_status: Option<String>,
+}
+
+pub struct NewLoop<'a> {
+    pub candidate_id: Uuid,
+    pub template_id: Option<Uuid>,
+    pub template_name: &'a str,
+    pub team: &'a str,
+    pub level: &'a str,
+    pub mode: &'a str,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: &'a str,
+    pub break_minutes: i16,
+    pub seed: i64,
+    pub request_key: Option<Uuid>,
+}
+
+pub struct NewRound<'a> {
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub planned_minutes: i16,
+    /// Question ids with their time budget in minutes, in order.
+    pub questions: Vec<(Uuid, i16)>,
+}
+
+/// Creates the loop with its rounds and questions; a repeated request key
+/// returns the loop the first request created.
+pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound<'_>]) -> Result<Uuid, sqlx::Error> {
+    let inserted: Option<Uuid> = sqlx::query_scalar(
+        "insert into loops (candidate_id, template_id, template_name, team, level, mode, starts_at,
+                            time_zone, break_minutes, selection_seed, request_key)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         on conflict (candidate_id, request_key) where request_key is not null do nothing
+         returning id",
+    )
+    .bind(new.candidate_id)
+    .bind(new.template_id)
+    .bind(new.template_name)
+    .bind(new.team)
+    .bind(new.level)
+    .bind(new.mode)
+    .bind(new.starts_at)
+    .bind(new.time_zone)
+    .bind(new.break_minutes)
+    .bind(new.seed)
+    .bind(new.request_key)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(loop_id) = inserted else {
+        return sqlx::query_scalar("select id from loops where candidate_id = $1 and request_key = $2")
+            .bind(new.candidate_id)
+            .bind(new.request_key)
+            .fetch_one(&mut *db)
+            .await;
+    };
+    let rows: Vec<_> = rounds
+        .iter()
+        .enumerate()
+        .map(|(index, round)| {
+            serde_json::json!({
+                "position": index + 1,
+                "kind": round.kind,
+                "title": round.title,
+                "planned_minutes": round.planned_minutes,
+                "questions": round.questions.iter().enumerate()
+                    .map(|(q, (id, budget))| serde_json::json!({"position": q + 1, "id": id, "budget": budget}))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    // Rounds and their questions in one statement each, from the same JSON.
+    sqlx::query(
+        "with spec as (select * from jsonb_to_recordset($2) as r(position smallint, kind text, title text,
+                                                               planned_minutes smallint, questions jsonb)),
+              inserted as (insert into rounds (loop_id, position, kind, title, planned_minutes)
+                           select $1, position, kind, title, planned_minutes from spec
+                           returning id, position)
+         insert into round_questions (round_id, position, question_id, budget_minutes)
+         select i.id, q.position, q.id, q.budget
+         from inserted i join spec s on s.position = i.position,
+              jsonb_to_recordset(s.questions) as q(position smallint, id uuid, budget smallint)",
+    )
+    .bind(loop_id)
+    .bind(serde_json::Value::Array(rows))
+    .execute(&mut *db)
+    .await?;
+    Ok(loop_id)
+}
+
+/// The loop, if `viewer` takes part in it (as candidate or as a round's interviewer).
+pub async fn find_for_participant(
+    db: impl PgExecutor<'_>,
+    loop_id: Uuid,
+    viewer: Uuid,
+) -> Result<Option<LoopRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select l.id, l.candidate_id, u.display_name as candidate_name, l.template_name, l.team, l.level,
+                l.mode, l.status, l.starts_at, l.time_zone, l.break_minutes, l.selection_seed,
+                l.calendar_sequence, l.created_at
+         from loops l join users u on u.id = l.candidate_id
+         where l.id = $1
+           and (l.candidate_id = $2 or exists (select 1 from rounds r where r.loop_id = l.id and r.interviewer_id = $2))",
+    )
+    .bind(loop_id)
+    .bind(viewer)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn rounds(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<RoundRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select r.id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state, r.elapsed_ms,
+                r.extension_seconds, iu.display_name as interviewer_name,
+                array(select q.title from round_questions rq join questions q on q.id = rq.question_id
+                      where rq.round_id = r.id order by rq.position) as question_titles,
+                (select s.status from scorecards s where s.round_id = r.id
+                 order by s.role = 'interviewer' desc limit 1) as scorecard_status
+         from rounds r left join users iu on iu.id = r.interviewer_id
+         where r.loop_id = $1 order by r.position",
+    )
+    .bind(loop_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A summary line per loop for the dashboard.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoopSummary {
+    pub id: Uuid,
+    pub template_name: String,
+    pub team: String,
+    pub mode: String,
+    pub status: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub rounds: i64,
+    pub rounds_ended: i64,
+}
+
+pub async fn recent_for_candidate(
+    db: impl PgExecutor<'_>,
+    candidate: Uuid,
+    limit: i64,
+) -> Result<Vec<LoopSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "select l.id, l.template_name, l.team, l.mode, l.status, l.starts_at, l.time_zone,
+                (select count(*) from rounds r where r.loop_id = l.id) as rounds,
+                (select count(*) from rounds r where r.loop_id = l.id and r.timer_state = 'ended') as rounds_ended
+         from loops l where l.candidate_id = $1
+         order by l.starts_at desc, l.id desc limit $2",
+    )
+    .bind(candidate)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Moves a loop (not yet finished) and bumps its calendar sequence; `false` if it cannot move.
+pub async fn reschedule(
+    db: impl PgExecutor<'_>,
+    loop_id: Uuid,
+    candidate: Uuid,
+    starts_at: DateTime<Utc>,
+    time_zone: &str,
+    break_minutes: i16,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update loops set starts_at = $3, time_zone = $4, break_minutes = $5, calendar_sequence = calendar_sequence + 1
+         where id = $1 and candidate_id = $2 and status = 'scheduled'",
+    )
+    .bind(loop_id)
+    .bind(candidate)
+    .bind(starts_at)
+    .bind(time_zone)
+    .bind(break_minutes)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn cancel(db: impl PgExecutor<'_>, loop_id: Uuid, candidate: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update loops set status = 'cancelled', cancelled_at = now(), calendar_sequence = calendar_sequence + 1
+         where id = $1 and candidate_id = $2 and status in ('scheduled', 'in_progress')",
+    )
+    .bind(loop_id)
+    .bind(candidate)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What question selection needs to know about the bank and the candidate's past.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BankEntry {
+    pub id: Uuid,
+    pub kind: String,
+    pub teams: Vec<String>,
+    pub levels: Vec<String>,
+    pub tags: Vec<String>,
+    pub suggested_minutes: i16,
+}
+
+pub async fn selectable_questions(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<BankEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, kind, teams, levels, tags, suggested_minutes from questions
+         where owner_id is null or owner_id = $1 order by slug",
+    )
+    .bind(candidate)
+    .fetch_all(db)
+    .await
+}
+
+/// When the candidate last had each question, over loops not cancelled.
+pub async fn last_seen(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select rq.question_id, max(l.starts_at)
+         from loops l join rounds r on r.loop_id = l.id join round_questions rq on rq.round_id = r.id
+         where l.candidate_id = $1 and l.status <> 'cancelled'
+         group by rq.question_id",
+    )
+    .bind(candidate)
+    .fetch_all(db)
+    .await
+}
+
+/// Mean submitted score (1–4) per question tag in the candidate's history.
+pub async fn mean_score_per_tag(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<(String, f64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select tag, avg(cs.score)::float8
+         from loops l
+         join rounds r on r.loop_id = l.id
+         join scorecards s on s.round_id = r.id and s.status = 'submitted'
+         join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
+         join round_questions rq on rq.round_id = r.id
+         join questions q on q.id = rq.question_id, unnest(q.tags) as tag
+         where l.candidate_id = $1
+         group by tag",
+    )
+    .bind(candidate)
+    .fetch_all(db)
+    .await
+}

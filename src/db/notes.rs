@@ -1,0 +1,93 @@
+//! Notes: the candidate's scratchpad and interviewers' private notes, with a
+//! version number so that concurrent edits are detected, never overwritten.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Note {
+    pub body_md: String,
+    pub body_html: String,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    round_id: Uuid,
+    author: Uuid,
+    kind: &str,
+) -> Result<Option<Note>, sqlx::Error> {
+    sqlx::query_as("select body_md, body_html, version, updated_at from notes where round_id = $1 and author_id = $2 and kind = $3")
+        .bind(round_id)
+        .bind(author)
+        .bind(kind)
+        .fetch_optional(db)
+        .await
+}
+
+pub enum SaveOutcome {
+    Saved {
+        version: i32,
+        updated_at: DateTime<Utc>,
+    },
+    /// Someone saved a newer version first; here it is.
+    Conflict(Note),
+}
+
+/// Saves `body` if the stored note is still at `base_version` (0 when there is none yet).
+pub async fn save(
+    db: &mut sqlx::PgConnection,
+    round_id: Uuid,
+    author: Uuid,
+    kind: &str,
+    body_md: &str,
+    body_html: &str,
+    base_version: i32,
+) -> Result<SaveOutcome, sqlx::Error> {
+    let saved: Option<(i32, DateTime<Utc>)> = sqlx::query_as(
+        "insert into notes (round_id, author_id, kind, body_md, body_html, version)
+         select $1, $2, $3, $4, $5, 1 where $6 = 0
+         on conflict (round_id, kind, author_id) do nothing
+         returning version, updated_at",
+    )
+    .bind(round_id)
+    .bind(author)
+    .bind(kind)
+    .bind(body_md)
+    .bind(body_html)
+    .bind(base_version)
+    .fetch_optional(&mut *db)
+    .await?;
+    let saved = match saved {
+        Some(saved) => Some(saved),
+        None => {
+            sqlx::query_as(
+                "update notes set body_md = $4, body_html = $5, version = version + 1, updated_at = now()
+                 where round_id = $1 and author_id = $2 and kind = $3 and version = $6
+                 returning version, updated_at",
+            )
+            .bind(round_id)
+            .bind(author)
+            .bind(kind)
+            .bind(body_md)
+            .bind(body_html)
+            .bind(base_version)
+            .fetch_optional(&mut *db)
+            .await?
+        }
+    };
+    match saved {
+        Some((version, updated_at)) => Ok(SaveOutcome::Saved { version, updated_at }),
+        None => {
+            let current = find(&mut *db, round_id, author, kind).await?;
+            Ok(SaveOutcome::Conflict(current.unwrap_or(Note {
+                body_md: String::new(),
+                body_html: String::new(),
+                version: 0,
+                updated_at: Utc::now(),
+            })))
+        }
+    }
+}

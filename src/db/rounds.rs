@@ -1,0 +1,204 @@
+//! A round's timer state, questions and loop context.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::domain::timer::{Timer, TimerState};
+
+/// Everything the round page and the timer need, read with the database clock
+/// (`now`), which every instance shares.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoundState {
+    pub id: Uuid,
+    pub loop_id: Uuid,
+    pub position: i16,
+    pub kind: String,
+    pub title: String,
+    pub planned_minutes: i16,
+    pub timer_state: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub running_since: Option<DateTime<Utc>>,
+    pub elapsed_ms: i64,
+    pub extension_seconds: i32,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub current_question: i16,
+    pub question_switch_ms: i64,
+    pub timer_version: i32,
+    pub interviewer_id: Option<Uuid>,
+    pub candidate_id: Uuid,
+    pub mode: String,
+    pub loop_status: String,
+    pub template_name: String,
+    pub time_zone: String,
+    pub break_minutes: i16,
+    pub round_count: i64,
+    /// Each question's budget in minutes, in order.
+    pub question_budgets: Vec<i16>,
+    pub now: DateTime<Utc>,
+}
+
+impl RoundState {
+    pub fn question_count(&self) -> i16 {
+        self.question_budgets.len() as i16
+    }
+
+    pub fn budgets_ms(&self) -> Vec<i64> {
+        self.question_budgets.iter().map(|m| i64::from(*m) * 60_000).collect()
+    }
+
+    pub fn timer(&self) -> Timer {
+        Timer {
+            state: TimerState::parse(&self.timer_state).unwrap_or(TimerState::NotStarted),
+            planned_ms: i64::from(self.planned_minutes) * 60_000,
+            extension_ms: i64::from(self.extension_seconds) * 1000,
+            elapsed_ms: self.elapsed_ms,
+            running_since: self.running_since,
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            current_question: self.current_question,
+            question_switch_ms: self.question_switch_ms,
+        }
+    }
+}
+
+const ROUND_STATE: &str = "select r.id, r.loop_id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state,
+        r.started_at, r.running_since, r.elapsed_ms, r.extension_seconds, r.ended_at, r.current_question,
+        r.question_switch_ms, r.timer_version, r.interviewer_id, l.candidate_id, l.mode, l.status as loop_status,
+        l.template_name, l.time_zone, l.break_minutes,
+        (select count(*) from rounds x where x.loop_id = r.loop_id) as round_count,
+        array(select q.budget_minutes from round_questions q where q.round_id = r.id order by q.position) as question_budgets,
+        clock_timestamp() as now
+    from rounds r join loops l on l.id = r.loop_id";
+
+/// The round, if `viewer` is its loop's candidate or its interviewer.
+pub async fn find_for_participant(
+    db: impl PgExecutor<'_>,
+    round_id: Uuid,
+    viewer: Uuid,
+) -> Result<Option<RoundState>, sqlx::Error> {
+    sqlx::query_as(&format!("{ROUND_STATE} where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2)"))
+        .bind(round_id)
+        .bind(viewer)
+        .fetch_optional(db)
+        .await
+}
+
+/// The round locked for a timer change, if `viewer` takes part in it.
+pub async fn lock_for_participant(
+    db: &mut PgConnection,
+    round_id: Uuid,
+    viewer: Uuid,
+) -> Result<Option<RoundState>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{ROUND_STATE} where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2) for update of r"
+    ))
+    .bind(round_id)
+    .bind(viewer)
+    .fetch_optional(db)
+    .await
+}
+
+/// Stores a new timer state, logs the action and tells every instance (the
+/// notification is delivered when the transaction commits).
+pub async fn save_timer(
+    db: &mut PgConnection,
+    round: &RoundState,
+    timer: &Timer,
+    actor: Uuid,
+    action: &str,
+    seconds: Option<i32>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update rounds set timer_state = $2, started_at = $3, running_since = $4, elapsed_ms = $5,
+                extension_seconds = $6, ended_at = $7, current_question = $8, question_switch_ms = $9,
+                timer_version = timer_version + 1
+         where id = $1",
+    )
+    .bind(round.id)
+    .bind(timer.state.as_str())
+    .bind(timer.started_at)
+    .bind(timer.running_since)
+    .bind(timer.elapsed_ms)
+    .bind(i32::try_from(timer.extension_ms / 1000).unwrap_or(i32::MAX))
+    .bind(timer.ended_at)
+    .bind(timer.current_question)
+    .bind(timer.question_switch_ms)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query("insert into timer_events (round_id, actor_id, action, seconds) values ($1, $2, $3, $4)")
+        .bind(round.id)
+        .bind(actor)
+        .bind(action)
+        .bind(seconds)
+        .execute(&mut *db)
+        .await?;
+    // A loop is in progress once a round starts, complete once every round has ended.
+    sqlx::query(
+        "update loops l set
+             status = case when not exists (select 1 from rounds r where r.loop_id = l.id and r.timer_state <> 'ended')
+                           then 'completed' else 'in_progress' end,
+             completed_at = case when not exists (select 1 from rounds r where r.loop_id = l.id and r.timer_state <> 'ended')
+                                 then coalesce(l.completed_at, now()) end
+         where l.id = $1 and l.status in ('scheduled', 'in_progress')",
+    )
+    .bind(round.loop_id)
+    .execute(&mut *db)
+    .await?;
+    notify_round_changed(db, round.id).await
+}
+
+pub async fn notify_round_changed(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_notify('mockloop_rounds', $1)").bind(round_id.to_string()).execute(db).await?;
+    Ok(())
+}
+
+/// One of the round's questions with everything an assessor may see.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoundQuestion {
+    pub position: i16,
+    pub budget_minutes: i16,
+    pub question_id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub prompt_html: String,
+    pub follow_ups: Vec<String>,
+    pub hints: Vec<String>,
+    pub good_answer_html: String,
+    pub tags: Vec<String>,
+}
+
+pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<RoundQuestion>, sqlx::Error> {
+    sqlx::query_as(
+        "select rq.position, rq.budget_minutes, q.id as question_id, q.slug, q.title, q.prompt_html, q.follow_ups,
+                q.hints, q.good_answer_html, q.tags
+         from round_questions rq join questions q on q.id = rq.question_id
+         where rq.round_id = $1 order by rq.position",
+    )
+    .bind(round_id)
+    .fetch_all(db)
+    .await
+}
+
+/// The round after `position` in the same loop.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NextRound {
+    pub id: Uuid,
+    pub position: i16,
+    pub title: String,
+    pub timer_state: String,
+}
+
+pub async fn next_round(
+    db: impl PgExecutor<'_>,
+    loop_id: Uuid,
+    position: i16,
+) -> Result<Option<NextRound>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, position, title, timer_state from rounds where loop_id = $1 and position > $2 order by position limit 1",
+    )
+    .bind(loop_id)
+    .bind(position)
+    .fetch_optional(db)
+    .await
+}

@@ -1,0 +1,74 @@
+//! Live events across instances: every change to a round is announced with
+//! PostgreSQL NOTIFY; each instance LISTENs once and fans the news out to its
+//! open event streams, which then read the current state themselves.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub const CHANNEL: &str = "mockloop_rounds";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveEvent {
+    RoundChanged(Uuid),
+    /// The listener reconnected and may have missed notifications: everyone re-reads.
+    Resync,
+}
+
+#[derive(Clone)]
+pub struct LiveHub {
+    sender: broadcast::Sender<LiveEvent>,
+}
+
+impl LiveHub {
+    /// A hub fed by a background task listening on `pool`'s database.
+    pub fn start(pool: PgPool) -> LiveHub {
+        let (sender, _) = broadcast::channel(1024);
+        let hub = LiveHub { sender };
+        tokio::spawn(listen(pool, hub.sender.clone()));
+        hub
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.sender.subscribe()
+    }
+}
+
+async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>) {
+    loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(error) = listener.listen(CHANNEL).await {
+                    tracing::warn!(%error, "cannot listen for live events");
+                } else {
+                    let _ = sender.send(LiveEvent::Resync);
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(Some(notification)) => {
+                                if let Ok(round_id) = notification.payload().parse() {
+                                    let _ = sender.send(LiveEvent::RoundChanged(round_id));
+                                }
+                            }
+                            // The connection dropped; the next call reconnects and re-listens.
+                            Ok(None) => {
+                                let _ = sender.send(LiveEvent::Resync);
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "live event listener failed; reconnecting");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot connect the live event listener"),
+        }
+        if pool.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}

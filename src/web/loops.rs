@@ -1,0 +1,467 @@
+//! Scheduling a loop, its page (timeline, calendar), rescheduling and cancelling.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::forms::FieldErrors;
+use super::page::{Layout, render};
+use super::session::SignedIn;
+use crate::db;
+use crate::db::loops::{LoopRow, NewLoop, NewRound, RoundRow};
+use crate::db::sessions::SessionUser;
+use crate::db::templates::TemplateWithRounds;
+use crate::domain::selection::{self, CandidateQuestion, RoundSlot, SelectionContext};
+use crate::domain::{Level, RoundKind, Team, ics, schedule, timer};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/loops/new", get(new_loop))
+        .route("/loops", post(create_loop))
+        .route("/loops/{id}", get(show_loop))
+        .route("/loops/{id}/calendar.ics", get(loop_calendar))
+        .route("/loops/{id}/reschedule", post(reschedule_loop))
+        .route("/loops/{id}/cancel", post(cancel_loop))
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LoopForm {
+    template: String,
+    team: String,
+    level: String,
+    mode: String,
+    starts_at: String,
+    time_zone: String,
+    break_minutes: String,
+    request_key: String,
+}
+
+#[derive(Template)]
+#[template(path = "loops/new.html")]
+struct NewLoopPage {
+    layout: Layout,
+    templates: Vec<TemplateWithRounds>,
+    form: LoopForm,
+    errors: FieldErrors,
+}
+
+impl NewLoopPage {
+    fn teams(&self) -> &'static [Team] {
+        Team::ALL
+    }
+
+    fn levels(&self) -> &'static [Level] {
+        Level::ALL
+    }
+
+    fn time_zones(&self) -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+
+    fn kind_label(&self, kind: &str) -> &'static str {
+        super::questions::kind_label(kind)
+    }
+}
+
+async fn new_loop(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Response, AppError> {
+    let templates = db::templates::list_visible(&state.db, Some(user.id)).await?;
+    let zone = Tz::UTC;
+    // The next quarter hour, so the default is a sensible time to start.
+    let now = Utc::now();
+    let next_quarter = now + chrono::Duration::minutes(15 - i64::from(now.minute() % 15));
+    let form = LoopForm {
+        template: templates.first().map(|t| t.slug.clone()).unwrap_or_default(),
+        team: Team::GenaiLlm.as_str().into(),
+        level: Level::SeniorStaff.as_str().into(),
+        mode: "self_timed".into(),
+        starts_at: schedule::to_local_input(next_quarter, zone),
+        time_zone: zone.name().into(),
+        break_minutes: "10".into(),
+        request_key: Uuid::new_v4().to_string(),
+    };
+    render(&NewLoopPage { layout: Layout::new(Some(user)), templates, form, errors: FieldErrors::default() })
+}
+
+/// The form, checked: what the loop will be.
+struct LoopRequest {
+    template: TemplateWithRounds,
+    team: Team,
+    level: Level,
+    starts_at: DateTime<Utc>,
+    zone: Tz,
+    break_minutes: i16,
+    request_key: Option<Uuid>,
+}
+
+fn check_form(form: &LoopForm, templates: &[TemplateWithRounds]) -> Result<LoopRequest, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let template = templates.iter().find(|t| t.slug == form.template);
+    if template.is_none() {
+        errors.add("template", "Choose a template.");
+    }
+    let team = Team::parse(&form.team);
+    if team.is_none() {
+        errors.add("team", "Choose a team focus.");
+    }
+    let level = Level::parse(&form.level);
+    if level.is_none() {
+        errors.add("level", "Choose a level.");
+    }
+    if form.mode != "self_timed" {
+        errors.add("mode", "Only self-timed loops can be scheduled for now.");
+    }
+    let zone = schedule::parse_time_zone(&form.time_zone).map_err(|e| errors.add("time_zone", capitalise(&e))).ok();
+    let starts_at = zone.and_then(|zone| {
+        schedule::parse_local(&form.starts_at, zone).map_err(|e| errors.add("starts_at", capitalise(&e))).ok()
+    });
+    let break_minutes = form.break_minutes.trim().parse::<i16>().ok().filter(|m| (0..=120).contains(m));
+    if break_minutes.is_none() {
+        errors.add("break_minutes", "Enter a break of 0 to 120 minutes.");
+    }
+    match (template, team, level, zone, starts_at, break_minutes) {
+        (Some(template), Some(team), Some(level), Some(zone), Some(starts_at), Some(break_minutes))
+            if errors.is_empty() =>
+        {
+            Ok(LoopRequest {
+                template: template.clone(),
+                team,
+                level,
+                starts_at,
+                zone,
+                break_minutes,
+                request_key: form.request_key.parse().ok(),
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+async fn create_loop(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Form(form): Form<LoopForm>,
+) -> Result<Response, AppError> {
+    let templates = db::templates::list_visible(&state.db, Some(user.id)).await?;
+    let request = match check_form(&form, &templates) {
+        Ok(request) => request,
+        Err(errors) => {
+            let page = NewLoopPage { layout: Layout::new(Some(user)), templates, form, errors };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    let loop_id = schedule_loop(&state, &user, &request).await?;
+    tracing::info!(%loop_id, "loop scheduled");
+    Ok(Redirect::to(&format!("/loops/{loop_id}")).into_response())
+}
+
+/// Picks the questions and stores the loop, all in one transaction.
+async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopRequest) -> Result<Uuid, AppError> {
+    let mut tx = state.db.begin().await?;
+    let bank = db::loops::selectable_questions(&mut *tx, user.id).await?;
+    let last_seen: HashMap<Uuid, DateTime<Utc>> = db::loops::last_seen(&mut *tx, user.id).await?.into_iter().collect();
+    let tag_weakness: HashMap<String, f64> = db::loops::mean_score_per_tag(&mut *tx, user.id)
+        .await?
+        .into_iter()
+        .map(|(tag, mean)| (tag, ((4.0 - mean) / 3.0).clamp(0.0, 1.0)))
+        .collect();
+    let candidates: Vec<CandidateQuestion> = bank
+        .iter()
+        .filter_map(|q| {
+            Some(CandidateQuestion {
+                id: q.id,
+                kind: RoundKind::parse(&q.kind)?,
+                teams: q.teams.iter().filter_map(|t| Team::parse(t)).collect(),
+                levels: q.levels.iter().filter_map(|l| Level::parse(l)).collect(),
+                tags: q.tags.clone(),
+                pillar_hint: None,
+            })
+        })
+        .collect();
+    let rounds = &request.template.rounds.0;
+    let slots: Vec<RoundSlot> = rounds
+        .iter()
+        .filter_map(|r| {
+            Some(RoundSlot { kind: RoundKind::parse(&r.kind)?, questions: r.question_count.max(1) as usize })
+        })
+        .collect();
+    // A positive 63-bit seed: it is stored in a bigint and shown on the loop page.
+    let seed = rand::random::<u64>() >> 1;
+    let context = SelectionContext {
+        team: request.team,
+        level: request.level,
+        seed,
+        last_seen: &last_seen,
+        tag_weakness: &tag_weakness,
+    };
+    let picks = selection::select_questions(&candidates, &slots, &context);
+    let minutes_of: HashMap<Uuid, i16> = bank.iter().map(|q| (q.id, q.suggested_minutes)).collect();
+    let new_rounds: Vec<NewRound> = rounds
+        .iter()
+        .zip(&picks)
+        .map(|(round, ids)| {
+            let suggested: Vec<i16> =
+                ids.iter().map(|id| minutes_of.get(id).copied().unwrap_or(round.minutes)).collect();
+            let budgets = timer::question_budgets(round.minutes, &suggested);
+            NewRound {
+                kind: &round.kind,
+                title: &round.title,
+                planned_minutes: round.minutes,
+                questions: ids
+                    .iter()
+                    .zip(budgets)
+                    .map(|(id, budget_ms)| (*id, ((budget_ms + 59_999) / 60_000).clamp(1, 120) as i16))
+                    .collect(),
+            }
+        })
+        .collect();
+    let zone_name = request.zone.name();
+    let new_loop = NewLoop {
+        candidate_id: user.id,
+        template_id: Some(request.template.id),
+        template_name: &request.template.name,
+        team: request.team.as_str(),
+        level: request.level.as_str(),
+        mode: "self_timed",
+        starts_at: request.starts_at,
+        time_zone: zone_name,
+        break_minutes: request.break_minutes,
+        seed: seed as i64,
+        request_key: request.request_key,
+    };
+    let loop_id = db::loops::create(&mut tx, &new_loop, &new_rounds).await?;
+    tx.commit().await?;
+    Ok(loop_id)
+}
+
+#[derive(Template)]
+#[template(path = "loops/show.html")]
+struct LoopPage {
+    layout: Layout,
+    the_loop: LoopRow,
+    rounds: Vec<RoundRow>,
+    slots: Vec<schedule::Slot>,
+    zone: Tz,
+    is_candidate: bool,
+    reschedule_errors: FieldErrors,
+}
+
+impl LoopPage {
+    fn local(&self, instant: &DateTime<Utc>) -> String {
+        schedule::format_local(*instant, self.zone)
+    }
+
+    fn local_time(&self, instant: &DateTime<Utc>) -> String {
+        schedule::format_local_time(*instant, self.zone)
+    }
+
+    fn slot(&self, index: &usize) -> Option<&schedule::Slot> {
+        self.slots.get(*index)
+    }
+
+    fn starts_input(&self) -> String {
+        schedule::to_local_input(self.the_loop.starts_at, self.zone)
+    }
+
+    fn kind_label(&self, kind: &str) -> &'static str {
+        super::questions::kind_label(kind)
+    }
+
+    fn team_label(&self) -> &'static str {
+        super::questions::team_label(&self.the_loop.team)
+    }
+
+    fn level_label(&self) -> &'static str {
+        Level::parse(&self.the_loop.level).map_or("", Level::label)
+    }
+
+    fn mode_label(&self) -> &'static str {
+        if self.the_loop.mode == "peer" { "Peer interview" } else { "Self-timed" }
+    }
+
+    fn status_label(&self) -> &'static str {
+        loop_status_label(&self.the_loop.status)
+    }
+
+    fn can_change_schedule(&self) -> bool {
+        self.is_candidate && self.the_loop.status == "scheduled"
+    }
+
+    fn can_cancel(&self) -> bool {
+        self.is_candidate && matches!(self.the_loop.status.as_str(), "scheduled" | "in_progress")
+    }
+
+    /// Self-timed questions stay hidden until their round starts.
+    fn shows_questions(&self, round: &RoundRow) -> bool {
+        self.the_loop.mode == "peer" && !self.is_candidate || round.timer_state != "not_started"
+    }
+
+    fn round_status(&self, round: &RoundRow) -> String {
+        match round.timer_state.as_str() {
+            "ended" => format!("Done · {} used", timer::format_clock(round.elapsed_ms).trim_start_matches('+')),
+            "running" => "Running".into(),
+            "paused" => "Paused".into(),
+            _ => "Not started".into(),
+        }
+    }
+
+    fn time_zones(&self) -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+}
+
+pub fn loop_status_label(status: &str) -> &'static str {
+    match status {
+        "scheduled" => "Scheduled",
+        "in_progress" => "In progress",
+        "completed" => "Completed",
+        "cancelled" => "Cancelled",
+        _ => "Unknown",
+    }
+}
+
+async fn load_loop_page(
+    state: &AppState,
+    user: SessionUser,
+    loop_id: Uuid,
+    errors: FieldErrors,
+) -> Result<LoopPage, AppError> {
+    let mut db = state.db.acquire().await?;
+    let the_loop = db::loops::find_for_participant(&mut *db, loop_id, user.id).await?.ok_or(AppError::NotFound)?;
+    let rounds = db::loops::rounds(&mut *db, loop_id).await?;
+    let zone = schedule::parse_time_zone(&the_loop.time_zone).unwrap_or(Tz::UTC);
+    let minutes: Vec<i16> = rounds.iter().map(|r| r.planned_minutes).collect();
+    let slots = schedule::timeline(the_loop.starts_at, &minutes, the_loop.break_minutes);
+    let is_candidate = the_loop.candidate_id == user.id;
+    Ok(LoopPage {
+        layout: Layout::new(Some(user)),
+        the_loop,
+        rounds,
+        slots,
+        zone,
+        is_candidate,
+        reschedule_errors: errors,
+    })
+}
+
+async fn show_loop(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    render(&load_loop_page(&state, user, id, FieldErrors::default()).await?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RescheduleForm {
+    starts_at: String,
+    time_zone: String,
+    break_minutes: String,
+}
+
+async fn reschedule_loop(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+    Form(form): Form<RescheduleForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let zone = schedule::parse_time_zone(&form.time_zone).map_err(|e| errors.add("time_zone", capitalise(&e))).ok();
+    let starts_at = zone.and_then(|z| {
+        schedule::parse_local(&form.starts_at, z).map_err(|e| errors.add("starts_at", capitalise(&e))).ok()
+    });
+    let break_minutes = form.break_minutes.trim().parse::<i16>().ok().filter(|m| (0..=120).contains(m));
+    if break_minutes.is_none() {
+        errors.add("break_minutes", "Enter a break of 0 to 120 minutes.");
+    }
+    if let (Some(zone), Some(starts_at), Some(break_minutes)) = (zone, starts_at, break_minutes) {
+        if db::loops::reschedule(&state.db, id, user.id, starts_at, zone.name(), break_minutes).await? {
+            return Ok(Redirect::to(&format!("/loops/{id}")).into_response());
+        }
+        // Not the candidate's, or no longer movable: the loop page says which.
+        db::loops::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+        return Err(AppError::Conflict("Only a loop that has not started can be rescheduled, by its candidate."));
+    }
+    let page = load_loop_page(&state, user, id, errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+async fn cancel_loop(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    if !db::loops::cancel(&state.db, id, user.id).await? {
+        db::loops::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+        return Err(AppError::Conflict("Only the candidate can cancel a loop, and only before it is complete."));
+    }
+    tracing::info!(loop_id = %id, "loop cancelled");
+    Ok(Redirect::to(&format!("/loops/{id}")).into_response())
+}
+
+/// The loop's rounds as calendar events (only the rounds this participant takes part in).
+async fn loop_calendar(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let page = load_loop_page(&state, user, id, FieldErrors::default()).await?;
+    let events = calendar_events(&state.settings.base_url, &page.the_loop, &page.rounds, &page.slots);
+    let body = ics::calendar(&format!("mockloop: {}", page.the_loop.template_name), &events, Utc::now());
+    Ok(ics_response(body, &format!("mockloop-{}.ics", &id.simple().to_string()[..8])))
+}
+
+pub fn calendar_events(
+    base_url: &str,
+    the_loop: &LoopRow,
+    rounds: &[RoundRow],
+    slots: &[schedule::Slot],
+) -> Vec<ics::CalendarEvent> {
+    rounds
+        .iter()
+        .zip(slots)
+        .map(|(round, slot)| ics::CalendarEvent {
+            uid: format!("round-{}@mockloop", round.id),
+            sequence: the_loop.calendar_sequence,
+            starts_at: slot.starts_at,
+            ends_at: slot.ends_at,
+            summary: format!("mockloop: {} (round {} of {})", round.title, round.position, rounds.len()),
+            description: format!(
+                "{} · {} loop, {}",
+                super::questions::kind_label(&round.kind),
+                the_loop.template_name,
+                super::questions::team_label(&the_loop.team)
+            ),
+            url: format!("{base_url}/loops/{}", the_loop.id),
+            cancelled: the_loop.status == "cancelled",
+        })
+        .collect()
+}
+
+pub fn ics_response(body: String, filename: &str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}
+
+pub fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

@@ -1,0 +1,396 @@
+//! A round: its server-owned timer (controls, live events), its questions and
+//! the candidate's autosaved notes.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Json, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio_stream::wrappers::BroadcastStream;
+use uuid::Uuid;
+
+use super::page::{Layout, render};
+use super::session::SignedIn;
+use crate::db;
+use crate::db::notes::{Note, SaveOutcome};
+use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
+use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand};
+use crate::domain::{markdown, schedule};
+use crate::error::AppError;
+use crate::live::LiveEvent;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/rounds/{id}", get(show_round))
+        .route("/rounds/{id}/timer", post(control_timer))
+        .route("/rounds/{id}/state", get(round_state))
+        .route("/rounds/{id}/events", get(round_events))
+        .route("/rounds/{id}/notes", post(save_notes))
+}
+
+/// Largest scratchpad accepted; the database allows a little more.
+const MAX_NOTE_BYTES: usize = 100_000;
+
+/// Who the viewer is in this round.
+fn is_candidate(round: &RoundState, user: Uuid) -> bool {
+    round.candidate_id == user
+}
+
+/// In a self-timed round the candidate runs the clock; in a peer round, the interviewer.
+fn controls_timer(round: &RoundState, user: Uuid) -> bool {
+    if round.mode == "self_timed" { is_candidate(round, user) } else { round.interviewer_id == Some(user) }
+}
+
+/// The timer as every client sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimerView {
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub remaining_ms: i64,
+    pub allowed_ms: i64,
+    pub elapsed_ms: i64,
+    pub clock: String,
+    pub milestone: &'static str,
+    pub current_question: i16,
+    pub questions: Vec<QuestionView>,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionView {
+    pub position: i16,
+    pub budget_ms: i64,
+    pub used_ms: i64,
+    pub is_current: bool,
+    pub overran: bool,
+    pub used_clock: String,
+    pub budget_clock: String,
+}
+
+impl TimerView {
+    pub fn of(round: &RoundState) -> TimerView {
+        let timer = round.timer();
+        let remaining_ms = timer.remaining_ms(round.now);
+        let progress = timer.question_progress(round.now, &round.budgets_ms());
+        TimerView {
+            state: timer.state.as_str(),
+            state_label: timer.state.label(),
+            remaining_ms,
+            allowed_ms: timer.allowed_ms(),
+            elapsed_ms: timer.elapsed_ms(round.now),
+            clock: timer::format_clock(remaining_ms),
+            milestone: match timer::milestone(remaining_ms) {
+                Milestone::None => "none",
+                Milestone::FiveMinutes => "five-minutes",
+                Milestone::OneMinute => "one-minute",
+                Milestone::TimeUp => "time-up",
+            },
+            current_question: timer.current_question,
+            questions: progress.iter().map(QuestionView::of).collect(),
+            version: round.timer_version,
+        }
+    }
+
+    pub fn is(&self, state: &str) -> bool {
+        self.state == state
+    }
+}
+
+impl QuestionView {
+    fn of(progress: &QuestionProgress) -> QuestionView {
+        QuestionView {
+            position: progress.position,
+            budget_ms: progress.budget_ms,
+            used_ms: progress.used_ms,
+            is_current: progress.is_current,
+            overran: progress.overran,
+            used_clock: timer::format_clock(progress.used_ms),
+            budget_clock: timer::format_clock(progress.budget_ms),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rounds/show.html")]
+struct RoundPage {
+    layout: Layout,
+    round: RoundState,
+    timer: TimerView,
+    questions: Vec<RoundQuestion>,
+    can_control: bool,
+    is_candidate: bool,
+    scratchpad: Option<Note>,
+    next_round: Option<NextRound>,
+    scorecard_status: Option<String>,
+}
+
+impl RoundPage {
+    /// Questions of a self-timed round stay hidden until it starts.
+    fn shows_questions(&self) -> bool {
+        !self.timer.is("not_started") || !self.is_candidate
+    }
+
+    fn kind_label(&self) -> &'static str {
+        super::questions::kind_label(&self.round.kind)
+    }
+
+    fn ended(&self) -> bool {
+        self.timer.is("ended")
+    }
+
+    fn has_several_questions(&self) -> bool {
+        self.questions.len() > 1
+    }
+
+    fn question_view(&self, position: &i16) -> Option<&QuestionView> {
+        self.timer.questions.iter().find(|q| q.position == *position)
+    }
+
+    fn can_go_to_next_question(&self) -> bool {
+        self.can_control
+            && matches!(self.timer.state, "running" | "paused")
+            && self.timer.current_question < self.questions.len() as i16
+    }
+
+    fn notes_text(&self) -> &str {
+        self.scratchpad.as_ref().map_or("", |n| n.body_md.as_str())
+    }
+
+    fn notes_version(&self) -> i32 {
+        self.scratchpad.as_ref().map_or(0, |n| n.version)
+    }
+
+    fn notes_html(&self) -> &str {
+        self.scratchpad.as_ref().map_or("", |n| n.body_html.as_str())
+    }
+
+    fn time_used(&self) -> String {
+        timer::format_clock(self.timer.elapsed_ms).trim_start_matches('+').to_owned()
+    }
+
+    fn time_allowed(&self) -> String {
+        timer::format_clock(self.timer.allowed_ms)
+    }
+
+    fn went_over(&self) -> bool {
+        self.timer.remaining_ms < 0
+    }
+
+    /// When the break after this round ends, in the loop's time zone.
+    fn break_ends(&self) -> Option<String> {
+        let ended_at: DateTime<Utc> = self.round.ended_at?;
+        let zone = schedule::parse_time_zone(&self.round.time_zone).ok()?;
+        Some(schedule::format_local_time(
+            ended_at + chrono::Duration::minutes(i64::from(self.round.break_minutes)),
+            zone,
+        ))
+    }
+}
+
+async fn show_round(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut db = state.db.acquire().await?;
+    let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let candidate = is_candidate(&round, user.id);
+    let hidden = candidate && round.timer_state == "not_started";
+    let questions = if hidden { Vec::new() } else { db::rounds::questions(&mut *db, id).await? };
+    let scratchpad = db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?;
+    let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
+    let scorecard_status =
+        db::scorecards::status(&mut *db, id, if round.mode == "self_timed" { "self" } else { "interviewer" }).await?;
+    drop(db);
+    render(&RoundPage {
+        layout: Layout::new(Some(user.clone())),
+        timer: TimerView::of(&round),
+        can_control: controls_timer(&round, user.id),
+        is_candidate: candidate,
+        round,
+        questions,
+        scratchpad,
+        next_round,
+        scorecard_status,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct TimerForm {
+    action: String,
+}
+
+/// True when the client asked for JSON (the page's script), not a page.
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
+}
+
+async fn control_timer(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Form(form): Form<TimerForm>,
+) -> Result<Response, AppError> {
+    let command = match form.action.as_str() {
+        "start" => TimerCommand::Start,
+        "pause" => TimerCommand::Pause,
+        "resume" => TimerCommand::Resume,
+        "extend" => TimerCommand::Extend { minutes: 5 },
+        "next_question" => TimerCommand::NextQuestion,
+        "end" => TimerCommand::End,
+        _ => return Err(AppError::BadRequest("Unknown timer action.")),
+    };
+    let mut tx = state.db.begin().await?;
+    let round = db::rounds::lock_for_participant(&mut tx, id, user.id).await?.ok_or(AppError::NotFound)?;
+    if !controls_timer(&round, user.id) {
+        return Err(AppError::Forbidden);
+    }
+    if round.loop_status == "cancelled" {
+        return Err(AppError::Conflict("This loop was cancelled."));
+    }
+    let updated = match round.timer().apply(&command, round.now, round.question_count()) {
+        Ok(updated) => updated,
+        // A double click or a second tab: the state already is what was asked, or cannot be.
+        Err(error) => {
+            drop(tx);
+            tracing::info!(round_id = %id, %error, "timer command refused");
+            return respond_with_state(&state, id, user.id, &headers, Some(error.to_string())).await;
+        }
+    };
+    let seconds = matches!(command, TimerCommand::Extend { .. }).then_some(300);
+    db::rounds::save_timer(&mut tx, &round, &updated, user.id, &form.action, seconds).await?;
+    tx.commit().await?;
+    respond_with_state(&state, id, user.id, &headers, None).await
+}
+
+#[derive(Serialize)]
+struct TimerResponse {
+    timer: TimerView,
+    error: Option<String>,
+}
+
+async fn respond_with_state(
+    state: &AppState,
+    id: Uuid,
+    user: Uuid,
+    headers: &HeaderMap,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    if !wants_json(headers) {
+        return Ok(Redirect::to(&format!("/rounds/{id}")).into_response());
+    }
+    let round = db::rounds::find_for_participant(&state.db, id, user).await?.ok_or(AppError::NotFound)?;
+    let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+    Ok((status, Json(TimerResponse { timer: TimerView::of(&round), error })).into_response())
+}
+
+async fn round_state(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(TimerView::of(&round)).into_response())
+}
+
+/// Server-sent events: the timer now, then again whenever it changes (or the
+/// listener resynchronises), so reloads, tabs and reconnects all agree.
+async fn round_events(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| async move {
+        match event {
+            Ok(LiveEvent::RoundChanged(round_id)) if round_id == id => Some(()),
+            Ok(LiveEvent::Resync) | Err(_) => Some(()),
+            Ok(LiveEvent::RoundChanged(_)) => None,
+        }
+    });
+    let ticks = futures_util::stream::once(async {}).chain(changes);
+    let db = state.db.clone();
+    let user_id = user.id;
+    let events = ticks.then(move |()| {
+        let db = db.clone();
+        async move {
+            match db::rounds::find_for_participant(&db, id, user_id).await {
+                Ok(Some(round)) => {
+                    let json = serde_json::to_string(&TimerView::of(&round)).unwrap_or_default();
+                    Ok(Event::default().event("timer").data(json))
+                }
+                Ok(None) => Ok(Event::default().event("gone").data("{}")),
+                Err(_) => Ok(Event::default().event("retry").data("{}")),
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[derive(Debug, Deserialize)]
+struct NotesForm {
+    body: String,
+    base_version: i32,
+}
+
+#[derive(Serialize)]
+struct NotesSaved {
+    version: i32,
+    saved_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct NotesConflict {
+    conflict: bool,
+    version: i32,
+    body: String,
+}
+
+/// Saves the scratchpad if nobody saved a newer version since `base_version`;
+/// otherwise answers 409 with the stored text so the page can show both.
+async fn save_notes(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Form(form): Form<NotesForm>,
+) -> Result<Response, AppError> {
+    if form.body.len() > MAX_NOTE_BYTES {
+        return Err(AppError::PayloadTooLarge("Notes are limited to 100 000 characters."));
+    }
+    let mut db = state.db.acquire().await?;
+    let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    if !is_candidate(&round, user.id) {
+        return Err(AppError::Forbidden);
+    }
+    let html = markdown::render(&form.body);
+    let outcome = db::notes::save(&mut db, id, user.id, "scratchpad", &form.body, &html, form.base_version).await?;
+    db::rounds::notify_round_changed(&mut *db, id).await?;
+    let json = wants_json(&headers);
+    Ok(match outcome {
+        SaveOutcome::Saved { version, updated_at } if json => {
+            Json(NotesSaved { version, saved_at: updated_at }).into_response()
+        }
+        SaveOutcome::Saved { .. } => Redirect::to(&format!("/rounds/{id}#notes")).into_response(),
+        SaveOutcome::Conflict(_) if !json => {
+            return Err(AppError::Conflict(
+                "Your notes were changed in another tab since this page loaded. Go back, copy your text, reload and merge.",
+            ));
+        }
+        SaveOutcome::Conflict(current) => (
+            StatusCode::CONFLICT,
+            Json(NotesConflict { conflict: true, version: current.version, body: current.body_md }),
+        )
+            .into_response(),
+    })
+}

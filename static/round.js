@@ -1,0 +1,272 @@
+// Round page: a live countdown driven by the server's timer events, timer
+// buttons without page reloads, and notes that autosave, survive a dropped
+// connection (kept in localStorage and sent again) and never overwrite a
+// version saved elsewhere. Without this script the page still works: forms
+// post and the server renders the time.
+(function () {
+  "use strict";
+
+  var panel = document.getElementById("timer");
+  if (!panel) return;
+  var roundId = panel.dataset.round;
+  var clock = document.getElementById("clock");
+  var stateText = document.getElementById("timer-state");
+  var announcer = document.getElementById("timer-announcer");
+  var connection = document.getElementById("connection");
+  var state = panel.dataset.state;
+  var remainingAtSync = parseInt(panel.dataset.remainingMs, 10) || 0;
+  var syncedAt = performance.now();
+  var lastMilestone = milestoneOf(remainingAtSync);
+  var version = parseInt(panel.dataset.version, 10) || 0;
+
+  function milestoneOf(ms) {
+    if (ms <= 0) return "time-up";
+    if (ms <= 60000) return "one-minute";
+    if (ms <= 300000) return "five-minutes";
+    return "none";
+  }
+
+  // Same rules as the server: remaining time rounds up, overtime down.
+  function formatClock(ms) {
+    var over = ms < 0;
+    var seconds = over ? Math.floor(-ms / 1000) : Math.ceil(ms / 1000);
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    var text = h > 0 ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
+    return (over ? "+" : "") + text;
+  }
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  function currentRemaining() {
+    return state === "running" ? remainingAtSync - (performance.now() - syncedAt) : remainingAtSync;
+  }
+
+  var announcements = {
+    "five-minutes": "Five minutes left.",
+    "one-minute": "One minute left.",
+    "time-up": "Time is up. The clock now counts overtime."
+  };
+
+  function render() {
+    var ms = currentRemaining();
+    clock.textContent = formatClock(ms);
+    var milestone = milestoneOf(ms);
+    clock.className = "clock milestone-" + milestone;
+    // Only crossings are announced, never the ticking itself.
+    if (milestone !== lastMilestone && state === "running" && announcements[milestone]) {
+      announcer.textContent = announcements[milestone];
+    }
+    lastMilestone = milestone;
+  }
+
+  function apply(timer) {
+    var previous = state;
+    state = timer.state;
+    remainingAtSync = timer.remaining_ms;
+    syncedAt = performance.now();
+    version = timer.version;
+    panel.dataset.state = state;
+    panel.className = "timer-panel state-" + state;
+    stateText.textContent = timer.state_label + (timer.remaining_ms < 0 ? " · overtime" : "");
+    lastMilestone = milestoneOf(timer.remaining_ms);
+    render();
+    // Starting reveals the question and ending shows the summary: both are new page content.
+    if (previous !== state && (previous === "not_started" || state === "ended" || state === "not_started")) {
+      flushNotes(true).then(function () { window.location.reload(); });
+      return;
+    }
+    updateControls(timer);
+    updateBudgets(timer);
+  }
+
+  function updateControls(timer) {
+    var show = {
+      "timer-start": state === "not_started",
+      "timer-pause": state === "running",
+      "timer-resume": state === "paused",
+      "timer-extend": state !== "ended",
+      "timer-end": state === "running" || state === "paused",
+      "timer-next-question": (state === "running" || state === "paused") && timer.current_question < timer.questions.length
+    };
+    Object.keys(show).forEach(function (id) {
+      var button = document.getElementById(id);
+      if (button) button.closest("form").hidden = !show[id];
+    });
+  }
+
+  function updateBudgets(timer) {
+    var list = document.getElementById("question-budgets");
+    if (!list) return;
+    timer.questions.forEach(function (q) {
+      var item = list.querySelector('[data-position="' + q.position + '"]');
+      if (!item) return;
+      item.className = (q.is_current ? "current" : "") + (q.overran ? " overran" : "");
+      item.textContent = "Question " + q.position + ": " + q.used_clock.replace("+", "") + " of " + q.budget_clock +
+        (q.is_current ? " · running" : "") + (q.overran ? " · over budget" : "");
+    });
+  }
+
+  setInterval(render, 250);
+
+  if (window.EventSource) {
+    var source = new EventSource(panel.dataset.events);
+    source.addEventListener("timer", function (event) {
+      connection.textContent = "";
+      try { apply(JSON.parse(event.data)); } catch (e) { /* a malformed event changes nothing */ }
+    });
+    source.addEventListener("error", function () {
+      connection.textContent = "Reconnecting… the timer keeps running on the server.";
+    });
+  }
+
+  // Timer buttons: post in the background, show the answer at once.
+  document.querySelectorAll(".timer-form").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(new FormData(form)).toString(),
+        credentials: "same-origin"
+      }).then(function (response) {
+        return response.json().then(function (body) { if (body.timer) apply(body.timer); });
+      }).catch(function () {
+        connection.textContent = "Could not reach the server; try again.";
+      }).then(function () { button.disabled = false; });
+    });
+  });
+
+  // Notes ------------------------------------------------------------------
+  var notesForm = document.getElementById("notes-form");
+  var notes = document.getElementById("notes-body");
+  var notesVersion = document.getElementById("notes-version");
+  var status = document.getElementById("notes-status");
+  var conflictBox = document.getElementById("notes-conflict");
+  var draftKey = "mockloop:notes:" + roundId;
+  var saveTimer = null;
+  var saving = null;
+  var lastSaved = notes ? notes.value : "";
+  var inConflict = false;
+
+  function readDraft() {
+    try { return JSON.parse(localStorage.getItem(draftKey) || "null"); } catch (e) { return null; }
+  }
+  function writeDraft() {
+    try { localStorage.setItem(draftKey, JSON.stringify({ body: notes.value, base: parseInt(notesVersion.value, 10) || 0 })); } catch (e) { /* storage full or disabled */ }
+  }
+  function clearDraft() {
+    try { localStorage.removeItem(draftKey); } catch (e) { /* ignore */ }
+  }
+
+  function setStatus(text, kind) {
+    status.textContent = text;
+    status.className = "save-status " + (kind || "");
+  }
+
+  function save(keepalive) {
+    if (!notes || inConflict) return Promise.resolve();
+    if (notes.value === lastSaved) return Promise.resolve();
+    if (saving) return saving.then(function () { return save(keepalive); });
+    var body = notes.value;
+    setStatus("Saving…", "saving");
+    saving = fetch(notesForm.action, {
+      method: "POST",
+      headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ body: body, base_version: notesVersion.value }).toString(),
+      credentials: "same-origin",
+      keepalive: !!keepalive && body.length < 60000
+    }).then(function (response) {
+      if (response.status === 409) {
+        return response.json().then(showConflict);
+      }
+      if (!response.ok) throw new Error("save failed: " + response.status);
+      return response.json().then(function (saved) {
+        notesVersion.value = saved.version;
+        lastSaved = body;
+        if (notes.value === body) {
+          clearDraft();
+          setStatus("Saved at " + new Date(saved.saved_at).toLocaleTimeString(), "saved");
+        } else {
+          writeDraft();
+          scheduleSave();
+        }
+      });
+    }).catch(function () {
+      writeDraft();
+      setStatus("Offline: your notes are kept in this browser and will be sent again.", "offline");
+      setTimeout(function () { save(false); }, 5000);
+    }).then(function () { saving = null; });
+    return saving;
+  }
+
+  function scheduleSave() {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(function () { save(false); }, 800);
+  }
+
+  function flushNotes(keepalive) {
+    clearTimeout(saveTimer);
+    return save(keepalive);
+  }
+
+  function showConflict(current) {
+    inConflict = true;
+    writeDraft();
+    document.getElementById("notes-theirs").textContent = current.body;
+    conflictBox.hidden = false;
+    conflictBox.dataset.version = current.version;
+    conflictBox.dataset.body = current.body;
+    setStatus("Not saved: choose a version below.", "offline");
+  }
+
+  if (notes) {
+    notes.addEventListener("input", function () {
+      writeDraft();
+      setStatus("Unsaved changes", "unsaved");
+      scheduleSave();
+    });
+    notesForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      flushNotes(false);
+    });
+    document.getElementById("notes-keep-mine").addEventListener("click", function () {
+      notesVersion.value = conflictBox.dataset.version;
+      inConflict = false;
+      conflictBox.hidden = true;
+      lastSaved = null;
+      save(false);
+    });
+    document.getElementById("notes-use-theirs").addEventListener("click", function () {
+      notes.value = conflictBox.dataset.body;
+      notesVersion.value = conflictBox.dataset.version;
+      lastSaved = notes.value;
+      inConflict = false;
+      conflictBox.hidden = true;
+      clearDraft();
+      setStatus("Saved", "saved");
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") flushNotes(true);
+    });
+    window.addEventListener("pagehide", function () { flushNotes(true); });
+    window.addEventListener("online", function () { save(false); });
+
+    // A draft left by a dropped connection or a closed tab is sent again.
+    var draft = readDraft();
+    if (draft && draft.body !== notes.value) {
+      var serverVersion = parseInt(notesVersion.value, 10) || 0;
+      if (draft.base === serverVersion) {
+        notes.value = draft.body;
+        setStatus("Restored unsaved notes; saving…", "unsaved");
+        save(false);
+      } else {
+        var theirs = notes.value;
+        notes.value = draft.body;
+        showConflict({ body: theirs, version: serverVersion });
+      }
+    } else if (draft) {
+      clearDraft();
+    }
+  }
+})();
