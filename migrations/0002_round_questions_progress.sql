@@ -13,3 +13,8 @@ alter table timer_events add constraint timer_events_action_check
 -- Double-submitted "create loop" forms carry the same key and create one loop.
 alter table loops add column request_key uuid;
 create unique index loops_request_key_idx on loops (candidate_id, request_key) where request_key is not null;
+
+-- "Not assessed" (no evidence either way) is an answer; a null score without it is unanswered.
+alter table criterion_scores
+    add column not_assessed boolean not null default false,
+    add constraint criterion_scores_not_assessed_unscored check (not (not_assessed and score is not null));

@@ -100,7 +100,7 @@
       var item = list.querySelector('[data-position="' + q.position + '"]');
       if (!item) return;
       item.className = (q.is_current ? "current" : "") + (q.overran ? " overran" : "");
-      item.textContent = "Question " + q.position + ": " + q.used_clock.replace("+", "") + " of " + q.budget_clock +
+      item.textContent = "Question " + q.position + ": " + q.used_clock + " of " + q.budget_clock +
         (q.is_current ? " · running" : "") + (q.overran ? " · over budget" : "");
     });
   }

@@ -2,6 +2,7 @@
 //! an executor so that callers choose the connection or transaction.
 
 pub mod content;
+pub mod feedback;
 pub mod loops;
 pub mod notes;
 pub mod questions;

@@ -1,8 +1,11 @@
 //! Scorecards: an assessor's scores per criterion, recommendation and notes;
 //! drafts autosave, submission locks, later edits are kept as amendments.
 
-use sqlx::PgExecutor;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
+
+use crate::domain::scorecard::{ScoreChoice, ScorecardInput};
 
 /// "draft" or "submitted" for the round's scorecard in `role`, if one exists.
 pub async fn status(db: impl PgExecutor<'_>, round_id: Uuid, role: &str) -> Result<Option<String>, sqlx::Error> {
@@ -10,5 +13,176 @@ pub async fn status(db: impl PgExecutor<'_>, round_id: Uuid, role: &str) -> Resu
         .bind(round_id)
         .bind(role)
         .fetch_optional(db)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Scorecard {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub role: String,
+    pub status: String,
+    pub recommendation: Option<String>,
+    pub summary: String,
+    pub strengths: String,
+    pub areas_to_improve: String,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub amendments: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredScore {
+    pub criterion_id: Uuid,
+    pub score: Option<i16>,
+    pub not_assessed: bool,
+    pub evidence: String,
+}
+
+pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid, role: &str) -> Result<Option<Scorecard>, sqlx::Error> {
+    sqlx::query_as(
+        "select s.id, s.author_id, s.role, s.status, s.recommendation, s.summary, s.strengths, s.areas_to_improve,
+                s.updated_at, s.submitted_at,
+                (select count(*) from scorecard_amendments a where a.scorecard_id = s.id) as amendments
+         from scorecards s where s.round_id = $1 and s.role = $2",
+    )
+    .bind(round_id)
+    .bind(role)
+    .fetch_optional(db)
+    .await
+}
+
+/// Criterion answers of a scorecard.
+pub async fn scores(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<Vec<StoredScore>, sqlx::Error> {
+    sqlx::query_as("select criterion_id, score, not_assessed, evidence from criterion_scores where scorecard_id = $1")
+        .bind(scorecard_id)
+        .fetch_all(db)
+        .await
+}
+
+pub enum SaveResult {
+    Saved(Uuid),
+    /// The scorecard is submitted; changes must be amendments.
+    Locked,
+}
+
+/// Creates or updates the draft scorecard of `role` for the round.
+pub async fn save_draft(
+    db: &mut PgConnection,
+    round_id: Uuid,
+    author: Uuid,
+    role: &str,
+    input: &ScorecardInput,
+) -> Result<SaveResult, sqlx::Error> {
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "insert into scorecards (round_id, author_id, role, recommendation, summary, strengths, areas_to_improve)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (round_id, role) do update set recommendation = excluded.recommendation,
+             summary = excluded.summary, strengths = excluded.strengths,
+             areas_to_improve = excluded.areas_to_improve, version = scorecards.version + 1
+         where scorecards.status = 'draft' and scorecards.author_id = excluded.author_id
+         returning id",
+    )
+    .bind(round_id)
+    .bind(author)
+    .bind(role)
+    .bind(input.recommendation.map(|r| r.as_str()))
+    .bind(&input.summary)
+    .bind(&input.strengths)
+    .bind(&input.areas_to_improve)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(id) = id else { return Ok(SaveResult::Locked) };
+    write_scores(db, id, input).await?;
+    Ok(SaveResult::Saved(id))
+}
+
+async fn write_scores(db: &mut PgConnection, scorecard_id: Uuid, input: &ScorecardInput) -> Result<(), sqlx::Error> {
+    let rows: Vec<_> = input
+        .answers
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "criterion_id": a.criterion_id,
+                "score": a.choice.score(),
+                "not_assessed": a.choice == ScoreChoice::NotAssessed,
+                "evidence": a.evidence,
+            })
+        })
+        .collect();
+    sqlx::query(
+        "insert into criterion_scores (scorecard_id, criterion_id, score, not_assessed, evidence)
+         select $1, criterion_id, score, not_assessed, evidence
+         from jsonb_to_recordset($2) as s(criterion_id uuid, score smallint, not_assessed boolean, evidence text)
+         on conflict (scorecard_id, criterion_id) do update
+             set score = excluded.score, not_assessed = excluded.not_assessed, evidence = excluded.evidence",
+    )
+    .bind(scorecard_id)
+    .bind(serde_json::Value::Array(rows))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Locks a draft. Returns `false` when there was no draft of this author to submit.
+pub async fn submit(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update scorecards set status = 'submitted', submitted_at = now()
+         where id = $1 and status = 'draft' and recommendation is not null",
+    )
+    .bind(scorecard_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes a submitted scorecard, keeping what it said before as an amendment.
+pub async fn amend(
+    db: &mut PgConnection,
+    scorecard_id: Uuid,
+    author: Uuid,
+    input: &ScorecardInput,
+) -> Result<bool, sqlx::Error> {
+    let snapshot = sqlx::query(
+        "insert into scorecard_amendments (scorecard_id, author_id, previous)
+         select s.id, $2, jsonb_build_object(
+             'recommendation', s.recommendation, 'summary', s.summary, 'strengths', s.strengths,
+             'areas_to_improve', s.areas_to_improve,
+             'scores', (select coalesce(jsonb_agg(jsonb_build_object('criterion_id', c.criterion_id,
+                        'score', c.score, 'not_assessed', c.not_assessed, 'evidence', c.evidence)), '[]') from criterion_scores c where c.scorecard_id = s.id))
+         from scorecards s where s.id = $1 and s.author_id = $2 and s.status = 'submitted'",
+    )
+    .bind(scorecard_id)
+    .bind(author)
+    .execute(&mut *db)
+    .await?;
+    if snapshot.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "update scorecards set recommendation = $2, summary = $3, strengths = $4, areas_to_improve = $5,
+                version = version + 1
+         where id = $1",
+    )
+    .bind(scorecard_id)
+    .bind(input.recommendation.map(|r| r.as_str()))
+    .bind(&input.summary)
+    .bind(&input.strengths)
+    .bind(&input.areas_to_improve)
+    .execute(&mut *db)
+    .await?;
+    write_scores(db, scorecard_id, input).await?;
+    Ok(true)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Amendment {
+    pub amended_at: DateTime<Utc>,
+}
+
+pub async fn amendments(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<Vec<Amendment>, sqlx::Error> {
+    sqlx::query_as("select amended_at from scorecard_amendments where scorecard_id = $1 order by amended_at")
+        .bind(scorecard_id)
+        .fetch_all(db)
         .await
 }

@@ -46,6 +46,7 @@ pub mod markdown;
 pub mod password;
 pub mod question;
 pub mod schedule;
+pub mod scorecard;
 pub mod scoring;
 pub mod selection;
 pub mod sign_in_throttle;

@@ -30,7 +30,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Level, Pillar, RoundKind, Team};
+use super::{Level, RoundKind, Team};
 
 /// Weakness assumed for a tag with no scored history.
 pub const NEUTRAL_WEAKNESS: f64 = 0.5;
@@ -44,9 +44,6 @@ pub struct CandidateQuestion {
     pub teams: Vec<Team>,
     pub levels: Vec<Level>,
     pub tags: Vec<String>,
-    /// The pillar the question mostly probes, where known; the weighting
-    /// uses tags only, so callers may leave it `None`.
-    pub pillar_hint: Option<Pillar>,
 }
 
 /// One round's need: its kind and how many questions it takes.
@@ -217,7 +214,6 @@ mod tests {
             teams: teams.to_vec(),
             levels: vec![Level::JuniorMid, Level::SeniorStaff],
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
-            pillar_hint: None,
         }
     }
 

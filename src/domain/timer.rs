@@ -258,6 +258,13 @@ pub fn format_clock(remaining_ms: i64) -> String {
     if hours > 0 { format!("{sign}{hours}:{minutes:02}:{seconds:02}") } else { format!("{sign}{minutes}:{seconds:02}") }
 }
 
+/// A length of time used, such as "12:04" (whole seconds, rounded down).
+pub fn format_duration(ms: i64) -> String {
+    let seconds = ms.max(0) / 1_000;
+    let (hours, minutes, seconds) = (seconds / 3_600, seconds / 60 % 60, seconds % 60);
+    if hours > 0 { format!("{hours}:{minutes:02}:{seconds:02}") } else { format!("{minutes}:{seconds:02}") }
+}
+
 /// Splits `planned_minutes` between the questions in proportion to their
 /// `suggested` minutes, in milliseconds that add up exactly to the plan.
 ///
@@ -317,6 +324,13 @@ mod tests {
     /// A 45-minute round started at 0 s.
     fn running() -> Timer {
         apply(&Timer::new(45), TimerCommand::Start, 0)
+    }
+
+    #[test]
+    fn durations_round_down_to_the_second() {
+        assert_eq!(format_duration(11), "0:00");
+        assert_eq!(format_duration(61_999), "1:01");
+        assert_eq!(format_duration(3_725_000), "1:02:05");
     }
 
     #[test]

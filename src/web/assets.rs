@@ -31,6 +31,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/round.js"),
     },
+    Asset {
+        name: "scorecard.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/scorecard.js"),
+    },
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
 ];
 

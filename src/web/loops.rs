@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, capitalise};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
@@ -185,7 +185,6 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
                 teams: q.teams.iter().filter_map(|t| Team::parse(t)).collect(),
                 levels: q.levels.iter().filter_map(|l| Level::parse(l)).collect(),
                 tags: q.tags.clone(),
-                pillar_hint: None,
             })
         })
         .collect();
@@ -309,7 +308,7 @@ impl LoopPage {
 
     fn round_status(&self, round: &RoundRow) -> String {
         match round.timer_state.as_str() {
-            "ended" => format!("Done · {} used", timer::format_clock(round.elapsed_ms).trim_start_matches('+')),
+            "ended" => format!("Done · {} used", timer::format_duration(round.elapsed_ms)),
             "running" => "Running".into(),
             "paused" => "Paused".into(),
             _ => "Not started".into(),
@@ -459,9 +458,4 @@ pub fn ics_response(body: String, filename: &str) -> Response {
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     response
-}
-
-pub fn capitalise(message: &str) -> String {
-    let mut chars = message.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

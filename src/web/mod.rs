@@ -2,6 +2,8 @@
 
 pub mod assets;
 pub mod auth;
+pub mod charts;
+pub mod feedback;
 pub mod forms;
 pub mod health;
 pub mod home;
@@ -11,6 +13,7 @@ pub mod page;
 pub mod questions;
 pub mod rounds;
 pub mod rubrics;
+pub mod scorecards;
 pub mod security;
 pub mod session;
 pub mod templates;
@@ -29,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .merge(questions::router())
         .merge(own_questions::router())
         .merge(rounds::router())
+        .merge(scorecards::router())
+        .merge(feedback::router())
         .merge(rubrics::router())
         .merge(templates::router())
         .merge(health::router())

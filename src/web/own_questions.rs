@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, capitalise};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
@@ -248,9 +248,4 @@ async fn delete_question(
             Err(AppError::Conflict("This question is part of one of your loops, so it stays. You can still edit it."))
         }
     }
-}
-
-fn capitalise(message: &str) -> String {
-    let mut chars = message.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -17,6 +17,11 @@ impl Layout {
         Layout { user }
     }
 
+    /// The signed-in user's id, or nil for a visitor.
+    pub fn user_id(&self) -> uuid::Uuid {
+        self.user.as_ref().map_or(uuid::Uuid::nil(), |u| u.id)
+    }
+
     /// The cache-busting URL of a file under static/.
     pub fn asset(&self, name: &str) -> &'static str {
         super::assets::url(name)

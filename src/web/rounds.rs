@@ -113,8 +113,8 @@ impl QuestionView {
             used_ms: progress.used_ms,
             is_current: progress.is_current,
             overran: progress.overran,
-            used_clock: timer::format_clock(progress.used_ms),
-            budget_clock: timer::format_clock(progress.budget_ms),
+            used_clock: timer::format_duration(progress.used_ms),
+            budget_clock: timer::format_duration(progress.budget_ms),
         }
     }
 }
@@ -174,11 +174,11 @@ impl RoundPage {
     }
 
     fn time_used(&self) -> String {
-        timer::format_clock(self.timer.elapsed_ms).trim_start_matches('+').to_owned()
+        timer::format_duration(self.timer.elapsed_ms)
     }
 
     fn time_allowed(&self) -> String {
-        timer::format_clock(self.timer.allowed_ms)
+        timer::format_duration(self.timer.allowed_ms)
     }
 
     fn went_over(&self) -> bool {

@@ -1,0 +1,82 @@
+//! What feedback pages read: every scorecard of a round or loop with its
+//! criteria (including unanswered ones), in one query.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// One criterion row of one scorecard.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScoreLine {
+    pub round_id: Uuid,
+    pub round_position: i16,
+    pub role: String,
+    pub author_id: Uuid,
+    pub status: String,
+    pub recommendation: Option<String>,
+    pub summary: String,
+    pub strengths: String,
+    pub areas_to_improve: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub criterion_name: String,
+    pub pillar: String,
+    pub anchors: Vec<String>,
+    pub score: Option<i16>,
+    pub not_assessed: Option<bool>,
+    pub evidence: Option<String>,
+}
+
+const SCORE_LINES: &str = "select r.id as round_id, r.position as round_position, s.role, s.author_id, s.status,
+        s.recommendation, s.summary, s.strengths, s.areas_to_improve, s.submitted_at,
+        c.name as criterion_name, c.pillar, c.anchors, cs.score, cs.not_assessed, cs.evidence
+    from rounds r
+    join scorecards s on s.round_id = r.id
+    join rubrics rb on rb.kind = r.kind
+    join rubric_criteria c on c.rubric_id = rb.id and not c.retired
+    left join criterion_scores cs on cs.scorecard_id = s.id and cs.criterion_id = c.id";
+
+pub async fn for_round(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<ScoreLine>, sqlx::Error> {
+    sqlx::query_as(&format!("{SCORE_LINES} where r.id = $1 order by s.role, c.position"))
+        .bind(round_id)
+        .fetch_all(db)
+        .await
+}
+
+pub async fn for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<ScoreLine>, sqlx::Error> {
+    sqlx::query_as(&format!("{SCORE_LINES} where r.loop_id = $1 order by r.position, s.role, c.position"))
+        .bind(loop_id)
+        .fetch_all(db)
+        .await
+}
+
+/// Questions the candidate has not had yet, of the given kinds, for "practise next".
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Suggestion {
+    pub slug: String,
+    pub title: String,
+    pub kind: String,
+}
+
+pub async fn unseen_questions(
+    db: impl PgExecutor<'_>,
+    candidate: Uuid,
+    kinds: &[String],
+    team: &str,
+    limit: i64,
+) -> Result<Vec<Suggestion>, sqlx::Error> {
+    sqlx::query_as(
+        "select q.slug, q.title, q.kind from questions q
+         where q.kind = any($2) and (q.owner_id is null or q.owner_id = $1)
+           and (cardinality(q.teams) = 0 or $3 = any(q.teams))
+           and not exists (select 1 from round_questions rq join rounds r on r.id = rq.round_id
+                           join loops l on l.id = r.loop_id where rq.question_id = q.id and l.candidate_id = $1)
+         order by array_position($2, q.kind), $3 = any(q.teams) desc, q.difficulty, q.slug
+         limit $4",
+    )
+    .bind(candidate)
+    .bind(kinds)
+    .bind(team)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,467 @@
+//! Feedback: one round's scorecards against the rubric, and the loop debrief
+//! (rounds side by side, pillar chart, outcome by rule, what to practise next),
+//! printable and exportable as Markdown and JSON.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::charts;
+use super::page::{Layout, render};
+use super::rounds::TimerView;
+use super::session::SignedIn;
+use crate::db;
+use crate::db::feedback::{ScoreLine, Suggestion};
+use crate::db::loops::{LoopRow, RoundRow};
+use crate::db::rounds::{RoundQuestion, RoundState};
+use crate::domain::scoring::{self, CriterionScore, Recommendation, RoundScores};
+use crate::domain::{Pillar, RoundKind, timer};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/rounds/{id}/feedback", get(show_round_feedback))
+        .route("/loops/{id}/feedback", get(show_loop_feedback))
+        .route("/loops/{id}/feedback.md", get(export_markdown))
+        .route("/loops/{id}/feedback.json", get(export_json))
+}
+
+/// One scorecard as a reader sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardView {
+    pub round_position: i16,
+    pub role: String,
+    pub role_label: &'static str,
+    pub recommendation: Option<String>,
+    pub recommendation_label: &'static str,
+    pub summary: String,
+    pub strengths: String,
+    pub areas_to_improve: String,
+    pub criteria: Vec<CriterionView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionView {
+    pub name: String,
+    pub pillar: String,
+    pub pillar_label: &'static str,
+    pub score: Option<i16>,
+    pub not_assessed: bool,
+    /// What the given score looks like, from the rubric.
+    pub anchor: String,
+    /// What a 3 looks like: the next step for a lower score.
+    pub next_anchor: Option<String>,
+    pub evidence: String,
+}
+
+impl CardView {
+    pub fn coverage(&self) -> (usize, usize) {
+        (self.criteria.iter().filter(|c| c.score.is_some()).count(), self.criteria.len())
+    }
+
+    fn round_scores(&self, kind: RoundKind) -> RoundScores {
+        RoundScores {
+            round_position: self.round_position,
+            kind,
+            recommendation: self.recommendation.as_deref().and_then(Recommendation::parse),
+            criteria: self
+                .criteria
+                .iter()
+                .filter_map(|c| {
+                    Some(CriterionScore { pillar: Pillar::parse(&c.pillar)?, score: c.score.map(|s| s as u8) })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Groups score lines into submitted scorecards that `viewer` may read: their
+/// own; the interviewer's once submitted; and a peer candidate's sealed
+/// self-assessment only once both it and the interviewer's are submitted.
+fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<CardView> {
+    let mut cards: BTreeMap<(i16, String), CardView> = BTreeMap::new();
+    let submitted_roles: Vec<(i16, &str)> =
+        lines.iter().filter(|l| l.status == "submitted").map(|l| (l.round_position, l.role.as_str())).collect();
+    for line in lines.iter().filter(|l| l.status == "submitted") {
+        let both_submitted = submitted_roles.contains(&(line.round_position, "self"))
+            && submitted_roles.contains(&(line.round_position, "interviewer"));
+        let readable = line.author_id == viewer
+            || (line.role == "interviewer" && viewer == candidate)
+            || (line.role == "self" && both_submitted);
+        if !readable {
+            continue;
+        }
+        let card = cards.entry((line.round_position, line.role.clone())).or_insert_with(|| CardView {
+            round_position: line.round_position,
+            role: line.role.clone(),
+            role_label: if line.role == "self" { "Self-assessment" } else { "Interviewer" },
+            recommendation: line.recommendation.clone(),
+            recommendation_label: line
+                .recommendation
+                .as_deref()
+                .and_then(Recommendation::parse)
+                .map_or("—", Recommendation::label),
+            summary: line.summary.clone(),
+            strengths: line.strengths.clone(),
+            areas_to_improve: line.areas_to_improve.clone(),
+            criteria: Vec::new(),
+        });
+        let anchor_for =
+            |score: i16| line.anchors.get(usize::try_from(score - 1).unwrap_or(0)).cloned().unwrap_or_default();
+        card.criteria.push(CriterionView {
+            name: line.criterion_name.clone(),
+            pillar: line.pillar.clone(),
+            pillar_label: Pillar::parse(&line.pillar).map_or("", Pillar::label),
+            score: line.score,
+            not_assessed: line.not_assessed.unwrap_or(false) || line.score.is_none(),
+            anchor: line.score.map(anchor_for).unwrap_or_default(),
+            next_anchor: line.score.filter(|s| *s < 3).map(|_| anchor_for(3)),
+            evidence: line.evidence.clone().unwrap_or_default(),
+        });
+    }
+    cards.into_values().collect()
+}
+
+/// The role whose scorecard decides a round: the candidate's own in a self-timed loop.
+fn deciding_role(mode: &str) -> &'static str {
+    if mode == "self_timed" { "self" } else { "interviewer" }
+}
+
+#[derive(Template)]
+#[template(path = "feedback/round.html")]
+struct RoundFeedbackPage {
+    layout: Layout,
+    round: RoundState,
+    timer: TimerView,
+    questions: Vec<RoundQuestion>,
+    cards: Vec<CardView>,
+    notes_html: String,
+    is_candidate: bool,
+}
+
+impl RoundFeedbackPage {
+    fn time_used(&self) -> String {
+        timer::format_duration(self.timer.elapsed_ms)
+    }
+
+    fn time_allowed(&self) -> String {
+        timer::format_duration(self.timer.allowed_ms)
+    }
+
+    fn over_by(&self) -> Option<String> {
+        (self.timer.remaining_ms < 0).then(|| timer::format_duration(-self.timer.remaining_ms))
+    }
+
+    fn kind_label(&self) -> &'static str {
+        super::questions::kind_label(&self.round.kind)
+    }
+}
+
+async fn show_round_feedback(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let mut db = state.db.acquire().await?;
+    let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let is_candidate = round.candidate_id == user.id;
+    if round.timer_state != "ended" && is_candidate {
+        return Err(AppError::Conflict("Feedback opens when the round has ended."));
+    }
+    let questions = db::rounds::questions(&mut *db, id).await?;
+    let lines = db::feedback::for_round(&mut *db, id).await?;
+    let notes_html =
+        db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?.map(|n| n.body_html).unwrap_or_default();
+    drop(db);
+    let cards = readable_cards(&lines, user.id, round.candidate_id);
+    render(&RoundFeedbackPage {
+        layout: Layout::new(Some(user)),
+        timer: TimerView::of(&round),
+        round,
+        questions,
+        cards,
+        notes_html,
+        is_candidate,
+    })
+}
+
+/// The whole debrief, as the page shows it and as the exports carry it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoopFeedback {
+    pub loop_id: Uuid,
+    pub template: String,
+    pub team: String,
+    pub level: String,
+    pub mode: String,
+    pub candidate: String,
+    pub starts_at: String,
+    pub outcome: Option<&'static str>,
+    pub outcome_rule: String,
+    pub submitted: usize,
+    pub total: usize,
+    pub pillars: Vec<PillarLine>,
+    pub rounds: Vec<RoundLine>,
+    pub time_used: String,
+    pub time_allowed: String,
+    pub suggestions: Vec<SuggestionLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PillarLine {
+    pub pillar: &'static str,
+    pub mean: Option<f64>,
+    pub scored: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundLine {
+    pub position: i16,
+    pub title: String,
+    pub kind: String,
+    pub recommendation: &'static str,
+    pub assessed: usize,
+    pub criteria: usize,
+    pub time_used: String,
+    pub time_allowed: String,
+    pub over_time: bool,
+    pub questions: Vec<String>,
+    pub cards: Vec<CardView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestionLine {
+    pub title: String,
+    pub url: String,
+    pub why: String,
+}
+
+async fn build_loop_feedback(
+    state: &AppState,
+    viewer: Uuid,
+    loop_id: Uuid,
+) -> Result<(LoopRow, LoopFeedback), AppError> {
+    let mut db = state.db.acquire().await?;
+    let the_loop = db::loops::find_for_participant(&mut *db, loop_id, viewer).await?.ok_or(AppError::NotFound)?;
+    let rounds: Vec<RoundRow> = db::loops::rounds(&mut *db, loop_id).await?;
+    let lines = db::feedback::for_loop(&mut *db, loop_id).await?;
+    let cards = readable_cards(&lines, viewer, the_loop.candidate_id);
+    let role = deciding_role(&the_loop.mode);
+
+    let mut round_scores = Vec::new();
+    let mut round_lines = Vec::new();
+    let (mut used_total, mut allowed_total) = (0, 0);
+    for round in &rounds {
+        let kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Coding);
+        let round_cards: Vec<CardView> = cards.iter().filter(|c| c.round_position == round.position).cloned().collect();
+        let deciding = round_cards.iter().find(|c| c.role == role);
+        round_scores.push(deciding.map(|c| c.round_scores(kind)).unwrap_or(RoundScores {
+            round_position: round.position,
+            kind,
+            recommendation: None,
+            criteria: Vec::new(),
+        }));
+        let allowed = i64::from(round.planned_minutes) * 60_000 + i64::from(round.extension_seconds) * 1000;
+        used_total += round.elapsed_ms;
+        allowed_total += allowed;
+        let (assessed, criteria) = deciding.map_or((0, 0), CardView::coverage);
+        round_lines.push(RoundLine {
+            position: round.position,
+            title: round.title.clone(),
+            kind: super::questions::kind_label(&round.kind).to_owned(),
+            recommendation: deciding.map_or("Not submitted", |c| c.recommendation_label),
+            assessed,
+            criteria,
+            time_used: timer::format_duration(round.elapsed_ms),
+            time_allowed: timer::format_duration(allowed),
+            over_time: round.elapsed_ms > allowed,
+            questions: round.question_titles.clone(),
+            cards: round_cards,
+        });
+    }
+    let outcome = scoring::loop_outcome(&round_scores);
+    let pillars = scoring::pillar_summaries(&round_scores)
+        .into_iter()
+        .map(|p| PillarLine { pillar: p.pillar.label(), mean: p.mean, scored: p.scored })
+        .collect();
+
+    // Practise next: unseen questions of the kinds whose rounds scored lowest.
+    let mut by_mean: Vec<(f64, &RoundScores)> = round_scores
+        .iter()
+        .filter_map(|r| {
+            let scores: Vec<f64> = r.criteria.iter().filter_map(|c| c.score.map(f64::from)).collect();
+            (!scores.is_empty()).then(|| (scores.iter().sum::<f64>() / scores.len() as f64, r))
+        })
+        .collect();
+    by_mean.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let weak_kinds: Vec<String> = by_mean.iter().take(2).map(|(_, r)| r.kind.as_str().to_owned()).collect();
+    let suggestions: Vec<Suggestion> = if weak_kinds.is_empty() {
+        Vec::new()
+    } else {
+        db::feedback::unseen_questions(&mut *db, the_loop.candidate_id, &weak_kinds, &the_loop.team, 5).await?
+    };
+    let suggestions = suggestions
+        .into_iter()
+        .map(|s| SuggestionLine {
+            url: format!("/questions/{}", s.slug),
+            why: format!(
+                "{}: one of your lowest-scoring round kinds, not yet practised",
+                super::questions::kind_label(&s.kind)
+            ),
+            title: s.title,
+        })
+        .collect();
+
+    let feedback = LoopFeedback {
+        loop_id,
+        template: the_loop.template_name.clone(),
+        team: super::questions::team_label(&the_loop.team).to_owned(),
+        level: the_loop.level.clone(),
+        mode: the_loop.mode.clone(),
+        candidate: the_loop.candidate_name.clone(),
+        starts_at: the_loop.starts_at.format("%-d %b %Y %H:%M UTC").to_string(),
+        outcome: outcome.decision.map(Recommendation::label),
+        outcome_rule: outcome.rule,
+        submitted: outcome.submitted,
+        total: outcome.total,
+        pillars,
+        rounds: round_lines,
+        time_used: timer::format_duration(used_total),
+        time_allowed: timer::format_duration(allowed_total),
+        suggestions,
+    };
+    Ok((the_loop, feedback))
+}
+
+#[derive(Template)]
+#[template(path = "feedback/loop.html")]
+struct LoopFeedbackPage {
+    layout: Layout,
+    feedback: LoopFeedback,
+    pillar_chart: String,
+}
+
+impl LoopFeedbackPage {
+    fn is_complete(&self) -> bool {
+        self.feedback.submitted == self.feedback.total
+    }
+
+    fn mean_text(&self, mean: &Option<f64>) -> String {
+        mean.map_or("not assessed".to_owned(), |m| format!("{m:.1}"))
+    }
+}
+
+async fn show_loop_feedback(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
+    let bars: Vec<(String, Option<f64>)> = feedback.pillars.iter().map(|p| (p.pillar.to_owned(), p.mean)).collect();
+    let pillar_chart = charts::score_bars("Mean score per pillar", &bars);
+    render(&LoopFeedbackPage { layout: Layout::new(Some(user)), feedback, pillar_chart })
+}
+
+async fn export_json(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
+    let mut response = Json(&feedback).into_response();
+    attach(&mut response, &format!("mockloop-feedback-{}.json", &id.simple().to_string()[..8]));
+    Ok(response)
+}
+
+async fn export_markdown(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
+    let mut response = to_markdown(&feedback).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
+    attach(&mut response, &format!("mockloop-feedback-{}.md", &id.simple().to_string()[..8]));
+    Ok(response)
+}
+
+fn attach(response: &mut Response, filename: &str) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+}
+
+/// The debrief as a Markdown document.
+pub fn to_markdown(f: &LoopFeedback) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# Loop feedback: {}\n", f.template);
+    let _ = writeln!(
+        md,
+        "- Candidate: {}\n- Team focus: {}\n- Level: {}\n- Started: {}",
+        f.candidate, f.team, f.level, f.starts_at
+    );
+    let _ = writeln!(md, "- Scorecards: {} of {} submitted\n", f.submitted, f.total);
+    let _ = writeln!(md, "## Outcome\n\n**{}** — {}\n", f.outcome.unwrap_or("Pending"), f.outcome_rule);
+    let _ = writeln!(md, "## Pillars\n\n| Pillar | Mean (1–4) | Criteria scored |\n| --- | --- | --- |");
+    for p in &f.pillars {
+        let _ =
+            writeln!(md, "| {} | {} | {} |", p.pillar, p.mean.map_or("—".to_owned(), |m| format!("{m:.1}")), p.scored);
+    }
+    let _ = writeln!(
+        md,
+        "\n## Rounds\n\n| # | Round | Recommendation | Criteria covered | Time used |\n| --- | --- | --- | --- | --- |"
+    );
+    for r in &f.rounds {
+        let _ = writeln!(
+            md,
+            "| {} | {} ({}) | {} | {} of {} | {} of {}{} |",
+            r.position,
+            r.title,
+            r.kind,
+            r.recommendation,
+            r.assessed,
+            r.criteria,
+            r.time_used,
+            r.time_allowed,
+            if r.over_time { " (over)" } else { "" }
+        );
+    }
+    let _ = writeln!(md, "\nTotal time: {} of {}.", f.time_used, f.time_allowed);
+    for r in &f.rounds {
+        for card in &r.cards {
+            let _ = writeln!(
+                md,
+                "\n### Round {}: {} — {} ({})\n",
+                r.position, r.title, card.role_label, card.recommendation_label
+            );
+            for c in &card.criteria {
+                let score = c.score.map_or("not assessed".to_owned(), |s| s.to_string());
+                let _ = writeln!(md, "- **{}** ({}): {} — {}", c.name, c.pillar_label, score, c.evidence.trim());
+            }
+            for (label, text) in [
+                ("Summary", &card.summary),
+                ("Strengths", &card.strengths),
+                ("Areas to improve", &card.areas_to_improve),
+            ] {
+                if !text.trim().is_empty() {
+                    let _ = writeln!(md, "\n{label}: {}", text.trim());
+                }
+            }
+        }
+    }
+    if !f.suggestions.is_empty() {
+        let _ = writeln!(md, "\n## Practise next\n");
+        for s in &f.suggestions {
+            let _ = writeln!(md, "- {} — {}", s.title, s.why);
+        }
+    }
+    md
+}

@@ -1,0 +1,260 @@
+//! The rubric scorecard of a round: a self-assessment in a self-timed round,
+//! the interviewer's scorecard in a peer round. Drafts autosave; submitting
+//! locks it; later changes are kept as dated amendments.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Json, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use uuid::Uuid;
+
+use super::forms::FieldErrors;
+use super::page::{Layout, render};
+use super::session::SignedIn;
+use crate::db;
+use crate::db::rounds::RoundState;
+use crate::db::rubrics::Criterion;
+use crate::db::scorecards::{SaveResult, Scorecard};
+use crate::db::sessions::SessionUser;
+use crate::domain::Pillar;
+use crate::domain::scorecard::{CriterionAnswer, ScoreChoice, ScorecardInput};
+use crate::domain::scoring::Recommendation;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/rounds/{id}/assessment", get(show_assessment).post(save_assessment))
+}
+
+/// The scorecard role `user` fills in for this round, if any.
+pub fn assessor_role(round: &RoundState, user: Uuid) -> Option<&'static str> {
+    if round.candidate_id == user {
+        Some("self")
+    } else if round.interviewer_id == Some(user) {
+        Some("interviewer")
+    } else {
+        None
+    }
+}
+
+#[derive(Template)]
+#[template(path = "rounds/assessment.html")]
+struct AssessmentPage {
+    layout: Layout,
+    round: RoundState,
+    criteria: Vec<Criterion>,
+    input: ScorecardInput,
+    card: Option<Scorecard>,
+    amendment_times: Vec<String>,
+    errors: FieldErrors,
+}
+
+impl AssessmentPage {
+    fn is_submitted(&self) -> bool {
+        self.card.as_ref().is_some_and(|c| c.status == "submitted")
+    }
+
+    fn choice(&self, criterion: &Uuid) -> String {
+        self.input
+            .answers
+            .iter()
+            .find(|a| a.criterion_id == *criterion)
+            .map_or(String::new(), |a| a.choice.form_value())
+    }
+
+    fn evidence(&self, criterion: &Uuid) -> &str {
+        self.input.answers.iter().find(|a| a.criterion_id == *criterion).map_or("", |a| a.evidence.as_str())
+    }
+
+    fn error_for(&self, prefix: &str, criterion: &Uuid) -> Option<&str> {
+        self.errors.get(&format!("{prefix}_{criterion}"))
+    }
+
+    fn pillar_label(&self, pillar: &str) -> &'static str {
+        Pillar::parse(pillar).map_or("", Pillar::label)
+    }
+
+    fn recommendations(&self) -> &'static [Recommendation] {
+        Recommendation::ALL
+    }
+
+    fn is_recommendation(&self, recommendation: &Recommendation) -> bool {
+        self.input.recommendation == Some(*recommendation)
+    }
+
+    fn submitted_at(&self) -> String {
+        self.card
+            .as_ref()
+            .and_then(|c| c.submitted_at)
+            .map_or(String::new(), |at| at.format("%-d %b %Y %H:%M UTC").to_string())
+    }
+}
+
+async fn load(
+    state: &AppState,
+    user: &SessionUser,
+    id: Uuid,
+) -> Result<(RoundState, &'static str, Vec<Criterion>), AppError> {
+    let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let role = assessor_role(&round, user.id).ok_or(AppError::Forbidden)?;
+    let rubric = db::rubrics::find_by_kind(&state.db, &round.kind).await?.ok_or(AppError::NotFound)?;
+    let criteria = db::rubrics::criteria(&state.db, rubric.id).await?;
+    Ok((round, role, criteria))
+}
+
+async fn show_assessment(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let (round, role, criteria) = load(&state, &user, id).await?;
+    let card = db::scorecards::find(&state.db, id, role).await?;
+    let (input, amendment_times) = match &card {
+        Some(card) => {
+            let stored = db::scorecards::scores(&state.db, card.id).await?;
+            let amendments = db::scorecards::amendments(&state.db, card.id).await?;
+            (
+                stored_input(card, &stored),
+                amendments.iter().map(|a| a.amended_at.format("%-d %b %Y %H:%M UTC").to_string()).collect(),
+            )
+        }
+        None => (ScorecardInput::default(), Vec::new()),
+    };
+    render(&AssessmentPage {
+        layout: Layout::new(Some(user)),
+        round,
+        criteria,
+        input,
+        card,
+        amendment_times,
+        errors: FieldErrors::default(),
+    })
+}
+
+fn stored_input(card: &Scorecard, stored: &[db::scorecards::StoredScore]) -> ScorecardInput {
+    ScorecardInput {
+        answers: stored
+            .iter()
+            .map(|s| CriterionAnswer {
+                criterion_id: s.criterion_id,
+                choice: match (s.score, s.not_assessed) {
+                    (Some(score), _) => ScoreChoice::Score(score.clamp(1, 4) as u8),
+                    (None, true) => ScoreChoice::NotAssessed,
+                    (None, false) => ScoreChoice::Unanswered,
+                },
+                evidence: s.evidence.clone(),
+            })
+            .collect(),
+        recommendation: card.recommendation.as_deref().and_then(Recommendation::parse),
+        summary: card.summary.clone(),
+        strengths: card.strengths.clone(),
+        areas_to_improve: card.areas_to_improve.clone(),
+    }
+}
+
+/// Reads the posted form against the rubric's criteria (unknown ids are ignored).
+fn parse_form(pairs: &[(String, String)], criteria: &[Criterion]) -> (ScorecardInput, String, FieldErrors) {
+    let fields: HashMap<&str, &str> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut errors = FieldErrors::default();
+    let answers = criteria
+        .iter()
+        .map(|criterion| {
+            let raw = fields.get(format!("score_{}", criterion.id).as_str()).copied().unwrap_or("");
+            let choice = ScoreChoice::parse(raw).unwrap_or_else(|| {
+                errors.add(format!("score_{}", criterion.id), "Choose 1 to 4, or \"not assessed\".");
+                ScoreChoice::Unanswered
+            });
+            let evidence = fields.get(format!("evidence_{}", criterion.id).as_str()).copied().unwrap_or("").to_owned();
+            CriterionAnswer { criterion_id: criterion.id, choice, evidence }
+        })
+        .collect();
+    let text = |name: &str| fields.get(name).copied().unwrap_or("").to_owned();
+    let input = ScorecardInput {
+        answers,
+        recommendation: fields.get("recommendation").and_then(|r| Recommendation::parse(r)),
+        summary: text("summary"),
+        strengths: text("strengths"),
+        areas_to_improve: text("areas_to_improve"),
+    };
+    (input, text("intent"), errors)
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
+}
+
+async fn save_assessment(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (round, role, criteria) = load(&state, &user, id).await?;
+    if round.timer_state == "not_started" {
+        return Err(AppError::Conflict("Start the round before assessing it."));
+    }
+    let (input, intent, mut errors) = parse_form(&pairs, &criteria);
+    if input.too_long() {
+        return Err(AppError::PayloadTooLarge("Each scorecard field is limited to 10 000 characters."));
+    }
+    let mut tx = state.db.begin().await?;
+    let existing = db::scorecards::find(&mut *tx, id, role).await?;
+    let submitted = existing.as_ref().is_some_and(|c| c.status == "submitted");
+    if intent == "submit" || intent == "amend" {
+        for (field, message) in input.missing_for_submission() {
+            errors.add(field, message);
+        }
+    }
+
+    let outcome = match (intent.as_str(), submitted) {
+        ("amend", true) if errors.is_empty() => {
+            let card = existing.as_ref().ok_or(AppError::NotFound)?;
+            db::scorecards::amend(&mut tx, card.id, user.id, &input).await?;
+            Some(format!("/rounds/{id}/feedback"))
+        }
+        (_, true) if intent != "amend" => {
+            return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
+        }
+        (_, false) => {
+            let SaveResult::Saved(card_id) = db::scorecards::save_draft(&mut tx, id, user.id, role, &input).await?
+            else {
+                return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
+            };
+            if intent == "submit" && errors.is_empty() && db::scorecards::submit(&mut *tx, card_id).await? {
+                Some(format!("/rounds/{id}/feedback"))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+    db::rounds::notify_round_changed(&mut *tx, id).await?;
+    tx.commit().await?;
+
+    if let Some(next) = outcome {
+        tracing::info!(round_id = %id, role, "scorecard submitted or amended");
+        return Ok(Redirect::to(&next).into_response());
+    }
+    if intent == "save" && wants_json(&headers) {
+        return Ok(Json(serde_json::json!({"saved": true})).into_response());
+    }
+    if errors.is_empty() {
+        return Ok(Redirect::to(&format!("/rounds/{id}/assessment")).into_response());
+    }
+    let card = db::scorecards::find(&state.db, id, role).await?;
+    let page = AssessmentPage {
+        layout: Layout::new(Some(user)),
+        round,
+        criteria,
+        input,
+        card,
+        amendment_times: Vec::new(),
+        errors,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
