@@ -54,8 +54,11 @@ pub fn score_bars(title: &str, bars: &[(String, Option<f64>)]) -> String {
     svg
 }
 
+/// A named line: its points in time order.
+pub type Series = (String, Vec<(DateTime<Utc>, f64)>);
+
 /// One line per series over time, on the 1–4 scale.
-pub fn score_lines(title: &str, series: &[(String, Vec<(DateTime<Utc>, f64)>)]) -> String {
+pub fn score_lines(title: &str, series: &[Series]) -> String {
     let (width, height, left, right, top, bottom) = (640.0, 260.0, 40.0, 150.0, 20.0, 40.0);
     let points: Vec<&DateTime<Utc>> = series.iter().flat_map(|(_, p)| p.iter().map(|(t, _)| t)).collect();
     let (Some(first), Some(last)) = (points.iter().min(), points.iter().max()) else {
