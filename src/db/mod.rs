@@ -3,6 +3,7 @@
 
 pub mod content;
 pub mod feedback;
+pub mod history;
 pub mod loops;
 pub mod notes;
 pub mod questions;

@@ -9,7 +9,9 @@ use axum::routing::get;
 use super::page::{Layout, render};
 use super::session::CurrentUser;
 use crate::db;
+use crate::db::loops::LoopSummary;
 use crate::db::templates::TemplateWithRounds;
+use crate::domain::schedule;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -22,12 +24,30 @@ pub fn router() -> Router<AppState> {
 struct HomePage {
     layout: Layout,
     templates: Vec<TemplateWithRounds>,
+    loops: Vec<LoopSummary>,
+}
+
+impl HomePage {
+    fn status_label(&self, status: &str) -> &'static str {
+        super::loops::loop_status_label(status)
+    }
+
+    fn when(&self, item: &LoopSummary) -> String {
+        let zone = schedule::parse_time_zone(&item.time_zone).unwrap_or(chrono_tz::Tz::UTC);
+        schedule::format_local(item.starts_at, zone)
+    }
 }
 
 async fn show_home(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
-    let templates = match &user {
-        Some(user) => db::templates::list_visible(&state.db, Some(user.id)).await?,
-        None => Vec::new(),
+    let (templates, loops) = match &user {
+        Some(user) => {
+            let mut db = state.db.acquire().await?;
+            (
+                db::templates::list_visible(&mut *db, Some(user.id)).await?,
+                db::loops::recent_for_candidate(&mut *db, user.id, 6).await?,
+            )
+        }
+        None => (Vec::new(), Vec::new()),
     };
-    render(&HomePage { layout: Layout::new(user), templates })
+    render(&HomePage { layout: Layout::new(user), templates, loops })
 }

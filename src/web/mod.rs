@@ -6,6 +6,7 @@ pub mod charts;
 pub mod feedback;
 pub mod forms;
 pub mod health;
+pub mod history;
 pub mod home;
 pub mod loops;
 pub mod own_questions;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(rounds::router())
         .merge(scorecards::router())
         .merge(feedback::router())
+        .merge(history::router())
         .merge(rubrics::router())
         .merge(templates::router())
         .merge(health::router())

@@ -1,0 +1,151 @@
+//! History: the loops someone took part in, and their scores over time.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+#[derive(Debug, Default, Clone)]
+pub struct HistoryFilter {
+    pub mode: Option<String>,
+    pub template: Option<String>,
+    pub team: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Where the previous page ended: loops strictly older than this.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor {
+    pub starts_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryLoop {
+    pub id: Uuid,
+    pub template_name: String,
+    pub team: String,
+    pub mode: String,
+    pub status: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub as_candidate: bool,
+    pub candidate_name: String,
+    /// The deciding scorecard's recommendation per round, "" where not submitted.
+    pub recommendations: Vec<String>,
+}
+
+/// The deciding scorecard of a round: the candidate's own when self-timed.
+const DECIDING_ROLE: &str = "case l.mode when 'self_timed' then 'self' else 'interviewer' end";
+
+pub async fn loops(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    filter: &HistoryFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<HistoryLoop>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select l.id, l.template_name, l.team, l.mode, l.status, l.starts_at, l.time_zone,
+                l.candidate_id = $1 as as_candidate, u.display_name as candidate_name,
+                array(select coalesce(s.recommendation, '') from rounds r
+                      left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}
+                      where r.loop_id = l.id order by r.position) as recommendations
+         from loops l join users u on u.id = l.candidate_id
+         where (l.candidate_id = $1 or exists (select 1 from rounds r where r.loop_id = l.id and r.interviewer_id = $1))
+           and ($2::text is null or l.mode = $2)
+           and ($3::text is null or l.template_name = $3)
+           and ($4::text is null or l.team = $4)
+           and ($5::timestamptz is null or l.starts_at >= $5)
+           and ($6::timestamptz is null or l.starts_at < $6)
+           and ($7::timestamptz is null or (l.starts_at, l.id) < ($7, $8))
+         order by l.starts_at desc, l.id desc
+         limit $9"
+    ))
+    .bind(user)
+    .bind(filter.mode.as_deref())
+    .bind(filter.template.as_deref())
+    .bind(filter.team.as_deref())
+    .bind(filter.from)
+    .bind(filter.until)
+    .bind(after.map(|c| c.starts_at))
+    .bind(after.map(|c| c.id))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Template names the user's loops used, for the filter.
+pub async fn template_names(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select distinct template_name from loops where candidate_id = $1 order by 1")
+        .bind(user)
+        .fetch_all(db)
+        .await
+}
+
+/// A mean score of one loop in one group (a pillar or a round kind).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScorePoint {
+    pub loop_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub group_key: String,
+    pub mean: f64,
+}
+
+/// Per loop, the mean submitted score per pillar (`by = "pillar"`) or per round kind.
+pub async fn score_points(
+    db: impl PgExecutor<'_>,
+    candidate: Uuid,
+    by_pillar: bool,
+) -> Result<Vec<ScorePoint>, sqlx::Error> {
+    let group = if by_pillar { "c.pillar" } else { "r.kind" };
+    sqlx::query_as(&format!(
+        "select l.id as loop_id, l.starts_at, {group} as group_key, avg(cs.score)::float8 as mean
+         from loops l
+         join rounds r on r.loop_id = l.id
+         join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}
+         join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
+         join rubric_criteria c on c.id = cs.criterion_id
+         where l.candidate_id = $1 and l.status <> 'cancelled'
+         group by l.id, l.starts_at, {group}
+         order by l.starts_at"
+    ))
+    .bind(candidate)
+    .fetch_all(db)
+    .await
+}
+
+/// One attempt at a question: when, how it scored, how long it took.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Attempt {
+    pub slug: String,
+    pub title: String,
+    pub kind: String,
+    pub loop_id: Uuid,
+    pub round_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub elapsed_ms: i64,
+    pub allowed_ms: i64,
+    pub mean_score: Option<f64>,
+}
+
+pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> Result<Vec<Attempt>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select q.slug, q.title, q.kind, l.id as loop_id, r.id as round_id, l.starts_at, r.elapsed_ms,
+                (r.planned_minutes * 60000 + r.extension_seconds * 1000)::bigint as allowed_ms,
+                (select avg(cs.score)::float8 from scorecards s
+                 join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
+                 where s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}) as mean_score
+         from loops l
+         join rounds r on r.loop_id = l.id and r.timer_state = 'ended'
+         join round_questions rq on rq.round_id = r.id
+         join questions q on q.id = rq.question_id
+         where l.candidate_id = $1
+         order by q.title, l.starts_at desc
+         limit $2"
+    ))
+    .bind(candidate)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

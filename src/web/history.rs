@@ -1,0 +1,250 @@
+//! History: every loop someone took part in (newest first, keyset-paginated,
+//! filterable), progress charts per pillar and round kind, and the questions
+//! they have had with how each attempt went.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::charts::{self, Series};
+use super::page::{Layout, render};
+use super::session::SignedIn;
+use crate::db;
+use crate::db::history::{Attempt, Cursor, HistoryFilter, HistoryLoop, ScorePoint};
+use crate::domain::scoring::{self, Recommendation, RoundScores};
+use crate::domain::{Pillar, RoundKind, Team, schedule, timer};
+use crate::error::AppError;
+use crate::state::AppState;
+
+const PAGE_SIZE: i64 = 20;
+/// Scores from two months ago count half as much as today's.
+const HALF_LIFE_DAYS: f64 = 60.0;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/history", get(show_history))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HistoryQuery {
+    mode: String,
+    template: String,
+    team: String,
+    from: String,
+    to: String,
+    after: String,
+}
+
+impl HistoryQuery {
+    fn filter(&self) -> HistoryFilter {
+        let some = |text: &str| Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned);
+        let day = |text: &str| {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        };
+        HistoryFilter {
+            mode: some(&self.mode).filter(|m| m == "peer" || m == "self_timed"),
+            template: some(&self.template),
+            team: Team::parse(self.team.trim()).map(|t| t.as_str().to_owned()),
+            from: day(&self.from),
+            // "to" is inclusive: loops before the next midnight.
+            until: day(&self.to).map(|d| d + chrono::Duration::days(1)),
+        }
+    }
+
+    /// `after` is `<RFC 3339 instant>~<loop id>`; anything else starts from the newest.
+    fn cursor(&self) -> Option<Cursor> {
+        let (at, id) = self.after.split_once('~')?;
+        Some(Cursor { starts_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc), id: id.parse().ok()? })
+    }
+}
+
+pub struct LoopLine {
+    pub item: HistoryLoop,
+    pub when: String,
+    pub outcome: &'static str,
+}
+
+pub struct QuestionHistory {
+    pub slug: String,
+    pub title: String,
+    pub kind: String,
+    pub attempts: Vec<AttemptLine>,
+}
+
+pub struct AttemptLine {
+    pub round_id: Uuid,
+    pub when: String,
+    pub score: String,
+    pub time: String,
+    pub over_time: bool,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    layout: Layout,
+    query: HistoryQuery,
+    templates: Vec<String>,
+    loops: Vec<LoopLine>,
+    next_cursor: Option<String>,
+    is_first_page: bool,
+    pillar_chart: String,
+    kind_chart: String,
+    current_levels: Vec<(&'static str, String)>,
+    questions: Vec<QuestionHistory>,
+}
+
+impl HistoryPage {
+    fn teams(&self) -> &'static [Team] {
+        Team::ALL
+    }
+
+    fn next_url(&self) -> String {
+        let q = &self.query;
+        let pairs = [
+            ("mode", q.mode.as_str()),
+            ("template", q.template.as_str()),
+            ("team", q.team.as_str()),
+            ("from", q.from.as_str()),
+            ("to", q.to.as_str()),
+            ("after", self.next_cursor.as_deref().unwrap_or("")),
+        ];
+        let kept: Vec<(&str, &str)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        format!("/history?{}", serde_urlencoded::to_string(kept).unwrap_or_default())
+    }
+
+    fn team_label(&self, team: &str) -> &'static str {
+        super::questions::team_label(team)
+    }
+
+    fn kind_label(&self, kind: &str) -> &'static str {
+        super::questions::kind_label(kind)
+    }
+
+    fn is_filtered(&self) -> bool {
+        let q = &self.query;
+        [&q.mode, &q.template, &q.team, &q.from, &q.to].iter().any(|v| !v.trim().is_empty())
+    }
+}
+
+async fn show_history(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Response, AppError> {
+    let filter = query.filter();
+    let cursor = query.cursor();
+    let mut db = state.db.acquire().await?;
+    let mut rows = db::history::loops(&mut *db, user.id, &filter, cursor, PAGE_SIZE + 1).await?;
+    let next_cursor = (rows.len() as i64 > PAGE_SIZE).then(|| {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|last| format!("{}~{}", last.starts_at.to_rfc3339(), last.id)).unwrap_or_default()
+    });
+    let templates = db::history::template_names(&mut *db, user.id).await?;
+    let is_first_page = cursor.is_none();
+    let (pillar_points, kind_points, attempts) = if is_first_page {
+        (
+            db::history::score_points(&mut *db, user.id, true).await?,
+            db::history::score_points(&mut *db, user.id, false).await?,
+            db::history::attempts(&mut *db, user.id, 300).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
+    drop(db);
+
+    let pillar_series: Vec<Series> =
+        Pillar::ALL.iter().map(|p| (p.label().to_owned(), points_of(&pillar_points, p.as_str()))).collect();
+    let kind_series: Vec<Series> =
+        RoundKind::ALL.iter().map(|k| (k.label().to_owned(), points_of(&kind_points, k.as_str()))).collect();
+    let now = Utc::now();
+    let current_levels = Pillar::ALL
+        .iter()
+        .map(|p| {
+            let points = points_of(&pillar_points, p.as_str());
+            (
+                p.label(),
+                scoring::weighted_trend(&points, now, HALF_LIFE_DAYS).map_or("—".to_owned(), |v| format!("{v:.1}")),
+            )
+        })
+        .collect();
+
+    render(&HistoryPage {
+        layout: Layout::new(Some(user)),
+        loops: rows.into_iter().map(loop_line).collect(),
+        query,
+        templates,
+        next_cursor,
+        is_first_page,
+        pillar_chart: charts::score_lines("Mean score per pillar, per loop", &pillar_series),
+        kind_chart: charts::score_lines("Mean score per round kind, per loop", &kind_series),
+        current_levels,
+        questions: group_attempts(attempts),
+    })
+}
+
+fn points_of(points: &[ScorePoint], key: &str) -> Vec<(DateTime<Utc>, f64)> {
+    points.iter().filter(|p| p.group_key == key).map(|p| (p.starts_at, p.mean)).collect()
+}
+
+fn loop_line(item: HistoryLoop) -> LoopLine {
+    let zone = schedule::parse_time_zone(&item.time_zone).unwrap_or(chrono_tz::Tz::UTC);
+    let rounds: Vec<RoundScores> = item
+        .recommendations
+        .iter()
+        .enumerate()
+        .map(|(index, r)| RoundScores {
+            round_position: index as i16 + 1,
+            kind: RoundKind::Coding,
+            recommendation: Recommendation::parse(r),
+            criteria: Vec::new(),
+        })
+        .collect();
+    let outcome = scoring::loop_outcome(&rounds);
+    let submitted = outcome.submitted;
+    LoopLine {
+        when: schedule::format_local(item.starts_at, zone),
+        outcome: match (item.status.as_str(), outcome.decision) {
+            ("cancelled", _) => "Cancelled",
+            (_, Some(decision)) => decision.label(),
+            (_, None) if submitted == 0 => "Not scored yet",
+            _ => "Scoring in progress",
+        },
+        item,
+    }
+}
+
+fn group_attempts(attempts: Vec<Attempt>) -> Vec<QuestionHistory> {
+    let mut by_question: BTreeMap<(String, String), QuestionHistory> = BTreeMap::new();
+    for attempt in attempts {
+        let entry =
+            by_question.entry((attempt.title.clone(), attempt.slug.clone())).or_insert_with(|| QuestionHistory {
+                slug: attempt.slug.clone(),
+                title: attempt.title.clone(),
+                kind: attempt.kind.clone(),
+                attempts: Vec::new(),
+            });
+        entry.attempts.push(AttemptLine {
+            round_id: attempt.round_id,
+            when: attempt.starts_at.format("%-d %b %Y").to_string(),
+            score: attempt.mean_score.map_or("not scored".to_owned(), |s| format!("{s:.1}")),
+            time: format!(
+                "{} of {}",
+                timer::format_duration(attempt.elapsed_ms),
+                timer::format_duration(attempt.allowed_ms)
+            ),
+            over_time: attempt.elapsed_ms > attempt.allowed_ms,
+        });
+    }
+    by_question.into_values().collect()
+}
