@@ -11,9 +11,10 @@ pub struct TemplateWithRounds {
     pub description: String,
     pub team: Option<String>,
     pub rounds: Json<Vec<TemplateRound>>,
+    pub is_own: bool,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct TemplateRound {
     pub kind: String,
     pub title: String,
@@ -30,7 +31,7 @@ pub async fn list_visible(
         "select t.id, t.slug, t.name, t.description, t.team,
                 coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,
                     'minutes', r.minutes, 'question_count', r.question_count) order by r.position)
-                    filter (where r.position is not null), '[]') as rounds
+                    filter (where r.position is not null), '[]') as rounds, t.owner_id is not null as is_own
          from loop_templates t left join template_rounds r on r.template_id = t.id
          where t.owner_id is null or t.owner_id = $1
          group by t.id
@@ -39,4 +40,87 @@ pub async fn list_visible(
     .bind(viewer)
     .fetch_all(db)
     .await
+}
+
+/// One round of a template being saved.
+pub struct RoundSpec<'a> {
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub minutes: i16,
+    pub question_count: i16,
+}
+
+/// Creates or (for its owner) replaces a user's own template; `false` when the
+/// slug belongs to someone else or to a shipped template.
+pub async fn save_owned(
+    db: &mut sqlx::PgConnection,
+    owner: uuid::Uuid,
+    slug: &str,
+    name: &str,
+    description: &str,
+    team: Option<&str>,
+    rounds: &[RoundSpec<'_>],
+) -> Result<bool, sqlx::Error> {
+    let id: Option<uuid::Uuid> = sqlx::query_scalar(
+        "insert into loop_templates (slug, owner_id, name, description, team) values ($1, $2, $3, $4, $5)
+         on conflict (slug) do update set name = excluded.name, description = excluded.description, team = excluded.team
+         where loop_templates.owner_id = $2
+         returning id",
+    )
+    .bind(slug)
+    .bind(owner)
+    .bind(name)
+    .bind(description)
+    .bind(team)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(id) = id else { return Ok(false) };
+    sqlx::query("delete from template_rounds where template_id = $1").bind(id).execute(&mut *db).await?;
+    let rows: Vec<_> = rounds
+        .iter()
+        .enumerate()
+        .map(|(index, r)| {
+            serde_json::json!({"position": index + 1, "kind": r.kind, "title": r.title, "minutes": r.minutes, "question_count": r.question_count})
+        })
+        .collect();
+    sqlx::query(
+        "insert into template_rounds (template_id, position, kind, title, minutes, question_count)
+         select $1, position, kind, title, minutes, question_count
+         from jsonb_to_recordset($2) as r(position smallint, kind text, title text, minutes smallint, question_count smallint)",
+    )
+    .bind(id)
+    .bind(serde_json::Value::Array(rows))
+    .execute(&mut *db)
+    .await?;
+    Ok(true)
+}
+
+/// A user's own template, for its edit form.
+pub async fn find_owned(
+    db: impl PgExecutor<'_>,
+    owner: uuid::Uuid,
+    slug: &str,
+) -> Result<Option<TemplateWithRounds>, sqlx::Error> {
+    sqlx::query_as(
+        "select t.id, t.slug, t.name, t.description, t.team,
+                coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,
+                    'minutes', r.minutes, 'question_count', r.question_count) order by r.position)
+                    filter (where r.position is not null), '[]') as rounds, true as is_own
+         from loop_templates t left join template_rounds r on r.template_id = t.id
+         where t.slug = $1 and t.owner_id = $2
+         group by t.id",
+    )
+    .bind(slug)
+    .bind(owner)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn delete_owned(db: impl PgExecutor<'_>, owner: uuid::Uuid, slug: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("delete from loop_templates where slug = $1 and owner_id = $2")
+        .bind(slug)
+        .bind(owner)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -17,6 +17,7 @@ pub mod rubrics;
 pub mod scorecards;
 pub mod security;
 pub mod session;
+pub mod template_builder;
 pub mod templates;
 
 use axum::Router;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(history::router())
         .merge(rubrics::router())
         .merge(templates::router())
+        .merge(template_builder::router())
         .merge(health::router())
         .merge(assets::router())
         .fallback(not_found)
