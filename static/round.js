@@ -124,7 +124,8 @@
       event.preventDefault();
       var button = form.querySelector("button");
       button.disabled = true;
-      fetch(form.action, {
+      // getAttribute: the form's "action" input would shadow form.action.
+      fetch(form.getAttribute("action"), {
         method: "POST",
         headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams(new FormData(form)).toString(),
@@ -170,7 +171,7 @@
     if (saving) return saving.then(function () { return save(keepalive); });
     var body = notes.value;
     setStatus("Saving…", "saving");
-    saving = fetch(notesForm.action, {
+    saving = fetch(notesForm.getAttribute("action"), {
       method: "POST",
       headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ body: body, base_version: notesVersion.value }).toString(),

@@ -10,7 +10,7 @@
     var data = new URLSearchParams(new FormData(form));
     data.set("intent", "save");
     status.textContent = "Saving draft…";
-    fetch(form.action, {
+    fetch(form.getAttribute("action"), {
       method: "POST",
       headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
       body: data.toString(),

@@ -98,8 +98,24 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let element = self.client.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css(css)).await;
-        element.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+        match self.client.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css(css)).await {
+            Ok(element) => element.text().await.expect("text"),
+            Err(error) => {
+                let shot = self.save_screenshot().await;
+                let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+                panic!("{css} not found on {url} ({error}); screenshot: {shot}")
+            }
+        }
+    }
+
+    /// Saves what the browser shows, for a failing test's message.
+    pub async fn save_screenshot(&self) -> String {
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("failure-{}.png", uuid::Uuid::new_v4().simple()));
+        match self.client.screenshot().await {
+            Ok(png) if std::fs::write(&path, &png).is_ok() => path.display().to_string(),
+            _ => "unavailable".into(),
+        }
     }
 }
 

@@ -10,27 +10,41 @@ use tokio::net::TcpStream;
 
 use crate::helpers::repo_path;
 
-struct Server {
+/// The `mockloop serve` process.
+pub struct Server {
     child: Child,
-    port: u16,
+    pub port: u16,
+}
+
+/// Which database the process uses.
+pub enum ServerDatabase<'a> {
+    /// Its own PostgreSQL in this data directory.
+    DataDir(&'a Path),
+    Url(&'a str),
 }
 
 impl Server {
-    fn start(data_dir: &Path, port: u16) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_mockloop"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(data_dir)
-            .arg("--content-dir")
+    pub fn start(database: ServerDatabase, port: u16) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mockloop"));
+        command
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--content-dir"])
             .arg(repo_path("content"))
-            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("mockloop starts");
-        Server { child, port }
+            .stderr(Stdio::inherit());
+        match database {
+            ServerDatabase::DataDir(dir) => command.arg("--data-dir").arg(dir).env_remove("DATABASE_URL"),
+            ServerDatabase::Url(url) => command.env("DATABASE_URL", url),
+        };
+        Server { child: command.spawn().expect("mockloop starts"), port }
     }
 
-    async fn wait_ready(&self) {
+    /// `kill -9`: no chance to finish anything.
+    pub fn kill(self) {
+        drop(self);
+    }
+
+    pub async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
             if let Ok(response) = http(self.port, "GET /readyz HTTP/1.1\r\n", "").await
@@ -44,7 +58,7 @@ impl Server {
     }
 
     /// SIGTERM, as a service manager stops it; returns once it has exited.
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn terminate(mut self) -> std::process::ExitStatus {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), nix::sys::signal::Signal::SIGTERM)
             .expect("signal");
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -55,6 +69,14 @@ impl Server {
             assert!(Instant::now() < deadline, "server did not exit after SIGTERM");
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+impl Drop for Server {
+    /// A failed test must not leave a server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -71,7 +93,7 @@ async fn http(port: u16, request_line_and_headers: &str, body: &str) -> std::io:
     Ok(response)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
@@ -80,7 +102,7 @@ async fn the_server_runs_its_own_postgres_and_keeps_accounts_across_restarts() {
     let data_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{}", uuid::Uuid::new_v4().simple()));
     let port = free_port();
 
-    let server = Server::start(&data_dir, port);
+    let server = Server::start(ServerDatabase::DataDir(&data_dir), port);
     server.wait_ready().await;
     let signed_up = http(
         port,
@@ -95,7 +117,7 @@ async fn the_server_runs_its_own_postgres_and_keeps_accounts_across_restarts() {
     let pid_file = data_dir.join("postgres/postmaster.pid");
     assert!(!pid_file.exists(), "PostgreSQL was shut down with the server");
 
-    let server = Server::start(&data_dir, port);
+    let server = Server::start(ServerDatabase::DataDir(&data_dir), port);
     server.wait_ready().await;
     let signed_in =
         http(port, "POST /signin HTTP/1.1\r\n", "username=persistent&password=correct+horse").await.expect("sign in");
