@@ -3,6 +3,7 @@
 
 mod auth;
 mod browser;
+mod browser_loop;
 mod content;
 mod helpers;
 mod own_questions;
