@@ -410,43 +410,19 @@ async fn cancel_loop(
     Ok(Redirect::to(&format!("/loops/{id}")).into_response())
 }
 
-/// The loop's rounds as calendar events (only the rounds this participant takes part in).
+/// The loop's rounds this participant takes part in, as a calendar file.
 async fn loop_calendar(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let page = load_loop_page(&state, user, id, FieldErrors::default()).await?;
-    let events = calendar_events(&state.settings.base_url, &page.the_loop, &page.rounds, &page.slots);
-    let body = ics::calendar(&format!("mockloop: {}", page.the_loop.template_name), &events, Utc::now());
+    let mut db = state.db.acquire().await?;
+    let the_loop = db::loops::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let rows = db::calendar::rounds_of_loop(&mut *db, id).await?;
+    drop(db);
+    let events = super::calendar::events_for(user.id, &rows, &state.settings.base_url);
+    let body = ics::calendar(&format!("mockloop: {}", the_loop.template_name), &events, Utc::now());
     Ok(ics_response(body, &format!("mockloop-{}.ics", &id.simple().to_string()[..8])))
-}
-
-pub fn calendar_events(
-    base_url: &str,
-    the_loop: &LoopRow,
-    rounds: &[RoundRow],
-    slots: &[schedule::Slot],
-) -> Vec<ics::CalendarEvent> {
-    rounds
-        .iter()
-        .zip(slots)
-        .map(|(round, slot)| ics::CalendarEvent {
-            uid: format!("round-{}@mockloop", round.id),
-            sequence: the_loop.calendar_sequence,
-            starts_at: slot.starts_at,
-            ends_at: slot.ends_at,
-            summary: format!("mockloop: {} (round {} of {})", round.title, round.position, rounds.len()),
-            description: format!(
-                "{} · {} loop, {}",
-                super::questions::kind_label(&round.kind),
-                the_loop.template_name,
-                super::questions::team_label(&the_loop.team)
-            ),
-            url: format!("{base_url}/loops/{}", the_loop.id),
-            cancelled: the_loop.status == "cancelled",
-        })
-        .collect()
 }
 
 pub fn ics_response(body: String, filename: &str) -> Response {

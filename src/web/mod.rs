@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod calendar;
 pub mod charts;
 pub mod feedback;
 pub mod forms;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .merge(home::router())
         .merge(auth::router())
         .merge(loops::router())
+        .merge(calendar::router())
         .merge(questions::router())
         .merge(own_questions::router())
         .merge(rounds::router())
