@@ -3,6 +3,7 @@
 use serde_json::json;
 use sqlx::{PgConnection, Postgres, Transaction};
 
+use super::templates::{self, RoundSpec};
 use crate::content::ContentBundle;
 use crate::domain::markdown;
 
@@ -151,25 +152,17 @@ async fn import_templates(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
         .await?;
         let Some(template_id) = template_id else { continue };
         changed += 1;
-        // Loops copy their rounds, so a template's rounds can be replaced wholesale.
-        sqlx::query("delete from template_rounds where template_id = $1").bind(template_id).execute(&mut *db).await?;
-        let rounds: Vec<_> = template
+        let rounds: Vec<RoundSpec> = template
             .rounds
             .iter()
-            .enumerate()
-            .map(|(index, r)| {
-                json!({"position": index + 1, "kind": r.kind, "title": r.title, "minutes": r.minutes, "question_count": r.questions})
+            .map(|r| RoundSpec {
+                kind: r.kind.as_str(),
+                title: &r.title,
+                minutes: r.minutes,
+                question_count: r.questions,
             })
             .collect();
-        sqlx::query(
-            "insert into template_rounds (template_id, position, kind, title, minutes, question_count)
-             select $1, position, kind, title, minutes, question_count
-             from jsonb_to_recordset($2) as r(position smallint, kind text, title text, minutes smallint, question_count smallint)",
-        )
-        .bind(template_id)
-        .bind(serde_json::Value::Array(rounds))
-        .execute(&mut *db)
-        .await?;
+        templates::replace_rounds(&mut *db, template_id, &rounds).await?;
     }
     Ok(changed)
 }

@@ -75,7 +75,17 @@ pub async fn save_owned(
     .fetch_optional(&mut *db)
     .await?;
     let Some(id) = id else { return Ok(false) };
-    sqlx::query("delete from template_rounds where template_id = $1").bind(id).execute(&mut *db).await?;
+    replace_rounds(db, id, rounds).await?;
+    Ok(true)
+}
+
+/// Replaces a template's rounds wholesale: loops copy their rounds, so none point here.
+pub async fn replace_rounds(
+    db: &mut sqlx::PgConnection,
+    template_id: uuid::Uuid,
+    rounds: &[RoundSpec<'_>],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from template_rounds where template_id = $1").bind(template_id).execute(&mut *db).await?;
     let rows: Vec<_> = rounds
         .iter()
         .enumerate()
@@ -88,11 +98,11 @@ pub async fn save_owned(
          select $1, position, kind, title, minutes, question_count
          from jsonb_to_recordset($2) as r(position smallint, kind text, title text, minutes smallint, question_count smallint)",
     )
-    .bind(id)
+    .bind(template_id)
     .bind(serde_json::Value::Array(rows))
-    .execute(&mut *db)
+    .execute(db)
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 /// A user's own template, for its edit form.

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::{HeaderMap, header};
+
 /// Messages by field name; empty when the form is valid.
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors(BTreeMap<String, String>);
@@ -24,4 +26,9 @@ impl FieldErrors {
 pub fn capitalise(message: &str) -> String {
     let mut chars = message.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// True when the client asked for JSON (a page's script), not a page.
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
 }

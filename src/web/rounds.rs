@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
+use super::forms::wants_json;
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
@@ -227,11 +228,6 @@ async fn show_round(
 #[derive(Debug, Deserialize)]
 struct TimerForm {
     action: String,
-}
-
-/// True when the client asked for JSON (the page's script), not a page.
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
 }
 
 async fn control_timer(

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use uuid::Uuid;
 
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, wants_json};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
@@ -181,10 +181,6 @@ fn parse_form(pairs: &[(String, String)], criteria: &[Criterion]) -> (ScorecardI
         areas_to_improve: text("areas_to_improve"),
     };
     (input, text("intent"), errors)
-}
-
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
 }
 
 async fn save_assessment(
