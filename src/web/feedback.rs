@@ -283,7 +283,12 @@ async fn build_loop_feedback(
             time_used: timer::format_duration(round.elapsed_ms),
             time_allowed: timer::format_duration(allowed),
             over_time: round.elapsed_ms > allowed,
-            questions: round.question_titles.clone(),
+            // A self-timed candidate meets each question only when its round starts.
+            questions: if round.timer_state == "not_started" && viewer == the_loop.candidate_id {
+                Vec::new()
+            } else {
+                round.question_titles.clone()
+            },
             cards: round_cards,
         });
     }

@@ -198,6 +198,23 @@ async fn save_assessment(
     if input.too_long() {
         return Err(AppError::PayloadTooLarge("Each scorecard field is limited to 10 000 characters."));
     }
+    // A value no form of ours sends: save nothing, so the stored answers stay.
+    if !errors.is_empty() {
+        if wants_json(&headers) {
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"saved": false}))).into_response());
+        }
+        let card = db::scorecards::find(&state.db, id, role).await?;
+        let page = AssessmentPage {
+            layout: Layout::new(Some(user)),
+            round,
+            criteria,
+            input,
+            card,
+            amendment_times: Vec::new(),
+            errors,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
     let mut tx = state.db.begin().await?;
     let existing = db::scorecards::find(&mut *tx, id, role).await?;
     let submitted = existing.as_ref().is_some_and(|c| c.status == "submitted");

@@ -4,9 +4,14 @@
 mod auth;
 mod browser;
 mod browser_loop;
+mod calendar;
 mod content;
+mod feedback_history;
 mod helpers;
+mod loops;
 mod own_questions;
 mod questions;
+mod rounds;
+mod scorecards;
 mod security;
 mod server_process;
