@@ -131,7 +131,19 @@
         body: new URLSearchParams(new FormData(form)).toString(),
         credentials: "same-origin"
       }).then(function (response) {
-        return response.json().then(function (body) { if (body.timer) apply(body.timer); });
+        var type = response.headers.get("content-type") || "";
+        if (type.indexOf("application/json") === 0) {
+          return response.json().then(function (body) {
+            connection.textContent = body.error ? "Not done: " + body.error + "." : "";
+            if (body.timer) apply(body.timer);
+          });
+        }
+        // A refusal comes as an error page: show its message here.
+        return response.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var message = page.querySelector(".error-page p");
+          connection.textContent = message ? message.textContent : "The server refused (" + response.status + ").";
+        });
       }).catch(function () {
         connection.textContent = "Could not reach the server; try again.";
       }).then(function () { button.disabled = false; });

@@ -33,6 +33,8 @@ pub struct RoundState {
     pub time_zone: String,
     pub break_minutes: i16,
     pub round_count: i64,
+    /// Another round of the loop is running or paused (a candidate is in one room at a time).
+    pub other_round_active: bool,
     /// Each question's budget in minutes, in order.
     pub question_budgets: Vec<i16>,
     pub now: DateTime<Utc>,
@@ -67,6 +69,8 @@ const ROUND_STATE: &str = "select r.id, r.loop_id, r.position, r.kind, r.title, 
         r.question_switch_ms, r.timer_version, r.interviewer_id, l.candidate_id, l.mode, l.status as loop_status,
         l.template_name, l.time_zone, l.break_minutes,
         (select count(*) from rounds x where x.loop_id = r.loop_id) as round_count,
+        exists (select 1 from rounds x where x.loop_id = r.loop_id and x.id <> r.id
+                and x.timer_state in ('running', 'paused')) as other_round_active,
         array(select q.budget_minutes from round_questions q where q.round_id = r.id order by q.position) as question_budgets,
         clock_timestamp() as now
     from rounds r join loops l on l.id = r.loop_id";

@@ -254,6 +254,11 @@ async fn control_timer(
     if round.loop_status == "cancelled" {
         return Err(AppError::Conflict("This loop was cancelled."));
     }
+    if command == TimerCommand::Start && round.other_round_active {
+        return Err(AppError::Conflict(
+            "Another round of this loop is still running or paused: end it before starting this one.",
+        ));
+    }
     let updated = match round.timer().apply(&command, round.now, round.question_count()) {
         Ok(updated) => updated,
         // A double click or a second tab: the state already is what was asked, or cannot be.

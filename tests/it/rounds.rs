@@ -437,3 +437,24 @@ async fn a_cancelled_loop_refuses_timer_commands() {
         .expect("round");
     assert_eq!(state, "not_started");
 }
+
+#[tokio::test]
+async fn a_round_cannot_start_while_another_round_of_the_loop_is_running() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("multitasker").await;
+    let (_, rounds) = schedule_loop(&app, &cookie, "mle-onsite-5").await;
+    let (status, _) = timer(&app, &cookie, &rounds[0], "start").await;
+    assert_eq!(status, StatusCode::OK);
+    let refused = app.post_form(&format!("{}/timer", rounds[1]), &[("action", "start")], Some(&cookie)).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.body.contains("still running or paused"), "{}", refused.body);
+    timer(&app, &cookie, &rounds[0], "pause").await;
+    assert_eq!(
+        app.post_form(&format!("{}/timer", rounds[1]), &[("action", "start")], Some(&cookie)).await.status,
+        StatusCode::CONFLICT
+    );
+    timer(&app, &cookie, &rounds[0], "end").await;
+    let (status, body) = timer(&app, &cookie, &rounds[1], "start").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["timer"]["state"], "running");
+}
