@@ -124,11 +124,17 @@
       event.preventDefault();
       var button = form.querySelector("button");
       button.disabled = true;
+      var data = new URLSearchParams(new FormData(form));
+      var reason = document.getElementById("timer-reason");
+      if (reason && reason.value.trim()) {
+        data.set("reason", reason.value.trim());
+        reason.value = "";
+      }
       // getAttribute: the form's "action" input would shadow form.action.
       fetch(form.getAttribute("action"), {
         method: "POST",
         headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams(new FormData(form)).toString(),
+        body: data.toString(),
         credentials: "same-origin"
       }).then(function (response) {
         var type = response.headers.get("content-type") || "";

@@ -112,6 +112,7 @@ pub async fn save_timer(
     actor: Uuid,
     action: &str,
     seconds: Option<i32>,
+    reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update rounds set timer_state = $2, started_at = $3, running_since = $4, elapsed_ms = $5,
@@ -130,11 +131,12 @@ pub async fn save_timer(
     .bind(timer.question_switch_ms)
     .execute(&mut *db)
     .await?;
-    sqlx::query("insert into timer_events (round_id, actor_id, action, seconds) values ($1, $2, $3, $4)")
+    sqlx::query("insert into timer_events (round_id, actor_id, action, seconds, reason) values ($1, $2, $3, $4, $5)")
         .bind(round.id)
         .bind(actor)
         .bind(action)
         .bind(seconds)
+        .bind(reason)
         .execute(&mut *db)
         .await?;
     // A loop is in progress once a round starts, complete once every round has ended.
@@ -204,5 +206,23 @@ pub async fn next_round(
     .bind(loop_id)
     .bind(position)
     .fetch_optional(db)
+    .await
+}
+
+/// One entry of a round's timer log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TimerEvent {
+    pub action: String,
+    pub seconds: Option<i32>,
+    pub reason: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+pub async fn timer_log(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<TimerEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "select action, seconds, reason, occurred_at from timer_events where round_id = $1 order by occurred_at, id",
+    )
+    .bind(round_id)
+    .fetch_all(db)
     .await
 }

@@ -21,9 +21,9 @@ use super::session::SignedIn;
 use crate::db;
 use crate::db::feedback::{ScoreLine, Suggestion};
 use crate::db::loops::{LoopRow, RoundRow};
-use crate::db::rounds::{RoundQuestion, RoundState};
+use crate::db::rounds::{RoundQuestion, RoundState, TimerEvent};
 use crate::domain::scoring::{self, CriterionScore, Recommendation, RoundScores};
-use crate::domain::{Pillar, RoundKind, timer};
+use crate::domain::{Pillar, RoundKind, schedule, timer};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -146,6 +146,7 @@ struct RoundFeedbackPage {
     cards: Vec<CardView>,
     notes_html: String,
     is_candidate: bool,
+    timer_log: Vec<TimerEvent>,
 }
 
 impl RoundFeedbackPage {
@@ -164,6 +165,22 @@ impl RoundFeedbackPage {
     fn kind_label(&self) -> &'static str {
         super::questions::kind_label(&self.round.kind)
     }
+
+    /// "14:05 Paused — phone call" in the loop's time zone.
+    fn log_line(&self, event: &TimerEvent) -> String {
+        let zone = schedule::parse_time_zone(&self.round.time_zone).unwrap_or(chrono_tz::Tz::UTC);
+        let what = match event.action.as_str() {
+            "start" => "Started".to_owned(),
+            "pause" => "Paused".to_owned(),
+            "resume" => "Resumed".to_owned(),
+            "extend" => format!("Extended by {} min", event.seconds.unwrap_or(0) / 60),
+            "next_question" => "Moved to the next question".to_owned(),
+            "end" => "Ended".to_owned(),
+            other => other.to_owned(),
+        };
+        let reason = event.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
+        format!("{} {what}{reason}", schedule::format_local_time(event.occurred_at, zone))
+    }
 }
 
 async fn show_round_feedback(
@@ -181,6 +198,7 @@ async fn show_round_feedback(
     let lines = db::feedback::for_round(&mut *db, id).await?;
     let notes_html =
         db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?.map(|n| n.body_html).unwrap_or_default();
+    let timer_log = db::rounds::timer_log(&mut *db, id).await?;
     drop(db);
     let cards = readable_cards(&lines, user.id, round.candidate_id);
     render(&RoundFeedbackPage {
@@ -191,6 +209,7 @@ async fn show_round_feedback(
         cards,
         notes_html,
         is_candidate,
+        timer_log,
     })
 }
 

@@ -23,7 +23,7 @@ use super::session::SignedIn;
 use crate::db;
 use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
-use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand};
+use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand, TimerError};
 use crate::domain::{markdown, schedule};
 use crate::error::AppError;
 use crate::live::LiveEvent;
@@ -228,6 +228,22 @@ async fn show_round(
 #[derive(Debug, Deserialize)]
 struct TimerForm {
     action: String,
+    /// Why the timer was paused or extended, kept in the log.
+    #[serde(default)]
+    reason: String,
+}
+
+/// The refusal shown on a page (the JSON answer carries the state and the error text).
+fn refusal(error: &TimerError) -> &'static str {
+    match error {
+        TimerError::NotStarted => "The round has not started yet.",
+        TimerError::AlreadyStarted => "The round has already started.",
+        TimerError::AlreadyRunning => "The timer is already running.",
+        TimerError::AlreadyPaused => "The timer is already paused.",
+        TimerError::Ended => "The round has ended; its timer cannot change.",
+        TimerError::ExtensionOutOfRange { .. } => "An extension is 1 to 30 minutes.",
+        TimerError::NoNextQuestion => "This is the round's last question.",
+    }
 }
 
 async fn control_timer(
@@ -265,11 +281,16 @@ async fn control_timer(
         Err(error) => {
             drop(tx);
             tracing::info!(round_id = %id, %error, "timer command refused");
+            if !wants_json(&headers) {
+                return Err(AppError::Conflict(refusal(&error)));
+            }
             return respond_with_state(&state, id, user.id, &headers, Some(error.to_string())).await;
         }
     };
     let seconds = matches!(command, TimerCommand::Extend { .. }).then_some(300);
-    db::rounds::save_timer(&mut tx, &round, &updated, user.id, &form.action, seconds).await?;
+    let reason: String = form.reason.trim().chars().take(200).collect();
+    let reason = Some(reason).filter(|r| !r.is_empty());
+    db::rounds::save_timer(&mut tx, &round, &updated, user.id, &form.action, seconds, reason.as_deref()).await?;
     tx.commit().await?;
     respond_with_state(&state, id, user.id, &headers, None).await
 }

@@ -458,3 +458,25 @@ async fn a_round_cannot_start_while_another_round_of_the_loop_is_running() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["timer"]["state"], "running");
 }
+
+#[tokio::test]
+async fn reasons_are_logged_and_a_refused_form_post_says_why_with_409() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("reasoner").await;
+    let (_, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
+    let round = &rounds[0];
+    timer(&app, &cookie, round, "start").await;
+    app.post_form(&format!("{round}/timer"), &[("action", "pause"), ("reason", "doorbell")], Some(&cookie)).await;
+    let reason: Option<String> = sqlx::query_scalar("select reason from timer_events where action = 'pause'")
+        .fetch_one(&app.db)
+        .await
+        .expect("logged");
+    assert_eq!(reason.as_deref(), Some("doorbell"));
+    timer(&app, &cookie, round, "end").await;
+
+    let refused = app.post_form(&format!("{round}/timer"), &[("action", "resume")], Some(&cookie)).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.body.contains("The round has ended"), "{}", refused.body);
+    let feedback = app.get(&format!("{round}/feedback"), Some(&cookie)).await.body;
+    assert!(feedback.contains("Paused — doorbell"), "the timer log is on the round feedback");
+}
