@@ -113,6 +113,17 @@
       connection.textContent = "";
       try { apply(JSON.parse(event.data)); } catch (e) { /* a malformed event changes nothing */ }
     });
+    source.addEventListener("scratchpad", function (event) {
+      var view = document.getElementById("notes-rendered");
+      try {
+        var note = JSON.parse(event.data);
+        // The server sanitised this HTML when the note was saved.
+        if (view && String(note.version) !== view.dataset.version) {
+          view.innerHTML = note.html;
+          view.dataset.version = note.version;
+        }
+      } catch (e) { /* a malformed event changes nothing */ }
+    });
     source.addEventListener("error", function () {
       connection.textContent = "Reconnecting… the timer keeps running on the server.";
     });
@@ -156,13 +167,30 @@
     });
   });
 
+  // Hint and follow-up ticks save as they change -------------------------------
+  var marks = document.getElementById("marks-form");
+  if (marks) {
+    var marksStatus = document.getElementById("marks-status");
+    marks.addEventListener("change", function () {
+      marksStatus.textContent = "Saving…";
+      fetch(marks.getAttribute("action"), {
+        method: "POST",
+        headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(new FormData(marks)).toString(),
+        credentials: "same-origin"
+      }).then(function (response) {
+        marksStatus.textContent = response.ok ? "Saved" : "Not saved (" + response.status + ")";
+      }).catch(function () { marksStatus.textContent = "Offline: press Save ticks when back."; });
+    });
+  }
+
   // Notes ------------------------------------------------------------------
   var notesForm = document.getElementById("notes-form");
   var notes = document.getElementById("notes-body");
   var notesVersion = document.getElementById("notes-version");
   var status = document.getElementById("notes-status");
   var conflictBox = document.getElementById("notes-conflict");
-  var draftKey = "mockloop:notes:" + roundId;
+  var draftKey = "mockloop:notes:" + roundId + ":" + (notesForm ? notesForm.dataset.kind : "");
   var saveTimer = null;
   var saving = null;
   var lastSaved = notes ? notes.value : "";

@@ -34,6 +34,7 @@ pub struct RoundRow {
     pub timer_state: String,
     pub elapsed_ms: i64,
     pub extension_seconds: i32,
+    pub interviewer_id: Option<Uuid>,
     pub interviewer_name: Option<String>,
     pub question_titles: Vec<String>,
     pub scorecard_status: Option<String>,
@@ -148,7 +149,7 @@ pub async fn find_for_participant(
 pub async fn rounds(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<RoundRow>, sqlx::Error> {
     sqlx::query_as(
         "select r.id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state, r.elapsed_ms,
-                r.extension_seconds, iu.display_name as interviewer_name,
+                r.extension_seconds, r.interviewer_id, iu.display_name as interviewer_name,
                 array(select q.title from round_questions rq join questions q on q.id = rq.question_id
                       where rq.round_id = r.id order by rq.position) as question_titles,
                 (select s.status from scorecards s where s.round_id = r.id

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod content;
 pub mod feedback;
 pub mod history;
+pub mod invitations;
 pub mod loops;
 pub mod notes;
 pub mod questions;

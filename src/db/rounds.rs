@@ -30,6 +30,9 @@ pub struct RoundState {
     pub mode: String,
     pub loop_status: String,
     pub template_name: String,
+    pub team: String,
+    pub level: String,
+    pub selection_seed: i64,
     pub time_zone: String,
     pub break_minutes: i16,
     pub round_count: i64,
@@ -67,7 +70,7 @@ impl RoundState {
 const ROUND_STATE: &str = "select r.id, r.loop_id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state,
         r.started_at, r.running_since, r.elapsed_ms, r.extension_seconds, r.ended_at, r.current_question,
         r.question_switch_ms, r.timer_version, r.interviewer_id, l.candidate_id, l.mode, l.status as loop_status,
-        l.template_name, l.time_zone, l.break_minutes,
+        l.template_name, l.team, l.level, l.selection_seed, l.time_zone, l.break_minutes,
         (select count(*) from rounds x where x.loop_id = r.loop_id) as round_count,
         exists (select 1 from rounds x where x.loop_id = r.loop_id and x.id <> r.id
                 and x.timer_state in ('running', 'paused')) as other_round_active,
@@ -172,12 +175,27 @@ pub struct RoundQuestion {
     pub hints: Vec<String>,
     pub good_answer_html: String,
     pub tags: Vec<String>,
+    /// Indexes (from 0) of the hints and follow-ups the interviewer marked as given.
+    pub hints_used: Vec<i16>,
+    pub follow_ups_used: Vec<i16>,
+}
+
+impl RoundQuestion {
+    /// Only what a candidate in a peer round may see: the prompt.
+    pub fn for_candidate(mut self) -> RoundQuestion {
+        self.follow_ups.clear();
+        self.hints.clear();
+        self.good_answer_html.clear();
+        self.hints_used.clear();
+        self.follow_ups_used.clear();
+        self
+    }
 }
 
 pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<RoundQuestion>, sqlx::Error> {
     sqlx::query_as(
         "select rq.position, rq.budget_minutes, q.id as question_id, q.slug, q.title, q.prompt_html, q.follow_ups,
-                q.hints, q.good_answer_html, q.tags
+                q.hints, q.good_answer_html, q.tags, rq.hints_used, rq.follow_ups_used
          from round_questions rq join questions q on q.id = rq.question_id
          where rq.round_id = $1 order by rq.position",
     )
@@ -225,4 +243,43 @@ pub async fn timer_log(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<Ti
     .bind(round_id)
     .fetch_all(db)
     .await
+}
+
+/// Records which hints and follow-ups of one question the interviewer gave.
+pub async fn set_marks(
+    db: impl PgExecutor<'_>,
+    round_id: Uuid,
+    position: i16,
+    hints_used: &[i16],
+    follow_ups_used: &[i16],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update round_questions set hints_used = $3, follow_ups_used = $4 where round_id = $1 and position = $2",
+    )
+    .bind(round_id)
+    .bind(position)
+    .bind(hints_used)
+    .bind(follow_ups_used)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Puts another question in a round's slot (before the round starts).
+pub async fn replace_question(
+    db: impl PgExecutor<'_>,
+    round_id: Uuid,
+    position: i16,
+    question_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update round_questions set question_id = $3, hints_used = '{}', follow_ups_used = '{}'
+         where round_id = $1 and position = $2",
+    )
+    .bind(round_id)
+    .bind(position)
+    .bind(question_id)
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -84,19 +84,25 @@ impl CardView {
     }
 }
 
-/// Groups score lines into submitted scorecards that `viewer` may read: their
-/// own; the interviewer's once submitted; and a peer candidate's sealed
-/// self-assessment only once both it and the interviewer's are submitted.
+/// Groups score lines into submitted scorecards that `viewer` may read:
+/// - their own;
+/// - as the candidate, an interviewer's once submitted;
+/// - as an interviewer, the other interviewers' only after submitting their own (blind scoring);
+/// - a peer candidate's self-assessment stays sealed until both it and the
+///   round's interviewer scorecard are submitted.
 fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<CardView> {
     let mut cards: BTreeMap<(i16, String), CardView> = BTreeMap::new();
     let submitted_roles: Vec<(i16, &str)> =
         lines.iter().filter(|l| l.status == "submitted").map(|l| (l.round_position, l.role.as_str())).collect();
+    let viewer_has_scored =
+        lines.iter().any(|l| l.author_id == viewer && l.role == "interviewer" && l.status == "submitted");
+    let sees_others = viewer == candidate || viewer_has_scored;
     for line in lines.iter().filter(|l| l.status == "submitted") {
         let both_submitted = submitted_roles.contains(&(line.round_position, "self"))
             && submitted_roles.contains(&(line.round_position, "interviewer"));
         let readable = line.author_id == viewer
-            || (line.role == "interviewer" && viewer == candidate)
-            || (line.role == "self" && both_submitted);
+            || (line.role == "interviewer" && sees_others)
+            || (line.role == "self" && both_submitted && sees_others);
         if !readable {
             continue;
         }
@@ -166,6 +172,15 @@ impl RoundFeedbackPage {
         super::questions::kind_label(&self.round.kind)
     }
 
+    /// The hints the interviewer gave: the candidate heard them, so feedback shows them (and only them).
+    fn used_hints(&self, question: &RoundQuestion) -> Vec<String> {
+        pick(&question.hints, &question.hints_used)
+    }
+
+    fn used_follow_ups(&self, question: &RoundQuestion) -> Vec<String> {
+        pick(&question.follow_ups, &question.follow_ups_used)
+    }
+
     /// "14:05 Paused — phone call" in the loop's time zone.
     fn log_line(&self, event: &TimerEvent) -> String {
         let zone = schedule::parse_time_zone(&self.round.time_zone).unwrap_or(chrono_tz::Tz::UTC);
@@ -194,8 +209,13 @@ async fn show_round_feedback(
     if round.timer_state != "ended" && is_candidate {
         return Err(AppError::Conflict("Feedback opens when the round has ended."));
     }
-    let questions = db::rounds::questions(&mut *db, id).await?;
+    let mut questions = db::rounds::questions(&mut *db, id).await?;
     let lines = db::feedback::for_round(&mut *db, id).await?;
+    // A peer candidate learns which hints were given once the interviewer's scorecard is in.
+    let released = lines.iter().any(|l| l.role == "interviewer" && l.status == "submitted");
+    if is_candidate && round.mode == "peer" && !released {
+        questions = questions.into_iter().map(RoundQuestion::for_candidate).collect();
+    }
     let notes_html =
         db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?.map(|n| n.body_html).unwrap_or_default();
     let timer_log = db::rounds::timer_log(&mut *db, id).await?;
@@ -211,6 +231,10 @@ async fn show_round_feedback(
         is_candidate,
         timer_log,
     })
+}
+
+fn pick(items: &[String], indexes: &[i16]) -> Vec<String> {
+    indexes.iter().filter_map(|i| items.get(usize::try_from(*i).ok()?).cloned()).collect()
 }
 
 /// The whole debrief, as the page shows it and as the exports carry it.
@@ -311,7 +335,16 @@ async fn build_loop_feedback(
             cards: round_cards,
         });
     }
-    let outcome = scoring::loop_outcome(&round_scores);
+    let mut outcome = scoring::loop_outcome(&round_scores);
+    // Blind scoring: an interviewer who has not submitted sees neither the others' scores nor the outcome.
+    let deciding_submitted: std::collections::HashSet<i16> =
+        lines.iter().filter(|l| l.role == role && l.status == "submitted").map(|l| l.round_position).collect();
+    if deciding_submitted.len() > outcome.submitted {
+        outcome.decision = None;
+        outcome.submitted = deciding_submitted.len();
+        outcome.rule =
+            "Scoring is blind: submit your own scorecard to see the other interviewers' scores and the outcome.".into();
+    }
     let pillars = scoring::pillar_summaries(&round_scores)
         .into_iter()
         .map(|p| PillarLine { pillar: p.pillar.label(), mean: p.mean, scored: p.scored })

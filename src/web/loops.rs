@@ -17,6 +17,7 @@ use super::forms::{FieldErrors, capitalise};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
+use crate::db::invitations::InvitationSummary;
 use crate::db::loops::{LoopRow, NewLoop, NewRound, RoundRow};
 use crate::db::sessions::SessionUser;
 use crate::db::templates::TemplateWithRounds;
@@ -103,6 +104,7 @@ struct LoopRequest {
     zone: Tz,
     break_minutes: i16,
     request_key: Option<Uuid>,
+    peer: bool,
 }
 
 fn check_form(form: &LoopForm, templates: &[TemplateWithRounds]) -> Result<LoopRequest, FieldErrors> {
@@ -119,8 +121,8 @@ fn check_form(form: &LoopForm, templates: &[TemplateWithRounds]) -> Result<LoopR
     if level.is_none() {
         errors.add("level", "Choose a level.");
     }
-    if form.mode != "self_timed" {
-        errors.add("mode", "Only self-timed loops can be scheduled for now.");
+    if form.mode != "self_timed" && form.mode != "peer" {
+        errors.add("mode", "Choose self-timed or peer.");
     }
     let zone = schedule::parse_time_zone(&form.time_zone).map_err(|e| errors.add("time_zone", capitalise(&e))).ok();
     let starts_at = zone.and_then(|zone| {
@@ -142,6 +144,7 @@ fn check_form(form: &LoopForm, templates: &[TemplateWithRounds]) -> Result<LoopR
                 zone,
                 break_minutes,
                 request_key: form.request_key.parse().ok(),
+                peer: form.mode == "peer",
             })
         }
         _ => Err(errors),
@@ -166,17 +169,25 @@ async fn create_loop(
     Ok(Redirect::to(&format!("/loops/{loop_id}")).into_response())
 }
 
-/// Picks the questions and stores the loop, all in one transaction.
-async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopRequest) -> Result<Uuid, AppError> {
-    let mut tx = state.db.begin().await?;
-    let bank = db::loops::selectable_questions(&mut *tx, user.id).await?;
-    let last_seen: HashMap<Uuid, DateTime<Utc>> = db::loops::last_seen(&mut *tx, user.id).await?.into_iter().collect();
-    let tag_weakness: HashMap<String, f64> = db::loops::mean_score_per_tag(&mut *tx, user.id)
+/// What question selection knows about a candidate: the bank they may be
+/// given, when they last had each question, and their weak tags.
+struct SelectionInputs {
+    bank: Vec<db::loops::BankEntry>,
+    candidates: Vec<CandidateQuestion>,
+    last_seen: HashMap<Uuid, DateTime<Utc>>,
+    tag_weakness: HashMap<String, f64>,
+}
+
+async fn selection_inputs(db: &mut sqlx::PgConnection, candidate: Uuid) -> Result<SelectionInputs, AppError> {
+    let bank = db::loops::selectable_questions(&mut *db, candidate).await?;
+    let last_seen = db::loops::last_seen(&mut *db, candidate).await?.into_iter().collect();
+    // A mean score of 4 is no weakness, 1 is the most.
+    let tag_weakness = db::loops::mean_score_per_tag(&mut *db, candidate)
         .await?
         .into_iter()
         .map(|(tag, mean)| (tag, ((4.0 - mean) / 3.0).clamp(0.0, 1.0)))
         .collect();
-    let candidates: Vec<CandidateQuestion> = bank
+    let candidates = bank
         .iter()
         .filter_map(|q| {
             Some(CandidateQuestion {
@@ -188,6 +199,37 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
             })
         })
         .collect();
+    Ok(SelectionInputs { bank, candidates, last_seen, tag_weakness })
+}
+
+/// A question for the round's kind that is in none of `current`, for a swap.
+pub async fn pick_replacement(
+    db: &mut sqlx::PgConnection,
+    round: &crate::db::rounds::RoundState,
+    current: &[Uuid],
+) -> Result<Option<Uuid>, AppError> {
+    let inputs = selection_inputs(db, round.candidate_id).await?;
+    let (Some(kind), Some(team), Some(level)) =
+        (RoundKind::parse(&round.kind), Team::parse(&round.team), Level::parse(&round.level))
+    else {
+        return Ok(None);
+    };
+    let context = SelectionContext {
+        team,
+        level,
+        // A different draw from the loop's own, still reproducible.
+        seed: (round.selection_seed as u64).wrapping_add(u64::from(round.position as u16)).wrapping_mul(0x9E37_79B9),
+        last_seen: &inputs.last_seen,
+        tag_weakness: &inputs.tag_weakness,
+    };
+    let exclude: std::collections::HashSet<Uuid> = current.iter().copied().collect();
+    Ok(selection::select_replacement(&inputs.candidates, kind, &context, &exclude))
+}
+
+/// Picks the questions and stores the loop, all in one transaction.
+async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopRequest) -> Result<Uuid, AppError> {
+    let mut tx = state.db.begin().await?;
+    let inputs = selection_inputs(&mut tx, user.id).await?;
     let rounds = &request.template.rounds.0;
     let slots: Vec<RoundSlot> = rounds
         .iter()
@@ -201,11 +243,11 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
         team: request.team,
         level: request.level,
         seed,
-        last_seen: &last_seen,
-        tag_weakness: &tag_weakness,
+        last_seen: &inputs.last_seen,
+        tag_weakness: &inputs.tag_weakness,
     };
-    let picks = selection::select_questions(&candidates, &slots, &context);
-    let minutes_of: HashMap<Uuid, i16> = bank.iter().map(|q| (q.id, q.suggested_minutes)).collect();
+    let picks = selection::select_questions(&inputs.candidates, &slots, &context);
+    let minutes_of: HashMap<Uuid, i16> = inputs.bank.iter().map(|q| (q.id, q.suggested_minutes)).collect();
     let new_rounds: Vec<NewRound> = rounds
         .iter()
         .zip(&picks)
@@ -232,7 +274,7 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
         template_name: &request.template.name,
         team: request.team.as_str(),
         level: request.level.as_str(),
-        mode: "self_timed",
+        mode: if request.peer { "peer" } else { "self_timed" },
         starts_at: request.starts_at,
         time_zone: zone_name,
         break_minutes: request.break_minutes,
@@ -254,6 +296,8 @@ struct LoopPage {
     zone: Tz,
     is_candidate: bool,
     reschedule_errors: FieldErrors,
+    invitations: Vec<InvitationSummary>,
+    viewer: Uuid,
 }
 
 impl LoopPage {
@@ -301,9 +345,44 @@ impl LoopPage {
         self.is_candidate && matches!(self.the_loop.status.as_str(), "scheduled" | "in_progress")
     }
 
-    /// Self-timed questions stay hidden until their round starts.
+    /// A candidate meets each question when its round starts; an interviewer
+    /// sees the questions of the rounds they interview.
     fn shows_questions(&self, round: &RoundRow) -> bool {
-        self.the_loop.mode == "peer" && !self.is_candidate || round.timer_state != "not_started"
+        if self.is_candidate { round.timer_state != "not_started" } else { round.interviewer_id == Some(self.viewer) }
+    }
+
+    fn is_peer(&self) -> bool {
+        self.the_loop.mode == "peer"
+    }
+
+    fn can_invite(&self) -> bool {
+        self.is_candidate && self.is_peer() && matches!(self.the_loop.status.as_str(), "scheduled" | "in_progress")
+    }
+
+    fn uninvited_rounds(&self) -> Vec<&RoundRow> {
+        self.rounds.iter().filter(|r| r.interviewer_id.is_none() && r.timer_state == "not_started").collect()
+    }
+
+    fn invitation_state(&self, invitation: &InvitationSummary) -> &'static str {
+        if invitation.revoked_at.is_some() {
+            "Withdrawn"
+        } else if invitation.accepted as usize == invitation.round_positions.len() {
+            "Accepted"
+        } else if invitation.expires_at <= Utc::now() {
+            "Expired"
+        } else if invitation.accepted > 0 {
+            "Partly accepted"
+        } else {
+            "Waiting"
+        }
+    }
+
+    fn positions(&self, invitation: &InvitationSummary) -> String {
+        invitation.round_positions.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+    }
+
+    fn default_expiry_days(&self) -> i64 {
+        super::invitations::DEFAULT_EXPIRY_DAYS
     }
 
     fn round_status(&self, round: &RoundRow) -> String {
@@ -343,6 +422,12 @@ async fn load_loop_page(
     let minutes: Vec<i16> = rounds.iter().map(|r| r.planned_minutes).collect();
     let slots = schedule::timeline(the_loop.starts_at, &minutes, the_loop.break_minutes);
     let is_candidate = the_loop.candidate_id == user.id;
+    let invitations = if is_candidate && the_loop.mode == "peer" {
+        db::invitations::list_for_loop(&mut *db, loop_id).await?
+    } else {
+        Vec::new()
+    };
+    let viewer = user.id;
     Ok(LoopPage {
         layout: Layout::new(Some(user)),
         the_loop,
@@ -351,6 +436,8 @@ async fn load_loop_page(
         zone,
         is_candidate,
         reschedule_errors: errors,
+        invitations,
+        viewer,
     })
 }
 

@@ -9,6 +9,7 @@ pub mod forms;
 pub mod health;
 pub mod history;
 pub mod home;
+pub mod invitations;
 pub mod loops;
 pub mod own_questions;
 pub mod page;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(home::router())
         .merge(auth::router())
         .merge(loops::router())
+        .merge(invitations::router())
         .merge(calendar::router())
         .merge(questions::router())
         .merge(own_questions::router())

@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/rounds/{id}/state", get(round_state))
         .route("/rounds/{id}/events", get(round_events))
         .route("/rounds/{id}/notes", post(save_notes))
+        .route("/rounds/{id}/marks", post(save_marks))
+        .route("/rounds/{id}/swap", post(swap_question))
 }
 
 /// Largest scratchpad accepted; the database allows a little more.
@@ -130,6 +132,8 @@ struct RoundPage {
     can_control: bool,
     is_candidate: bool,
     scratchpad: Option<Note>,
+    /// The interviewer's own private notes (never loaded for the candidate).
+    private_notes: Option<Note>,
     next_round: Option<NextRound>,
     scorecard_status: Option<String>,
 }
@@ -162,16 +166,38 @@ impl RoundPage {
             && self.timer.current_question < self.questions.len() as i16
     }
 
+    /// The note this viewer writes: the candidate's scratchpad, or the interviewer's private notes.
+    fn own_note(&self) -> Option<&Note> {
+        if self.is_candidate { self.scratchpad.as_ref() } else { self.private_notes.as_ref() }
+    }
+
     fn notes_text(&self) -> &str {
-        self.scratchpad.as_ref().map_or("", |n| n.body_md.as_str())
+        self.own_note().map_or("", |n| n.body_md.as_str())
     }
 
     fn notes_version(&self) -> i32 {
-        self.scratchpad.as_ref().map_or(0, |n| n.version)
+        self.own_note().map_or(0, |n| n.version)
     }
 
-    fn notes_html(&self) -> &str {
+    fn scratchpad_html(&self) -> &str {
         self.scratchpad.as_ref().map_or("", |n| n.body_html.as_str())
+    }
+
+    fn is_interviewer(&self) -> bool {
+        self.round.interviewer_id == Some(self.layout.user_id())
+    }
+
+    /// Self-timed: the candidate is their own assessor. Peer: hints are the interviewer's.
+    fn shows_hints(&self) -> bool {
+        self.is_interviewer() || self.round.mode == "self_timed"
+    }
+
+    fn is_marked(&self, marked: &[i16], index: &usize) -> bool {
+        marked.iter().any(|m| usize::try_from(*m).ok() == Some(*index))
+    }
+
+    fn can_swap(&self) -> bool {
+        self.is_interviewer() && self.timer.is("not_started")
     }
 
     fn time_used(&self) -> String {
@@ -206,11 +232,15 @@ async fn show_round(
     let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
     let candidate = is_candidate(&round, user.id);
     let hidden = candidate && round.timer_state == "not_started";
-    let questions = if hidden { Vec::new() } else { db::rounds::questions(&mut *db, id).await? };
+    let mut questions = if hidden { Vec::new() } else { db::rounds::questions(&mut *db, id).await? };
+    if candidate && round.mode == "peer" {
+        questions = questions.into_iter().map(RoundQuestion::for_candidate).collect();
+    }
     let scratchpad = db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?;
+    let private_notes = if candidate { None } else { db::notes::find(&mut *db, id, user.id, "private").await? };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
-    let scorecard_status =
-        db::scorecards::status(&mut *db, id, if round.mode == "self_timed" { "self" } else { "interviewer" }).await?;
+    let own_role = if candidate { "self" } else { "interviewer" };
+    let scorecard_status = db::scorecards::status(&mut *db, id, own_role).await?;
     drop(db);
     render(&RoundPage {
         layout: Layout::new(Some(user.clone())),
@@ -220,6 +250,7 @@ async fn show_round(
         round,
         questions,
         scratchpad,
+        private_notes,
         next_round,
         scorecard_status,
     })
@@ -332,7 +363,9 @@ async fn round_events(
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    // Only the round's interviewer receives the candidate's scratchpad.
+    let watches_scratchpad = round.interviewer_id == Some(user.id);
     let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| async move {
         match event {
             Ok(LiveEvent::RoundChanged(round_id)) if round_id == id => Some(()),
@@ -343,20 +376,35 @@ async fn round_events(
     let ticks = futures_util::stream::once(async {}).chain(changes);
     let db = state.db.clone();
     let user_id = user.id;
-    let events = ticks.then(move |()| {
-        let db = db.clone();
-        async move {
-            match db::rounds::find_for_participant(&db, id, user_id).await {
-                Ok(Some(round)) => {
-                    let json = serde_json::to_string(&TimerView::of(&round)).unwrap_or_default();
-                    Ok(Event::default().event("timer").data(json))
-                }
-                Ok(None) => Ok(Event::default().event("gone").data("{}")),
-                Err(_) => Ok(Event::default().event("retry").data("{}")),
-            }
-        }
-    });
+    let events = ticks
+        .then(move |()| {
+            let db = db.clone();
+            async move { live_events(&db, id, user_id, watches_scratchpad).await }
+        })
+        .flat_map(futures_util::stream::iter);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// What one change sends to one viewer: the timer, and for the interviewer the scratchpad.
+async fn live_events(
+    db: &sqlx::PgPool,
+    id: Uuid,
+    user: Uuid,
+    watches_scratchpad: bool,
+) -> Vec<Result<Event, Infallible>> {
+    let round = match db::rounds::find_for_participant(db, id, user).await {
+        Ok(Some(round)) => round,
+        Ok(None) => return vec![Ok(Event::default().event("gone").data("{}"))],
+        Err(_) => return vec![Ok(Event::default().event("retry").data("{}"))],
+    };
+    let mut events = vec![Ok(Event::default()
+        .event("timer")
+        .data(serde_json::to_string(&TimerView::of(&round)).unwrap_or_default()))];
+    if watches_scratchpad && let Ok(Some(note)) = db::notes::find(db, id, round.candidate_id, "scratchpad").await {
+        let json = serde_json::json!({"version": note.version, "html": note.body_html});
+        events.push(Ok(Event::default().event("scratchpad").data(json.to_string())));
+    }
+    events
 }
 
 #[derive(Debug, Deserialize)]
@@ -392,11 +440,10 @@ async fn save_notes(
     }
     let mut db = state.db.acquire().await?;
     let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
-    if !is_candidate(&round, user.id) {
-        return Err(AppError::Forbidden);
-    }
+    // The candidate writes the scratchpad; the interviewer, private notes.
+    let kind = if is_candidate(&round, user.id) { "scratchpad" } else { "private" };
     let html = markdown::render(&form.body);
-    let outcome = db::notes::save(&mut db, id, user.id, "scratchpad", &form.body, &html, form.base_version).await?;
+    let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version).await?;
     db::rounds::notify_round_changed(&mut *db, id).await?;
     let json = wants_json(&headers);
     Ok(match outcome {
@@ -415,4 +462,76 @@ async fn save_notes(
         )
             .into_response(),
     })
+}
+
+/// Which hints and follow-ups were given: `hint_<question>_<index>` and
+/// `follow_<question>_<index>` for each ticked box.
+async fn save_marks(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let mut tx = state.db.begin().await?;
+    let round = db::rounds::find_for_participant(&mut *tx, id, user.id).await?.ok_or(AppError::NotFound)?;
+    if round.interviewer_id != Some(user.id) {
+        return Err(AppError::Forbidden);
+    }
+    for position in 1..=round.question_count() {
+        let marked = |prefix: &str| -> Vec<i16> {
+            let wanted = format!("{prefix}_{position}_");
+            let mut indexes: Vec<i16> = pairs
+                .iter()
+                .filter_map(|(k, _)| k.strip_prefix(&wanted)?.parse::<i16>().ok())
+                .filter(|i| (0..50).contains(i))
+                .collect();
+            indexes.sort_unstable();
+            indexes.dedup();
+            indexes
+        };
+        db::rounds::set_marks(&mut *tx, id, position, &marked("hint"), &marked("follow")).await?;
+    }
+    tx.commit().await?;
+    if wants_json(&headers) {
+        return Ok(Json(serde_json::json!({"saved": true})).into_response());
+    }
+    Ok(Redirect::to(&format!("/rounds/{id}#questions")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct SwapForm {
+    position: i16,
+}
+
+/// Before the round starts the interviewer may swap a question for another
+/// that fits the same slot and that the candidate has not had.
+async fn swap_question(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+    Form(form): Form<SwapForm>,
+) -> Result<Response, AppError> {
+    let mut tx = state.db.begin().await?;
+    let round = db::rounds::lock_for_participant(&mut tx, id, user.id).await?.ok_or(AppError::NotFound)?;
+    if round.interviewer_id != Some(user.id) {
+        return Err(AppError::Forbidden);
+    }
+    if round.timer_state != "not_started" {
+        return Err(AppError::Conflict("A question can be swapped only before the round starts."));
+    }
+    let current = db::rounds::questions(&mut *tx, id).await?;
+    if !current.iter().any(|q| q.position == form.position) {
+        return Err(AppError::BadRequest("No question at that position."));
+    }
+    let replacement =
+        super::loops::pick_replacement(&mut tx, &round, &current.iter().map(|q| q.question_id).collect::<Vec<_>>())
+            .await?;
+    let Some(question_id) = replacement else {
+        return Err(AppError::Conflict("There is no other question that fits this round."));
+    };
+    db::rounds::replace_question(&mut *tx, id, form.position, question_id).await?;
+    tx.commit().await?;
+    tracing::info!(round_id = %id, "question swapped");
+    Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
 }

@@ -1,0 +1,141 @@
+//! Invitations to interview: a secret link (stored only as a hash) for one or
+//! more rounds of a loop, expiring, revocable, accepted once per round.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+pub async fn create(
+    db: &mut PgConnection,
+    loop_id: Uuid,
+    created_by: Uuid,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+    round_ids: &[Uuid],
+) -> Result<Uuid, sqlx::Error> {
+    let id: Uuid = sqlx::query_scalar(
+        "insert into invitations (loop_id, token_hash, created_by, expires_at) values ($1, $2, $3, $4) returning id",
+    )
+    .bind(loop_id)
+    .bind(token_hash)
+    .bind(created_by)
+    .bind(expires_at)
+    .fetch_one(&mut *db)
+    .await?;
+    sqlx::query(
+        "insert into invitation_rounds (invitation_id, round_id)
+         select $1, r.id from rounds r where r.loop_id = $2 and r.id = any($3)",
+    )
+    .bind(id)
+    .bind(loop_id)
+    .bind(round_ids)
+    .execute(&mut *db)
+    .await?;
+    Ok(id)
+}
+
+/// An invitation as the loop page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationSummary {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub round_positions: Vec<i16>,
+    pub accepted: i64,
+}
+
+pub async fn list_for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<InvitationSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "select i.id, i.created_at, i.expires_at, i.revoked_at,
+                array(select r.position from invitation_rounds ir join rounds r on r.id = ir.round_id
+                      where ir.invitation_id = i.id order by r.position) as round_positions,
+                (select count(*) from invitation_rounds ir where ir.invitation_id = i.id and ir.accepted_by is not null) as accepted
+         from invitations i where i.loop_id = $1 order by i.created_at desc",
+    )
+    .bind(loop_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    invitation_id: Uuid,
+    loop_id: Uuid,
+    candidate: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update invitations i set revoked_at = now()
+         from loops l
+         where i.id = $1 and i.loop_id = $2 and l.id = i.loop_id and l.candidate_id = $3 and i.revoked_at is null",
+    )
+    .bind(invitation_id)
+    .bind(loop_id)
+    .bind(candidate)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An invitation opened by its link.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OpenedInvitation {
+    pub id: Uuid,
+    pub loop_id: Uuid,
+    pub candidate_id: Uuid,
+    pub candidate_name: String,
+    pub template_name: String,
+    pub loop_status: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+    /// Round titles with their position, and whether each is still open to accept.
+    pub round_titles: Vec<String>,
+    pub open_rounds: i64,
+}
+
+pub async fn find_by_token(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<OpenedInvitation>, sqlx::Error> {
+    sqlx::query_as(
+        "select i.id, i.loop_id, l.candidate_id, u.display_name as candidate_name, l.template_name,
+                l.status as loop_status, l.starts_at, l.time_zone, i.expires_at, i.revoked_at, now() as now,
+                array(select 'Round ' || r.position || ': ' || r.title from invitation_rounds ir
+                      join rounds r on r.id = ir.round_id where ir.invitation_id = i.id order by r.position) as round_titles,
+                (select count(*) from invitation_rounds ir join rounds r on r.id = ir.round_id
+                 where ir.invitation_id = i.id and ir.accepted_by is null and r.interviewer_id is null) as open_rounds
+         from invitations i join loops l on l.id = i.loop_id join users u on u.id = l.candidate_id
+         where i.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// Makes `user` the interviewer of every round of the invitation still open;
+/// returns how many rounds they took.
+pub async fn accept(db: &mut PgConnection, invitation_id: Uuid, user: Uuid) -> Result<u64, sqlx::Error> {
+    let taken = sqlx::query(
+        "update rounds r set interviewer_id = $2
+         from invitation_rounds ir
+         where ir.invitation_id = $1 and ir.round_id = r.id and ir.accepted_by is null and r.interviewer_id is null",
+    )
+    .bind(invitation_id)
+    .bind(user)
+    .execute(&mut *db)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "update invitation_rounds ir set accepted_by = $2, accepted_at = now()
+         from rounds r
+         where ir.invitation_id = $1 and ir.round_id = r.id and ir.accepted_by is null and r.interviewer_id = $2",
+    )
+    .bind(invitation_id)
+    .bind(user)
+    .execute(&mut *db)
+    .await?;
+    Ok(taken)
+}

@@ -1,0 +1,236 @@
+//! Inviting peers to interview: the candidate makes a link for some rounds;
+//! whoever opens it signs in and becomes those rounds' interviewer.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Duration, Utc};
+use uuid::Uuid;
+
+use super::page::{Layout, render};
+use super::session::{self, CurrentUser, SignedIn};
+use crate::db;
+use crate::db::invitations::OpenedInvitation;
+use crate::domain::schedule;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Links expire after this many days unless the candidate picks another.
+pub const DEFAULT_EXPIRY_DAYS: i64 = 14;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/loops/{id}/invitations", post(create_invitation))
+        .route("/loops/{id}/invitations/{invitation}/revoke", post(revoke_invitation))
+        .route("/invite/{token}", get(open_invitation).post(accept_invitation))
+}
+
+#[derive(Template)]
+#[template(path = "invitations/created.html")]
+struct CreatedPage {
+    layout: Layout,
+    loop_id: Uuid,
+    link: String,
+    rounds: usize,
+    expires: String,
+}
+
+async fn create_invitation(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(loop_id): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let the_loop = db::loops::find_for_participant(&state.db, loop_id, user.id).await?.ok_or(AppError::NotFound)?;
+    if the_loop.candidate_id != user.id {
+        return Err(AppError::Forbidden);
+    }
+    if the_loop.mode != "peer" || matches!(the_loop.status.as_str(), "completed" | "cancelled") {
+        return Err(AppError::Conflict("Interviewers can be invited to a peer loop that is not finished."));
+    }
+    let round_ids: Vec<Uuid> = pairs.iter().filter(|(k, _)| k == "round").filter_map(|(_, v)| v.parse().ok()).collect();
+    if round_ids.is_empty() {
+        return Err(AppError::BadRequest("Choose at least one round to invite an interviewer to."));
+    }
+    let days = pairs
+        .iter()
+        .find(|(k, _)| k == "expires_days")
+        .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        .filter(|d| (1..=60).contains(d))
+        .unwrap_or(DEFAULT_EXPIRY_DAYS);
+    let (token, hash) = session::new_token();
+    let expires_at = Utc::now() + Duration::days(days);
+    let mut tx = state.db.begin().await?;
+    db::invitations::create(&mut tx, loop_id, user.id, &hash, expires_at, &round_ids).await?;
+    tx.commit().await?;
+    tracing::info!(%loop_id, rounds = round_ids.len(), "invitation created");
+    let zone = schedule::parse_time_zone(&the_loop.time_zone).unwrap_or(chrono_tz::Tz::UTC);
+    render(&CreatedPage {
+        layout: Layout::new(Some(user)),
+        loop_id,
+        link: format!("{}/invite/{token}", state.settings.base_url),
+        rounds: round_ids.len(),
+        expires: schedule::format_local(expires_at, zone),
+    })
+}
+
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path((loop_id, invitation)): Path<(Uuid, Uuid)>,
+) -> Result<Response, AppError> {
+    if !db::invitations::revoke(&state.db, invitation, loop_id, user.id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to(&format!("/loops/{loop_id}#invitations")).into_response())
+}
+
+/// Why a link cannot be used, as its page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unusable {
+    Unknown,
+    Revoked,
+    Expired,
+    Taken,
+    Finished,
+    OwnLoop,
+}
+
+impl Unusable {
+    fn status(self) -> StatusCode {
+        match self {
+            Unusable::Unknown => StatusCode::NOT_FOUND,
+            Unusable::OwnLoop => StatusCode::CONFLICT,
+            _ => StatusCode::GONE,
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Unusable::Unknown => {
+                "This invitation link is not valid. Check that it was copied whole, or ask for a new one."
+            }
+            Unusable::Revoked => {
+                "This invitation was withdrawn by the candidate. Ask them for a new link if they still need you."
+            }
+            Unusable::Expired => "This invitation has expired. Ask the candidate for a new link.",
+            Unusable::Taken => "Every round of this invitation already has an interviewer.",
+            Unusable::Finished => "This loop is over, so it takes no more interviewers.",
+            Unusable::OwnLoop => {
+                "This is an invitation to your own loop: send the link to the peer who will interview you."
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitations/show.html")]
+struct InvitationPage {
+    layout: Layout,
+    token: String,
+    invitation: Option<OpenedInvitation>,
+    problem: Option<&'static str>,
+    signed_in: bool,
+}
+
+impl InvitationPage {
+    fn when(&self) -> String {
+        self.invitation.as_ref().map_or(String::new(), |i| {
+            let zone = schedule::parse_time_zone(&i.time_zone).unwrap_or(chrono_tz::Tz::UTC);
+            format!("{} ({})", schedule::format_local(i.starts_at, zone), i.time_zone)
+        })
+    }
+
+    fn sign_in_query(&self) -> String {
+        serde_urlencoded::to_string([("next", format!("/invite/{}", self.token))]).unwrap_or_default()
+    }
+}
+
+/// A token we could have issued: 43 URL-safe base64 characters (256 bits).
+fn is_well_formed(token: &str) -> bool {
+    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+async fn find_usable(
+    state: &AppState,
+    token: &str,
+    user: Option<Uuid>,
+) -> Result<Result<OpenedInvitation, Unusable>, AppError> {
+    if !is_well_formed(token) {
+        return Ok(Err(Unusable::Unknown));
+    }
+    let Some(invitation) = db::invitations::find_by_token(&state.db, &session::hash_token(token)).await? else {
+        return Ok(Err(Unusable::Unknown));
+    };
+    Ok(if invitation.revoked_at.is_some() {
+        Err(Unusable::Revoked)
+    } else if invitation.expires_at <= invitation.now {
+        Err(Unusable::Expired)
+    } else if matches!(invitation.loop_status.as_str(), "completed" | "cancelled") {
+        Err(Unusable::Finished)
+    } else if user == Some(invitation.candidate_id) {
+        Err(Unusable::OwnLoop)
+    } else if invitation.open_rounds == 0 {
+        Err(Unusable::Taken)
+    } else {
+        Ok(invitation)
+    })
+}
+
+async fn open_invitation(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let usable = find_usable(&state, &token, user.as_ref().map(|u| u.id)).await?;
+    let signed_in = user.is_some();
+    let layout = Layout::new(user);
+    match usable {
+        Ok(invitation) => {
+            render(&InvitationPage { layout, token, invitation: Some(invitation), problem: None, signed_in })
+        }
+        Err(problem) => {
+            let page = InvitationPage { layout, token, invitation: None, problem: Some(problem.message()), signed_in };
+            Ok((problem.status(), render(&page)?).into_response())
+        }
+    }
+}
+
+async fn accept_invitation(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let invitation = match find_usable(&state, &token, Some(user.id)).await? {
+        Ok(invitation) => invitation,
+        Err(problem) => {
+            let page = InvitationPage {
+                layout: Layout::new(Some(user)),
+                token,
+                invitation: None,
+                problem: Some(problem.message()),
+                signed_in: true,
+            };
+            return Ok((problem.status(), render(&page)?).into_response());
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    let taken = db::invitations::accept(&mut tx, invitation.id, user.id).await?;
+    tx.commit().await?;
+    if taken == 0 {
+        // Someone else accepted the same rounds a moment earlier.
+        let page = InvitationPage {
+            layout: Layout::new(Some(user)),
+            token,
+            invitation: None,
+            problem: Some(Unusable::Taken.message()),
+            signed_in: true,
+        };
+        return Ok((StatusCode::GONE, render(&page)?).into_response());
+    }
+    tracing::info!(loop_id = %invitation.loop_id, rounds = taken, "invitation accepted");
+    Ok(Redirect::to(&format!("/loops/{}", invitation.loop_id)).into_response())
+}
