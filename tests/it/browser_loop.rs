@@ -9,7 +9,7 @@ use crate::browser::{Browser, serve_app};
 use crate::helpers::TestDb;
 use crate::server_process::{Server, ServerDatabase, free_port};
 
-async fn sign_up(browser: &Browser, base: &str, name: &str) {
+pub(crate) async fn sign_up(browser: &Browser, base: &str, name: &str) {
     browser.client.goto(&format!("{base}/signup")).await.expect("sign-up page");
     browser.fill("#username", name).await;
     browser.fill("#password", "correct horse").await;
@@ -19,7 +19,7 @@ async fn sign_up(browser: &Browser, base: &str, name: &str) {
 }
 
 /// Waits until `css` exists and its text satisfies `check`.
-async fn wait_for_text(browser: &Browser, css: &str, check: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn wait_for_text(browser: &Browser, css: &str, check: impl Fn(&str) -> bool) -> String {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(element) = browser.client.find(Locator::Css(css)).await

@@ -4,6 +4,7 @@
 mod auth;
 mod browser;
 mod browser_loop;
+mod browser_peer;
 mod calendar;
 mod content;
 mod feedback_history;

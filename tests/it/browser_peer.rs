@@ -1,0 +1,138 @@
+//! A peer round in two Chromium sessions (candidate and interviewer, separate
+//! cookies): on one server, and on two server processes sharing one database.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+
+use crate::browser::{Browser, serve_app};
+use crate::browser_loop::{sign_up, wait_for_text};
+use crate::helpers::TestDb;
+use crate::server_process::{Server, ServerDatabase, free_port};
+
+/// Runs one peer round: invitation, live timer, live scratchpad, scorecard
+/// hidden from the candidate until submitted. Each person uses their own base URL.
+async fn peer_round(candidate_base: &str, interviewer_base: &str) {
+    let candidate = Browser::launch().await;
+    let interviewer = Browser::launch().await;
+    sign_up(&candidate, candidate_base, "candidate").await;
+    sign_up(&interviewer, interviewer_base, "interviewer").await;
+
+    // The candidate schedules a one-round peer loop and invites the interviewer.
+    candidate.client.goto(&format!("{candidate_base}/loops/new")).await.expect("new loop");
+    candidate.click("input[name=template][value=phone-screen]").await;
+    candidate
+        .client
+        .find(Locator::Css("#mode option[value=peer]"))
+        .await
+        .expect("peer option")
+        .click()
+        .await
+        .expect("choose peer");
+    candidate.click("#schedule-loop").await;
+    let loop_path = candidate.client.current_url().await.expect("url").path().to_owned();
+    candidate.click("#invite-form input[name=round]").await;
+    candidate.click("#create-invitation").await;
+    let link = candidate
+        .client
+        .find(Locator::Css("#invite-link"))
+        .await
+        .expect("link")
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("a link");
+    let invite_path = link.split_once("/invite/").map(|(_, token)| format!("/invite/{token}")).expect("an invite path");
+
+    interviewer.client.goto(&format!("{interviewer_base}{invite_path}")).await.expect("invitation");
+    interviewer.click("#accept-invitation").await;
+    wait_for_text(&interviewer, "#timeline", |t| t.contains("interviewer")).await;
+    let round_path = interviewer
+        .client
+        .find(Locator::Css("#round-1 a.button"))
+        .await
+        .expect("round link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a round");
+
+    interviewer.client.goto(&format!("{interviewer_base}{round_path}")).await.expect("interviewer round");
+    candidate.client.goto(&format!("{candidate_base}{round_path}")).await.expect("candidate round");
+    candidate.text("#question-hidden").await;
+    assert!(candidate.client.find(Locator::Css("#timer-start")).await.is_err(), "the candidate has no timer controls");
+    assert!(!interviewer.text("#hints-1").await.is_empty(), "the interviewer sees the hints");
+
+    // Start: the candidate's page shows the running clock and the question within a second or two.
+    interviewer.click("#timer-start").await;
+    let started = Instant::now();
+    candidate.text("#question-1").await;
+    wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Running")).await;
+    let start_seen = started.elapsed();
+    assert!(start_seen < Duration::from_secs(3), "start reached the candidate in {start_seen:?}");
+    let prompt = candidate.text("#question-1").await;
+    let hints = interviewer.text("#hints-1").await;
+    let first_hint = hints.lines().nth(1).unwrap_or_default().trim().to_owned();
+    assert!(!first_hint.is_empty() && !prompt.contains(&first_hint), "hints never reach the candidate");
+
+    // The candidate types; the interviewer watches.
+    candidate.fill("#notes-body", "Two pointers after sorting: O(n log n).").await;
+    let typed = Instant::now();
+    wait_for_text(&interviewer, "#notes-rendered", |t| t.contains("Two pointers after sorting")).await;
+    assert!(
+        typed.elapsed() < Duration::from_secs(4),
+        "the scratchpad reached the interviewer in {:?}",
+        typed.elapsed()
+    );
+
+    interviewer.click("#timer-pause").await;
+    wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Paused")).await;
+    interviewer.click("#timer-resume").await;
+    wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Running")).await;
+    interviewer.click("#timer-end").await;
+    candidate.text("#round-complete").await;
+
+    // The scorecard stays hidden from the candidate until it is submitted.
+    candidate.client.goto(&format!("{candidate_base}{round_path}/feedback")).await.expect("feedback");
+    candidate.text("#no-scorecards").await;
+    interviewer.client.goto(&format!("{interviewer_base}{round_path}/assessment")).await.expect("scorecard");
+    let groups = interviewer.client.find_all(Locator::Css(".score-options[role=radiogroup]")).await.expect("criteria");
+    for group in &groups {
+        group.find(Locator::Css("input[value='3']")).await.expect("radio").click().await.expect("click");
+    }
+    for textarea in interviewer.client.find_all(Locator::Css("textarea[name^=evidence_]")).await.expect("evidence") {
+        textarea.send_keys("Sorted first, then two pointers.").await.expect("type");
+    }
+    interviewer.fill("#summary", "INTERVIEWER-SUMMARY solid round").await;
+    interviewer.click("input[name=recommendation][value=hire]").await;
+    interviewer.click("#scorecard-submit").await;
+    wait_for_text(&interviewer, "h1", |t| t.starts_with("Round feedback")).await;
+
+    candidate.client.refresh().await.expect("reload");
+    assert!(candidate.text("#card-1-interviewer").await.contains("INTERVIEWER-SUMMARY solid round"));
+    candidate.client.goto(&format!("{candidate_base}{loop_path}/feedback")).await.expect("debrief");
+    assert_eq!(candidate.text("#outcome-decision").await, "Hire");
+
+    candidate.close().await;
+    interviewer.close().await;
+}
+
+#[tokio::test]
+async fn a_peer_round_runs_live_in_two_browsers() {
+    let (base, _db) = serve_app().await;
+    peer_round(&base, &base).await;
+}
+
+#[tokio::test]
+async fn a_peer_round_stays_in_sync_across_two_server_processes() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    let (port_a, port_b) = (free_port(), free_port());
+    let server_a = Server::start(ServerDatabase::Url(&url), port_a);
+    let server_b = Server::start(ServerDatabase::Url(&url), port_b);
+    server_a.wait_ready().await;
+    server_b.wait_ready().await;
+    peer_round(&format!("http://127.0.0.1:{port_a}"), &format!("http://127.0.0.1:{port_b}")).await;
+    server_a.terminate();
+    server_b.terminate();
+}
