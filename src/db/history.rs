@@ -149,3 +149,68 @@ pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> R
     .fetch_all(db)
     .await
 }
+
+/// Per loop, how the candidate's self-assessments compared with the
+/// interviewers' on the same criteria: mean of (self − interviewer).
+pub async fn self_gaps(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<(DateTime<Utc>, f64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select l.starts_at, avg(own.score - theirs.score)::float8
+         from loops l
+         join rounds r on r.loop_id = l.id
+         join scorecards self_card on self_card.round_id = r.id and self_card.role = 'self' and self_card.status = 'submitted'
+         join scorecards int_card on int_card.round_id = r.id and int_card.role = 'interviewer' and int_card.status = 'submitted'
+         join criterion_scores own on own.scorecard_id = self_card.id and own.score is not null
+         join criterion_scores theirs on theirs.scorecard_id = int_card.id and theirs.criterion_id = own.criterion_id
+                                      and theirs.score is not null
+         where l.candidate_id = $1
+         group by l.id, l.starts_at
+         order by l.starts_at",
+    )
+    .bind(candidate)
+    .fetch_all(db)
+    .await
+}
+
+/// An interviewer's mean score on a loop beside the other interviewers' of the same loop.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Calibration {
+    pub loop_id: Uuid,
+    pub template_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub candidate_name: String,
+    pub my_mean: f64,
+    pub others_mean: Option<f64>,
+}
+
+/// Only loops where the interviewer has submitted their own scorecard (blind scoring).
+pub async fn calibration(
+    db: impl PgExecutor<'_>,
+    interviewer: Uuid,
+    limit: i64,
+) -> Result<Vec<Calibration>, sqlx::Error> {
+    sqlx::query_as(
+        "with mine as (
+             select r.loop_id, avg(cs.score)::float8 as mean
+             from scorecards s join rounds r on r.id = s.round_id
+             join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
+             where s.author_id = $1 and s.role = 'interviewer' and s.status = 'submitted'
+             group by r.loop_id),
+         others as (
+             select r.loop_id, avg(cs.score)::float8 as mean
+             from scorecards s join rounds r on r.id = s.round_id
+             join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
+             where s.author_id <> $1 and s.role = 'interviewer' and s.status = 'submitted'
+               and r.loop_id in (select loop_id from mine)
+             group by r.loop_id)
+         select l.id as loop_id, l.template_name, l.starts_at, u.display_name as candidate_name,
+                mine.mean as my_mean, others.mean as others_mean
+         from mine join loops l on l.id = mine.loop_id join users u on u.id = l.candidate_id
+         left join others on others.loop_id = mine.loop_id
+         order by l.starts_at desc
+         limit $2",
+    )
+    .bind(interviewer)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -57,23 +57,29 @@ pub fn score_bars(title: &str, bars: &[(String, Option<f64>)]) -> String {
 /// A named line: its points in time order.
 pub type Series = (String, Vec<(DateTime<Utc>, f64)>);
 
-/// One line per series over time, on the 1–4 scale.
+/// One line per series over time, on the 1–4 rubric scale.
 pub fn score_lines(title: &str, series: &[Series]) -> String {
+    lines(title, series, 1, 4)
+}
+
+/// One line per series over time, on the scale `low..=high` (whole-number ticks).
+pub fn lines(title: &str, series: &[Series], low: i32, high: i32) -> String {
     let (width, height, left, right, top, bottom) = (640.0, 260.0, 40.0, 150.0, 20.0, 40.0);
+    let (low_f, high_f) = (f64::from(low), f64::from(high.max(low + 1)));
     let points: Vec<&DateTime<Utc>> = series.iter().flat_map(|(_, p)| p.iter().map(|(t, _)| t)).collect();
     let (Some(first), Some(last)) = (points.iter().min(), points.iter().max()) else {
         return String::new();
     };
     let span = (**last - **first).num_seconds().max(1) as f64;
     let x_of = |t: &DateTime<Utc>| left + (width - left - right) * ((*t - **first).num_seconds() as f64 / span);
-    let y_of = |v: f64| top + (height - top - bottom) * (4.0 - v.clamp(1.0, 4.0)) / 3.0;
+    let y_of = |v: f64| top + (height - top - bottom) * (high_f - v.clamp(low_f, high_f)) / (high_f - low_f);
     let mut svg = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"chart-{id}\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title id=\"chart-{id}\">{title}</title>",
         id = slug(title),
         title = escape(title)
     );
-    for tick in 1..=4 {
+    for tick in low..=high {
         let y = y_of(f64::from(tick));
         let _ = write!(
             svg,

@@ -155,7 +155,46 @@ struct RoundFeedbackPage {
     timer_log: Vec<TimerEvent>,
 }
 
+/// One criterion scored by both the interviewer and the candidate.
+pub struct GapLine {
+    pub name: String,
+    pub interviewer: String,
+    pub own: String,
+    /// Self minus interviewer, when both scored it.
+    pub gap: Option<i16>,
+}
+
 impl RoundFeedbackPage {
+    /// Self-assessment beside the interviewer's scorecard, once both are readable.
+    fn gaps(&self) -> Vec<GapLine> {
+        let (Some(interviewer), Some(own)) =
+            (self.cards.iter().find(|c| c.role == "interviewer"), self.cards.iter().find(|c| c.role == "self"))
+        else {
+            return Vec::new();
+        };
+        let text = |score: Option<i16>| score.map_or("not assessed".to_owned(), |s| s.to_string());
+        interviewer
+            .criteria
+            .iter()
+            .zip(&own.criteria)
+            .map(|(theirs, mine)| GapLine {
+                name: theirs.name.clone(),
+                interviewer: text(theirs.score),
+                own: text(mine.score),
+                gap: theirs.score.zip(mine.score).map(|(t, m)| m - t),
+            })
+            .collect()
+    }
+
+    fn gap_text(&self, gap: &Option<i16>) -> String {
+        match gap {
+            Some(0) => "same".into(),
+            Some(g) if *g > 0 => format!("+{g} (you scored higher)"),
+            Some(g) => format!("{g} (you scored lower)"),
+            None => "—".into(),
+        }
+    }
+
     fn time_used(&self) -> String {
         timer::format_duration(self.timer.elapsed_ms)
     }

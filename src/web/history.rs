@@ -17,7 +17,7 @@ use super::charts::{self, Series};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
-use crate::db::history::{Attempt, Cursor, HistoryFilter, HistoryLoop, ScorePoint};
+use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, ScorePoint};
 use crate::domain::scoring::{self, Recommendation, RoundScores};
 use crate::domain::{Pillar, RoundKind, Team, schedule, timer};
 use crate::error::AppError;
@@ -102,6 +102,8 @@ struct HistoryPage {
     kind_chart: String,
     current_levels: Vec<(&'static str, String)>,
     questions: Vec<QuestionHistory>,
+    gap_chart: String,
+    calibration: Vec<Calibration>,
 }
 
 impl HistoryPage {
@@ -131,6 +133,34 @@ impl HistoryPage {
         super::questions::kind_label(kind)
     }
 
+    /// Mean of (mine − others) over the loops that have other interviewers.
+    fn calibration_summary(&self) -> Option<String> {
+        let differences: Vec<f64> = self.calibration.iter().filter_map(|c| Some(c.my_mean - c.others_mean?)).collect();
+        if differences.is_empty() {
+            return None;
+        }
+        let mean = differences.iter().sum::<f64>() / differences.len() as f64;
+        let direction = if mean.abs() < 0.05 {
+            "in line with".to_owned()
+        } else if mean > 0.0 {
+            format!("{mean:.1} higher than")
+        } else {
+            format!("{:.1} lower than", -mean)
+        };
+        Some(format!(
+            "Over {} loop(s), your scores are on average {direction} the other interviewers' on the same loops.",
+            differences.len()
+        ))
+    }
+
+    fn mean_text(&self, value: &Option<f64>) -> String {
+        value.map_or("—".to_owned(), |v| format!("{v:.1}"))
+    }
+
+    fn day(&self, at: &DateTime<Utc>) -> String {
+        at.format("%-d %b %Y").to_string()
+    }
+
     fn is_filtered(&self) -> bool {
         let q = &self.query;
         [&q.mode, &q.template, &q.team, &q.from, &q.to].iter().any(|v| !v.trim().is_empty())
@@ -152,14 +182,16 @@ async fn show_history(
     });
     let templates = db::history::template_names(&mut *db, user.id).await?;
     let is_first_page = cursor.is_none();
-    let (pillar_points, kind_points, attempts) = if is_first_page {
+    let (pillar_points, kind_points, attempts, gaps, calibration) = if is_first_page {
         (
             db::history::score_points(&mut *db, user.id, true).await?,
             db::history::score_points(&mut *db, user.id, false).await?,
             db::history::attempts(&mut *db, user.id, 300).await?,
+            db::history::self_gaps(&mut *db, user.id).await?,
+            db::history::calibration(&mut *db, user.id, 50).await?,
         )
     } else {
-        (Vec::new(), Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new())
     };
     drop(db);
 
@@ -190,6 +222,13 @@ async fn show_history(
         kind_chart: charts::score_lines("Mean score per round kind, per loop", &kind_series),
         current_levels,
         questions: group_attempts(attempts),
+        gap_chart: charts::lines(
+            "Self-assessment minus interviewer score, per loop",
+            &[("Gap".to_owned(), gaps)],
+            -3,
+            3,
+        ),
+        calibration,
     })
 }
 

@@ -11,6 +11,7 @@ mod feedback_history;
 mod helpers;
 mod loops;
 mod own_questions;
+mod peer_history;
 mod questions;
 mod rounds;
 mod scorecards;
