@@ -351,6 +351,11 @@ impl LoopPage {
         if self.is_candidate { round.timer_state != "not_started" } else { round.interviewer_id == Some(self.viewer) }
     }
 
+    /// The candidate takes part in every round; an interviewer in their own.
+    fn takes_part_in(&self, round: &RoundRow) -> bool {
+        self.is_candidate || round.interviewer_id == Some(self.viewer)
+    }
+
     fn is_peer(&self) -> bool {
         self.the_loop.mode == "peer"
     }
