@@ -365,11 +365,14 @@ async fn build_loop_feedback(
             time_used: timer::format_duration(round.elapsed_ms),
             time_allowed: timer::format_duration(allowed),
             over_time: round.elapsed_ms > allowed,
-            // A self-timed candidate meets each question only when its round starts.
-            questions: if round.timer_state == "not_started" && viewer == the_loop.candidate_id {
-                Vec::new()
-            } else {
+            // As on the loop page: the candidate meets each question when its round starts;
+            // an interviewer knows only the questions of their own rounds.
+            questions: if (viewer == the_loop.candidate_id && round.timer_state != "not_started")
+                || round.interviewer_id == Some(viewer)
+            {
                 round.question_titles.clone()
+            } else {
+                Vec::new()
             },
             cards: round_cards,
         });

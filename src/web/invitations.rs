@@ -55,6 +55,14 @@ async fn create_invitation(
     if round_ids.is_empty() {
         return Err(AppError::BadRequest("Choose at least one round to invite an interviewer to."));
     }
+    let rounds = db::loops::rounds(&state.db, loop_id).await?;
+    let chosen: Vec<_> = rounds.iter().filter(|r| round_ids.contains(&r.id)).collect();
+    if chosen.len() != round_ids.len() {
+        return Err(AppError::BadRequest("Those rounds are not all rounds of this loop."));
+    }
+    if chosen.iter().any(|r| r.interviewer_id.is_some() || r.timer_state != "not_started") {
+        return Err(AppError::Conflict("A chosen round already has an interviewer or has started."));
+    }
     let days = pairs
         .iter()
         .find(|(k, _)| k == "expires_days")

@@ -477,13 +477,15 @@ async fn reschedule_loop(
     if break_minutes.is_none() {
         errors.add("break_minutes", "Enter a break of 0 to 120 minutes.");
     }
+    let the_loop = db::loops::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    if the_loop.candidate_id != user.id {
+        return Err(AppError::Forbidden);
+    }
     if let (Some(zone), Some(starts_at), Some(break_minutes)) = (zone, starts_at, break_minutes) {
         if db::loops::reschedule(&state.db, id, user.id, starts_at, zone.name(), break_minutes).await? {
             return Ok(Redirect::to(&format!("/loops/{id}")).into_response());
         }
-        // Not the candidate's, or no longer movable: the loop page says which.
-        db::loops::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
-        return Err(AppError::Conflict("Only a loop that has not started can be rescheduled, by its candidate."));
+        return Err(AppError::Conflict("Only a loop that has not started can be rescheduled."));
     }
     let page = load_loop_page(&state, user, id, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
@@ -494,9 +496,12 @@ async fn cancel_loop(
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
+    let the_loop = db::loops::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    if the_loop.candidate_id != user.id {
+        return Err(AppError::Forbidden);
+    }
     if !db::loops::cancel(&state.db, id, user.id).await? {
-        db::loops::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
-        return Err(AppError::Conflict("Only the candidate can cancel a loop, and only before it is complete."));
+        return Err(AppError::Conflict("A loop can be cancelled only before it is complete."));
     }
     tracing::info!(loop_id = %id, "loop cancelled");
     Ok(Redirect::to(&format!("/loops/{id}")).into_response())

@@ -1,6 +1,7 @@
 //! Integration tests: the router against a real PostgreSQL, the `mockloop`
 //! binary as a process, and journeys in a real Chromium.
 
+mod access_matrix;
 mod auth;
 mod browser;
 mod browser_loop;
@@ -11,6 +12,7 @@ mod feedback_history;
 mod helpers;
 mod loops;
 mod own_questions;
+mod peer;
 mod peer_history;
 mod questions;
 mod rounds;
