@@ -55,3 +55,15 @@ pub async fn criteria(db: impl PgExecutor<'_>, rubric_id: Uuid) -> Result<Vec<Cr
     .fetch_all(db)
     .await
 }
+
+/// The criteria in use for a round kind, in one query.
+pub async fn criteria_for_kind(db: impl PgExecutor<'_>, kind: &str) -> Result<Vec<Criterion>, sqlx::Error> {
+    sqlx::query_as(
+        "select c.id, c.slug, c.name, c.pillar, c.description, c.anchors
+         from rubric_criteria c join rubrics r on r.id = c.rubric_id
+         where r.kind = $1 and not c.retired order by c.position",
+    )
+    .bind(kind)
+    .fetch_all(db)
+    .await
+}

@@ -272,7 +272,8 @@ async fn show_round_feedback(
     })
 }
 
-fn pick(items: &[String], indexes: &[i16]) -> Vec<String> {
+/// The items at `indexes` (the hints or follow-ups an interviewer ticked).
+pub fn pick(items: &[String], indexes: &[i16]) -> Vec<String> {
     indexes.iter().filter_map(|i| items.get(usize::try_from(*i).ok()?).cloned()).collect()
 }
 

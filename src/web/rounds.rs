@@ -23,6 +23,7 @@ use super::session::SignedIn;
 use crate::db;
 use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
+use crate::db::rubrics::Criterion;
 use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand, TimerError};
 use crate::domain::{markdown, schedule};
 use crate::error::AppError;
@@ -134,6 +135,8 @@ struct RoundPage {
     scratchpad: Option<Note>,
     /// The interviewer's own private notes (never loaded for the candidate).
     private_notes: Option<Note>,
+    /// The rubric, for the interviewer to keep in view.
+    criteria: Vec<Criterion>,
     next_round: Option<NextRound>,
     scorecard_status: Option<String>,
 }
@@ -192,6 +195,10 @@ impl RoundPage {
         self.is_interviewer() || self.round.mode == "self_timed"
     }
 
+    fn pillar_label(&self, pillar: &str) -> &'static str {
+        crate::domain::Pillar::parse(pillar).map_or("", crate::domain::Pillar::label)
+    }
+
     fn is_marked(&self, marked: &[i16], index: &usize) -> bool {
         marked.iter().any(|m| usize::try_from(*m).ok() == Some(*index))
     }
@@ -238,6 +245,7 @@ async fn show_round(
     }
     let scratchpad = db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?;
     let private_notes = if candidate { None } else { db::notes::find(&mut *db, id, user.id, "private").await? };
+    let criteria = if candidate { Vec::new() } else { db::rubrics::criteria_for_kind(&mut *db, &round.kind).await? };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
     let own_role = if candidate { "self" } else { "interviewer" };
     let scorecard_status = db::scorecards::status(&mut *db, id, own_role).await?;
@@ -251,6 +259,7 @@ async fn show_round(
         questions,
         scratchpad,
         private_notes,
+        criteria,
         next_round,
         scorecard_status,
     })

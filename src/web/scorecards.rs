@@ -51,6 +51,7 @@ struct AssessmentPage {
     card: Option<Scorecard>,
     amendment_times: Vec<String>,
     errors: FieldErrors,
+    given: Vec<GivenLine>,
 }
 
 impl AssessmentPage {
@@ -101,9 +102,32 @@ async fn load(
 ) -> Result<(RoundState, &'static str, Vec<Criterion>), AppError> {
     let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
     let role = assessor_role(&round, user.id).ok_or(AppError::Forbidden)?;
-    let rubric = db::rubrics::find_by_kind(&state.db, &round.kind).await?.ok_or(AppError::NotFound)?;
-    let criteria = db::rubrics::criteria(&state.db, rubric.id).await?;
+    let criteria = db::rubrics::criteria_for_kind(&state.db, &round.kind).await?;
     Ok((round, role, criteria))
+}
+
+/// One question's hints given and follow-ups asked.
+pub struct GivenLine {
+    pub title: String,
+    pub hints: Vec<String>,
+    pub follow_ups: Vec<String>,
+}
+
+/// For the interviewer: which hints and follow-ups they gave, per question.
+async fn given(state: &AppState, round: &RoundState, role: &str) -> Result<Vec<GivenLine>, AppError> {
+    if role != "interviewer" {
+        return Ok(Vec::new());
+    }
+    let questions = db::rounds::questions(&state.db, round.id).await?;
+    let pick = super::feedback::pick;
+    Ok(questions
+        .iter()
+        .map(|q| GivenLine {
+            title: q.title.clone(),
+            hints: pick(&q.hints, &q.hints_used),
+            follow_ups: pick(&q.follow_ups, &q.follow_ups_used),
+        })
+        .collect())
 }
 
 async fn show_assessment(
@@ -124,6 +148,7 @@ async fn show_assessment(
         }
         None => (ScorecardInput::default(), Vec::new()),
     };
+    let given = given(&state, &round, role).await?;
     render(&AssessmentPage {
         layout: Layout::new(Some(user)),
         round,
@@ -132,6 +157,7 @@ async fn show_assessment(
         card,
         amendment_times,
         errors: FieldErrors::default(),
+        given,
     })
 }
 
@@ -204,6 +230,7 @@ async fn save_assessment(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"saved": false}))).into_response());
         }
         let card = db::scorecards::find(&state.db, id, role).await?;
+        let given = given(&state, &round, role).await?;
         let page = AssessmentPage {
             layout: Layout::new(Some(user)),
             round,
@@ -212,6 +239,7 @@ async fn save_assessment(
             card,
             amendment_times: Vec::new(),
             errors,
+            given,
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
@@ -260,6 +288,7 @@ async fn save_assessment(
         return Ok(Redirect::to(&format!("/rounds/{id}/assessment")).into_response());
     }
     let card = db::scorecards::find(&state.db, id, role).await?;
+    let given = given(&state, &round, role).await?;
     let page = AssessmentPage {
         layout: Layout::new(Some(user)),
         round,
@@ -268,6 +297,7 @@ async fn save_assessment(
         card,
         amendment_times: Vec::new(),
         errors,
+        given,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }

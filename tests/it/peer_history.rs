@@ -73,3 +73,31 @@ async fn the_candidate_sees_their_gap_to_the_interviewer_and_the_interviewer_see
     let strict_view = app.get("/history", Some(&strict)).await.body;
     assert!(strict_view.contains("3.0 lower than"));
 }
+
+#[tokio::test]
+async fn the_interviewer_keeps_the_rubric_in_view_and_sees_the_hints_they_gave_on_the_scorecard() {
+    let app = TestApp::new().await;
+    let candidate = app.sign_up("rubcand").await;
+    let interviewer = app.sign_up("rubint").await;
+    let (_, rounds) = peer_loop(&app, &candidate, &[&interviewer], "4c4c2a1e-0b7a-4d6e-9a55-000000000002").await;
+    let round = &rounds[0];
+    let interviewer_page = app.get(round, Some(&interviewer)).await.body;
+    assert!(interviewer_page.contains("id=\"rubric\""), "the rubric is on the interviewer's page");
+    timer(&app, &interviewer, round, "start").await;
+    assert!(!app.get(round, Some(&candidate)).await.body.contains("id=\"rubric\""));
+
+    let first_hint: String = sqlx::query_scalar(
+        "select q.hints[1] from round_questions rq join questions q on q.id = rq.question_id where rq.round_id = $1::uuid",
+    )
+    .bind(round.trim_start_matches("/rounds/"))
+    .fetch_one(&app.db)
+    .await
+    .expect("hint");
+    let marked = app.post_form(&format!("{round}/marks"), &[("hint_1_0", "on")], Some(&interviewer)).await;
+    assert_eq!(marked.status, StatusCode::SEE_OTHER);
+    let scorecard = app.get(&format!("{round}/assessment"), Some(&interviewer)).await.body;
+    let escaped = crate::loops::escape_html(&first_hint);
+    assert!(scorecard.contains("id=\"given\"") && scorecard.contains(&escaped), "the scorecard lists the hint given");
+    let own = app.get(&format!("{round}/assessment"), Some(&candidate)).await.body;
+    assert!(!own.contains(&escaped), "the candidate's self-assessment page does not");
+}
