@@ -229,19 +229,7 @@ async fn save_assessment(
         if wants_json(&headers) {
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"saved": false}))).into_response());
         }
-        let card = db::scorecards::find(&state.db, id, role).await?;
-        let given = given(&state, &round, role).await?;
-        let page = AssessmentPage {
-            layout: Layout::new(Some(user)),
-            round,
-            criteria,
-            input,
-            card,
-            amendment_times: Vec::new(),
-            errors,
-            given,
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        return show_again(&state, user, round, role, criteria, input, errors).await;
     }
     let mut tx = state.db.begin().await?;
     let existing = db::scorecards::find(&mut *tx, id, role).await?;
@@ -287,8 +275,21 @@ async fn save_assessment(
     if errors.is_empty() {
         return Ok(Redirect::to(&format!("/rounds/{id}/assessment")).into_response());
     }
-    let card = db::scorecards::find(&state.db, id, role).await?;
-    let given = given(&state, &round, role).await?;
+    show_again(&state, user, round, role, criteria, input, errors).await
+}
+
+/// The form again with what was typed and what is wrong (422); nothing was lost.
+async fn show_again(
+    state: &AppState,
+    user: SessionUser,
+    round: RoundState,
+    role: &str,
+    criteria: Vec<Criterion>,
+    input: ScorecardInput,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let card = db::scorecards::find(&state.db, round.id, role).await?;
+    let given = given(state, &round, role).await?;
     let page = AssessmentPage {
         layout: Layout::new(Some(user)),
         round,
