@@ -58,8 +58,12 @@
     lastMilestone = milestone;
   }
 
+  var currentQuestion = null;
+
   function apply(timer) {
     var previous = state;
+    var previousQuestion = currentQuestion;
+    currentQuestion = timer.current_question;
     state = timer.state;
     remainingAtSync = timer.remaining_ms;
     syncedAt = performance.now();
@@ -70,7 +74,8 @@
     lastMilestone = milestoneOf(timer.remaining_ms);
     render();
     // Starting reveals the question and ending shows the summary: both are new page content.
-    if (previous !== state && (previous === "not_started" || state === "ended" || state === "not_started")) {
+    var movedOn = previousQuestion !== null && previousQuestion !== currentQuestion;
+    if (movedOn || (previous !== state && (previous === "not_started" || state === "ended" || state === "not_started"))) {
       flushNotes(true).then(function () { window.location.reload(); });
       return;
     }

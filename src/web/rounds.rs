@@ -156,7 +156,7 @@ impl RoundPage {
     }
 
     fn has_several_questions(&self) -> bool {
-        self.questions.len() > 1
+        self.round.question_count() > 1
     }
 
     fn question_view(&self, position: &i16) -> Option<&QuestionView> {
@@ -242,6 +242,10 @@ async fn show_round(
     let mut questions = if hidden { Vec::new() } else { db::rounds::questions(&mut *db, id).await? };
     if candidate && round.mode == "peer" {
         questions = questions.into_iter().map(RoundQuestion::for_candidate).collect();
+    }
+    // The candidate meets a second question when the round moves on to it.
+    if candidate && round.timer_state != "ended" {
+        questions.retain(|q| q.position <= round.current_question);
     }
     let scratchpad = db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?;
     let private_notes = if candidate { None } else { db::notes::find(&mut *db, id, user.id, "private").await? };

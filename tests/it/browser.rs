@@ -97,14 +97,23 @@ impl Browser {
             .expect("click");
     }
 
+    /// The text of `css`, waiting up to 5 s for it (through page reloads, which abort a find).
     pub async fn text(&self, css: &str) -> String {
-        match self.client.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css(css)).await {
-            Ok(element) => element.text().await.expect("text"),
-            Err(error) => {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let error = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.text().await {
+                    Ok(text) => return text,
+                    Err(error) => error,
+                },
+                Err(error) => error,
+            };
+            if std::time::Instant::now() > deadline {
                 let shot = self.save_screenshot().await;
                 let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
                 panic!("{css} not found on {url} ({error}); screenshot: {shot}")
             }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

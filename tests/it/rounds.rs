@@ -480,3 +480,20 @@ async fn reasons_are_logged_and_a_refused_form_post_says_why_with_409() {
     let feedback = app.get(&format!("{round}/feedback"), Some(&cookie)).await.body;
     assert!(feedback.contains("Paused — doorbell"), "the timer log is on the round feedback");
 }
+
+#[tokio::test]
+async fn the_second_question_appears_when_the_round_moves_on_to_it() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("stepper").await;
+    let (_, rounds) = schedule_loop(&app, &cookie, "coding-double").await;
+    let round = &rounds[0];
+    timer(&app, &cookie, round, "start").await;
+    let page = app.get(round, Some(&cookie)).await.body;
+    assert!(
+        page.contains("id=\"question-1\"") && !page.contains("id=\"question-2\""),
+        "only the first question at first"
+    );
+    timer(&app, &cookie, round, "next_question").await;
+    let page = app.get(round, Some(&cookie)).await.body;
+    assert!(page.contains("id=\"question-2\""), "the second question once the round moves on");
+}
