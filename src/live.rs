@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::broadcast;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 pub const CHANNEL: &str = "mockloop_rounds";
@@ -21,19 +23,34 @@ pub enum LiveEvent {
 #[derive(Clone)]
 pub struct LiveHub {
     sender: broadcast::Sender<LiveEvent>,
+    /// Set at shutdown so that open event streams end and the server can stop.
+    closing: Arc<watch::Sender<bool>>,
 }
 
 impl LiveHub {
     /// A hub fed by a background task listening on `pool`'s database.
     pub fn start(pool: PgPool) -> LiveHub {
         let (sender, _) = broadcast::channel(1024);
-        let hub = LiveHub { sender };
+        let hub = LiveHub { sender, closing: Arc::new(watch::Sender::new(false)) };
         tokio::spawn(listen(pool, hub.sender.clone()));
         hub
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.sender.subscribe()
+    }
+
+    /// Ends every open event stream (browsers reconnect to another instance or after the restart).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Completes once `close` has been called.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut receiver = self.closing.subscribe();
+        async move {
+            let _ = receiver.wait_for(|closing| *closing).await;
+        }
     }
 }
 

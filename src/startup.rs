@@ -49,20 +49,28 @@ pub fn build_router(state: AppState) -> Router {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    live: crate::live::LiveHub,
 }
 
 impl Application {
     pub async fn bind(state: AppState, address: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(address).await?;
-        Ok(Application { listener, router: build_router(state) })
+        let live = state.live.clone();
+        Ok(Application { listener, router: build_router(state), live })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then lets open requests finish.
+    /// Serves until `shutdown` completes, then ends the live streams and lets
+    /// open requests finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let live = self.live;
+        let shutdown = async move {
+            shutdown.await;
+            live.close();
+        };
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await

@@ -394,7 +394,8 @@ async fn round_events(
             let db = db.clone();
             async move { live_events(&db, id, user_id, watches_scratchpad).await }
         })
-        .flat_map(futures_util::stream::iter);
+        .flat_map(futures_util::stream::iter)
+        .take_until(state.live.closed());
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

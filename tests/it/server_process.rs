@@ -126,3 +126,69 @@ async fn the_server_runs_its_own_postgres_and_keeps_accounts_across_restarts() {
     assert!(server.terminate().success());
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+/// The value of `name` in a raw HTTP response's headers.
+fn header_value<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    response.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name).then(|| value.trim())
+    })
+}
+
+#[tokio::test]
+async fn sigterm_closes_open_live_streams_and_the_server_exits_promptly() {
+    let db = crate::helpers::TestDb::new().await;
+    let url = db.url();
+    let port = free_port();
+    let server = Server::start(ServerDatabase::Url(&url), port);
+    server.wait_ready().await;
+
+    let signed_up = http(
+        port,
+        "POST /signup HTTP/1.1\r\n",
+        "username=streamer&password=correct+horse&password_confirm=correct+horse",
+    )
+    .await
+    .expect("sign up");
+    let cookie =
+        header_value(&signed_up, "set-cookie").and_then(|c| c.split(';').next()).expect("session cookie").to_owned();
+    let form = "template=phone-screen&team=infra-data&level=junior_mid&mode=self_timed&starts_at=2026-12-01T09%3A30&time_zone=UTC&break_minutes=10";
+    let created = http(port, &format!("POST /loops HTTP/1.1\r\nCookie: {cookie}\r\n"), form).await.expect("loop");
+    let loop_path = header_value(&created, "location").expect("loop location").to_owned();
+    let page = http(port, &format!("GET {loop_path} HTTP/1.1\r\nCookie: {cookie}\r\n"), "").await.expect("loop page");
+    let round: String = page[page.find("/rounds/").expect("a round link")..].chars().take(8 + 36).collect();
+
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let request = format!(
+        "GET {round}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&received).contains("event: timer") {
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer))
+            .await
+            .expect("first event")
+            .expect("read");
+        assert!(read > 0, "the stream ended early");
+        received.extend_from_slice(&buffer[..read]);
+    }
+
+    let asked = Instant::now();
+    let status = server.terminate();
+    let took = asked.elapsed();
+    assert!(status.success(), "clean exit");
+    assert!(took < Duration::from_secs(10), "exited {took:?} after SIGTERM with a live stream open");
+    // Whatever was still in flight, the stream then ends: a read returns 0 (or the socket errors).
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the live stream was closed");
+    println!("SIGTERM with an open live stream: exited in {took:?}");
+}
