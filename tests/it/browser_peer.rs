@@ -70,6 +70,7 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
     wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Running")).await;
     let start_seen = started.elapsed();
     assert!(start_seen < Duration::from_secs(3), "start reached the candidate in {start_seen:?}");
+    println!("peer round: timer start seen by the candidate after {start_seen:?} (including the page reload)");
     let prompt = candidate.text("#question-1").await;
     let hints = interviewer.text("#hints-1").await;
     let first_hint = hints.lines().nth(1).unwrap_or_default().trim().to_owned();
@@ -86,7 +87,9 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
     );
 
     interviewer.click("#timer-pause").await;
+    let paused = Instant::now();
     wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Paused")).await;
+    println!("peer round: pause seen by the candidate after {:?}", paused.elapsed());
     interviewer.click("#timer-resume").await;
     wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Running")).await;
     interviewer.click("#timer-end").await;
