@@ -73,6 +73,8 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>) {
                             Ok(None) => {
                                 let _ = sender.send(LiveEvent::Resync);
                             }
+                            // At shutdown the pool closes under the listener: nothing to report.
+                            Err(_) if pool.is_closed() => return,
                             Err(error) => {
                                 tracing::warn!(%error, "live event listener failed; reconnecting");
                                 break;
@@ -81,6 +83,7 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>) {
                     }
                 }
             }
+            Err(_) if pool.is_closed() => return,
             Err(error) => tracing::warn!(%error, "cannot connect the live event listener"),
         }
         if pool.is_closed() {
