@@ -280,3 +280,37 @@ pub async fn mean_score_per_tag(db: impl PgExecutor<'_>, candidate: Uuid) -> Res
     .fetch_all(db)
     .await
 }
+
+/// A round someone interviews, for their dashboard.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InterviewRound {
+    pub round_id: Uuid,
+    pub loop_id: Uuid,
+    pub position: i16,
+    pub title: String,
+    pub timer_state: String,
+    pub template_name: String,
+    pub candidate_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+}
+
+/// Rounds `interviewer` takes in loops not cancelled, soonest loop first, unfinished ones before finished.
+pub async fn rounds_to_interview(
+    db: impl PgExecutor<'_>,
+    interviewer: Uuid,
+    limit: i64,
+) -> Result<Vec<InterviewRound>, sqlx::Error> {
+    sqlx::query_as(
+        "select r.id as round_id, l.id as loop_id, r.position, r.title, r.timer_state, l.template_name,
+                u.display_name as candidate_name, l.starts_at, l.time_zone
+         from rounds r join loops l on l.id = r.loop_id join users u on u.id = l.candidate_id
+         where r.interviewer_id = $1 and l.status <> 'cancelled'
+         order by r.timer_state = 'ended', l.starts_at, r.position
+         limit $2",
+    )
+    .bind(interviewer)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

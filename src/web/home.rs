@@ -9,7 +9,7 @@ use axum::routing::get;
 use super::page::{Layout, render};
 use super::session::CurrentUser;
 use crate::db;
-use crate::db::loops::LoopSummary;
+use crate::db::loops::{InterviewRound, LoopSummary};
 use crate::db::templates::TemplateWithRounds;
 use crate::domain::schedule;
 use crate::error::AppError;
@@ -25,6 +25,7 @@ struct HomePage {
     layout: Layout,
     templates: Vec<TemplateWithRounds>,
     loops: Vec<LoopSummary>,
+    interviews: Vec<InterviewRound>,
 }
 
 impl HomePage {
@@ -33,21 +34,29 @@ impl HomePage {
     }
 
     fn when(&self, item: &LoopSummary) -> String {
-        let zone = schedule::parse_time_zone(&item.time_zone).unwrap_or(chrono_tz::Tz::UTC);
-        schedule::format_local(item.starts_at, zone)
+        local(item.starts_at, &item.time_zone)
+    }
+
+    fn interview_when(&self, item: &InterviewRound) -> String {
+        local(item.starts_at, &item.time_zone)
     }
 }
 
+fn local(at: chrono::DateTime<chrono::Utc>, zone: &str) -> String {
+    schedule::format_local(at, schedule::parse_time_zone(zone).unwrap_or(chrono_tz::Tz::UTC))
+}
+
 async fn show_home(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
-    let (templates, loops) = match &user {
+    let (templates, loops, interviews) = match &user {
         Some(user) => {
             let mut db = state.db.acquire().await?;
             (
                 db::templates::list_visible(&mut *db, Some(user.id)).await?,
                 db::loops::recent_for_candidate(&mut *db, user.id, 6).await?,
+                db::loops::rounds_to_interview(&mut *db, user.id, 6).await?,
             )
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Vec::new()),
     };
-    render(&HomePage { layout: Layout::new(user), templates, loops })
+    render(&HomePage { layout: Layout::new(user), templates, loops, interviews })
 }

@@ -101,3 +101,14 @@ async fn the_interviewer_keeps_the_rubric_in_view_and_sees_the_hints_they_gave_o
     let own = app.get(&format!("{round}/assessment"), Some(&candidate)).await.body;
     assert!(!own.contains(&escaped), "the candidate's self-assessment page does not");
 }
+
+#[tokio::test]
+async fn the_interviewer_finds_their_rounds_on_the_dashboard() {
+    let app = TestApp::new().await;
+    let candidate = app.sign_up("dashcand").await;
+    let interviewer = app.sign_up("dashint").await;
+    let (_, rounds) = peer_loop(&app, &candidate, &[&interviewer], "4c4c2a1e-0b7a-4d6e-9a55-000000000003").await;
+    let home = app.get("/", Some(&interviewer)).await.body;
+    assert!(home.contains("id=\"interviews\"") && home.contains(&format!("href=\"{}\"", rounds[0])), "{home}");
+    assert!(!app.get("/", Some(&candidate)).await.body.contains("id=\"interviews\""));
+}
