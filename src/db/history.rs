@@ -92,7 +92,7 @@ pub struct ScorePoint {
     pub mean: f64,
 }
 
-/// Per loop, the mean submitted score per pillar (`by = "pillar"`) or per round kind.
+/// Per loop, the mean submitted score per pillar (`by_pillar`) or else per round kind.
 pub async fn score_points(
     db: impl PgExecutor<'_>,
     candidate: Uuid,
