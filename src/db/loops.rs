@@ -37,7 +37,6 @@ pub struct RoundRow {
     pub interviewer_id: Option<Uuid>,
     pub interviewer_name: Option<String>,
     pub question_titles: Vec<String>,
-    pub scorecard_status: Option<String>,
 }
 
 pub struct NewLoop<'a> {
@@ -151,9 +150,7 @@ pub async fn rounds(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<RoundR
         "select r.id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state, r.elapsed_ms,
                 r.extension_seconds, r.interviewer_id, iu.display_name as interviewer_name,
                 array(select q.title from round_questions rq join questions q on q.id = rq.question_id
-                      where rq.round_id = r.id order by rq.position) as question_titles,
-                (select s.status from scorecards s where s.round_id = r.id
-                 order by s.role = 'interviewer' desc limit 1) as scorecard_status
+                      where rq.round_id = r.id order by rq.position) as question_titles
          from rounds r left join users iu on iu.id = r.interviewer_id
          where r.loop_id = $1 order by r.position",
     )

@@ -156,6 +156,14 @@ pub fn is_slug(text: &str) -> bool {
             .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
+/// A slug for something a user makes (a private question, a template): a
+/// random prefix keeps it apart from shipped slugs and from everyone else's.
+pub fn owned_slug(title: &str) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    let words = slugify(title, 50);
+    if words.is_empty() { format!("my-{}", &random[..8]) } else { format!("my-{}-{words}", &random[..8]) }
+}
+
 /// A slug made from free text: "Two-sum, streaming!" becomes "two-sum-streaming".
 pub fn slugify(text: &str, max_len: usize) -> String {
     let mut slug = String::new();
@@ -217,5 +225,12 @@ mod tests {
         assert_eq!(slugify("Two-sum, streaming!", 40), "two-sum-streaming");
         assert_eq!(slugify("Ünïcode only ✓", 40), "n-code-only");
         assert_eq!(slugify("a very long title indeed", 10), "a-very");
+    }
+
+    #[test]
+    fn owned_slugs_are_valid_even_without_ascii_words() {
+        assert!(is_slug(&owned_slug("Two-sum, streaming!")));
+        assert!(is_slug(&owned_slug("✓✓")));
+        assert_ne!(owned_slug("same"), owned_slug("same"));
     }
 }

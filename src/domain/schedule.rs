@@ -52,6 +52,11 @@ pub fn format_local(instant: DateTime<Utc>, zone: Tz) -> String {
     instant.with_timezone(&zone).format("%a %-d %b %Y, %H:%M").to_string()
 }
 
+/// "1 Dec 2026 08:30 UTC", where no zone applies (export files, audit times).
+pub fn format_utc(instant: DateTime<Utc>) -> String {
+    instant.format("%-d %b %Y %H:%M UTC").to_string()
+}
+
 /// "09:30" in `zone`.
 pub fn format_local_time(instant: DateTime<Utc>, zone: Tz) -> String {
     instant.with_timezone(&zone).format("%H:%M").to_string()

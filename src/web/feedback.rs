@@ -427,7 +427,7 @@ async fn build_loop_feedback(
         level: the_loop.level.clone(),
         mode: the_loop.mode.clone(),
         candidate: the_loop.candidate_name.clone(),
-        starts_at: the_loop.starts_at.format("%-d %b %Y %H:%M UTC").to_string(),
+        starts_at: schedule::format_utc(the_loop.starts_at),
         outcome: outcome.decision.map(Recommendation::label),
         outcome_rule: outcome.rule,
         submitted: outcome.submitted,

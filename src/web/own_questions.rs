@@ -12,7 +12,7 @@ use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::questions::{DeleteOutcome, StoredQuestion};
-use crate::domain::question::{QuestionDraft, slugify};
+use crate::domain::question::{QuestionDraft, owned_slug};
 use crate::domain::{Difficulty, Level, RoundKind, Team};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -224,12 +224,7 @@ async fn save(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
-    // Private slugs carry a random prefix, so they never collide with the bank or each other.
-    let slug = editing.unwrap_or_else(|| {
-        let random = uuid::Uuid::new_v4().simple().to_string();
-        let words = slugify(&question.title, 60);
-        if words.is_empty() { format!("my-{}", &random[..8]) } else { format!("my-{}-{words}", &random[..8]) }
-    });
+    let slug = editing.unwrap_or_else(|| owned_slug(&question.title));
     if !db::questions::save_private(&state.db, user.id, &slug, &question).await? {
         return Err(AppError::NotFound);
     }

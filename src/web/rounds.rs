@@ -458,7 +458,10 @@ async fn save_notes(
     let kind = if is_candidate(&round, user.id) { "scratchpad" } else { "private" };
     let html = markdown::render(&form.body);
     let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version).await?;
-    db::rounds::notify_round_changed(&mut *db, id).await?;
+    // Only a saved scratchpad is news: the interviewer watches it live.
+    if kind == "scratchpad" && matches!(outcome, SaveOutcome::Saved { .. }) {
+        db::rounds::notify_round_changed(&mut *db, id).await?;
+    }
     let json = wants_json(&headers);
     Ok(match outcome {
         SaveOutcome::Saved { version, updated_at } if json => {

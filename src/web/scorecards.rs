@@ -20,9 +20,9 @@ use crate::db::rounds::RoundState;
 use crate::db::rubrics::Criterion;
 use crate::db::scorecards::{SaveResult, Scorecard};
 use crate::db::sessions::SessionUser;
-use crate::domain::Pillar;
 use crate::domain::scorecard::{CriterionAnswer, ScoreChoice, ScorecardInput};
 use crate::domain::scoring::Recommendation;
+use crate::domain::{Pillar, schedule};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -88,10 +88,7 @@ impl AssessmentPage {
     }
 
     fn submitted_at(&self) -> String {
-        self.card
-            .as_ref()
-            .and_then(|c| c.submitted_at)
-            .map_or(String::new(), |at| at.format("%-d %b %Y %H:%M UTC").to_string())
+        self.card.as_ref().and_then(|c| c.submitted_at).map_or(String::new(), schedule::format_utc)
     }
 }
 
@@ -141,10 +138,7 @@ async fn show_assessment(
         Some(card) => {
             let stored = db::scorecards::scores(&state.db, card.id).await?;
             let amendments = db::scorecards::amendments(&state.db, card.id).await?;
-            (
-                stored_input(card, &stored),
-                amendments.iter().map(|a| a.amended_at.format("%-d %b %Y %H:%M UTC").to_string()).collect(),
-            )
+            (stored_input(card, &stored), amendments.iter().map(|a| schedule::format_utc(a.amended_at)).collect())
         }
         None => (ScorecardInput::default(), Vec::new()),
     };
@@ -262,7 +256,6 @@ async fn save_assessment(
         }
         _ => None,
     };
-    db::rounds::notify_round_changed(&mut *tx, id).await?;
     tx.commit().await?;
 
     if let Some(next) = outcome {

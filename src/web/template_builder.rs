@@ -15,7 +15,7 @@ use super::session::SignedIn;
 use crate::db;
 use crate::db::sessions::SessionUser;
 use crate::db::templates::RoundSpec;
-use crate::domain::question::slugify;
+use crate::domain::question::owned_slug;
 use crate::domain::{RoundKind, Team};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -236,10 +236,7 @@ async fn handle(
         let page = BuilderPage { layout: Layout::new(Some(user)), editing, form, errors };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
-    let slug = editing.unwrap_or_else(|| {
-        let random = uuid::Uuid::new_v4().simple().to_string();
-        format!("my-{}-{}", &random[..8], slugify(&form.name, 50)).trim_end_matches('-').to_owned()
-    });
+    let slug = editing.unwrap_or_else(|| owned_slug(&form.name));
     let rounds: Vec<RoundSpec> = form
         .rounds
         .iter()
