@@ -118,3 +118,31 @@ impl IntoResponse for AppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    async fn page(error: AppError) -> (StatusCode, String) {
+        let response = error.into_response();
+        let status = response.status();
+        let body = to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_is_a_500_page_in_the_layout_without_its_details() {
+        let (status, body) = page(AppError::Internal(anyhow::anyhow!("secret table xyz exploded"))).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body.contains("Something went wrong") && body.contains("site-nav"), "{body}");
+        assert!(!body.contains("secret table xyz"), "internal details stay in the log");
+    }
+
+    #[tokio::test]
+    async fn a_lost_database_is_a_503_with_retry_after() {
+        let response = AppError::from(sqlx::Error::PoolTimedOut).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("5"));
+    }
+}

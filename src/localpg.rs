@@ -208,6 +208,11 @@ fn setup(message: String) -> LocalPgError {
     LocalPgError::Setup(message)
 }
 
+/// Where a cluster asked for at `requested` actually lives (see `usable_data_dir`).
+pub fn effective_data_dir(requested: &Path) -> Result<PathBuf, LocalPgError> {
+    usable_data_dir(requested, unprivileged_user_if_root()?.as_ref())
+}
+
 /// PostgreSQL refuses to run as root, so root runs it as `postgres` (or `nobody`).
 fn unprivileged_user_if_root() -> Result<Option<User>, LocalPgError> {
     if !Uid::effective().is_root() {

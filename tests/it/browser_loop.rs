@@ -199,3 +199,37 @@ async fn a_running_round_survives_the_server_being_killed_and_restarted() {
     browser.close().await;
     server.terminate();
 }
+
+#[tokio::test]
+async fn only_the_five_minute_milestone_is_announced_when_the_clock_crosses_it() {
+    let (base, db) = serve_app().await;
+    let browser = Browser::launch().await;
+    sign_up(&browser, &base, "listener").await;
+    schedule_two_round_loop(&browser, &base).await;
+    browser.click("#round-1 a.button").await;
+    browser.click("#timer-start").await;
+    browser.text("#question-1").await;
+
+    // Move the stored start back so that 5:02 of the 20 minutes remain.
+    sqlx::query(
+        "update rounds set running_since = running_since - interval '898 seconds',
+                           started_at = started_at - interval '898 seconds'
+         where timer_state = 'running'",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("rewind");
+    browser.client.refresh().await.expect("reload");
+    let clock = browser.text("#clock").await;
+    assert!((295..=302).contains(&clock_seconds(&clock)), "{clock}");
+    assert_eq!(browser.text("#timer-announcer").await, "", "the ticking itself is not announced");
+    let role = browser.client.find(Locator::Css("#clock")).await.expect("clock").attr("role").await.expect("role");
+    assert_eq!(role.as_deref(), Some("timer"));
+    let announced = wait_for_text(&browser, "#timer-announcer", |t| !t.is_empty()).await;
+    assert_eq!(announced, "Five minutes left.");
+    assert!(
+        browser.client.find(Locator::Css("#clock.milestone-five-minutes")).await.is_ok(),
+        "the warning colour is on"
+    );
+    browser.close().await;
+}

@@ -114,8 +114,9 @@ async fn the_server_runs_its_own_postgres_and_keeps_accounts_across_restarts() {
     assert!(signed_up.starts_with("HTTP/1.1 303"), "{signed_up}");
     assert!(server.terminate().success(), "clean exit on SIGTERM");
 
-    let pid_file = data_dir.join("postgres/postmaster.pid");
-    assert!(!pid_file.exists(), "PostgreSQL was shut down with the server");
+    let cluster = mockloop::localpg::effective_data_dir(&data_dir.join("postgres")).expect("cluster directory");
+    assert!(cluster.join("PG_VERSION").exists(), "the server initialised {}", cluster.display());
+    assert!(!cluster.join("postmaster.pid").exists(), "PostgreSQL was shut down with the server");
 
     let server = Server::start(ServerDatabase::DataDir(&data_dir), port);
     server.wait_ready().await;
@@ -125,6 +126,7 @@ async fn the_server_runs_its_own_postgres_and_keeps_accounts_across_restarts() {
     assert!(signed_in.contains("mockloop_session="), "{signed_in}");
     assert!(server.terminate().success());
     let _ = std::fs::remove_dir_all(&data_dir);
+    let _ = std::fs::remove_dir_all(&cluster);
 }
 
 /// The value of `name` in a raw HTTP response's headers.
