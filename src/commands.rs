@@ -5,10 +5,11 @@ use std::path::Path;
 use anyhow::Context;
 use sqlx::PgPool;
 
-use crate::config::{Cli, Command, DatabaseArgs, ExportFormat, QuestionsCommand, ServeArgs};
+use crate::config::{Cli, Command, DatabaseArgs, DemoDataArgs, ExportFormat, QuestionsCommand, ServeArgs};
 use crate::content::{self, QuestionFile};
 use crate::db;
 use crate::domain::question::QuestionDraft;
+use crate::domain::{markdown, password};
 use crate::localpg::{Durability, LocalPostgres};
 use crate::startup::{self, Application};
 use crate::state::{AppState, Settings};
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Questions(QuestionsCommand::Export { format, out }) => {
             export(&database.pool, format, out.as_deref()).await
         }
+        Command::DemoData(args) => demo_data(&database.pool, &cli.serve.content_dir, &args).await,
     };
     database.close().await;
     result
@@ -175,4 +177,56 @@ fn exported_to_file(row: db::questions::StoredQuestion) -> anyhow::Result<Questi
         guide_quotes: row.guide_quotes,
         content_hash: String::new(),
     })
+}
+
+/// The password every demo user signs in with.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// Scratchpads and interviewer notes the demo loops draw from.
+const DEMO_NOTES: &[&str] = &[
+    "## Plan\n\n1. Clarify inputs and constraints\n2. Brute force first, then `O(n log n)`\n3. Test edge cases: empty, one item, duplicates",
+    "**Metrics**: precision@k offline, then an A/B test on engagement.\n\n- Cold start: popularity prior\n- Drift: weekly retrain",
+    "Asked about latency budget (< 50 ms p99) and on-device limits.\n\n| option | size | quality |\n|---|---|---|\n| distilled | 40 MB | -2% |\n| full | 400 MB | baseline |",
+    "STAR: *situation* — launch slipped; *task* — own the eval pipeline; *action* — cut scope, added canaries; *result* — shipped in 3 weeks.",
+    "Bias–variance: more data helps high variance; regularise with L2 or dropout. Checked calibration with a reliability diagram.",
+    "Clarified the label noise; proposed weak supervision, then active learning for the hard classes.",
+];
+
+async fn demo_data(pool: &PgPool, content_dir: &Path, args: &DemoDataArgs) -> anyhow::Result<()> {
+    load_content_if_present(pool, content_dir).await?;
+    let password_hash =
+        password::hash(DEMO_PASSWORD).map_err(|error| anyhow::anyhow!("cannot hash the demo password: {error}"))?;
+    let request = db::demo::DemoRequest {
+        users: args.users,
+        loops_per_user: args.loops_per_user,
+        seed: args.seed,
+        password_hash,
+        notes_md: DEMO_NOTES.iter().map(|note| (*note).to_owned()).collect(),
+        notes_html: DEMO_NOTES.iter().map(|note| markdown::render(note)).collect(),
+    };
+    let started = std::time::Instant::now();
+    let mut conn = pool.acquire().await?;
+    let summary = db::demo::generate(&mut conn, &request).await.map_err(|error| match &error {
+        db::demo::DemoError::Database(sqlx::Error::Database(db_error)) if db_error.is_unique_violation() => anyhow::anyhow!(
+            "demo users for seed {} exist already (demo-{}-1 …): choose another --seed",
+            args.seed,
+            args.seed
+        ),
+        _ => anyhow::Error::new(error).context("cannot generate demo data"),
+    })?;
+    println!(
+        "demo data: {} users, {} loops, {} rounds, {} scorecards, {} criterion scores, {} notes in {:.1} s",
+        summary.users,
+        summary.loops,
+        summary.rounds,
+        summary.scorecards,
+        summary.criterion_scores,
+        summary.notes,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "sign in as demo-{}-1 … demo-{}-{} with the password \"{DEMO_PASSWORD}\"",
+        args.seed, args.seed, summary.users
+    );
+    Ok(())
 }

@@ -49,6 +49,22 @@ pub enum Command {
     /// Import or export the question bank.
     #[command(subcommand)]
     Questions(QuestionsCommand),
+    /// Fill the database with demo users and completed, scored loops spread
+    /// over two years (for trying the app, screenshots and benchmarks).
+    DemoData(DemoDataArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoDataArgs {
+    /// How many users to create (named demo-<seed>-1, demo-<seed>-2, …; password "demo-password").
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i32).range(1..=1_000_000))]
+    pub users: i32,
+    /// Completed six-round loops per user.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub loops_per_user: i32,
+    /// The same seed gives the same names, dates, questions and scores; another seed gives new users.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i64).range(0..))]
+    pub seed: i64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -65,11 +65,15 @@ pub async fn unseen_questions(
     limit: i64,
 ) -> Result<Vec<Suggestion>, sqlx::Error> {
     sqlx::query_as(
-        "select q.slug, q.title, q.kind from questions q
+        // The candidate's questions first, as one set: probing per question would
+        // walk every round that ever used it, across all users.
+        "with seen as materialized (
+             select rq.question_id from loops l join rounds r on r.loop_id = l.id
+             join round_questions rq on rq.round_id = r.id where l.candidate_id = $1)
+         select q.slug, q.title, q.kind from questions q
          where q.kind = any($2) and (q.owner_id is null or q.owner_id = $1)
            and (cardinality(q.teams) = 0 or $3 = any(q.teams))
-           and not exists (select 1 from round_questions rq join rounds r on r.id = rq.round_id
-                           join loops l on l.id = r.loop_id where rq.question_id = q.id and l.candidate_id = $1)
+           and q.id not in (select question_id from seen)
          order by array_position($2, q.kind), $3 = any(q.teams) desc, q.difficulty, q.slug
          limit $4",
     )

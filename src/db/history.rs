@@ -52,7 +52,9 @@ pub async fn loops(
                       left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}
                       where r.loop_id = l.id order by r.position) as recommendations
          from loops l join users u on u.id = l.candidate_id
-         where (l.candidate_id = $1 or exists (select 1 from rounds r where r.loop_id = l.id and r.interviewer_id = $1))
+         -- Two index lookups (as candidate, as interviewer); an OR here would scan every loop.
+         where l.id in (select id from loops where candidate_id = $1
+                        union select loop_id from rounds where interviewer_id = $1)
            and ($2::text is null or l.mode = $2)
            and ($3::text is null or l.template_name = $3)
            and ($4::text is null or l.team = $4)

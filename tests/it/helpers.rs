@@ -120,7 +120,7 @@ impl TestDb {
             .await
             .expect("create test database");
         let options = cluster.admin.clone().database(&name);
-        let pool = mockloop::db::pool_options(5).connect_with(options.clone()).await.expect("connect to test database");
+        let pool = mockloop::db::connect(options.clone(), 5).await.expect("connect to test database");
         TestDb { pool, options }
     }
 
