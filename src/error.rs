@@ -28,6 +28,9 @@ pub enum AppError {
     /// 429: too many attempts; try again after the given wait.
     #[error("too many requests")]
     TooManyRequests(Duration),
+    /// 429: this account already holds as many live event streams as allowed.
+    #[error("too many live streams")]
+    TooManyLiveStreams,
     /// 503: the database cannot be reached right now.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -95,6 +98,15 @@ impl IntoResponse for AppError {
                 if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }
+                response
+            }
+            AppError::TooManyLiveStreams => {
+                let mut response = ErrorPage::response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many open round pages",
+                    "Your account has too many round pages open with live updates. Close some tabs or windows and reload this one.",
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("15"));
                 response
             }
             AppError::Unavailable(error) => {

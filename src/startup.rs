@@ -21,10 +21,14 @@ use crate::web;
 /// The whole app as a service: routes plus the middleware every request goes through.
 pub fn build_router(state: AppState) -> Router {
     let secure = state.settings.secure_cookies;
+    let body_deadline = state.limits.request_body_deadline;
     web::routes()
         .with_state(state)
+        .layer(web::limits::body_limit())
         .layer(web::security::csrf_layer())
+        .layer(middleware::from_fn(move |request, next| web::limits::cut_off_slow_bodies(body_deadline, request, next)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(middleware::from_fn(web::limits::render_bare_errors))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
             ErrorPage::response(
