@@ -98,40 +98,54 @@ impl Drop for StreamPermit {
 
 async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>) {
     loop {
-        match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => {
-                if let Err(error) = listener.listen(CHANNEL).await {
-                    tracing::warn!(%error, "cannot listen for live events");
-                } else {
+        let failed = match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => {
+                    // Only now, listening again, may everyone re-read: a change made
+                    // before this point is in what they read, any later one is notified.
                     let _ = sender.send(LiveEvent::Resync);
-                    loop {
-                        match listener.try_recv().await {
-                            Ok(Some(notification)) => {
-                                if let Ok(round_id) = notification.payload().parse() {
-                                    let _ = sender.send(LiveEvent::RoundChanged(round_id));
-                                }
-                            }
-                            // The connection dropped; the next call reconnects and re-listens.
-                            Ok(None) => {
-                                let _ = sender.send(LiveEvent::Resync);
-                            }
-                            // At shutdown the pool closes under the listener: nothing to report.
-                            Err(_) if pool.is_closed() => return,
-                            Err(error) => {
-                                tracing::warn!(%error, "live event listener failed; reconnecting");
-                                break;
-                            }
-                        }
-                    }
+                    relay(&mut listener, &sender, &pool).await
                 }
-            }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for live events");
+                    true
+                }
+            },
             Err(_) if pool.is_closed() => return,
-            Err(error) => tracing::warn!(%error, "cannot connect the live event listener"),
-        }
+            Err(error) => {
+                tracing::warn!(%error, "cannot connect the live event listener");
+                true
+            }
+        };
         if pool.is_closed() {
             return;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // A dropped connection is replaced at once; a failing database is retried each second.
+        if failed {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// Passes notifications on until the connection drops (false) or fails (true).
+async fn relay(listener: &mut PgListener, sender: &broadcast::Sender<LiveEvent>, pool: &PgPool) -> bool {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                if let Ok(round_id) = notification.payload().parse() {
+                    let _ = sender.send(LiveEvent::RoundChanged(round_id));
+                }
+            }
+            // Left to itself the listener would reconnect inside the next call, with no
+            // moment to announce the Resync after it listens again: start afresh instead.
+            Ok(None) => return false,
+            // At shutdown the pool closes under the listener: nothing to report.
+            Err(_) if pool.is_closed() => return true,
+            Err(error) => {
+                tracing::warn!(%error, "live event listener failed; reconnecting");
+                return true;
+            }
+        }
     }
 }
 
