@@ -216,6 +216,38 @@ async fn a_body_trickled_slower_than_the_deadline_is_cut_off_with_408() {
     );
 }
 
+#[tokio::test]
+async fn headers_trickled_for_over_ten_seconds_are_cut_off() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    let port = free_port();
+    let server = Server::start(ServerDatabase::Url(&url), port);
+    server.wait_ready().await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.expect("request line");
+    let began = Instant::now();
+    let mut buffer = [0u8; 1024];
+    // A header line every 500 ms, never the blank line that ends them.
+    loop {
+        assert!(began.elapsed() < Duration::from_secs(20), "trickled headers were not cut off");
+        if stream.write_all(b"X-Slow: yes\r\n").await.is_err() {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(_)) => panic!("answered before the headers ended"),
+            Err(_) => {}
+        }
+    }
+    let took = began.elapsed();
+    assert!(took >= Duration::from_secs(9), "not cut off early ({took:?})");
+    drop(server);
+    println!(
+        "FIGURE limits.slow_headers: headers trickled at 2 lines/s cut off after {:.1} s (limit 10 s)",
+        took.as_secs_f64()
+    );
+}
+
 /// Opens a live stream and returns the connection once the first event (or an answer) arrived.
 async fn open_stream(port: u16, cookie: &str, round: Uuid) -> (TcpStream, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
