@@ -50,7 +50,10 @@ pub fn build_router(state: AppState) -> Router {
                     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
                     tracing::info_span!("request", method = %request.method(), route)
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // Errors are logged once where they arise (AppError, the panic handler); a 503
+                // in an outage is expected, and the response line above carries every status.
+                .on_failure(()),
         )
         .layer(middleware::from_fn(move |request, next| web::security::add_security_headers(secure, request, next)))
 }

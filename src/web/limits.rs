@@ -57,6 +57,10 @@ pub async fn render_bare_errors(request: Request, next: Next) -> Response {
     if !is_error || !is_bare {
         return response;
     }
+    // Only the timeout layer answers a 5xx with no body at all; nothing else logged it.
+    if status.is_server_error() && response.headers().get(header::CONTENT_TYPE).is_none() {
+        tracing::warn!(%status, "request failed before a handler answered (timed out)");
+    }
     let mut page = bare_error_page(status);
     for name in [header::RETRY_AFTER, header::ALLOW, header::CONNECTION] {
         if let Some(value) = response.headers().get(&name) {
