@@ -12,7 +12,7 @@ use crate::domain::question::QuestionDraft;
 use crate::domain::{markdown, password};
 use crate::localpg::{Durability, LocalPostgres};
 use crate::startup::{self, Application};
-use crate::state::{AppState, Settings};
+use crate::state::{AppState, Limits, Settings};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let database = Database::open(&cli.database).await?;
@@ -91,7 +91,11 @@ async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
             secure_cookies: args.secure_cookies,
             behind_proxy: args.behind_proxy,
         },
-    );
+    )
+    .with_limits(Limits {
+        max_live_streams_per_user: args.max_live_streams_per_user,
+        request_body_deadline: std::time::Duration::from_secs(args.request_body_timeout),
+    });
     let app = Application::bind(state, args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     startup::spawn_housekeeping(pool.clone());
     tracing::info!(address = %app.local_addr()?, %base_url, "mockloop is ready");

@@ -86,6 +86,14 @@ pub struct ServeArgs {
     #[arg(long, env = "MOCKLOOP_BEHIND_PROXY", global = true, default_value_t = false)]
     pub behind_proxy: bool,
 
+    /// Live event streams (open round pages) one account may hold at once; more are refused with 429.
+    #[arg(long, env = "MOCKLOOP_MAX_LIVE_STREAMS_PER_USER", global = true, default_value_t = 16)]
+    pub max_live_streams_per_user: usize,
+
+    /// Seconds a client may take to send a request body before it is cut off with 408.
+    #[arg(long, env = "MOCKLOOP_REQUEST_BODY_TIMEOUT", global = true, default_value_t = 20)]
+    pub request_body_timeout: u64,
+
     /// Directory of shipped content (questions, rubrics, templates), loaded at start-up.
     #[arg(long, env = "MOCKLOOP_CONTENT_DIR", global = true, default_value = "content")]
     pub content_dir: PathBuf,

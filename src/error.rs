@@ -28,6 +28,9 @@ pub enum AppError {
     /// 429: too many attempts; try again after the given wait.
     #[error("too many requests")]
     TooManyRequests(Duration),
+    /// 429: this account already holds as many live event streams as allowed.
+    #[error("too many live streams")]
+    TooManyLiveStreams,
     /// 503: the database cannot be reached right now.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -44,9 +47,19 @@ impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => AppError::Unavailable(error),
+            sqlx::Error::Database(ref database) if database.code().is_some_and(|code| is_outage(&code)) => {
+                AppError::Unavailable(error)
+            }
             error => AppError::Database(error),
         }
     }
+}
+
+/// SQLSTATEs of a server going away or not yet back: connection exceptions (08),
+/// shutdown or start-up in progress (57P01-57P03), like a stopped or restarting
+/// PostgreSQL sends them. Retrying later helps, so they are a 503, not a bug.
+fn is_outage(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03")
 }
 
 #[derive(Template)]
@@ -97,6 +110,15 @@ impl IntoResponse for AppError {
                 }
                 response
             }
+            AppError::TooManyLiveStreams => {
+                let mut response = ErrorPage::response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many open round pages",
+                    "Your account has too many round pages open with live updates. Close some tabs or windows and reload this one.",
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("15"));
+                response
+            }
             AppError::Unavailable(error) => {
                 tracing::warn!(%error, "database unavailable");
                 let mut response = ErrorPage::response(
@@ -137,6 +159,12 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(body.contains("Something went wrong") && body.contains("site-nav"), "{body}");
         assert!(!body.contains("secret table xyz"), "internal details stay in the log");
+    }
+
+    #[test]
+    fn a_shutting_down_or_starting_server_is_an_outage_and_a_broken_query_is_not() {
+        assert!(is_outage("57P01") && is_outage("57P03") && is_outage("08006"));
+        assert!(!is_outage("23505") && !is_outage("42P01") && !is_outage("57014"));
     }
 
     #[tokio::test]

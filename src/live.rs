@@ -2,11 +2,12 @@
 //! PostgreSQL NOTIFY; each instance LISTENs once and fans the news out to its
 //! open event streams, which then read the current state themselves.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
@@ -25,19 +26,25 @@ pub struct LiveHub {
     sender: broadcast::Sender<LiveEvent>,
     /// Set at shutdown so that open event streams end and the server can stop.
     closing: Arc<watch::Sender<bool>>,
+    streams: StreamCounts,
 }
 
 impl LiveHub {
     /// A hub fed by a background task listening on `pool`'s database.
     pub fn start(pool: PgPool) -> LiveHub {
         let (sender, _) = broadcast::channel(1024);
-        let hub = LiveHub { sender, closing: Arc::new(watch::Sender::new(false)) };
+        let hub = LiveHub { sender, closing: Arc::new(watch::Sender::new(false)), streams: StreamCounts::default() };
         tokio::spawn(listen(pool, hub.sender.clone()));
         hub
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.sender.subscribe()
+    }
+
+    /// A slot for one more event stream of `user`, unless they already hold `max`.
+    pub fn open_stream(&self, user: Uuid, max: usize) -> Option<StreamPermit> {
+        self.streams.try_acquire(user, max)
     }
 
     /// Ends every open event stream (browsers reconnect to another instance or after the restart).
@@ -54,41 +61,107 @@ impl LiveHub {
     }
 }
 
+/// Open event streams per user: each one holds a connection and wakes on every
+/// change, so one account must not be able to open them without bound.
+#[derive(Clone, Default)]
+struct StreamCounts(Arc<Mutex<HashMap<Uuid, usize>>>);
+
+impl StreamCounts {
+    fn try_acquire(&self, user: Uuid, max: usize) -> Option<StreamPermit> {
+        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = counts.entry(user).or_default();
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(StreamPermit { counts: self.clone(), user })
+    }
+}
+
+/// One open event stream of a user; dropping it (the stream ended) frees the slot.
+pub struct StreamPermit {
+    counts: StreamCounts,
+    user: Uuid,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.user);
+            }
+        }
+    }
+}
+
 async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>) {
     loop {
-        match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => {
-                if let Err(error) = listener.listen(CHANNEL).await {
-                    tracing::warn!(%error, "cannot listen for live events");
-                } else {
+        let failed = match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => {
+                    // Only now, listening again, may everyone re-read: a change made
+                    // before this point is in what they read, any later one is notified.
                     let _ = sender.send(LiveEvent::Resync);
-                    loop {
-                        match listener.try_recv().await {
-                            Ok(Some(notification)) => {
-                                if let Ok(round_id) = notification.payload().parse() {
-                                    let _ = sender.send(LiveEvent::RoundChanged(round_id));
-                                }
-                            }
-                            // The connection dropped; the next call reconnects and re-listens.
-                            Ok(None) => {
-                                let _ = sender.send(LiveEvent::Resync);
-                            }
-                            // At shutdown the pool closes under the listener: nothing to report.
-                            Err(_) if pool.is_closed() => return,
-                            Err(error) => {
-                                tracing::warn!(%error, "live event listener failed; reconnecting");
-                                break;
-                            }
-                        }
-                    }
+                    relay(&mut listener, &sender, &pool).await
                 }
-            }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for live events");
+                    true
+                }
+            },
             Err(_) if pool.is_closed() => return,
-            Err(error) => tracing::warn!(%error, "cannot connect the live event listener"),
-        }
+            Err(error) => {
+                tracing::warn!(%error, "cannot connect the live event listener");
+                true
+            }
+        };
         if pool.is_closed() {
             return;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // A dropped connection is replaced at once; a failing database is retried each second.
+        if failed {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// Passes notifications on until the connection drops (false) or fails (true).
+async fn relay(listener: &mut PgListener, sender: &broadcast::Sender<LiveEvent>, pool: &PgPool) -> bool {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                if let Ok(round_id) = notification.payload().parse() {
+                    let _ = sender.send(LiveEvent::RoundChanged(round_id));
+                }
+            }
+            // Left to itself the listener would reconnect inside the next call, with no
+            // moment to announce the Resync after it listens again: start afresh instead.
+            Ok(None) => return false,
+            // At shutdown the pool closes under the listener: nothing to report.
+            Err(_) if pool.is_closed() => return true,
+            Err(error) => {
+                tracing::warn!(%error, "live event listener failed; reconnecting");
+                return true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_gets_at_most_max_streams_and_a_closed_one_frees_its_slot() {
+        let counts = StreamCounts::default();
+        let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+        let first = counts.try_acquire(alice, 2).expect("first");
+        let _second = counts.try_acquire(alice, 2).expect("second");
+        assert!(counts.try_acquire(alice, 2).is_none(), "third refused");
+        assert!(counts.try_acquire(bob, 2).is_some(), "others are counted apart");
+        drop(first);
+        assert!(counts.try_acquire(alice, 2).is_some(), "a closed stream frees its slot");
     }
 }

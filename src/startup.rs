@@ -5,10 +5,16 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::MatchedPath;
 use axum::http::{Request, StatusCode};
 use axum::middleware;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::{Service, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -21,10 +27,14 @@ use crate::web;
 /// The whole app as a service: routes plus the middleware every request goes through.
 pub fn build_router(state: AppState) -> Router {
     let secure = state.settings.secure_cookies;
+    let body_deadline = state.limits.request_body_deadline;
     web::routes()
         .with_state(state)
+        .layer(web::limits::body_limit())
         .layer(web::security::csrf_layer())
+        .layer(middleware::from_fn(move |request, next| web::limits::cut_off_slow_bodies(body_deadline, request, next)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(middleware::from_fn(web::limits::render_bare_errors))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
             ErrorPage::response(
@@ -40,10 +50,18 @@ pub fn build_router(state: AppState) -> Router {
                     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
                     tracing::info_span!("request", method = %request.method(), route)
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // Errors are logged once where they arise (AppError, the panic handler); a 503
+                // in an outage is expected, and the response line above carries every status.
+                .on_failure(()),
         )
         .layer(middleware::from_fn(move |request, next| web::security::add_security_headers(secure, request, next)))
 }
+
+/// Longest a client may take to send a request's headers. hyper enforces it only
+/// when given a timer, which `axum::serve` does not do: without it a client
+/// trickling headers holds its connection (and a file descriptor) for ever.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A bound, not yet serving, HTTP server. Binding first lets tests ask for port 0.
 pub struct Application {
@@ -66,14 +84,38 @@ impl Application {
     /// Serves until `shutdown` completes, then ends the live streams and lets
     /// open requests finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let live = self.live;
-        let shutdown = async move {
-            shutdown.await;
-            live.close();
-        };
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let Application { listener, router, live } = self;
+        let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+        let connections = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    // Out of file descriptors, say: wait for some to close rather than spin.
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let Ok(service) = make_service.call(remote).await;
+            let service = service.map_request(|request: Request<Incoming>| request.map(Body::new));
+            let connection =
+                connections.watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+            tokio::spawn(async move {
+                // A client gone mid-request, or cut off for slowness, is routine.
+                let _ = connection.await;
+            });
+        }
+        drop(listener);
+        live.close();
+        connections.shutdown().await;
+        Ok(())
     }
 }
 

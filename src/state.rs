@@ -1,6 +1,7 @@
 //! State shared by every request handler.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use sqlx::PgPool;
@@ -12,13 +13,33 @@ pub struct AppState {
     pub db: PgPool,
     pub settings: Arc<Settings>,
     pub live: LiveHub,
+    pub limits: Limits,
 }
 
 impl AppState {
     /// State for serving, with a live-event listener on `db`.
     pub fn new(db: PgPool, settings: Settings) -> AppState {
         let live = LiveHub::start(db.clone());
-        AppState { db, settings: Arc::new(settings), live }
+        AppState { db, settings: Arc::new(settings), live, limits: Limits::default() }
+    }
+
+    pub fn with_limits(self, limits: Limits) -> AppState {
+        AppState { limits, ..self }
+    }
+}
+
+/// What one client may hold open or take, fixed at start-up.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Live event streams one account may hold open at once (a tab each).
+    pub max_live_streams_per_user: usize,
+    /// Longest a client may take to send a request body.
+    pub request_body_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_live_streams_per_user: 16, request_body_deadline: Duration::from_secs(20) }
     }
 }
 

@@ -136,6 +136,13 @@ pub async fn submit(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<bool,
     Ok(done.rows_affected() == 1)
 }
 
+/// Locks the scorecard until the transaction ends, so that amendments to it
+/// happen one after another, each seeing the one before.
+pub async fn lock(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("select id from scorecards where id = $1 for update").bind(scorecard_id).execute(db).await?;
+    Ok(())
+}
+
 /// Changes a submitted scorecard, keeping what it said before as an amendment.
 pub async fn amend(
     db: &mut PgConnection,

@@ -84,6 +84,21 @@ impl ScorecardInput {
         missing
     }
 
+    /// True when `other` says exactly the same, whatever the order of its answers:
+    /// resending a scorecard unchanged (a double click on "Amend") is no amendment.
+    pub fn says_the_same_as(&self, other: &ScorecardInput) -> bool {
+        let sorted = |input: &ScorecardInput| {
+            let mut answers = input.answers.clone();
+            answers.sort_by_key(|answer| answer.criterion_id);
+            answers
+        };
+        self.recommendation == other.recommendation
+            && self.summary == other.summary
+            && self.strengths == other.strengths
+            && self.areas_to_improve == other.areas_to_improve
+            && sorted(self) == sorted(other)
+    }
+
     pub fn too_long(&self) -> bool {
         [&self.summary, &self.strengths, &self.areas_to_improve].iter().any(|text| text.len() > MAX_FIELD)
             || self.answers.iter().any(|a| a.evidence.len() > MAX_FIELD)
@@ -118,6 +133,22 @@ mod tests {
                 .is_empty()
         );
         assert!(input(ScoreChoice::NotAssessed, "", Some(Recommendation::Hire)).missing_for_submission().is_empty());
+    }
+
+    #[test]
+    fn the_same_answers_in_another_order_say_the_same_and_a_changed_word_does_not() {
+        let answer = |id: u128, score: u8| CriterionAnswer {
+            criterion_id: Uuid::from_u128(id),
+            choice: ScoreChoice::Score(score),
+            evidence: "seen".into(),
+        };
+        let card = ScorecardInput { answers: vec![answer(1, 3), answer(2, 4)], ..ScorecardInput::default() };
+        let reordered = ScorecardInput { answers: vec![answer(2, 4), answer(1, 3)], ..ScorecardInput::default() };
+        assert!(card.says_the_same_as(&reordered));
+        let reworded = ScorecardInput { summary: "changed".into(), ..reordered.clone() };
+        assert!(!card.says_the_same_as(&reworded));
+        let rescored = ScorecardInput { answers: vec![answer(2, 4), answer(1, 2)], ..reordered };
+        assert!(!card.says_the_same_as(&rescored));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod health;
 pub mod history;
 pub mod home;
 pub mod invitations;
+pub mod limits;
 pub mod loops;
 pub mod own_questions;
 pub mod page;

@@ -377,6 +377,8 @@ async fn round_events(
     Path(id): Path<Uuid>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let permit =
+        state.live.open_stream(user.id, state.limits.max_live_streams_per_user).ok_or(AppError::TooManyLiveStreams)?;
     // Only the round's interviewer receives the candidate's scratchpad.
     let watches_scratchpad = round.interviewer_id == Some(user.id);
     let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| async move {
@@ -395,7 +397,12 @@ async fn round_events(
             async move { live_events(&db, id, user_id, watches_scratchpad).await }
         })
         .flat_map(futures_util::stream::iter)
-        .take_until(state.live.closed());
+        .take_until(state.live.closed())
+        // The permit goes with the stream and frees the slot when the stream is dropped.
+        .map(move |event| {
+            let _held = &permit;
+            event
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

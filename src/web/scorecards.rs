@@ -236,8 +236,14 @@ async fn save_assessment(
 
     let outcome = match (intent.as_str(), submitted) {
         ("amend", true) if errors.is_empty() => {
-            let card = existing.as_ref().ok_or(AppError::NotFound)?;
-            db::scorecards::amend(&mut tx, card.id, user.id, &input).await?;
+            let card_id = existing.as_ref().ok_or(AppError::NotFound)?.id;
+            // Read again under the lock: a parallel amendment may have just committed.
+            db::scorecards::lock(&mut *tx, card_id).await?;
+            let card = db::scorecards::find(&mut *tx, id, role).await?.ok_or(AppError::NotFound)?;
+            let stored = stored_input(&card, &db::scorecards::scores(&mut *tx, card_id).await?);
+            if !stored.says_the_same_as(&input) {
+                db::scorecards::amend(&mut tx, card_id, user.id, &input).await?;
+            }
             Some(format!("/rounds/{id}/feedback"))
         }
         (_, true) if intent != "amend" => {

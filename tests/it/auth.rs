@@ -150,6 +150,9 @@ async fn repeated_wrong_passwords_are_throttled_with_retry_after() {
     assert!((1..=900).contains(&wait), "{wait}");
     assert!(response.body.contains("Too many failed attempts"), "{}", response.body);
     assert!(response.session_cookie().is_none());
+    println!(
+        "FIGURE limits.throttle_account: 5 wrong passwords, then 429 with Retry-After {wait} s, even for the right one"
+    );
 }
 
 #[tokio::test]
@@ -173,6 +176,10 @@ async fn many_failures_from_one_address_throttle_every_account_from_it() {
     let other =
         app.post_form_with("/signin", &[("username", "victim"), ("password", "correct horse")], None, &elsewhere).await;
     assert_eq!(other.status, StatusCode::SEE_OTHER, "another address is not affected");
+    println!(
+        "FIGURE limits.throttle_address: 20 failures from one address, then 429 with Retry-After {} s for every account from it, other addresses unaffected",
+        blocked.header("retry-after")
+    );
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod browser_loop;
 mod browser_peer;
 mod calendar;
 mod content;
+mod faults;
 mod feedback_history;
 mod helpers;
 mod loops;

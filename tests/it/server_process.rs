@@ -25,10 +25,16 @@ pub enum ServerDatabase<'a> {
 
 impl Server {
     pub fn start(database: ServerDatabase, port: u16) -> Server {
+        Self::start_with_args(database, port, &[])
+    }
+
+    /// Starts it with extra command-line flags (limits, say).
+    pub fn start_with_args(database: ServerDatabase, port: u16, args: &[&str]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mockloop"));
         command
             .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--content-dir"])
             .arg(repo_path("content"))
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
