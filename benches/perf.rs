@@ -402,12 +402,15 @@ async fn live_benchmark(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let mut connected = 0;
-    for _ in 0..streams {
-        match tokio::time::timeout(Duration::from_secs(30), ready_rx.recv()).await {
+    let (mut connected, mut answered) = (0, 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while answered < streams {
+        match tokio::time::timeout_at(deadline, ready_rx.recv()).await {
             Ok(Some(true)) => connected += 1,
-            Ok(Some(false)) | Ok(None) | Err(_) => {}
+            Ok(Some(false)) => {}
+            Ok(None) | Err(_) => break,
         }
+        answered += 1;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_after: u64 = servers.iter().map(|s| s.rss_kib()).sum();
@@ -538,6 +541,15 @@ impl Server {
         let pid = nix::unistd::Pid::from_raw(self.child.borrow().id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         let _ = self.child.borrow_mut().wait();
+    }
+}
+
+/// A failed run stops its servers too (and with them the PostgreSQL they started).
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.get_mut().try_wait(), Ok(None)) {
+            self.stop();
+        }
     }
 }
 
