@@ -9,6 +9,7 @@ mod browser_peer;
 mod calendar;
 mod content;
 mod feedback_history;
+mod fuzz;
 mod helpers;
 mod loops;
 mod own_questions;
