@@ -19,7 +19,7 @@ use crate::rounds::timer;
 use crate::scorecards::{criteria_of_round, post_assessment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     SignedOut,
     Stranger,
     /// Interviews round 2 only.
@@ -33,7 +33,7 @@ use Role::*;
 
 /// The tables' columns, and the order in which each row is requested (the
 /// candidate last, so that their cancel comes after everyone else's try).
-const ROLES: [Role; 5] = [SignedOut, Stranger, InterviewerB, InterviewerA, Candidate];
+pub(crate) const ROLES: [Role; 5] = [SignedOut, Stranger, InterviewerB, InterviewerA, Candidate];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
