@@ -1,14 +1,14 @@
 //! Sign up, sign in, sign out.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, Form};
 use super::page::{Layout, render};
 use super::session::{self, ClientIp, CurrentUser};
 use crate::db;

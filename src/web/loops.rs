@@ -3,17 +3,17 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::forms::{FieldErrors, capitalise};
+use super::forms::{FieldErrors, Form, capitalise};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

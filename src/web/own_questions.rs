@@ -1,13 +1,13 @@
 //! Private questions: a signed-in user's own additions to the bank.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 
-use super::forms::{FieldErrors, capitalise};
+use super::forms::{FieldErrors, Form, capitalise};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

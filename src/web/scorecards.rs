@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use uuid::Uuid;
 
-use super::forms::{FieldErrors, wants_json};
+use super::forms::{FieldErrors, Form, wants_json};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

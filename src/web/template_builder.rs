@@ -3,13 +3,13 @@
 //! server shows it again with the change.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, Form};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

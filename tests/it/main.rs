@@ -11,6 +11,7 @@ mod content;
 mod feedback_history;
 mod fuzz;
 mod helpers;
+mod hostile_input;
 mod leaks;
 mod loops;
 mod own_questions;
