@@ -401,7 +401,12 @@ async fn every_page_action_and_stream_answers_each_role_as_the_matrix_says_and_l
     assert_eq!(status, StatusCode::OK, "{json}");
     matrix.check("round 1 ended", AFTER_ROUND_1_ENDS).await;
 
-    println!("access matrix: {} cells checked, {} canaries", matrix.cells, matrix.canaries.len());
+    println!(
+        "FIGURE access: {} cells checked (5 roles), {} canaries, {} failures",
+        matrix.cells,
+        matrix.canaries.len(),
+        matrix.failures.len()
+    );
     assert!(matrix.cells >= 80, "only {} cells", matrix.cells);
     assert!(matrix.failures.is_empty(), "{} of {} cells failed:\n{}", matrix.failures.len(), matrix.cells, {
         matrix.failures.join("\n")
