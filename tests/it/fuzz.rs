@@ -243,13 +243,12 @@ fn decode_entities(value: &str) -> String {
 fn safe_url(value: &str) -> bool {
     let cleaned: String = value.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control()).collect();
     let lower = cleaned.to_ascii_lowercase();
-    let scheme_end = lower.find(':');
-    let path_start = lower.find(['/', '?', '#']);
-    match (scheme_end, path_start) {
-        (None, _) => true,
-        (Some(colon), Some(slash)) if slash < colon => true,
-        (Some(colon), _) => matches!(&lower[..colon], "http" | "https" | "mailto"),
-    }
+    let Some(colon) = lower.find(':') else { return true };
+    let scheme = &lower[..colon];
+    // Only letters, digits, `+`, `-`, `.` after a first letter make a scheme; anything else is a relative URL.
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    !is_scheme || matches!(scheme, "http" | "https" | "mailto")
 }
 
 #[test]
@@ -268,7 +267,9 @@ fn the_scanner_flags_what_the_renderer_must_never_emit() {
     ] {
         assert!(script_risk(dangerous).is_some(), "not flagged: {dangerous}");
     }
-    for harmless in ["<p>javascript:alert(1) &lt;script&gt;</p>", "<a href=\"/x:y\" rel=\"noopener\">", "<br>"] {
+    for harmless in
+        ["<p>javascript:alert(1) &lt;script&gt;</p>", "<a href=\"/x:y\" rel=\"noopener\">", "<a href=\":\">", "<br>"]
+    {
         assert_eq!(script_risk(harmless), None, "{harmless}");
     }
 }

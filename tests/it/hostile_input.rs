@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::browser::Browser;
 use crate::helpers::{TestApp, TestDb, TestResponse};
-use crate::loops::id_of;
+use crate::loops::{escape_html, id_of};
 use crate::peer::{JSON, accept, invite, save_note, schedule_peer_loop};
 use crate::rounds::timer;
 use crate::scorecards::{criteria_of_round, post_assessment};
@@ -76,6 +76,9 @@ const MORE_PAYLOADS: &[&str] = &[
     "\u{feff}bom and \u{fffd} replacement",
     "a\u{0}\u{1}\u{7}\u{1b}[31mcontrol",
 ];
+
+/// How the reports name the invalid UTF-8 inputs (whose text cannot be shown back).
+const GARBLED: &str = "(invalid UTF-8)";
 
 /// Bodies that are not UTF-8, sent as raw bytes.
 const INVALID_UTF8: &[&[u8]] = &[b"%FF%FE%FD", b"\xff\xfe=\xc3\x28", b"%C0%AF%E0%80%AF"];
@@ -140,6 +143,17 @@ impl Run {
             && response.body.contains(payload)
         {
             self.failures.push(format!("{field} <- {shown:?}: the page carries the payload unescaped"));
+        }
+        // A form sent back for correction keeps what was typed (the oversized and NUL payloads aside).
+        let typed = escape_html(payload.trim());
+        if status == StatusCode::UNPROCESSABLE_ENTITY
+            && response.header("content-type").starts_with("text/html")
+            && payload.len() < 4096
+            && !payload.contains('\0')
+            && payload != GARBLED
+            && !response.body.contains(&typed)
+        {
+            self.failures.push(format!("{field} <- {shown:?}: the form came back without the text typed"));
         }
         if response.headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap_or("").starts_with("pwned")) {
             self.failures.push(format!("{field} <- {shown:?}: a header was injected"));
@@ -391,14 +405,14 @@ async fn submit_corpus(db: &TestDb) -> Run {
             let response = run.app.post_bytes(&path, body, who.map(String::as_str)).await;
             run.judge(
                 &format!("{field} (invalid UTF-8)"),
-                "(invalid UTF-8)",
+                GARBLED,
                 &response,
                 &[StatusCode::OK, StatusCode::SEE_OTHER],
             );
         }
         // A form that is not one of ours at all.
         let response = run.app.post_bytes(&format!("{r1}/timer"), bytes.to_vec(), Some(&interviewer)).await;
-        run.judge("timer (garbled form)", "(invalid UTF-8)", &response, &[]);
+        run.judge("timer (garbled form)", GARBLED, &response, &[]);
     }
     let (status, _) = timer(&run.app, &interviewer, &r1, "resume").await;
     assert!(status == StatusCode::OK || status == StatusCode::CONFLICT, "{status}");
