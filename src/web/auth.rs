@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::forms::{FieldErrors, Form};
+use super::extract::Form;
+use super::forms::FieldErrors;
 use super::page::{Layout, render};
 use super::session::{self, ClientIp, CurrentUser};
 use crate::db;

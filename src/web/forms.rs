@@ -2,40 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode, header};
-use serde::de::DeserializeOwned;
-
-use crate::error::AppError;
-
-/// `axum::Form`, except that a body it cannot read (garbled, incomplete, the
-/// wrong type) gets the app's error page with a plain message, like every
-/// other refusal, instead of axum's bare-text rejection.
-pub struct Form<T>(pub T);
-
-impl<T, S> FromRequest<S> for Form<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = AppError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Form::<T>::from_request(request, state).await {
-            Ok(axum::Form(value)) => Ok(Form(value)),
-            // The rejection's text can quote what was sent, so only its status is logged.
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::PayloadTooLarge("The form is larger than mockloop accepts; nothing was saved."))
-            }
-            Err(rejection) => {
-                tracing::info!(status = %rejection.status(), "unreadable form refused");
-                Err(AppError::BadRequest(
-                    "The form arrived incomplete or garbled, so nothing was saved. Go back, reload the page and send it again.",
-                ))
-            }
-        }
-    }
-}
+use axum::http::{HeaderMap, header};
 
 /// Messages by field name; empty when the form is valid.
 #[derive(Debug, Default, Clone)]

@@ -3,14 +3,14 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 
-use super::forms::Form;
+use super::extract::{Form, Path};
 use super::page::{Layout, render};
 use super::session::{self, CurrentUser, SignedIn};
 use crate::db;

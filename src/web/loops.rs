@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,7 +13,8 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::forms::{FieldErrors, Form, capitalise};
+use super::extract::{Form, Path};
+use super::forms::{FieldErrors, capitalise};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

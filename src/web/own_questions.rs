@@ -2,12 +2,13 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use super::forms::{FieldErrors, Form, capitalise};
+use super::extract::{Form, Path};
+use super::forms::{FieldErrors, capitalise};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Json, Redirect, Response};
@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
-use super::forms::{Form, wants_json};
+use super::extract::{Form, Path};
+use super::forms::wants_json;
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

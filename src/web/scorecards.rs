@@ -6,13 +6,14 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::get;
 use uuid::Uuid;
 
-use super::forms::{FieldErrors, Form, wants_json};
+use super::extract::{Form, Path};
+use super::forms::{FieldErrors, wants_json};
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

@@ -144,13 +144,15 @@ impl Run {
         {
             self.failures.push(format!("{field} <- {shown:?}: the page carries the payload unescaped"));
         }
-        // A form sent back for correction keeps what was typed (the oversized and NUL payloads aside).
+        // A form sent back for correction keeps what was typed (the oversized and NUL payloads aside;
+        // passwords are never shown back).
         let typed = escape_html(payload.trim());
         if status == StatusCode::UNPROCESSABLE_ENTITY
             && response.header("content-type").starts_with("text/html")
             && payload.len() < 4096
             && !payload.contains('\0')
             && payload != GARBLED
+            && !field.contains("password")
             && !response.body.contains(&typed)
         {
             self.failures.push(format!("{field} <- {shown:?}: the form came back without the text typed"));
@@ -251,6 +253,29 @@ async fn submit_corpus(db: &TestDb) -> Run {
             }
             let response = run.app.get(&format!("/questions?q={}", urlencode(p)), Some(&candidate)).await;
             run.judge("question search", p, &response, &ok);
+            // Addresses with the payload as an id, slug or token: a 4xx page, whatever the segment.
+            let segment = urlencode(p).replace('+', "%20");
+            for path in [
+                format!("/questions/{segment}"),
+                format!("/questions/{segment}/edit"),
+                format!("/templates/{segment}/edit"),
+                format!("/rubrics/{segment}"),
+                format!("/loops/{segment}"),
+                format!("/loops/{segment}/feedback.json"),
+                format!("/rounds/{segment}"),
+                format!("/rounds/{segment}/events"),
+                format!("/invite/{segment}"),
+                format!("/calendar/feed/{segment}.ics"),
+            ] {
+                let response = run.app.get(&path, Some(&candidate)).await;
+                run.judge("address segment", p, &response, &[]);
+            }
+        }
+        let form = [("username", "pwcheck"), ("password", p), ("password_confirm", "something else")];
+        let response = run.app.post_form("/signup", &form, None).await;
+        run.judge("sign-up password", p, &response, &[]);
+        if p.len() > 3 && response.body.contains(&escape_html(p)) {
+            run.failures.push(format!("sign-up password <- {p:?}: the password was shown back"));
         }
 
         // A private question with the payload in every text field.
