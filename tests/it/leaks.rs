@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::access_matrix::{ROLES, Role, Role::*};
 use crate::helpers::{TestApp, TestResponse};
-use crate::loops::id_of;
+use crate::loops::{id_of, schedule_loop};
 use crate::peer::{
     LiveClient, accept, draft_form, guidance_fragments, invite, questions_of_round, save_note, schedule_peer_loop,
 };
@@ -82,6 +82,9 @@ struct Crawl {
     canaries: Vec<Canary>,
     /// Pages requested by every role at every stage, besides the links found.
     seeds: Vec<String>,
+    /// Secret addresses that act for their owner (the calendar feed): whoever
+    /// requests one reads as that owner, since holding it is the credential.
+    capabilities: Vec<(String, Role)>,
     seen: BTreeSet<String>,
     cells: usize,
     failures: Vec<String>,
@@ -112,6 +115,7 @@ impl Crawl {
     /// Holds one answer against every canary.
     fn inspect(&mut self, stage: &str, role: Role, path: &str, response: &TestResponse) {
         self.cells += 1;
+        let reader = self.capabilities.iter().find(|(address, _)| path == address).map_or(role, |(_, owner)| *owner);
         if response.status.is_server_error() {
             self.failures.push(format!("[{stage}] GET {path} as {role:?}: {}", response.status));
         }
@@ -123,7 +127,7 @@ impl Crawl {
             if !text.contains(&canary.text) || path.contains(&canary.text) || (canary.public_in_bank && in_bank) {
                 continue;
             }
-            if canary.readers.contains(&role) {
+            if canary.readers.contains(&reader) {
                 self.seen.insert(canary.what.clone());
             } else {
                 self.failures.push(format!("[{stage}] GET {path} as {role:?}: LEAK of {}", canary.what));
@@ -312,6 +316,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
         rounds: rounds.clone(),
         canaries: Vec::new(),
         seeds: Vec::new(),
+        capabilities: vec![(feed_path.clone(), Candidate)],
         seen: BTreeSet::new(),
         cells: 0,
         failures: Vec::new(),
@@ -330,6 +335,36 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
         let value = cookie.split_once('=').map(|(_, value)| value.to_owned()).expect("name=value");
         crawl.plant(&format!("{role:?}'s session cookie"), value, &[]);
     }
+    // The loop's template is the candidate's own, named uniquely: participants see its name, no one else.
+    let template_name: String =
+        sqlx::query_scalar("select t.name from loops l join loop_templates t on t.id = l.template_id where l.id = $1")
+            .bind(id_of(&loop_path))
+            .fetch_one(&crawl.app.db)
+            .await
+            .expect("the loop's template");
+    crawl.plant("the candidate's template name", template_name, &[Candidate, InterviewerA, InterviewerB]);
+    // The stranger's own self-timed loop, with a scratchpad only they may read.
+    let stranger = crawl.cookie(Stranger).to_owned();
+    let (stranger_loop, stranger_rounds) = schedule_loop(&crawl.app, &stranger, "phone-screen").await;
+    // Their own round may draw round 1's (public, bank) question; give it another, so that seeing
+    // its hints in their own round is not mistaken for a leak from round 1.
+    sqlx::query(
+        "update round_questions set question_id = (
+             select q.id from questions q where q.kind = (select kind from rounds where id = $1) and q.owner_id is null
+               and q.id not in (select question_id from round_questions where round_id = $2) order by q.slug limit 1)
+         where round_id = $1",
+    )
+    .bind(id_of(&stranger_rounds[0]))
+    .bind(id_of(&r1))
+    .execute(&crawl.app.db)
+    .await
+    .expect("a question unlike round 1's");
+    let (status, json) = timer(&crawl.app, &stranger, &stranger_rounds[0], "start").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let stranger_scratch = unique("strangerscratch");
+    let saved = save_note(&crawl.app, &stranger, &stranger_rounds[0], &stranger_scratch, 0).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    crawl.plant("the stranger's own scratchpad", stranger_scratch, &[Stranger]);
     let mut question_pages = Vec::new();
     for owner in [Candidate, InterviewerA, InterviewerB, Stranger] {
         question_pages.push(private_question(&mut crawl, owner).await);
@@ -385,12 +420,12 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     ]
     .map(str::to_owned)
     .to_vec();
-    for base in [&loop_path, &loop2] {
+    for base in [&loop_path, &loop2, &stranger_loop] {
         for suffix in ["", "/calendar.ics", "/feedback", "/feedback.md", "/feedback.json"] {
             seeds.push(format!("{base}{suffix}"));
         }
     }
-    for round in rounds.iter().chain(&loop2_rounds) {
+    for round in rounds.iter().chain(&loop2_rounds).chain(&stranger_rounds) {
         for suffix in ["", "/state", "/assessment", "/feedback", "/events"] {
             seeds.push(format!("{round}{suffix}"));
         }
