@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use mockloop::content::question_file;
+use mockloop::content::{question_file, rubric_file, template_file};
 use mockloop::domain::markdown;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -348,12 +348,33 @@ const BODY_LINES: &[&str] = &[
 const VALID_FRONT_MATTER: &str = "+++\nslug = \"fuzzed-question\"\nkind = \"coding\"\ntitle = \"A title\"\n\
     difficulty = 2\nlevels = [\"junior_mid\"]\nteams = []\ntags = [\"x\"]\nminutes = 30\n+++\n";
 
+/// A shipped file with a few of its lines dropped and a few random ones spliced in.
+fn mutated(original: &'static str) -> impl Strategy<Value = String> {
+    let lines: Vec<&'static str> = original.lines().collect();
+    let count = lines.len();
+    (prop::collection::vec(prop::bool::weighted(0.99), count), prop::collection::vec((0..=count, ".{0,30}"), 0..4))
+        .prop_map(move |(keep, splices)| {
+            let mut kept: Vec<String> =
+                lines.iter().zip(keep).filter(|(_, keep)| *keep).map(|(line, _)| (*line).to_owned()).collect();
+            for (at, text) in splices {
+                kept.insert(at.min(kept.len()), text);
+            }
+            kept.join("\n")
+        })
+}
+
+const SHIPPED_QUESTION: &str =
+    include_str!("../../content/questions/behavioral/behavioral-challenging-technical-problem.md");
+const SHIPPED_RUBRIC: &str = include_str!("../../content/rubrics/coding.toml");
+const SHIPPED_TEMPLATES: &str = include_str!("../../content/templates.toml");
+
 /// Question files close to valid: the right shape with lines dropped,
 /// repeated, reordered or replaced, then random bytes spliced in.
 fn question_files() -> impl Strategy<Value = String> {
     let lines = |pool: &'static [&'static str], max| prop::collection::vec(prop::sample::select(pool), 0..max);
     prop_oneof![
         any::<String>(),
+        mutated(SHIPPED_QUESTION),
         (lines(FRONT_MATTER_LINES, 14), lines(BODY_LINES, 24))
             .prop_map(|(front, body)| format!("+++\n{}\n+++\n{}", front.join("\n"), body.join("\n"))),
         (lines(BODY_LINES, 6), any::<String>(), any::<String>()).prop_map(|(extra, prompt, hint)| {
@@ -371,9 +392,12 @@ fn the_question_parser_answers_every_input_with_a_question_or_a_clear_error() {
     let count = AtomicU32::new(0);
     let parsed = AtomicU32::new(0);
     let path = Path::new("questions/coding/fuzzed-question.md");
+    let shipped = Path::new("questions/behavioral/behavioral-challenging-technical-problem.md");
     runner(cases(10_000, 500_000))
         .run(&question_files(), |text| {
             count.fetch_add(1, Ordering::Relaxed);
+            // A mutated shipped file keeps its own slug, so it is read under its own name.
+            let path = if text.contains("behavioral-challenging-technical-problem") { shipped } else { path };
             match question_file::parse(path, &text) {
                 Ok(question) => {
                     parsed.fetch_add(1, Ordering::Relaxed);
@@ -385,7 +409,7 @@ fn the_question_parser_answers_every_input_with_a_question_or_a_clear_error() {
                 }
                 Err(error) => {
                     prop_assert!(!error.problem.trim().is_empty(), "an error without a message for {:?}", text);
-                    prop_assert!(error.to_string().contains("fuzzed-question"), "the error names the file: {error}");
+                    prop_assert!(error.to_string().contains(".md"), "the error names the file: {error}");
                 }
             }
             Ok(())
@@ -394,4 +418,33 @@ fn the_question_parser_answers_every_input_with_a_question_or_a_clear_error() {
     let (count, parsed) = (count.load(Ordering::Relaxed), parsed.load(Ordering::Relaxed));
     assert!(parsed > 0, "no generated file was valid, so the round trip was never checked");
     println!("FIGURE fuzz.question_parser: {count} cases ({parsed} valid, round-tripped), 0 panics");
+}
+
+#[test]
+fn the_rubric_and_template_parsers_answer_every_input_with_content_or_a_clear_error() {
+    let count = AtomicU32::new(0);
+    let parsed = AtomicU32::new(0);
+    let inputs = prop_oneof![any::<String>(), mutated(SHIPPED_RUBRIC), mutated(SHIPPED_TEMPLATES)];
+    runner(cases(5_000, 200_000))
+        .run(&inputs, |text| {
+            count.fetch_add(1, Ordering::Relaxed);
+            let rubric = rubric_file::parse(Path::new("rubrics/coding.toml"), &text).map(|_| ());
+            let templates = template_file::parse(Path::new("templates.toml"), &text).map(|_| ());
+            for (file, outcome) in [("coding.toml", rubric), ("templates.toml", templates)] {
+                match outcome {
+                    Ok(()) => {
+                        parsed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(error) => {
+                        prop_assert!(!error.problem.trim().is_empty(), "an error without a message for {:?}", text);
+                        prop_assert!(error.to_string().contains(file), "the error names the file: {error}");
+                    }
+                }
+            }
+            Ok(())
+        })
+        .expect("the rubric and template parsers never panic and explain every refusal");
+    let (count, parsed) = (count.load(Ordering::Relaxed), parsed.load(Ordering::Relaxed));
+    assert!(parsed > 0, "no generated file was valid, so acceptance was never reached");
+    println!("FIGURE fuzz.content_files: {count} cases (rubrics and templates, {parsed} accepted), 0 panics");
 }
