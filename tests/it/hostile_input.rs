@@ -534,6 +534,126 @@ const SENTINEL: &str = r#"
     return { pwned: window.__pwned === 1 || (window.parent && window.parent.__pwned === 1), title: document.title, risky };
 "#;
 
+/// One Chromium session that renders pages as one user after another and
+/// records whatever ran, could run, or broke the content policy.
+struct Chromium {
+    browser: Browser,
+    base: String,
+    signed_in_as: Option<Option<String>>,
+    rendered: usize,
+    executions: Vec<String>,
+    violations: Vec<String>,
+}
+
+impl Chromium {
+    /// Switches the browser's session cookie (None: signed out).
+    async fn sign_in_as(&mut self, cookie: Option<&str>) {
+        let wanted = cookie.map(str::to_owned);
+        if self.signed_in_as.as_ref() == Some(&wanted) {
+            return;
+        }
+        self.browser.client.delete_all_cookies().await.expect("sign out");
+        if let Some(cookie) = cookie {
+            // SameSite=Lax: chromedriver refuses a cookie it would have to send cross-site without Secure.
+            let session =
+                Cookie::parse(format!("{cookie}; Path=/; Domain=127.0.0.1; SameSite=Lax")).expect("the session cookie");
+            self.browser.client.add_cookie(session).await.expect("the session cookie is set");
+        }
+        self.signed_in_as = Some(wanted);
+    }
+
+    async fn visit(&mut self, path: &str) {
+        self.browser.client.goto(&format!("{}{path}", self.base)).await.expect("page loads");
+        self.check(path).await;
+    }
+
+    /// Opens the form at `path`, sets its fields by script (so that any text,
+    /// NUL and emoji included, goes in as is), sends it and checks the answer.
+    async fn send_form(&mut self, run: &mut Run, path: &str, fields: &[(&str, &str)]) {
+        self.browser.client.goto(&format!("{}{path}", self.base)).await.expect("form page loads");
+        let values: serde_json::Map<String, serde_json::Value> =
+            fields.iter().map(|(name, value)| ((*name).to_owned(), (*value).into())).collect();
+        let fill_and_send = r#"
+            const [values] = arguments;
+            let form = null;
+            for (const [name, value] of Object.entries(values)) {
+                const field = document.querySelector(`[name="${name}"]`);
+                field.value = value;
+                form = field.form;
+            }
+            // The builder's save button names the operation; submit() sends no button.
+            const op = form.querySelector('button[name="op"][value="save"]');
+            if (op) { const hidden = document.createElement('input'); hidden.type = 'hidden'; hidden.name = 'op'; hidden.value = 'save'; form.appendChild(hidden); }
+            window.__sent = true;
+            form.submit();
+        "#;
+        self.browser.client.execute(fill_and_send, vec![values.into()]).await.expect("the form is sent");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let settled = self
+                .browser
+                .client
+                .execute("return window.__sent !== true && document.readyState === 'complete'", Vec::new())
+                .await;
+            if matches!(settled, Ok(serde_json::Value::Bool(true)) | Err(_)) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the answer to {path} never loaded");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        run.inputs += fields.len();
+        let label = format!("{path} (sent by the browser)");
+        let title = self.browser.client.title().await.unwrap_or_default();
+        if title.contains("Something went wrong") {
+            run.failures.push(format!("{label}: 500"));
+        }
+        // Sent back for correction (422), the form shows what was typed; passwords excepted.
+        for (name, value) in fields.iter().filter(|(name, _)| *name != "password") {
+            let shown = self
+                .browser
+                .client
+                .execute(
+                    "const f = document.querySelector(`[name=\"${arguments[0]}\"]`); return f ? f.value : null;",
+                    vec![(*name).into()],
+                )
+                .await
+                .expect("read the field");
+            // Browsers drop line breaks from one-line fields and turn CRLF into LF in text areas.
+            let without_breaks = |text: &str| text.trim().replace(['\r', '\n'], "");
+            if let Some(shown) = shown.as_str()
+                && without_breaks(shown) != without_breaks(value)
+            {
+                run.failures.push(format!("{label}: {name} came back as {shown:?}, not as typed"));
+            }
+        }
+        self.check(&label).await;
+    }
+
+    async fn check(&mut self, label: &str) {
+        self.rendered += 1;
+        match self.browser.client.execute(SENTINEL, Vec::new()).await {
+            Ok(result) => {
+                if result["pwned"].as_bool() == Some(true) {
+                    self.executions.push(format!("{label}: window.__pwned was set"));
+                }
+                if let Some(risky) = result["risky"].as_array().filter(|r| !r.is_empty()) {
+                    self.executions.push(format!("{label}: script-capable markup in the DOM: {risky:?}"));
+                }
+            }
+            Err(CmdError::Standard(error)) if error.error == fantoccini::error::ErrorStatus::UnexpectedAlertOpen => {
+                self.executions.push(format!("{label}: an alert opened"));
+                let _ = self.browser.client.dismiss_alert().await;
+            }
+            Err(error) => panic!("the sentinel on {label}: {error}"),
+        }
+        for entry in self.browser.console_entries().await {
+            if entry.contains("Content Security Policy") || entry.contains("Content-Security-Policy") {
+                self.violations.push(format!("{label}: {entry}"));
+            }
+        }
+    }
+}
+
 /// The checks below are only as good as their sensors: a page that runs
 /// script must trip the sentinel, and one whose policy blocks script must
 /// show up as a violation in the console.
@@ -570,44 +690,28 @@ async fn hostile_input_gets_a_4xx_or_is_kept_as_typed_and_never_runs_in_a_browse
     browser.client.goto(&format!("{base}/healthz")).await.expect("open the site");
     browser.console_entries().await;
 
-    let (mut rendered, mut executions, mut violations) = (0usize, Vec::new(), Vec::new());
-    let pages = std::mem::take(&mut run.pages);
-    let mut current_cookie = String::new();
-    for (cookie, path) in &pages {
-        if *cookie != current_cookie {
-            browser.client.delete_all_cookies().await.expect("sign out");
-            // SameSite=Lax: chromedriver refuses a cookie it would have to send cross-site without Secure.
-            let session =
-                Cookie::parse(format!("{cookie}; Path=/; Domain=127.0.0.1; SameSite=Lax")).expect("the session cookie");
-            if let Err(error) = browser.client.add_cookie(session).await {
-                let url = browser.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
-                panic!("sign in on {url} with {cookie}: {error}");
-            }
-            current_cookie = cookie.clone();
-        }
-        browser.client.goto(&format!("{base}{path}")).await.expect("page loads");
-        rendered += 1;
-        match browser.client.execute(SENTINEL, Vec::new()).await {
-            Ok(result) => {
-                if result["pwned"].as_bool() == Some(true) {
-                    executions.push(format!("{path}: window.__pwned was set"));
-                }
-                if let Some(risky) = result["risky"].as_array().filter(|r| !r.is_empty()) {
-                    executions.push(format!("{path}: script-capable markup in the DOM: {risky:?}"));
-                }
-            }
-            Err(CmdError::Standard(error)) if error.error == fantoccini::error::ErrorStatus::UnexpectedAlertOpen => {
-                executions.push(format!("{path}: an alert opened"));
-                let _ = browser.client.dismiss_alert().await;
-            }
-            Err(error) => panic!("the sentinel on {path}: {error}"),
-        }
-        for entry in browser.console_entries().await {
-            if entry.contains("Content Security Policy") || entry.contains("Content-Security-Policy") {
-                violations.push(format!("{path}: {entry}"));
-            }
-        }
+    let mut chromium =
+        Chromium { browser, base, signed_in_as: None, rendered: 0, executions: Vec::new(), violations: Vec::new() };
+    for (cookie, path) in std::mem::take(&mut run.pages) {
+        chromium.sign_in_as(Some(&cookie)).await;
+        chromium.visit(&path).await;
     }
+    // Forms filled and sent in the browser itself, so the pages that send them back for correction are rendered too.
+    let candidate = run.candidate.clone();
+    for payload in PAYLOADS.iter().filter(|p| is_script(p)) {
+        chromium.sign_in_as(None).await;
+        chromium
+            .send_form(&mut run, "/signup", &[("username", payload), ("display_name", payload), ("password", "short")])
+            .await;
+        chromium.sign_in_as(Some(&candidate)).await;
+        let question: Vec<(&str, &str)> =
+            ["title", "tags", "prompt", "follow_ups", "hints", "what_good_looks_like"].map(|f| (f, *payload)).to_vec();
+        chromium.send_form(&mut run, "/questions/new", &question).await;
+        chromium
+            .send_form(&mut run, "/templates/new", &[("name", payload), ("description", payload), ("title_0", payload)])
+            .await;
+    }
+    let Chromium { browser, rendered, executions, violations, .. } = chromium;
     browser.close().await;
 
     let took = started.elapsed();
