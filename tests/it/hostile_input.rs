@@ -731,3 +731,55 @@ async fn hostile_input_gets_a_4xx_or_is_kept_as_typed_and_never_runs_in_a_browse
     assert!(rendered >= 20, "only {rendered} pages rendered");
     assert!(took < Duration::from_secs(if full() { 900 } else { 180 }), "the hostile-input run took {took:?}");
 }
+
+// The defects the corpus found, each pinned by a test of its own.
+
+#[tokio::test]
+async fn a_nul_character_in_text_is_refused_with_a_400_that_says_why() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("nul-writer").await;
+    let response = app.get("/questions?q=before%00after", Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST, "{}", response.body);
+    assert!(response.body.contains("NUL character"), "{}", response.body);
+    let signed_in = app.post_form("/signin", &[("username", "nul\0writer"), ("password", "correct horse")], None).await;
+    assert_eq!(signed_in.status, StatusCode::BAD_REQUEST, "{}", signed_in.body);
+}
+
+#[tokio::test]
+async fn an_address_with_an_unparseable_id_is_the_404_page_and_does_not_quote_it() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("prober").await;
+    for path in ["/loops/not-a-uuid", "/rounds/%3Cscript%3E/feedback", "/questions/%FF%FE"] {
+        let response = app.get(path, Some(&cookie)).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}: {}", response.body);
+        assert!(response.header("content-type").starts_with("text/html"), "{path}");
+        assert!(response.body.contains("Page not found"), "{path}: {}", response.body);
+        assert!(!response.body.contains("script&#62;") && !response.body.contains("not-a-uuid"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_garbled_form_gets_the_apps_400_page_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("garbler").await;
+    let (loop_path, rounds) = crate::loops::schedule_loop(&app, &cookie, "phone-screen").await;
+    let response = app.post_bytes(&format!("{}/notes", rounds[0]), b"body=x".to_vec(), Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST, "no base_version: {}", response.body);
+    assert!(response.body.contains("incomplete or garbled"), "{}", response.body);
+    assert!(!response.body.contains("deserialize"), "axum's own wording stays out: {}", response.body);
+    assert_eq!(app.count("select count(*) from notes").await, 0);
+    assert!(app.get(&loop_path, Some(&cookie)).await.status.is_success());
+}
+
+#[tokio::test]
+async fn a_refused_reschedule_shows_the_time_zone_and_break_that_were_typed() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("rescheduler").await;
+    let (loop_path, _) = crate::loops::schedule_loop(&app, &cookie, "phone-screen").await;
+    let form = [("starts_at", "2027-03-04T05:06"), ("time_zone", "Asia/Tokyo"), ("break_minutes", "999")];
+    let response = app.post_form(&format!("{loop_path}/reschedule"), &form, Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.body);
+    assert!(response.body.contains(r#"value="2027-03-04T05:06""#), "the typed start is kept");
+    assert!(response.body.contains(r#"value="999""#), "the typed break is kept");
+    assert!(response.body.contains("<option selected>Asia/Tokyo</option>"), "the chosen zone is kept");
+}
