@@ -24,10 +24,10 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Form::<T>::from_request(request, state).await {
             Ok(axum::Form(value)) => Ok(Form(value)),
-            // The rejection's text can quote what was sent, so only its status is logged.
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::PayloadTooLarge("The form is larger than mockloop accepts; nothing was saved."))
             }
+            // The rejection's text can quote what was sent, so only its status is logged.
             Err(rejection) => {
                 tracing::info!(status = %rejection.status(), "unreadable form refused");
                 Err(AppError::BadRequest(
