@@ -144,12 +144,11 @@ impl Run {
         {
             self.failures.push(format!("{field} <- {shown:?}: the page carries the payload unescaped"));
         }
-        // A form sent back for correction keeps what was typed (the oversized and NUL payloads aside;
+        // A form sent back for correction keeps what was typed, however long (NUL aside, which is refused;
         // passwords are never shown back).
         let typed = escape_html(payload.trim());
         if status == StatusCode::UNPROCESSABLE_ENTITY
             && response.header("content-type").starts_with("text/html")
-            && payload.len() < 4096
             && !payload.contains('\0')
             && payload != GARBLED
             && !field.contains("password")
