@@ -1,14 +1,15 @@
-//! Property tests on the two parsers that take text from outside: the
-//! Markdown renderer (whose output reaches other people's pages) must never
-//! emit anything that runs script, and the question-file parser must answer
-//! every input with a question or a clear error, never a panic. The case
-//! count is reduced by default and large under `MOCKLOOP_PROOF=full`.
+//! Property tests on the code that turns outside text into something else:
+//! the Markdown renderer (whose output reaches other people's pages) must
+//! never emit anything that runs script; the content parsers (questions,
+//! rubrics, templates) must answer every input with content or a clear
+//! error, never a panic; calendar text must stay inside its property. The
+//! case count is reduced by default and large under `MOCKLOOP_PROOF=full`.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use mockloop::content::{question_file, rubric_file, template_file};
-use mockloop::domain::markdown;
+use mockloop::domain::{ics, markdown};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -447,4 +448,90 @@ fn the_rubric_and_template_parsers_answer_every_input_with_content_or_a_clear_er
     let (count, parsed) = (count.load(Ordering::Relaxed), parsed.load(Ordering::Relaxed));
     assert!(parsed > 0, "no generated file was valid, so acceptance was never reached");
     println!("FIGURE fuzz.content_files: {count} cases (rubrics and templates, {parsed} accepted), 0 panics");
+}
+
+/// An iCalendar TEXT value read back as a calendar app reads it.
+fn unescape_ics(value: &str) -> String {
+    let mut text = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('n' | 'N') => text.push('\n'),
+                Some(other) => text.push(other),
+                None => text.push('\\'),
+            },
+            (c, false) => text.push(c),
+        }
+    }
+    text
+}
+
+#[test]
+fn calendar_text_never_breaks_out_of_its_property_and_reads_back_as_written() {
+    let count = AtomicU32::new(0);
+    let text = prop_oneof![
+        any::<String>(),
+        prop::collection::vec(
+            prop::sample::select(
+                &["\r\n", "\n", "\r", ";", ",", "\\", "\\n", ":", "BEGIN:VEVENT", " ", "é", "👩🏽‍💻", "x"][..]
+            ),
+            0..60
+        )
+        .prop_map(|pieces| pieces.concat()),
+    ];
+    runner(cases(10_000, 200_000))
+        .run(&(text.clone(), text.clone(), text), |(name, summary, description)| {
+            count.fetch_add(1, Ordering::Relaxed);
+            let event = ics::CalendarEvent {
+                uid: "round-1@mockloop".into(),
+                sequence: 1,
+                starts_at: chrono::DateTime::UNIX_EPOCH,
+                ends_at: chrono::DateTime::UNIX_EPOCH,
+                summary: summary.clone(),
+                description: description.clone(),
+                url: "http://localhost/loops/1".into(),
+                cancelled: false,
+            };
+            let calendar = ics::calendar(&name, &[event], chrono::DateTime::UNIX_EPOCH);
+            for line in calendar.split_terminator("\r\n") {
+                prop_assert!(line.len() <= 75, "a line over 75 octets: {:?}", line);
+            }
+            let unfolded = calendar.replace("\r\n ", "");
+            let lines: Vec<&str> = unfolded.split_terminator("\r\n").collect();
+            let names: Vec<&str> = lines.iter().map(|line| line.split(':').next().unwrap_or("")).collect();
+            prop_assert_eq!(
+                names,
+                [
+                    "BEGIN",
+                    "VERSION",
+                    "PRODID",
+                    "CALSCALE",
+                    "METHOD",
+                    "X-WR-CALNAME",
+                    "BEGIN",
+                    "UID",
+                    "DTSTAMP",
+                    "DTSTART",
+                    "DTEND",
+                    "SEQUENCE",
+                    "STATUS",
+                    "SUMMARY",
+                    "DESCRIPTION",
+                    "URL",
+                    "END",
+                    "END"
+                ]
+            );
+            let line_ends = |text: &str| text.replace("\r\n", "\n").replace('\r', "\n");
+            for (property, written) in
+                [("X-WR-CALNAME:", &name), ("SUMMARY:", &summary), ("DESCRIPTION:", &description)]
+            {
+                let value = lines.iter().find_map(|line| line.strip_prefix(property)).unwrap_or_default();
+                prop_assert_eq!(unescape_ics(value), line_ends(written), "{} did not read back", property);
+            }
+            Ok(())
+        })
+        .expect("calendar text stays inside its property and reads back as written");
+    println!("FIGURE fuzz.ics: {} cases, 0 broken calendars", count.load(Ordering::Relaxed));
 }
