@@ -43,12 +43,22 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// PostgreSQL's `character_not_in_repertoire`: text holding a NUL character,
+/// which no `text` column can store.
+const NUL_IN_TEXT: &str = "22021";
+
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => AppError::Unavailable(error),
             sqlx::Error::Database(ref database) if database.code().is_some_and(|code| is_outage(&code)) => {
                 AppError::Unavailable(error)
+            }
+            // Browsers never type one, but a pasted or forged NUL must get a 400 that says why, not a 500.
+            sqlx::Error::Database(ref database) if database.code().as_deref() == Some(NUL_IN_TEXT) => {
+                AppError::BadRequest(
+                    "The text contains a NUL character (\\0), which cannot be stored. Remove it and send it again.",
+                )
             }
             error => AppError::Database(error),
         }

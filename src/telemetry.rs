@@ -5,8 +5,20 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// Log targets that write what users typed (the HTML parser logs every
+/// token of a note at debug) or full request URIs, which carry invitation
+/// and calendar-feed tokens (the CSRF layer, at trace): held at `warn`
+/// whatever RUST_LOG asks for.
+const SECRET_LOGGING_TARGETS: [&str; 4] = ["html5ever", "markup5ever", "pulldown_cmark", "tower_http::csrf"];
+
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let mut filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    for target in SECRET_LOGGING_TARGETS {
+        if let Ok(directive) = format!("{target}=warn").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second init (as in tests) keeps the first subscriber.
     let _ = match format {

@@ -42,7 +42,8 @@ pub fn parse(path: &Path, text: &str) -> Result<QuestionFile, ContentError> {
     let fallback_entry = path.file_stem().map(|stem| stem.to_string_lossy().into_owned());
     let error = |entry: Option<String>, problem: String| ContentError { file: path.to_owned(), entry, problem };
 
-    let text = text.replace("\r\n", "\n");
+    // Any line ending (CRLF, or a lone CR) reads as LF, so that an exported file reads back the same.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let (front, body) = split_front_matter(&text).ok_or_else(|| {
         error(
             fallback_entry.clone(),
@@ -191,6 +192,14 @@ mod tests {
     #[test]
     fn export_then_parse_gives_the_same_question() {
         let question = parse_text(GOOD).expect("valid");
+        let again = parse_text(&question.to_markdown()).expect("re-parse");
+        assert_eq!(serde_json::to_value(&question).ok(), serde_json::to_value(&again).ok());
+    }
+
+    #[test]
+    fn stray_carriage_returns_read_as_line_ends_and_export_reads_back_the_same() {
+        let question = parse_text(&GOOD.replace("O(n) with", "O(n)\r\r\nwith")).expect("valid");
+        assert_eq!(question.question.what_good_looks_like, "O(n)\n\nwith a hash set.");
         let again = parse_text(&question.to_markdown()).expect("re-parse");
         assert_eq!(serde_json::to_value(&question).ok(), serde_json::to_value(&again).ok());
     }

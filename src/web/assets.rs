@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use super::extract::Path;
 use crate::error::AppError;
 use crate::state::AppState;
 

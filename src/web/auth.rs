@@ -1,13 +1,14 @@
 //! Sign up, sign in, sign out.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::extract::Form;
 use super::forms::FieldErrors;
 use super::page::{Layout, render};
 use super::session::{self, ClientIp, CurrentUser};

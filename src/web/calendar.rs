@@ -3,11 +3,12 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
 
+use super::extract::Path;
 use super::loops::ics_response;
 use super::page::{Layout, render};
 use super::session::{self, SignedIn};

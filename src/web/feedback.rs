@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::charts;
+use super::extract::Path;
 use super::page::{Layout, render};
 use super::rounds::TimerView;
 use super::session::SignedIn;

@@ -2,14 +2,15 @@
 //! whoever opens it signs in and becomes those rounds' interviewer.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 
+use super::extract::{Form, Path};
 use super::page::{Layout, render};
 use super::session::{self, CurrentUser, SignedIn};
 use crate::db;

@@ -3,16 +3,17 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::extract::{Form, Path};
 use super::forms::{FieldErrors, capitalise};
 use super::page::{Layout, render};
 use super::session::SignedIn;
@@ -296,6 +297,8 @@ struct LoopPage {
     zone: Tz,
     is_candidate: bool,
     reschedule_errors: FieldErrors,
+    /// What was typed into a refused reschedule form, shown again instead of the stored schedule.
+    reschedule_typed: Option<RescheduleForm>,
     invitations: Vec<InvitationSummary>,
     viewer: Uuid,
 }
@@ -314,7 +317,21 @@ impl LoopPage {
     }
 
     fn starts_input(&self) -> String {
-        schedule::to_local_input(self.the_loop.starts_at, self.zone)
+        match &self.reschedule_typed {
+            Some(typed) => typed.starts_at.clone(),
+            None => schedule::to_local_input(self.the_loop.starts_at, self.zone),
+        }
+    }
+
+    fn break_input(&self) -> String {
+        match &self.reschedule_typed {
+            Some(typed) => typed.break_minutes.clone(),
+            None => self.the_loop.break_minutes.to_string(),
+        }
+    }
+
+    fn is_chosen_zone(&self, zone: &str) -> bool {
+        self.reschedule_typed.as_ref().map_or(self.the_loop.time_zone.as_str(), |typed| typed.time_zone.trim()) == zone
     }
 
     fn kind_label(&self, kind: &str) -> &'static str {
@@ -419,6 +436,7 @@ async fn load_loop_page(
     user: SessionUser,
     loop_id: Uuid,
     errors: FieldErrors,
+    reschedule_typed: Option<RescheduleForm>,
 ) -> Result<LoopPage, AppError> {
     let mut db = state.db.acquire().await?;
     let the_loop = db::loops::find_for_participant(&mut *db, loop_id, user.id).await?.ok_or(AppError::NotFound)?;
@@ -441,6 +459,7 @@ async fn load_loop_page(
         zone,
         is_candidate,
         reschedule_errors: errors,
+        reschedule_typed,
         invitations,
         viewer,
     })
@@ -451,7 +470,7 @@ async fn show_loop(
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    render(&load_loop_page(&state, user, id, FieldErrors::default()).await?)
+    render(&load_loop_page(&state, user, id, FieldErrors::default(), None).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -487,7 +506,7 @@ async fn reschedule_loop(
         }
         return Err(AppError::Conflict("Only a loop that has not started can be rescheduled."));
     }
-    let page = load_loop_page(&state, user, id, errors).await?;
+    let page = load_loop_page(&state, user, id, errors, Some(form)).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 

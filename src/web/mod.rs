@@ -4,6 +4,7 @@ pub mod assets;
 pub mod auth;
 pub mod calendar;
 pub mod charts;
+pub mod extract;
 pub mod feedback;
 pub mod forms;
 pub mod health;

@@ -2,11 +2,12 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
+use super::extract::Path;
 use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;

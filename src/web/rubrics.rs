@@ -2,10 +2,11 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
+use super::extract::Path;
 use super::page::{Layout, render};
 use super::session::CurrentUser;
 use crate::db;

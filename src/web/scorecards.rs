@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
 use uuid::Uuid;
 
+use super::extract::{Form, Path};
 use super::forms::{FieldErrors, wants_json};
 use super::page::{Layout, render};
 use super::session::SignedIn;

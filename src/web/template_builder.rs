@@ -3,12 +3,13 @@
 //! server shows it again with the change.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 
+use super::extract::{Form, Path};
 use super::forms::FieldErrors;
 use super::page::{Layout, render};
 use super::session::SignedIn;

@@ -19,7 +19,7 @@ use crate::rounds::timer;
 use crate::scorecards::{criteria_of_round, post_assessment};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     SignedOut,
     Stranger,
     /// Interviews round 2 only.
@@ -33,7 +33,7 @@ use Role::*;
 
 /// The tables' columns, and the order in which each row is requested (the
 /// candidate last, so that their cancel comes after everyone else's try).
-const ROLES: [Role; 5] = [SignedOut, Stranger, InterviewerB, InterviewerA, Candidate];
+pub(crate) const ROLES: [Role; 5] = [SignedOut, Stranger, InterviewerB, InterviewerA, Candidate];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -401,7 +401,12 @@ async fn every_page_action_and_stream_answers_each_role_as_the_matrix_says_and_l
     assert_eq!(status, StatusCode::OK, "{json}");
     matrix.check("round 1 ended", AFTER_ROUND_1_ENDS).await;
 
-    println!("access matrix: {} cells checked, {} canaries", matrix.cells, matrix.canaries.len());
+    println!(
+        "FIGURE access: {} cells checked (5 roles), {} canaries, {} failures",
+        matrix.cells,
+        matrix.canaries.len(),
+        matrix.failures.len()
+    );
     assert!(matrix.cells >= 80, "only {} cells", matrix.cells);
     assert!(matrix.failures.is_empty(), "{} of {} cells failed:\n{}", matrix.failures.len(), matrix.cells, {
         matrix.failures.join("\n")

@@ -57,6 +57,8 @@ impl Browser {
         let profile = std::env::temp_dir().join(format!("mockloop-chrome-{}", uuid::Uuid::new_v4().simple()));
         let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let capabilities = serde_json::json!({
+            // The console, for Content-Security-Policy violations (see `console_entries`).
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "binary": binary,
                 "args": [
@@ -117,6 +119,20 @@ impl Browser {
         }
     }
 
+    /// The console messages logged since the last call (chromedriver's log endpoint).
+    pub async fn console_entries(&self) -> Vec<String> {
+        let entries = self.client.issue_cmd(BrowserLog).await.expect("the browser log");
+        entries
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|entry| entry.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Saves what the browser shows, for a failing test's message.
     pub async fn save_screenshot(&self) -> String {
         let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -125,6 +141,20 @@ impl Browser {
             Ok(png) if std::fs::write(&path, &png).is_ok() => path.display().to_string(),
             _ => "unavailable".into(),
         }
+    }
+}
+
+/// chromedriver's (non-W3C) command for the console log.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
     }
 }
 

@@ -180,9 +180,13 @@ impl TestApp {
     }
 
     pub async fn with_settings(settings: Settings) -> TestApp {
-        let test_db = TestDb::new().await;
-        let state = AppState::new(test_db.pool.clone(), settings);
-        TestApp { db: test_db.pool, router: mockloop::startup::build_router(state) }
+        Self::on(TestDb::new().await.pool, settings)
+    }
+
+    /// The router on a database that something else (a served app, say) uses too.
+    pub fn on(db: PgPool, settings: Settings) -> TestApp {
+        let state = AppState::new(db.clone(), settings);
+        TestApp { db, router: mockloop::startup::build_router(state) }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
@@ -221,6 +225,17 @@ impl TestApp {
             request = request.header(*name, *value);
         }
         let body = serde_urlencoded::to_string(form).expect("form encodes");
+        self.send(request.body(Body::from(body)).expect("request")).await
+    }
+
+    /// A form post whose body is these exact bytes (which need not be UTF-8).
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
         self.send(request.body(Body::from(body)).expect("request")).await
     }
 

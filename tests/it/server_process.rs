@@ -30,14 +30,29 @@ impl Server {
 
     /// Starts it with extra command-line flags (limits, say).
     pub fn start_with_args(database: ServerDatabase, port: u16, args: &[&str]) -> Server {
+        let mut command = Self::command(port, "warn");
+        command.args(args).stdout(Stdio::null()).stderr(Stdio::inherit());
+        Self::spawn(command, database, port)
+    }
+
+    /// Starts the server with its stdout and stderr both written to `log`, at `level`.
+    pub fn start_logging_to(database: ServerDatabase, port: u16, log: &Path, level: &str) -> Server {
+        let file = std::fs::File::create(log).expect("log file");
+        let mut command = Self::command(port, level);
+        command.stdout(file.try_clone().expect("log file")).stderr(file);
+        Self::spawn(command, database, port)
+    }
+
+    fn command(port: u16, log_level: &str) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mockloop"));
         command
             .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--content-dir"])
             .arg(repo_path("content"))
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .env("RUST_LOG", log_level);
+        command
+    }
+
+    fn spawn(mut command: Command, database: ServerDatabase, port: u16) -> Server {
         match database {
             ServerDatabase::DataDir(dir) => command.arg("--data-dir").arg(dir).env_remove("DATABASE_URL"),
             ServerDatabase::Url(url) => command.env("DATABASE_URL", url),
@@ -86,7 +101,7 @@ impl Drop for Server {
     }
 }
 
-async fn http(port: u16, request_line_and_headers: &str, body: &str) -> std::io::Result<String> {
+pub(crate) async fn http(port: u16, request_line_and_headers: &str, body: &str) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
     let request = format!(
         "{request_line_and_headers}Host: 127.0.0.1:{port}\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\
@@ -136,7 +151,7 @@ async fn the_server_runs_its_own_postgres_and_keeps_accounts_across_restarts() {
 }
 
 /// The value of `name` in a raw HTTP response's headers.
-fn header_value<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header_value<'a>(response: &'a str, name: &str) -> Option<&'a str> {
     response.lines().find_map(|line| {
         let (key, value) = line.split_once(':')?;
         key.eq_ignore_ascii_case(name).then(|| value.trim())
