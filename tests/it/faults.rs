@@ -22,6 +22,8 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::browser::Browser;
+use crate::browser_loop::wait_for_text;
 use crate::helpers::{TestApp, TestDb};
 use crate::server_process::{Server, ServerDatabase, free_port};
 
@@ -900,4 +902,53 @@ async fn twenty_identical_parallel_posts_create_one_row() {
     assert_eq!(cards, 1, "one scorecard");
     assert_eq!(scores as usize, criteria.len(), "one score per criterion");
     assert_eq!(amendments, 1, "an identical amendment sent 20 times is recorded once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_whose_live_stream_was_refused_gets_it_back_by_itself() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    let port = free_port();
+    let server = Server::start_with_args(ServerDatabase::Url(&url), port, &["--max-live-streams-per-user", "1"]);
+    server.wait_ready().await;
+    let candidate = candidate_with_running_round(port, &db.pool, "refusedtab").await;
+    // Another tab holds the account's only stream, so the page's stream is refused (429),
+    // as it would be by a restarting instance (503) or a proxy without upstream (502).
+    let (slot_sender, _) = watch::channel(0);
+    let other_tab = tokio::spawn(follow_timer_versions(port, candidate.cookie.clone(), candidate.round, slot_sender));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = Browser::launch().await;
+    browser.client.goto(&format!("{base}/signin")).await.expect("sign-in page");
+    browser.fill("#username", "refusedtab").await;
+    browser.fill("#password", "correct horse").await;
+    browser.click("#sign-in-submit").await;
+    browser.text("#signed-in-as").await;
+    browser.client.goto(&format!("{base}/rounds/{}", candidate.round)).await.expect("round page");
+    wait_for_text(&browser, "#connection", |t| t.contains("Live updates paused")).await;
+
+    other_tab.abort();
+    let freed = Instant::now();
+    wait_for_text(&browser, "#connection", str::is_empty).await;
+    let back_after = freed.elapsed();
+    // And it is live: a pause made elsewhere shows without a reload.
+    let paused = send(
+        port,
+        "POST",
+        &format!("/rounds/{}/timer", candidate.round),
+        Some(&candidate.cookie),
+        &JSON,
+        "action=pause",
+    )
+    .await
+    .expect("pause");
+    assert_eq!(paused.status, 200);
+    wait_for_text(&browser, "#timer-state", |t| t.starts_with("Paused")).await;
+    browser.close().await;
+    drop(server);
+    println!(
+        "FIGURE faults.refused_stream: a page whose live stream was refused (429) was live again {:.1} s after a slot freed",
+        back_after.as_secs_f64()
+    );
 }
