@@ -544,10 +544,14 @@ async fn postgres_stopped_mid_load_answers_503_quickly_and_recovers_without_a_re
     let server = Server::start(ServerDatabase::Url(&cluster.url), port);
     server.wait_ready().await;
     let (candidates, handles, stop) = start_writers(port, &cluster.pool, 3, "outage").await;
+    let watched = &candidates[0];
+    let (sender, mut follower) = watch::channel(0);
+    tokio::spawn(follow_timer_versions(port, watched.cookie.clone(), watched.round, sender));
 
     let mut slowest_red = Duration::ZERO;
     let mut slowest_recovery = Duration::ZERO;
-    for _ in 0..stops {
+    let mut slowest_converged = Duration::ZERO;
+    for stop_number in 0..stops {
         tokio::time::sleep(Duration::from_millis(800)).await;
         cluster.stop_immediately().await;
         slowest_red = slowest_red.max(wait_for_readyz(port, Duration::from_secs(10), |s| s != Some(200)).await);
@@ -559,6 +563,20 @@ async fn postgres_stopped_mid_load_answers_503_quickly_and_recovers_without_a_re
         cluster.restart().await;
         wait_for_readyz(port, Duration::from_secs(30), |s| s == Some(200)).await;
         slowest_recovery = slowest_recovery.max(restarting.elapsed());
+        // The stream opened before the outage shows a change made once it is over.
+        let action = if stop_number.is_multiple_of(2) { "pause" } else { "resume" };
+        let timer_path = format!("/rounds/{}/timer", watched.round);
+        let changed = send(port, "POST", &timer_path, Some(&watched.cookie), &JSON, &format!("action={action}"))
+            .await
+            .expect("timer change");
+        assert_eq!(changed.status, 200, "{action}: {}", changed.body);
+        let expected = changed.json()["timer"]["version"].as_i64().expect("version");
+        let changed_at = Instant::now();
+        tokio::time::timeout(Duration::from_secs(5), follower.wait_for(|seen| *seen >= expected))
+            .await
+            .expect("the live stream converges within 5 s of the change")
+            .expect("the live stream stays open through the outage");
+        slowest_converged = slowest_converged.max(changed_at.elapsed());
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
     cluster.pool.close().await;
@@ -576,12 +594,13 @@ async fn postgres_stopped_mid_load_answers_503_quickly_and_recovers_without_a_re
     println!(
         "FIGURE faults.pg_stop: {stops} immediate stops, {acknowledged} acknowledged writes, {} lost, \
          {} torn/duplicated, {unavailable} answered 503, slowest answer {:.1} s, /readyz red within {:.1} s, \
-         ready again within {:.1} s of the restart (no app restart)",
+         ready again within {:.1} s of the restart (no app restart), live stream current again within {:.2} s",
         audit.lost,
         audit.torn_or_duplicated,
         slowest.as_secs_f64(),
         slowest_red.as_secs_f64(),
-        slowest_recovery.as_secs_f64()
+        slowest_recovery.as_secs_f64(),
+        slowest_converged.as_secs_f64()
     );
     assert_eq!(audit.lost, 0, "acknowledged writes lost");
     assert_eq!(audit.torn_or_duplicated, 0, "torn or duplicated rows");
