@@ -63,6 +63,9 @@ pub fn build_router(state: AppState) -> Router {
 /// trickling headers holds its connection (and a file descriptor) for ever.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Longest a stop waits for open requests, so that SIGTERM ends the process promptly.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
+
 /// A bound, not yet serving, HTTP server. Binding first lets tests ask for port 0.
 pub struct Application {
     listener: TcpListener,
@@ -114,7 +117,11 @@ impl Application {
         }
         drop(listener);
         live.close();
-        connections.shutdown().await;
+        // Open requests get a grace period; a client that would hold the stop up
+        // longer (an upload stalled half-way) is cut off with the process.
+        if tokio::time::timeout(SHUTDOWN_GRACE, connections.shutdown()).await.is_err() {
+            tracing::warn!("requests still open after the shutdown grace period; stopping anyway");
+        }
         Ok(())
     }
 }

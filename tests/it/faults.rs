@@ -745,6 +745,9 @@ async fn sigterm_under_load_finishes_in_flight_saves_closes_streams_and_exits_pr
         body.len()
     );
     in_flight.write_all(head.as_bytes()).await.expect("first half");
+    // And a client that stalls half-way through its body and never finishes it.
+    let mut stalled = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    stalled.write_all(head.as_bytes()).await.expect("stalled half");
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     let asked = Instant::now();
@@ -756,6 +759,9 @@ async fn sigterm_under_load_finishes_in_flight_saves_closes_streams_and_exits_pr
     let status = exit.await.expect("join");
     let took = asked.elapsed();
     let in_flight_answer = parse_reply(&answer).expect("the in-flight save is answered");
+    let mut stalled_answer = Vec::new();
+    let stalled_closed =
+        tokio::time::timeout(Duration::from_secs(2), stalled.read_to_end(&mut stalled_answer)).await.is_ok();
 
     let mut streams_closed = 0;
     for stream in streams {
@@ -767,12 +773,13 @@ async fn sigterm_under_load_finishes_in_flight_saves_closes_streams_and_exits_pr
     let acknowledged: usize = logs.iter().map(WriterLog::acknowledged).sum();
     println!(
         "FIGURE faults.sigterm: exited in {:.1} s (limit 10 s), {streams_closed}/{} streams closed, \
-         in-flight save answered {}, {acknowledged} acknowledged writes, {} lost",
+         in-flight save answered {}, a stalled upload cut off, {acknowledged} acknowledged writes, {} lost",
         took.as_secs_f64(),
         candidates.len(),
         in_flight_answer.status,
         audit.lost
     );
+    assert!(stalled_closed, "the stalled upload's connection was closed");
     assert!(status.success(), "clean exit");
     assert!(took < Duration::from_secs(10), "exited after {took:?}");
     assert_eq!(streams_closed, candidates.len(), "every live stream was closed");
