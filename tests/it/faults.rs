@@ -499,6 +499,12 @@ impl Drop for OwnCluster {
             let _ = std::fs::remove_dir_all(local.data_dir());
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_file(self.dir.with_extension("lock"));
+        if let Some(socket) = self.pool.connect_options().get_socket()
+            && socket.starts_with(std::env::temp_dir())
+        {
+            let _ = std::fs::remove_dir_all(socket);
+        }
     }
 }
 
