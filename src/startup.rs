@@ -1,6 +1,7 @@
 //! Building the router with its middleware, binding, serving, shutting down.
 
 use std::future::Future;
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -97,6 +98,7 @@ impl Application {
             let (stream, remote) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
+                    Err(error) if gave_up_before_accept(&error) => continue,
                     // Out of file descriptors, say: wait for some to close rather than spin.
                     Err(error) => {
                         tracing::warn!(%error, "cannot accept a connection");
@@ -124,6 +126,11 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// The client went away between connecting and our accept: nothing to report.
+fn gave_up_before_accept(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused)
 }
 
 /// Completes on Ctrl-C or SIGTERM.
