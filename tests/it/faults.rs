@@ -492,6 +492,28 @@ impl OwnCluster {
     }
 }
 
+impl OwnCluster {
+    /// Sends `signal` to the postmaster and every backend (SIGSTOP freezes the
+    /// server with its sockets open, as a hung machine does).
+    fn signal_all(&self, signal: nix::sys::signal::Signal) -> usize {
+        let data_dir = self.local.as_ref().expect("running").data_dir();
+        let pid_file = std::fs::read_to_string(data_dir.join("postmaster.pid")).expect("postmaster.pid");
+        let postmaster: i32 = pid_file.lines().next().and_then(|line| line.trim().parse().ok()).expect("pid");
+        let children = std::fs::read_dir("/proc").expect("/proc").flatten().filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // The parent pid is the second field after the parenthesised command name.
+            let parent: i32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            (parent == postmaster).then_some(pid)
+        });
+        let pids: Vec<i32> = std::iter::once(postmaster).chain(children).collect();
+        for pid in &pids {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), signal);
+        }
+        pids.len()
+    }
+}
+
 impl Drop for OwnCluster {
     fn drop(&mut self) {
         if let Some(local) = &self.local {
@@ -614,6 +636,34 @@ async fn postgres_stopped_mid_load_answers_503_quickly_and_recovers_without_a_re
     assert!(unavailable > 0, "the writers met the outage");
     assert!(slowest < Duration::from_secs(5), "a request waited {slowest:?}");
     assert!(acknowledged > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_frozen_postgres_turns_readyz_red_within_seconds() {
+    let freezes = proof_count(1, 3);
+    let cluster = OwnCluster::start("faults-pgfreeze").await;
+    let port = free_port();
+    let server = Server::start(ServerDatabase::Url(&cluster.url), port);
+    server.wait_ready().await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..freezes {
+        let frozen = cluster.signal_all(nix::sys::signal::Signal::SIGSTOP);
+        let asked = Instant::now();
+        let status = readyz(port).await;
+        let took = asked.elapsed();
+        cluster.signal_all(nix::sys::signal::Signal::SIGCONT);
+        assert!(frozen > 1, "the postmaster and its backends were frozen");
+        assert!(status.is_some_and(|s| s != 200), "/readyz is red while PostgreSQL is frozen: {status:?}");
+        assert!(took < Duration::from_secs(3), "/readyz took {took:?}");
+        slowest = slowest.max(took);
+        wait_for_readyz(port, Duration::from_secs(10), |s| s == Some(200)).await;
+    }
+    drop(server);
+    println!(
+        "FIGURE faults.pg_freeze: {freezes} SIGSTOPs of every PostgreSQL process, /readyz red after {:.1} s at most \
+         (limit 3 s), green again after SIGCONT",
+        slowest.as_secs_f64()
+    );
 }
 
 /// Reads a live stream, publishing the highest timer version it has seen.
