@@ -1,6 +1,7 @@
 //! Building the router with its middleware, binding, serving, shutting down.
 
 use std::future::Future;
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -63,6 +64,9 @@ pub fn build_router(state: AppState) -> Router {
 /// trickling headers holds its connection (and a file descriptor) for ever.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Longest a stop waits for open requests, so that SIGTERM ends the process promptly.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
+
 /// A bound, not yet serving, HTTP server. Binding first lets tests ask for port 0.
 pub struct Application {
     listener: TcpListener,
@@ -94,6 +98,7 @@ impl Application {
             let (stream, remote) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
+                    Err(error) if gave_up_before_accept(&error) => continue,
                     // Out of file descriptors, say: wait for some to close rather than spin.
                     Err(error) => {
                         tracing::warn!(%error, "cannot accept a connection");
@@ -114,9 +119,18 @@ impl Application {
         }
         drop(listener);
         live.close();
-        connections.shutdown().await;
+        // Open requests get a grace period; a client that would hold the stop up
+        // longer (an upload stalled half-way) is cut off with the process.
+        if tokio::time::timeout(SHUTDOWN_GRACE, connections.shutdown()).await.is_err() {
+            tracing::warn!("requests still open after the shutdown grace period; stopping anyway");
+        }
         Ok(())
     }
+}
+
+/// The client went away between connecting and our accept: nothing to report.
+fn gave_up_before_accept(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused)
 }
 
 /// Completes on Ctrl-C or SIGTERM.

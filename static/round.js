@@ -112,7 +112,10 @@
 
   setInterval(render, 250);
 
-  if (window.EventSource) {
+  // The browser reconnects a dropped stream by itself, but gives up for good on an
+  // answer other than 200 (a restarting instance's 503, a proxy's 502, the 429 for
+  // too many open pages): then open a new one after a while.
+  function listen() {
     var source = new EventSource(panel.dataset.events);
     source.addEventListener("timer", function (event) {
       connection.textContent = "";
@@ -130,9 +133,16 @@
       } catch (e) { /* a malformed event changes nothing */ }
     });
     source.addEventListener("error", function () {
-      connection.textContent = "Reconnecting… the timer keeps running on the server.";
+      if (source.readyState === EventSource.CLOSED) {
+        connection.textContent = "Live updates paused; trying again shortly. The timer keeps running on the server.";
+        setTimeout(listen, 5000);
+      } else {
+        connection.textContent = "Reconnecting… the timer keeps running on the server.";
+      }
     });
   }
+
+  if (window.EventSource) listen();
 
   // Timer buttons: post in the background, show the answer at once.
   document.querySelectorAll(".timer-form").forEach(function (form) {

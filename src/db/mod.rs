@@ -51,7 +51,11 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
 
-/// True when the database answers a trivial query.
+/// Longest the readiness probe waits: a frozen server must turn it red in
+/// seconds, not hold it until the handler timeout.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// True when the database answers a trivial query in time.
 pub async fn is_ready(pool: &PgPool) -> bool {
-    sqlx::query("select 1").execute(pool).await.is_ok()
+    matches!(tokio::time::timeout(READY_TIMEOUT, sqlx::query("select 1").execute(pool)).await, Ok(Ok(_)))
 }

@@ -22,6 +22,8 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::browser::Browser;
+use crate::browser_loop::wait_for_text;
 use crate::helpers::{TestApp, TestDb};
 use crate::server_process::{Server, ServerDatabase, free_port};
 
@@ -490,6 +492,28 @@ impl OwnCluster {
     }
 }
 
+impl OwnCluster {
+    /// Sends `signal` to the postmaster and every backend (SIGSTOP freezes the
+    /// server with its sockets open, as a hung machine does).
+    fn signal_all(&self, signal: nix::sys::signal::Signal) -> usize {
+        let data_dir = self.local.as_ref().expect("running").data_dir();
+        let pid_file = std::fs::read_to_string(data_dir.join("postmaster.pid")).expect("postmaster.pid");
+        let postmaster: i32 = pid_file.lines().next().and_then(|line| line.trim().parse().ok()).expect("pid");
+        let children = std::fs::read_dir("/proc").expect("/proc").flatten().filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // The parent pid is the second field after the parenthesised command name.
+            let parent: i32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            (parent == postmaster).then_some(pid)
+        });
+        let pids: Vec<i32> = std::iter::once(postmaster).chain(children).collect();
+        for pid in &pids {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), signal);
+        }
+        pids.len()
+    }
+}
+
 impl Drop for OwnCluster {
     fn drop(&mut self) {
         if let Some(local) = &self.local {
@@ -497,6 +521,12 @@ impl Drop for OwnCluster {
             let _ = std::fs::remove_dir_all(local.data_dir());
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_file(self.dir.with_extension("lock"));
+        if let Some(socket) = self.pool.connect_options().get_socket()
+            && socket.starts_with(std::env::temp_dir())
+        {
+            let _ = std::fs::remove_dir_all(socket);
+        }
     }
 }
 
@@ -542,10 +572,14 @@ async fn postgres_stopped_mid_load_answers_503_quickly_and_recovers_without_a_re
     let server = Server::start(ServerDatabase::Url(&cluster.url), port);
     server.wait_ready().await;
     let (candidates, handles, stop) = start_writers(port, &cluster.pool, 3, "outage").await;
+    let watched = &candidates[0];
+    let (sender, mut follower) = watch::channel(0);
+    tokio::spawn(follow_timer_versions(port, watched.cookie.clone(), watched.round, sender));
 
     let mut slowest_red = Duration::ZERO;
     let mut slowest_recovery = Duration::ZERO;
-    for _ in 0..stops {
+    let mut slowest_converged = Duration::ZERO;
+    for stop_number in 0..stops {
         tokio::time::sleep(Duration::from_millis(800)).await;
         cluster.stop_immediately().await;
         slowest_red = slowest_red.max(wait_for_readyz(port, Duration::from_secs(10), |s| s != Some(200)).await);
@@ -557,6 +591,20 @@ async fn postgres_stopped_mid_load_answers_503_quickly_and_recovers_without_a_re
         cluster.restart().await;
         wait_for_readyz(port, Duration::from_secs(30), |s| s == Some(200)).await;
         slowest_recovery = slowest_recovery.max(restarting.elapsed());
+        // The stream opened before the outage shows a change made once it is over.
+        let action = if stop_number.is_multiple_of(2) { "pause" } else { "resume" };
+        let timer_path = format!("/rounds/{}/timer", watched.round);
+        let changed = send(port, "POST", &timer_path, Some(&watched.cookie), &JSON, &format!("action={action}"))
+            .await
+            .expect("timer change");
+        assert_eq!(changed.status, 200, "{action}: {}", changed.body);
+        let expected = changed.json()["timer"]["version"].as_i64().expect("version");
+        let changed_at = Instant::now();
+        tokio::time::timeout(Duration::from_secs(5), follower.wait_for(|seen| *seen >= expected))
+            .await
+            .expect("the live stream converges within 5 s of the change")
+            .expect("the live stream stays open through the outage");
+        slowest_converged = slowest_converged.max(changed_at.elapsed());
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
     cluster.pool.close().await;
@@ -574,12 +622,13 @@ async fn postgres_stopped_mid_load_answers_503_quickly_and_recovers_without_a_re
     println!(
         "FIGURE faults.pg_stop: {stops} immediate stops, {acknowledged} acknowledged writes, {} lost, \
          {} torn/duplicated, {unavailable} answered 503, slowest answer {:.1} s, /readyz red within {:.1} s, \
-         ready again within {:.1} s of the restart (no app restart)",
+         ready again within {:.1} s of the restart (no app restart), live stream current again within {:.2} s",
         audit.lost,
         audit.torn_or_duplicated,
         slowest.as_secs_f64(),
         slowest_red.as_secs_f64(),
-        slowest_recovery.as_secs_f64()
+        slowest_recovery.as_secs_f64(),
+        slowest_converged.as_secs_f64()
     );
     assert_eq!(audit.lost, 0, "acknowledged writes lost");
     assert_eq!(audit.torn_or_duplicated, 0, "torn or duplicated rows");
@@ -587,6 +636,34 @@ async fn postgres_stopped_mid_load_answers_503_quickly_and_recovers_without_a_re
     assert!(unavailable > 0, "the writers met the outage");
     assert!(slowest < Duration::from_secs(5), "a request waited {slowest:?}");
     assert!(acknowledged > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_frozen_postgres_turns_readyz_red_within_seconds() {
+    let freezes = proof_count(1, 3);
+    let cluster = OwnCluster::start("faults-pgfreeze").await;
+    let port = free_port();
+    let server = Server::start(ServerDatabase::Url(&cluster.url), port);
+    server.wait_ready().await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..freezes {
+        let frozen = cluster.signal_all(nix::sys::signal::Signal::SIGSTOP);
+        let asked = Instant::now();
+        let status = readyz(port).await;
+        let took = asked.elapsed();
+        cluster.signal_all(nix::sys::signal::Signal::SIGCONT);
+        assert!(frozen > 1, "the postmaster and its backends were frozen");
+        assert!(status.is_some_and(|s| s != 200), "/readyz is red while PostgreSQL is frozen: {status:?}");
+        assert!(took < Duration::from_secs(3), "/readyz took {took:?}");
+        slowest = slowest.max(took);
+        wait_for_readyz(port, Duration::from_secs(10), |s| s == Some(200)).await;
+    }
+    drop(server);
+    println!(
+        "FIGURE faults.pg_freeze: {freezes} SIGSTOPs of every PostgreSQL process, /readyz red after {:.1} s at most \
+         (limit 3 s), green again after SIGCONT",
+        slowest.as_secs_f64()
+    );
 }
 
 /// Reads a live stream, publishing the highest timer version it has seen.
@@ -724,6 +801,9 @@ async fn sigterm_under_load_finishes_in_flight_saves_closes_streams_and_exits_pr
         body.len()
     );
     in_flight.write_all(head.as_bytes()).await.expect("first half");
+    // And a client that stalls half-way through its body and never finishes it.
+    let mut stalled = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    stalled.write_all(head.as_bytes()).await.expect("stalled half");
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     let asked = Instant::now();
@@ -735,6 +815,9 @@ async fn sigterm_under_load_finishes_in_flight_saves_closes_streams_and_exits_pr
     let status = exit.await.expect("join");
     let took = asked.elapsed();
     let in_flight_answer = parse_reply(&answer).expect("the in-flight save is answered");
+    let mut stalled_answer = Vec::new();
+    let stalled_closed =
+        tokio::time::timeout(Duration::from_secs(2), stalled.read_to_end(&mut stalled_answer)).await.is_ok();
 
     let mut streams_closed = 0;
     for stream in streams {
@@ -746,12 +829,13 @@ async fn sigterm_under_load_finishes_in_flight_saves_closes_streams_and_exits_pr
     let acknowledged: usize = logs.iter().map(WriterLog::acknowledged).sum();
     println!(
         "FIGURE faults.sigterm: exited in {:.1} s (limit 10 s), {streams_closed}/{} streams closed, \
-         in-flight save answered {}, {acknowledged} acknowledged writes, {} lost",
+         in-flight save answered {}, a stalled upload cut off, {acknowledged} acknowledged writes, {} lost",
         took.as_secs_f64(),
         candidates.len(),
         in_flight_answer.status,
         audit.lost
     );
+    assert!(stalled_closed, "the stalled upload's connection was closed");
     assert!(status.success(), "clean exit");
     assert!(took < Duration::from_secs(10), "exited after {took:?}");
     assert_eq!(streams_closed, candidates.len(), "every live stream was closed");
@@ -900,4 +984,53 @@ async fn twenty_identical_parallel_posts_create_one_row() {
     assert_eq!(cards, 1, "one scorecard");
     assert_eq!(scores as usize, criteria.len(), "one score per criterion");
     assert_eq!(amendments, 1, "an identical amendment sent 20 times is recorded once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_whose_live_stream_was_refused_gets_it_back_by_itself() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    let port = free_port();
+    let server = Server::start_with_args(ServerDatabase::Url(&url), port, &["--max-live-streams-per-user", "1"]);
+    server.wait_ready().await;
+    let candidate = candidate_with_running_round(port, &db.pool, "refusedtab").await;
+    // Another tab holds the account's only stream, so the page's stream is refused (429),
+    // as it would be by a restarting instance (503) or a proxy without upstream (502).
+    let (slot_sender, _) = watch::channel(0);
+    let other_tab = tokio::spawn(follow_timer_versions(port, candidate.cookie.clone(), candidate.round, slot_sender));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = Browser::launch().await;
+    browser.client.goto(&format!("{base}/signin")).await.expect("sign-in page");
+    browser.fill("#username", "refusedtab").await;
+    browser.fill("#password", "correct horse").await;
+    browser.click("#sign-in-submit").await;
+    browser.text("#signed-in-as").await;
+    browser.client.goto(&format!("{base}/rounds/{}", candidate.round)).await.expect("round page");
+    wait_for_text(&browser, "#connection", |t| t.contains("Live updates paused")).await;
+
+    other_tab.abort();
+    let freed = Instant::now();
+    wait_for_text(&browser, "#connection", str::is_empty).await;
+    let back_after = freed.elapsed();
+    // And it is live: a pause made elsewhere shows without a reload.
+    let paused = send(
+        port,
+        "POST",
+        &format!("/rounds/{}/timer", candidate.round),
+        Some(&candidate.cookie),
+        &JSON,
+        "action=pause",
+    )
+    .await
+    .expect("pause");
+    assert_eq!(paused.status, 200);
+    wait_for_text(&browser, "#timer-state", |t| t.starts_with("Paused")).await;
+    browser.close().await;
+    drop(server);
+    println!(
+        "FIGURE faults.refused_stream: a page whose live stream was refused (429) was live again {:.1} s after a slot freed",
+        back_after.as_secs_f64()
+    );
 }

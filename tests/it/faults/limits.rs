@@ -365,7 +365,7 @@ async fn every_kind_of_response_carries_the_full_security_header_set() {
         ),
         (
             "unreadable form",
-            post("/signin", None, &SAME_ORIGIN, "username=%zz"),
+            post(&format!("{round}/notes"), Some(&cookie), &SAME_ORIGIN, "body=x&base_version=abc"),
             Some(StatusCode::UNPROCESSABLE_ENTITY),
         ),
         (
