@@ -147,7 +147,8 @@ impl Fixture {
         )
         .fetch_one(pool)
         .await?;
-        let started = request(server.addr, "POST", &format!("/rounds/{live_round}/timer"), &cookie_50, Some("action=start"))?;
+        let started =
+            request(server.addr, "POST", &format!("/rounds/{live_round}/timer"), &cookie_50, Some("action=start"))?;
         anyhow::ensure!(started.status == 303, "starting the live round answered {}", started.status);
         // Autosave cycles through the user's ended rounds (one note each) so no two
         // requests in flight edit the same note.
@@ -422,9 +423,10 @@ async fn live_benchmark(
         let addr = servers[0].addr;
         let cookie = fixture.cookie_50.clone();
         let path = format!("/rounds/{}/timer", fixture.live_round);
-        let answer =
-            tokio::task::spawn_blocking(move || request(addr, "POST", &path, &cookie, Some(&format!("action={action}"))))
-                .await??;
+        let answer = tokio::task::spawn_blocking(move || {
+            request(addr, "POST", &path, &cookie, Some(&format!("action={action}")))
+        })
+        .await??;
         anyhow::ensure!(answer.status == 303, "timer {action} answered {}", answer.status);
         sent_at.push(now);
         // Let every stream catch up before the next change, as a person would.
@@ -448,7 +450,12 @@ async fn live_benchmark(
         }
     }
     latencies.sort_by(f64::total_cmp);
-    let percentile = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     Ok(LiveFigures {
         streams,
         connected,
@@ -636,6 +643,10 @@ fn num_cores() -> usize {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|info| info.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned())
 }

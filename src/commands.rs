@@ -211,11 +211,13 @@ async fn demo_data(pool: &PgPool, content_dir: &Path, args: &DemoDataArgs) -> an
     let started = std::time::Instant::now();
     let mut conn = pool.acquire().await?;
     let summary = db::demo::generate(&mut conn, &request).await.map_err(|error| match &error {
-        db::demo::DemoError::Database(sqlx::Error::Database(db_error)) if db_error.is_unique_violation() => anyhow::anyhow!(
-            "demo users for seed {} exist already (demo-{}-1 …): choose another --seed",
-            args.seed,
-            args.seed
-        ),
+        db::demo::DemoError::Database(sqlx::Error::Database(db_error)) if db_error.is_unique_violation() => {
+            anyhow::anyhow!(
+                "demo users for seed {} exist already (demo-{}-1 …): choose another --seed",
+                args.seed,
+                args.seed
+            )
+        }
         _ => anyhow::Error::new(error).context("cannot generate demo data"),
     })?;
     println!(
