@@ -439,6 +439,12 @@ async fn live_benchmark(
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+    if events % 2 == 1 {
+        // Leave the timer running for the next run, which starts with a pause.
+        let (addr, cookie, path) =
+            (servers[0].addr, fixture.cookie_50.clone(), format!("/rounds/{}/timer", fixture.live_round));
+        tokio::task::spawn_blocking(move || request(addr, "POST", &path, &cookie, Some("action=resume"))).await??;
+    }
     for task in tasks {
         task.abort();
     }

@@ -196,18 +196,23 @@ const DEMO_NOTES: &[&str] = &[
     "Clarified the label noise; proposed weak supervision, then active learning for the hard classes.",
 ];
 
-async fn demo_data(pool: &PgPool, content_dir: &Path, args: &DemoDataArgs) -> anyhow::Result<()> {
-    load_content_if_present(pool, content_dir).await?;
+/// A demo-data request with the shared password hash and the rendered notes.
+pub fn demo_request(users: i32, loops_per_user: i32, seed: i64) -> anyhow::Result<db::demo::DemoRequest> {
     let password_hash =
         password::hash(DEMO_PASSWORD).map_err(|error| anyhow::anyhow!("cannot hash the demo password: {error}"))?;
-    let request = db::demo::DemoRequest {
-        users: args.users,
-        loops_per_user: args.loops_per_user,
-        seed: args.seed,
+    Ok(db::demo::DemoRequest {
+        users,
+        loops_per_user,
+        seed,
         password_hash,
         notes_md: DEMO_NOTES.iter().map(|note| (*note).to_owned()).collect(),
         notes_html: DEMO_NOTES.iter().map(|note| markdown::render(note)).collect(),
-    };
+    })
+}
+
+async fn demo_data(pool: &PgPool, content_dir: &Path, args: &DemoDataArgs) -> anyhow::Result<()> {
+    load_content_if_present(pool, content_dir).await?;
+    let request = demo_request(args.users, args.loops_per_user, args.seed)?;
     let started = std::time::Instant::now();
     let mut conn = pool.acquire().await?;
     let summary = db::demo::generate(&mut conn, &request).await.map_err(|error| match &error {

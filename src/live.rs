@@ -1,24 +1,54 @@
 //! Live events across instances: every change to a round is announced with
 //! PostgreSQL NOTIFY; each instance LISTENs once and fans the news out to its
-//! open event streams, which then read the current state themselves.
+//! open event streams. The streams of one round share one read of its new
+//! state ([`SharedReads`]), so a change costs a query per instance, not per viewer.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{OnceCell, broadcast, watch};
 use uuid::Uuid;
 
 pub const CHANNEL: &str = "mockloop_rounds";
 
+/// What changed, numbered: a read made for generation `n` is current until a later event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveEvent {
-    RoundChanged(Uuid),
+    RoundChanged {
+        round: Uuid,
+        generation: u64,
+    },
     /// The listener reconnected and may have missed notifications: everyone re-reads.
-    Resync,
+    Resync {
+        generation: u64,
+    },
+}
+
+impl LiveEvent {
+    pub fn generation(self) -> u64 {
+        match self {
+            LiveEvent::RoundChanged { generation, .. } | LiveEvent::Resync { generation } => generation,
+        }
+    }
+}
+
+/// Numbers live events; shared by the listener task and new streams.
+#[derive(Clone, Default)]
+struct Generations(Arc<AtomicU64>);
+
+impl Generations {
+    fn current(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn next(&self) -> u64 {
+        self.0.fetch_add(1, Ordering::SeqCst) + 1
+    }
 }
 
 #[derive(Clone)]
@@ -27,15 +57,26 @@ pub struct LiveHub {
     /// Set at shutdown so that open event streams end and the server can stop.
     closing: Arc<watch::Sender<bool>>,
     streams: StreamCounts,
+    generations: Generations,
 }
 
 impl LiveHub {
     /// A hub fed by a background task listening on `pool`'s database.
     pub fn start(pool: PgPool) -> LiveHub {
         let (sender, _) = broadcast::channel(1024);
-        let hub = LiveHub { sender, closing: Arc::new(watch::Sender::new(false)), streams: StreamCounts::default() };
-        tokio::spawn(listen(pool, hub.sender.clone()));
+        let hub = LiveHub {
+            sender,
+            closing: Arc::new(watch::Sender::new(false)),
+            streams: StreamCounts::default(),
+            generations: Generations::default(),
+        };
+        tokio::spawn(listen(pool, hub.sender.clone(), hub.generations.clone()));
         hub
+    }
+
+    /// The number of the latest event: what a stream opening now reads as of.
+    pub fn generation(&self) -> u64 {
+        self.generations.current()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
@@ -96,15 +137,55 @@ impl Drop for StreamPermit {
     }
 }
 
-async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>) {
+/// One read per (key, generation), shared by everyone asking for it: the first
+/// caller reads, the others wait for that result. A failed read is not kept.
+pub struct SharedReads<V> {
+    latest: Mutex<HashMap<Uuid, (u64, Arc<OnceCell<V>>)>>,
+}
+
+impl<V> Default for SharedReads<V> {
+    fn default() -> Self {
+        SharedReads { latest: Mutex::new(HashMap::new()) }
+    }
+}
+
+/// Entries kept before the map is emptied: one per round watched since, a few bytes each.
+const SHARED_READS_KEPT: usize = 10_000;
+
+impl<V: Clone> SharedReads<V> {
+    pub async fn get<E, F, Fut>(&self, key: Uuid, generation: u64, read: F) -> Result<V, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        let cell = {
+            let mut latest = self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match latest.get(&key) {
+                // A newer read serves an older request too: it is only more current.
+                Some((kept, cell)) if *kept >= generation => cell.clone(),
+                _ => {
+                    if latest.len() >= SHARED_READS_KEPT {
+                        latest.clear();
+                    }
+                    let cell = Arc::new(OnceCell::new());
+                    latest.insert(key, (generation, cell.clone()));
+                    cell
+                }
+            }
+        };
+        cell.get_or_try_init(read).await.cloned()
+    }
+}
+
+async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, generations: Generations) {
     loop {
         let failed = match PgListener::connect_with(&pool).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
                     // Only now, listening again, may everyone re-read: a change made
                     // before this point is in what they read, any later one is notified.
-                    let _ = sender.send(LiveEvent::Resync);
-                    relay(&mut listener, &sender, &pool).await
+                    let _ = sender.send(LiveEvent::Resync { generation: generations.next() });
+                    relay(&mut listener, &sender, &pool, &generations).await
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot listen for live events");
@@ -128,12 +209,17 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>) {
 }
 
 /// Passes notifications on until the connection drops (false) or fails (true).
-async fn relay(listener: &mut PgListener, sender: &broadcast::Sender<LiveEvent>, pool: &PgPool) -> bool {
+async fn relay(
+    listener: &mut PgListener,
+    sender: &broadcast::Sender<LiveEvent>,
+    pool: &PgPool,
+    generations: &Generations,
+) -> bool {
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
-                if let Ok(round_id) = notification.payload().parse() {
-                    let _ = sender.send(LiveEvent::RoundChanged(round_id));
+                if let Ok(round) = notification.payload().parse() {
+                    let _ = sender.send(LiveEvent::RoundChanged { round, generation: generations.next() });
                 }
             }
             // Left to itself the listener would reconnect inside the next call, with no

@@ -6,13 +6,16 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
-use crate::live::LiveHub;
+use crate::live::{LiveHub, SharedReads};
+use crate::web::rounds::LiveRound;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
     pub settings: Arc<Settings>,
     pub live: LiveHub,
+    /// Each round's live state, read once per change for all its open streams.
+    pub live_rounds: Arc<SharedReads<Option<Arc<LiveRound>>>>,
     pub limits: Limits,
 }
 
@@ -20,7 +23,13 @@ impl AppState {
     /// State for serving, with a live-event listener on `db`.
     pub fn new(db: PgPool, settings: Settings) -> AppState {
         let live = LiveHub::start(db.clone());
-        AppState { db, settings: Arc::new(settings), live, limits: Limits::default() }
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            live,
+            live_rounds: Arc::new(SharedReads::default()),
+            limits: Limits::default(),
+        }
     }
 
     pub fn with_limits(self, limits: Limits) -> AppState {

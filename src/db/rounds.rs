@@ -78,6 +78,11 @@ const ROUND_STATE: &str = "select r.id, r.loop_id, r.position, r.kind, r.title, 
         clock_timestamp() as now
     from rounds r join loops l on l.id = r.loop_id";
 
+/// The round whoever asks: for live streams, whose viewers were checked when they opened.
+pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Option<RoundState>, sqlx::Error> {
+    sqlx::query_as(&format!("{ROUND_STATE} where r.id = $1")).bind(round_id).fetch_optional(db).await
+}
+
 /// The round, if `viewer` is its loop's candidate or its interviewer.
 pub async fn find_for_participant(
     db: impl PgExecutor<'_>,

@@ -2,6 +2,7 @@
 //! the candidate's autosaved notes.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
@@ -377,28 +378,31 @@ async fn round_events(
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let round_closed = state.live.closed();
     let permit =
         state.live.open_stream(user.id, state.limits.max_live_streams_per_user).ok_or(AppError::TooManyLiveStreams)?;
-    // Only the round's interviewer receives the candidate's scratchpad.
-    let watches_scratchpad = round.interviewer_id == Some(user.id);
-    let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| async move {
-        match event {
-            Ok(LiveEvent::RoundChanged(round_id)) if round_id == id => Some(()),
-            Ok(LiveEvent::Resync) | Err(_) => Some(()),
-            Ok(LiveEvent::RoundChanged(_)) => None,
-        }
+    let first = state.live.generation();
+    let hub = state.live.clone();
+    let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| {
+        let generation = match event {
+            Ok(LiveEvent::RoundChanged { round, generation }) if round == id => Some(generation),
+            Ok(LiveEvent::RoundChanged { .. }) => None,
+            Ok(event @ LiveEvent::Resync { .. }) => Some(event.generation()),
+            // This stream fell behind and missed events: read as of now.
+            Err(_) => Some(hub.generation()),
+        };
+        async move { generation }
     });
-    let ticks = futures_util::stream::once(async {}).chain(changes);
-    let db = state.db.clone();
+    let generations = futures_util::stream::once(async move { first }).chain(changes);
     let user_id = user.id;
-    let events = ticks
-        .then(move |()| {
-            let db = db.clone();
-            async move { live_events(&db, id, user_id, watches_scratchpad).await }
+    let events = generations
+        .then(move |generation| {
+            let state = state.clone();
+            async move { live_events(&state, id, user_id, generation).await }
         })
         .flat_map(futures_util::stream::iter)
-        .take_until(state.live.closed())
+        .take_until(round_closed)
         // The permit goes with the stream and frees the slot when the stream is dropped.
         .map(move |event| {
             let _held = &permit;
@@ -407,24 +411,44 @@ async fn round_events(
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// A round's live state as every viewer's stream sends it, prepared once per change.
+#[derive(Debug)]
+pub struct LiveRound {
+    candidate_id: Uuid,
+    interviewer_id: Option<Uuid>,
+    timer_json: String,
+    /// Only ever sent to the round's interviewer.
+    scratchpad_json: Option<String>,
+}
+
+async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveRound>>, sqlx::Error> {
+    let Some(round) = db::rounds::find(db, id).await? else { return Ok(None) };
+    let scratchpad_json = match round.interviewer_id {
+        Some(_) => db::notes::find(db, id, round.candidate_id, "scratchpad")
+            .await?
+            .map(|note| serde_json::json!({"version": note.version, "html": note.body_html}).to_string()),
+        None => None,
+    };
+    Ok(Some(Arc::new(LiveRound {
+        candidate_id: round.candidate_id,
+        interviewer_id: round.interviewer_id,
+        timer_json: serde_json::to_string(&TimerView::of(&round)).unwrap_or_default(),
+        scratchpad_json,
+    })))
+}
+
 /// What one change sends to one viewer: the timer, and for the interviewer the scratchpad.
-async fn live_events(
-    db: &sqlx::PgPool,
-    id: Uuid,
-    user: Uuid,
-    watches_scratchpad: bool,
-) -> Vec<Result<Event, Infallible>> {
-    let round = match db::rounds::find_for_participant(db, id, user).await {
-        Ok(Some(round)) => round,
-        Ok(None) => return vec![Ok(Event::default().event("gone").data("{}"))],
+async fn live_events(state: &AppState, id: Uuid, user: Uuid, generation: u64) -> Vec<Result<Event, Infallible>> {
+    let round = match state.live_rounds.get(id, generation, || read_live_round(&state.db, id)).await {
+        Ok(Some(round)) if round.candidate_id == user || round.interviewer_id == Some(user) => round,
+        Ok(_) => return vec![Ok(Event::default().event("gone").data("{}"))],
         Err(_) => return vec![Ok(Event::default().event("retry").data("{}"))],
     };
-    let mut events = vec![Ok(Event::default()
-        .event("timer")
-        .data(serde_json::to_string(&TimerView::of(&round)).unwrap_or_default()))];
-    if watches_scratchpad && let Ok(Some(note)) = db::notes::find(db, id, round.candidate_id, "scratchpad").await {
-        let json = serde_json::json!({"version": note.version, "html": note.body_html});
-        events.push(Ok(Event::default().event("scratchpad").data(json.to_string())));
+    let mut events = vec![Ok(Event::default().event("timer").data(round.timer_json.as_str()))];
+    if round.interviewer_id == Some(user)
+        && let Some(scratchpad) = &round.scratchpad_json
+    {
+        events.push(Ok(Event::default().event("scratchpad").data(scratchpad.as_str())));
     }
     events
 }

@@ -20,6 +20,7 @@ mod peer;
 mod peer_history;
 mod questions;
 mod rounds;
+mod scale;
 mod scorecards;
 mod security;
 mod server_process;

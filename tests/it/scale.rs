@@ -1,0 +1,227 @@
+//! Bounded work per page: on a database of demo loops, every hot page runs a
+//! fixed number of queries whatever the user's history holds, and none of
+//! their plans scans a large table from end to end.
+//!
+//! Plans come from PostgreSQL's auto_explain, loaded into each of the app's
+//! connections and sent back as notices; queries are counted from sqlx's own
+//! per-statement log. Both are captured on this test's thread only.
+//!
+//! A test database is small, and on small tables a whole-table scan is the
+//! planner's right choice. So the connections run with `enable_seqscan = off`,
+//! which makes PostgreSQL scan a table whole only when no index can serve the
+//! query: a sequential scan left in a plan is a missing index, at any size.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use sqlx::{Executor, PgPool};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::{Layer, Registry};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, TestDb};
+
+/// Tables that grow with use; a sequential scan of one is a page that slows as the instance ages.
+const LARGE_TABLES: &[&str] =
+    &["loops", "rounds", "round_questions", "scorecards", "criterion_scores", "notes", "timer_events", "users"];
+
+#[derive(Default)]
+struct Captured {
+    queries: usize,
+    plans: Vec<String>,
+}
+
+/// Counts sqlx's per-statement events and keeps auto_explain's notices.
+struct CaptureLayer(Arc<Mutex<Captured>>);
+
+struct MessageText(String);
+
+impl Visit for MessageText {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0.push_str(&format!("{value:?}"));
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for CaptureLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let target = event.metadata().target();
+        let mut captured = self.0.lock().expect("capture lock");
+        if target == "sqlx::query" {
+            captured.queries += 1;
+        } else if target == "sqlx::postgres::notice" {
+            let mut text = MessageText(String::new());
+            event.record(&mut text);
+            captured.plans.push(text.0);
+        }
+    }
+}
+
+/// What one request cost: its status, queries and plans.
+struct Measured {
+    status: StatusCode,
+    queries: usize,
+    plans: Vec<String>,
+}
+
+/// The test database filled with demo loops, and the app on a pool whose
+/// connections explain every statement they run.
+async fn demo_app() -> (TestApp, TestDb) {
+    let db = TestDb::new().await;
+    let mut conn = db.pool.acquire().await.expect("connection");
+    for (users, loops, seed) in [(150, 10, 1), (1, 10, 2), (1, 200, 3)] {
+        let request = mockloop::commands::demo_request(users, loops, seed).expect("demo request");
+        mockloop::db::demo::generate(&mut conn, &request).await.expect("demo data");
+    }
+    drop(conn);
+    let explained: PgPool = mockloop::db::pool_options(4)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    "load 'auto_explain'; set auto_explain.log_min_duration = 0;
+                     set auto_explain.log_level = 'notice'; set auto_explain.log_format = 'text';
+                     set auto_explain.log_nested_statements = on; set enable_seqscan = off",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(mockloop::db::page_serving(db.options.clone()))
+        .await
+        .expect("explaining pool");
+    let app = TestApp::on(
+        explained,
+        mockloop::state::Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: false },
+    );
+    (app, db)
+}
+
+async fn measure<F: Future<Output = crate::helpers::TestResponse>>(request: F) -> Measured {
+    let captured = Arc::new(Mutex::new(Captured::default()));
+    let subscriber = Registry::default().with(CaptureLayer(captured.clone()));
+    let response = {
+        let _scope = tracing::subscriber::set_default(subscriber);
+        request.await
+    };
+    let captured = std::mem::take(&mut *captured.lock().expect("capture lock"));
+    Measured { status: response.status, queries: captured.queries, plans: captured.plans }
+}
+
+fn sequential_scans(plans: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for plan in plans {
+        for line in plan.lines() {
+            if let Some(rest) = line.split("Seq Scan on ").nth(1) {
+                let table = rest.split_whitespace().next().unwrap_or("");
+                if LARGE_TABLES.contains(&table) {
+                    let query = plan.lines().find(|l| l.contains("Query Text:")).unwrap_or("").trim();
+                    found.push(format!("{table}: {query}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+async fn sign_in(app: &TestApp, username: &str) -> String {
+    let response = app
+        .post_form("/signin", &[("username", username), ("password", mockloop::commands::DEMO_PASSWORD)], None)
+        .await;
+    response.session_cookie().unwrap_or_else(|| panic!("{username} signs in: {}", response.status))
+}
+
+async fn latest_loop(app: &TestApp, username: &str) -> (Uuid, Uuid) {
+    sqlx::query_as(
+        "select l.id, r.id from loops l join users u on u.id = l.candidate_id join rounds r on r.loop_id = l.id
+         where u.username = $1 order by l.starts_at desc, r.position limit 1",
+    )
+    .bind(username)
+    .fetch_one(&app.db)
+    .await
+    .expect("a demo loop")
+}
+
+#[tokio::test]
+async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
+    let (app, _db) = demo_app().await;
+    let mut checked = 0;
+    let mut scans = Vec::new();
+    let mut per_user: Vec<Vec<(String, usize)>> = Vec::new();
+    for username in ["demo-2-1", "demo-3-1"] {
+        let cookie = sign_in(&app, username).await;
+        let (loop_id, round_id) = latest_loop(&app, username).await;
+        let pages = [
+            "/".to_owned(),
+            "/history".to_owned(),
+            "/questions?q=gradient+descent".to_owned(),
+            "/loops/new".to_owned(),
+            format!("/loops/{loop_id}"),
+            format!("/loops/{loop_id}/feedback"),
+            format!("/loops/{loop_id}/feedback.json"),
+            format!("/rounds/{round_id}"),
+            format!("/rounds/{round_id}/feedback"),
+            format!("/rounds/{round_id}/assessment"),
+            format!("/rounds/{round_id}/state"),
+        ];
+        let mut figures = Vec::new();
+        for page in &pages {
+            // The first request prepares statements; the second is the steady state.
+            app.get(page, Some(&cookie)).await;
+            let measured = measure(app.get(page, Some(&cookie))).await;
+            assert_eq!(measured.status, StatusCode::OK, "{username} {page}");
+            assert!(!measured.plans.is_empty(), "auto_explain sent no plans for {page}");
+            scans.extend(sequential_scans(&measured.plans).into_iter().map(|s| format!("{page}: {s}")));
+            let label = page.replace(&loop_id.to_string(), "{loop}").replace(&round_id.to_string(), "{round}");
+            figures.push((label, measured.queries));
+            checked += 1;
+        }
+        let notes = measure(app.post_form(
+            &format!("/rounds/{round_id}/notes"),
+            &[("body", "More **notes**"), ("base_version", "3")],
+            Some(&cookie),
+        ))
+        .await;
+        assert!(notes.status.is_redirection(), "notes save: {}", notes.status);
+        scans.extend(sequential_scans(&notes.plans).into_iter().map(|s| format!("notes save: {s}")));
+        figures.push(("notes save".to_owned(), notes.queries));
+        let created = measure(app.post_form(
+            "/loops",
+            &[
+                ("template", "mle-onsite"),
+                ("team", "genai-llm"),
+                ("level", "senior_staff"),
+                ("mode", "self_timed"),
+                ("starts_at", "2030-01-07T09:00"),
+                ("time_zone", "UTC"),
+                ("break_minutes", "10"),
+                ("request_key", &Uuid::new_v4().to_string()),
+            ],
+            Some(&cookie),
+        ))
+        .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "loop created");
+        scans.extend(sequential_scans(&created.plans).into_iter().map(|s| format!("loop create: {s}")));
+        figures.push(("loop create".to_owned(), created.queries));
+        checked += 2;
+        per_user.push(figures);
+    }
+    assert!(scans.is_empty(), "sequential scans of large tables:\n{}", scans.join("\n"));
+    let (small, large) = (&per_user[0], &per_user[1]);
+    for ((page, few), (_, many)) in small.iter().zip(large) {
+        assert_eq!(few, many, "{page}: {few} queries with 10 loops, {many} with 200");
+    }
+    let summary: Vec<String> = small.iter().map(|(page, n)| format!("{page} {n}")).collect();
+    println!(
+        "FIGURE scale.queries: {checked} page loads as users with 10 and with 200 loops, the same query count for both, \
+         0 sequential scans of large tables; queries per page: {}",
+        summary.join(", ")
+    );
+}
