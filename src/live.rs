@@ -140,8 +140,11 @@ impl Drop for StreamPermit {
 /// One read per (key, generation), shared by everyone asking for it: the first
 /// caller reads, the others wait for that result. A failed read is not kept.
 pub struct SharedReads<V> {
-    latest: Mutex<HashMap<Uuid, (u64, Arc<OnceCell<V>>)>>,
+    latest: Mutex<HashMap<Uuid, SharedRead<V>>>,
 }
+
+/// The read for one key as of a generation: filled once, by whoever asks first.
+type SharedRead<V> = (u64, Arc<OnceCell<V>>);
 
 impl<V> Default for SharedReads<V> {
     fn default() -> Self {
