@@ -66,7 +66,7 @@ async fn run(data_dir: &Path) -> anyhow::Result<()> {
     println!("small database: demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
 
     let fixture = Fixture::prepare(&server, &pool).await?;
-    let small = page_benchmarks(&server, &fixture)?;
+    let small = page_benchmarks(&server, &fixture, &pool).await?;
     print_pages("small database (2.3k loops)", &small);
 
     if setting("BENCH_LARGE", 1) == 1 {
@@ -78,7 +78,7 @@ async fn run(data_dir: &Path) -> anyhow::Result<()> {
         )
         .fetch_one(&pool)
         .await?;
-        let large = page_benchmarks(&server, &fixture)?;
+        let large = page_benchmarks(&server, &fixture, &pool).await?;
         print_pages(&format!("large database ({} users, {} loops, {} rounds)", counts.0, counts.1, counts.2), &large);
         println!("\nlatency on the large database relative to the small one (p50 / p99):");
         for (name, figures) in &large {
@@ -113,9 +113,9 @@ struct Fixture {
     cookie_50: String,
     cookie_1000: String,
     feedback_loop: Uuid,
+    feedback_etag: String,
     live_round: Uuid,
     note_rounds: Vec<Uuid>,
-    note_base_version: i32,
 }
 
 impl Fixture {
@@ -128,6 +128,13 @@ impl Fixture {
         )
         .fetch_one(pool)
         .await?;
+        let feedback = request(server.addr, "GET", &format!("/loops/{feedback_loop}/feedback"), &cookie_50, None)?;
+        let feedback_etag = feedback
+            .headers
+            .lines()
+            .find_map(|line| line.strip_prefix("etag: ").or_else(|| line.strip_prefix("ETag: ")))
+            .ok_or_else(|| anyhow::anyhow!("the feedback page of a completed loop has no ETag"))?
+            .to_owned();
         // A loop starting now, with its first round running: the live round.
         let template: String =
             sqlx::query_scalar("select slug from loop_templates where owner_id is null order by slug limit 1")
@@ -158,14 +165,7 @@ impl Fixture {
         )
         .fetch_all(pool)
         .await?;
-        let note_base_version: i32 = sqlx::query_scalar(
-            "select max(n.version) from notes n join rounds r on r.id = n.round_id
-             where n.kind = 'scratchpad' and r.id = any($1)",
-        )
-        .bind(&note_rounds)
-        .fetch_one(pool)
-        .await?;
-        Ok(Fixture { cookie_50, cookie_1000, feedback_loop, live_round, note_rounds, note_base_version })
+        Ok(Fixture { cookie_50, cookie_1000, feedback_loop, feedback_etag, live_round, note_rounds })
     }
 }
 
@@ -182,43 +182,38 @@ struct Target {
     path: String,
     cookie: String,
     script: Option<PathBuf>,
+    /// A further request header, e.g. the `If-None-Match` of a revisit.
+    header: Option<String>,
 }
 
-fn page_benchmarks(server: &Server, fixture: &Fixture) -> anyhow::Result<Vec<(&'static str, WrkFigures)>> {
-    let autosave_script = write_autosave_script(fixture)?;
+impl Target {
+    fn get(name: &'static str, path: String, cookie: &str) -> Target {
+        Target { name, path, cookie: cookie.to_owned(), script: None, header: None }
+    }
+}
+
+async fn page_benchmarks(
+    server: &Server,
+    fixture: &Fixture,
+    pool: &PgPool,
+) -> anyhow::Result<Vec<(&'static str, WrkFigures)>> {
+    let autosave_script = std::env::temp_dir().join(format!("mockloop-autosave-{}.lua", std::process::id()));
+    let feedback = format!("/loops/{}/feedback", fixture.feedback_loop);
     let targets = vec![
-        Target { name: "plaintext reference (/healthz)", path: "/healthz".into(), cookie: String::new(), script: None },
-        Target { name: "one-query reference (/readyz)", path: "/readyz".into(), cookie: String::new(), script: None },
+        Target::get("plaintext reference (/healthz)", "/healthz".into(), ""),
+        Target::get("one-query reference (/readyz)", "/readyz".into(), ""),
+        Target::get("loop feedback (6 rounds)", feedback.clone(), &fixture.cookie_50),
         Target {
-            name: "loop feedback (6 rounds)",
-            path: format!("/loops/{}/feedback", fixture.feedback_loop),
-            cookie: fixture.cookie_50.clone(),
-            script: None,
+            header: Some(format!("If-None-Match: {}", fixture.feedback_etag)),
+            ..Target::get("loop feedback, revisit (304)", feedback, &fixture.cookie_50)
         },
-        Target { name: "history, 50 loops", path: "/history".into(), cookie: fixture.cookie_50.clone(), script: None },
+        Target::get("history, 50 loops", "/history".into(), &fixture.cookie_50),
+        Target::get("history, 1,000 loops", "/history".into(), &fixture.cookie_1000),
+        Target::get("live round page", format!("/rounds/{}", fixture.live_round), &fixture.cookie_50),
+        Target::get("question bank search", "/questions?q=gradient+descent".into(), &fixture.cookie_50),
         Target {
-            name: "history, 1,000 loops",
-            path: "/history".into(),
-            cookie: fixture.cookie_1000.clone(),
-            script: None,
-        },
-        Target {
-            name: "live round page",
-            path: format!("/rounds/{}", fixture.live_round),
-            cookie: fixture.cookie_50.clone(),
-            script: None,
-        },
-        Target {
-            name: "question bank search",
-            path: "/questions?q=gradient+descent".into(),
-            cookie: fixture.cookie_50.clone(),
-            script: None,
-        },
-        Target {
-            name: "notes autosave (POST)",
-            path: "/".into(),
-            cookie: fixture.cookie_50.clone(),
             script: Some(autosave_script),
+            ..Target::get("notes autosave (POST)", "/".into(), &fixture.cookie_50)
         },
     ];
     let repeats = setting("BENCH_REPEATS", 3);
@@ -226,6 +221,9 @@ fn page_benchmarks(server: &Server, fixture: &Fixture) -> anyhow::Result<Vec<(&'
     let mut runs: HashMap<&'static str, Vec<WrkFigures>> = HashMap::new();
     for _ in 0..repeats {
         for target in &targets {
+            if let Some(script) = &target.script {
+                write_autosave_script(script, fixture, pool).await?;
+            }
             runs.entry(target.name).or_default().push(wrk(server.addr, target, seconds)?);
         }
     }
@@ -260,13 +258,22 @@ fn print_pages(title: &str, pages: &[(&'static str, WrkFigures)]) {
 }
 
 /// wrk's Lua script for the autosave POST: each wrk thread takes its own
-/// rounds in turn, sending the version the previous save of that note made.
-fn write_autosave_script(fixture: &Fixture) -> anyhow::Result<PathBuf> {
-    let path = std::env::temp_dir().join(format!("mockloop-autosave-{}.lua", std::process::id()));
-    let rounds: Vec<String> = fixture.note_rounds.iter().map(|id| format!("\"{id}\"")).collect();
+/// rounds in turn, sending the version the previous save of that note made
+/// (read afresh before each run, since earlier runs moved them on).
+async fn write_autosave_script(path: &Path, fixture: &Fixture, pool: &PgPool) -> anyhow::Result<()> {
+    let versions: Vec<(Uuid, i32)> = sqlx::query_as(
+        "select r.id, coalesce(n.version, 0) from unnest($1::uuid[]) with ordinality as r(id, n)
+         left join notes n on n.round_id = r.id and n.kind = 'scratchpad'
+         order by r.n",
+    )
+    .bind(&fixture.note_rounds)
+    .fetch_all(pool)
+    .await?;
+    let rounds: Vec<String> = versions.iter().map(|(id, _)| format!("\"{id}\"")).collect();
+    let bases: Vec<String> = versions.iter().map(|(_, version)| version.to_string()).collect();
     let script = format!(
         r#"local rounds = {{{rounds}}}
-local base = {base}
+local bases = {{{bases}}}
 local threads = 0
 local cookie = "{cookie}"
 function setup(thread)
@@ -282,8 +289,9 @@ function request()
   local slot = sent % per_thread
   local cycle = math.floor(sent / per_thread)
   sent = sent + 1
-  local round = rounds[slot * 2 + index + 1]
-  local body = "base_version=" .. (base + cycle) .. "&body=Autosaved+note+" .. sent .. "%0A%0A-+point+one%0A-+point+two"
+  local at = slot * 2 + index + 1
+  local round = rounds[at]
+  local body = "base_version=" .. (bases[at] + cycle) .. "&body=Autosaved+note+" .. sent .. "%0A%0A-+point+one%0A-+point+two"
   return wrk.format("POST", "/rounds/" .. round .. "/notes", {{
     ["Cookie"] = cookie, ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Accept"] = "application/json", ["Origin"] = "http://" .. wrk.host .. ":" .. wrk.port,
@@ -291,11 +299,11 @@ function request()
 end
 "#,
         rounds = rounds.join(", "),
-        base = fixture.note_base_version,
+        bases = bases.join(", "),
         cookie = fixture.cookie_50,
     );
-    std::fs::write(&path, script)?;
-    Ok(path)
+    std::fs::write(path, script)?;
+    Ok(())
 }
 
 fn wrk(addr: SocketAddr, target: &Target, seconds: u64) -> anyhow::Result<WrkFigures> {
@@ -303,6 +311,9 @@ fn wrk(addr: SocketAddr, target: &Target, seconds: u64) -> anyhow::Result<WrkFig
     command.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{seconds}s"), "--latency"]);
     if !target.cookie.is_empty() {
         command.args(["-H", &format!("Cookie: {}", target.cookie)]);
+    }
+    if let Some(header) = &target.header {
+        command.args(["-H", header]);
     }
     if let Some(script) = &target.script {
         command.arg("-s").arg(script);

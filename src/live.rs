@@ -253,4 +253,44 @@ mod tests {
         drop(first);
         assert!(counts.try_acquire(alice, 2).is_some(), "a closed stream frees its slot");
     }
+
+    #[tokio::test]
+    async fn streams_asking_for_one_generation_share_one_read() {
+        let reads = Arc::new(SharedReads::<u64>::default());
+        let calls = Arc::new(AtomicU64::new(0));
+        let round = Uuid::new_v4();
+        let mut waiting = Vec::new();
+        for _ in 0..50 {
+            let (reads, calls) = (reads.clone(), calls.clone());
+            waiting.push(tokio::spawn(async move {
+                reads
+                    .get(round, 3, || async {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<_, ()>(calls.fetch_add(1, Ordering::SeqCst) + 1)
+                    })
+                    .await
+            }));
+        }
+        for handle in waiting {
+            assert_eq!(handle.await.expect("join"), Ok(1), "every stream got the one read");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_later_generation_reads_again_an_earlier_one_does_not() {
+        let reads = SharedReads::<&str>::default();
+        let round = Uuid::new_v4();
+        assert_eq!(reads.get(round, 5, || async { Ok::<_, ()>("five") }).await, Ok("five"));
+        assert_eq!(reads.get(round, 4, || async { Ok::<_, ()>("four") }).await, Ok("five"), "newer serves older");
+        assert_eq!(reads.get(round, 6, || async { Ok::<_, ()>("six") }).await, Ok("six"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_tried_again() {
+        let reads = SharedReads::<&str>::default();
+        let round = Uuid::new_v4();
+        assert_eq!(reads.get(round, 1, || async { Err("database down") }).await, Err("database down"));
+        assert_eq!(reads.get(round, 1, || async { Ok::<_, &str>("back") }).await, Ok("back"));
+    }
 }

@@ -221,6 +221,8 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .execute(&mut *tx)
     .await?;
 
+    sqlx::query("select refresh_loop_score_points(array(select id from demo_loops))").execute(&mut *tx).await?;
+
     let (users, loops, rounds, scorecards, criterion_scores, notes) = sqlx::query_as(
         "select (select count(*) from demo_users), (select count(*) from demo_loops),
                 (select count(*) from demo_rounds), (select count(*) from demo_cards),

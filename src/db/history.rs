@@ -85,36 +85,33 @@ pub async fn template_names(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<S
         .await
 }
 
-/// A mean score of one loop in one group (a pillar or a round kind).
+/// A mean score of one loop in one series: per pillar, per round kind, or the
+/// self-assessment's gap to the interviewer's ("gap", with an empty key).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ScorePoint {
     pub loop_id: Uuid,
     pub starts_at: DateTime<Utc>,
+    pub series: String,
     pub group_key: String,
     pub mean: f64,
 }
 
-/// Per loop, the mean submitted score per pillar (`by_pillar`) or else per round kind.
-pub async fn score_points(
-    db: impl PgExecutor<'_>,
-    candidate: Uuid,
-    by_pillar: bool,
-) -> Result<Vec<ScorePoint>, sqlx::Error> {
-    let group = if by_pillar { "c.pillar" } else { "r.kind" };
-    sqlx::query_as(&format!(
-        "select l.id as loop_id, l.starts_at, {group} as group_key, avg(cs.score)::float8 as mean
-         from loops l
-         join rounds r on r.loop_id = l.id
-         join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}
-         join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
-         join rubric_criteria c on c.id = cs.criterion_id
-         where l.candidate_id = $1 and l.status <> 'cancelled'
-         group by l.id, l.starts_at, {group}
-         order by l.starts_at"
-    ))
+/// Every score point of the candidate's loops, oldest first (kept per loop by
+/// `refresh_score_points`, so this reads a few rows per loop).
+pub async fn score_points(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<ScorePoint>, sqlx::Error> {
+    sqlx::query_as(
+        "select loop_id, starts_at, series, group_key, mean from loop_score_points
+         where candidate_id = $1 order by starts_at, loop_id",
+    )
     .bind(candidate)
     .fetch_all(db)
     .await
+}
+
+/// Recomputes a loop's score points after its scores or status changed.
+pub async fn refresh_score_points(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("select refresh_loop_score_points(array[$1::uuid])").bind(loop_id).execute(db).await?;
+    Ok(())
 }
 
 /// One attempt at a question: when, how it scored, how long it took.
@@ -132,43 +129,26 @@ pub struct Attempt {
 }
 
 pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> Result<Vec<Attempt>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select q.slug, q.title, q.kind, l.id as loop_id, r.id as round_id, l.starts_at, r.elapsed_ms,
-                (r.planned_minutes * 60000 + r.extension_seconds * 1000)::bigint as allowed_ms,
+    // Scores are looked up for the rows shown only, after the sort and limit.
+    sqlx::query_as(
+        "select shown.*,
                 (select avg(cs.score)::float8 from scorecards s
                  join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
-                 where s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}) as mean_score
-         from loops l
-         join rounds r on r.loop_id = l.id and r.timer_state = 'ended'
-         join round_questions rq on rq.round_id = r.id
-         join questions q on q.id = rq.question_id
-         where l.candidate_id = $1
-         order by q.title, l.starts_at desc
-         limit $2"
-    ))
-    .bind(candidate)
-    .bind(limit)
-    .fetch_all(db)
-    .await
-}
-
-/// Per loop, how the candidate's self-assessments compared with the
-/// interviewers' on the same criteria: mean of (self − interviewer).
-pub async fn self_gaps(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<(DateTime<Utc>, f64)>, sqlx::Error> {
-    sqlx::query_as(
-        "select l.starts_at, avg(own.score - theirs.score)::float8
-         from loops l
-         join rounds r on r.loop_id = l.id
-         join scorecards self_card on self_card.round_id = r.id and self_card.role = 'self' and self_card.status = 'submitted'
-         join scorecards int_card on int_card.round_id = r.id and int_card.role = 'interviewer' and int_card.status = 'submitted'
-         join criterion_scores own on own.scorecard_id = self_card.id and own.score is not null
-         join criterion_scores theirs on theirs.scorecard_id = int_card.id and theirs.criterion_id = own.criterion_id
-                                      and theirs.score is not null
-         where l.candidate_id = $1
-         group by l.id, l.starts_at
-         order by l.starts_at",
+                 where s.round_id = shown.round_id and s.status = 'submitted'
+                   and s.role = case shown.mode when 'self_timed' then 'self' else 'interviewer' end) as mean_score
+         from (select q.slug, q.title, q.kind, l.id as loop_id, r.id as round_id, l.starts_at, l.mode, r.elapsed_ms,
+                      (r.planned_minutes * 60000 + r.extension_seconds * 1000)::bigint as allowed_ms
+               from loops l
+               join rounds r on r.loop_id = l.id and r.timer_state = 'ended'
+               join round_questions rq on rq.round_id = r.id
+               join questions q on q.id = rq.question_id
+               where l.candidate_id = $1
+               order by q.title, l.starts_at desc
+               limit $2) as shown
+         order by shown.title, shown.starts_at desc",
     )
     .bind(candidate)
+    .bind(limit)
     .fetch_all(db)
     .await
 }

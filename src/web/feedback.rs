@@ -8,17 +8,18 @@ use std::fmt::Write;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::charts;
 use super::extract::Path;
 use super::page::{Layout, render};
 use super::rounds::TimerView;
 use super::session::SignedIn;
+use super::{assets, charts};
 use crate::db;
 use crate::db::feedback::{ScoreLine, Suggestion};
 use crate::db::loops::{LoopRow, RoundRow};
@@ -460,15 +461,56 @@ impl LoopFeedbackPage {
     }
 }
 
+/// A completed loop's feedback changes only when what it is drawn from does, so
+/// the page carries an ETag and a browser revisiting it gets a 304: two small
+/// queries instead of the page's five and its rendering.
 async fn show_loop_feedback(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let etag = db::feedback::completed_loop_version(&state.db, id, user.id)
+        .await?
+        .map(|version| page_etag(&[&version, &user.id.to_string(), &user.display_name]));
+    if let Some(etag) = &etag
+        && headers.get(header::IF_NONE_MATCH).is_some_and(|sent| sent.as_bytes() == etag.as_bytes())
+    {
+        return Ok((StatusCode::NOT_MODIFIED, revalidation_headers(etag)).into_response());
+    }
     let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
     let bars: Vec<(String, Option<f64>)> = feedback.pillars.iter().map(|p| (p.pillar.to_owned(), p.mean)).collect();
     let pillar_chart = charts::score_bars("Mean score per pillar", &bars);
-    render(&LoopFeedbackPage { layout: Layout::new(Some(user)), feedback, pillar_chart })
+    let mut response = render(&LoopFeedbackPage { layout: Layout::new(Some(user)), feedback, pillar_chart })?;
+    if let Some(etag) = &etag {
+        response.headers_mut().extend(revalidation_headers(etag));
+    }
+    Ok(response)
+}
+
+/// A strong validator for a page built from `parts` by this build of the app
+/// (a new release may render the same data differently).
+fn page_etag(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION"));
+    hasher.update(assets::url("app.css"));
+    for part in parts {
+        hasher.update([0]);
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Private to the signed-in viewer, and checked with the server on every visit.
+fn revalidation_headers(etag: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    headers
 }
 
 async fn export_json(

@@ -182,18 +182,19 @@ async fn show_history(
     });
     let templates = db::history::template_names(&mut *db, user.id).await?;
     let is_first_page = cursor.is_none();
-    let (pillar_points, kind_points, attempts, gaps, calibration) = if is_first_page {
+    let (score_points, attempts, calibration) = if is_first_page {
         (
-            db::history::score_points(&mut *db, user.id, true).await?,
-            db::history::score_points(&mut *db, user.id, false).await?,
+            db::history::score_points(&mut *db, user.id).await?,
             db::history::attempts(&mut *db, user.id, 300).await?,
-            db::history::self_gaps(&mut *db, user.id).await?,
             db::history::calibration(&mut *db, user.id, 50).await?,
         )
     } else {
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     drop(db);
+    let series = |name: &str| -> Vec<&ScorePoint> { score_points.iter().filter(|p| p.series == name).collect() };
+    let (pillar_points, kind_points) = (series("pillar"), series("kind"));
+    let gaps: Vec<(DateTime<Utc>, f64)> = series("gap").iter().map(|p| (p.starts_at, p.mean)).collect();
 
     let pillar_series: Vec<Series> =
         Pillar::ALL.iter().map(|p| (p.label().to_owned(), points_of(&pillar_points, p.as_str()))).collect();
@@ -232,7 +233,7 @@ async fn show_history(
     })
 }
 
-fn points_of(points: &[ScorePoint], key: &str) -> Vec<(DateTime<Utc>, f64)> {
+fn points_of(points: &[&ScorePoint], key: &str) -> Vec<(DateTime<Utc>, f64)> {
     points.iter().filter(|p| p.group_key == key).map(|p| (p.starts_at, p.mean)).collect()
 }
 

@@ -522,6 +522,8 @@ async fn cancel_loop(
     if !db::loops::cancel(&state.db, id, user.id).await? {
         return Err(AppError::Conflict("A loop can be cancelled only before it is complete."));
     }
+    // A cancelled loop leaves the history charts.
+    db::history::refresh_score_points(&state.db, id).await?;
     tracing::info!(loop_id = %id, "loop cancelled");
     Ok(Redirect::to(&format!("/loops/{id}")).into_response())
 }
