@@ -287,3 +287,64 @@ async fn history_pages_through_loops_with_a_keyset_cursor_without_overlap() {
     assert!(older_link(&second.body).is_none(), "no older page after the last");
     assert!(second.body.contains(r#"<a href="/history">← Newest</a>"#));
 }
+
+#[tokio::test]
+async fn a_completed_loops_feedback_revalidates_until_a_score_changes() {
+    let app = TestApp::new().await;
+    let request = mockloop::commands::demo_request(2, 2, 7).expect("demo request");
+    let mut conn = app.db.acquire().await.expect("connection");
+    mockloop::db::demo::generate(&mut conn, &request).await.expect("demo data");
+    drop(conn);
+    let signed_in = app
+        .post_form("/signin", &[("username", "demo-7-1"), ("password", mockloop::commands::DEMO_PASSWORD)], None)
+        .await;
+    let cookie = signed_in.session_cookie().expect("demo user signs in");
+    let loop_id: Uuid = sqlx::query_scalar(
+        "select l.id from loops l join users u on u.id = l.candidate_id where u.username = 'demo-7-1' limit 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("a demo loop");
+    let path = format!("/loops/{loop_id}/feedback");
+
+    let first = app.get(&path, Some(&cookie)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let etag = first.header("etag").to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 20, "a completed loop's feedback has an ETag: {etag:?}");
+    assert_eq!(first.header("cache-control"), "private, no-cache");
+
+    let revisit = |etag: String| {
+        let app = &app;
+        let path = &path;
+        let cookie = &cookie;
+        async move {
+            let request = axum::http::Request::get(path.as_str())
+                .header("cookie", cookie.as_str())
+                .header("if-none-match", etag)
+                .body(axum::body::Body::empty())
+                .expect("request");
+            app.send(request).await
+        }
+    };
+    let unchanged = revisit(etag.clone()).await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED, "nothing changed");
+    assert!(unchanged.body.is_empty());
+
+    // An amendment moves the scorecard's updated_at: the page must be sent again.
+    sqlx::query(
+        "update scorecards set summary = summary || ' (amended)'
+         where round_id in (select id from rounds where loop_id = $1)",
+    )
+    .bind(loop_id)
+    .execute(&app.db)
+    .await
+    .expect("amend");
+    let changed = revisit(etag.clone()).await;
+    assert_eq!(changed.status, StatusCode::OK, "a changed scorecard sends the page again");
+    assert_ne!(changed.header("etag"), etag);
+    assert!(changed.body.contains("(amended)"));
+
+    // Someone else gets no validator for a loop they take no part in, just the refusal.
+    let stranger = app.sign_up("stranger-etag").await;
+    assert_eq!(app.get(&path, Some(&stranger)).await.status, StatusCode::NOT_FOUND);
+}
