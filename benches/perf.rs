@@ -128,13 +128,6 @@ impl Fixture {
         )
         .fetch_one(pool)
         .await?;
-        let feedback = request(server.addr, "GET", &format!("/loops/{feedback_loop}/feedback"), &cookie_50, None)?;
-        let feedback_etag = feedback
-            .headers
-            .lines()
-            .find_map(|line| line.strip_prefix("etag: ").or_else(|| line.strip_prefix("ETag: ")))
-            .ok_or_else(|| anyhow::anyhow!("the feedback page of a completed loop has no ETag"))?
-            .to_owned();
         // A loop starting now, with its first round running: the live round.
         let template: String =
             sqlx::query_scalar("select slug from loop_templates where owner_id is null order by slug limit 1")
@@ -157,6 +150,14 @@ impl Fixture {
         let started =
             request(server.addr, "POST", &format!("/rounds/{live_round}/timer"), &cookie_50, Some("action=start"))?;
         anyhow::ensure!(started.status == 303, "starting the live round answered {}", started.status);
+        // Taken last: a new loop of the candidate changes the page (its "practise next").
+        let feedback = request(server.addr, "GET", &format!("/loops/{feedback_loop}/feedback"), &cookie_50, None)?;
+        let feedback_etag = feedback
+            .headers
+            .lines()
+            .find_map(|line| line.strip_prefix("etag: ").or_else(|| line.strip_prefix("ETag: ")))
+            .ok_or_else(|| anyhow::anyhow!("the feedback page of a completed loop has no ETag"))?
+            .to_owned();
         // Autosave cycles through the user's ended rounds (one note each) so no two
         // requests in flight edit the same note.
         let note_rounds: Vec<Uuid> = sqlx::query_scalar(
