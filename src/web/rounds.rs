@@ -382,7 +382,6 @@ async fn round_events(
     let round_closed = state.live.closed();
     let permit =
         state.live.open_stream(user.id, state.limits.max_live_streams_per_user).ok_or(AppError::TooManyLiveStreams)?;
-    let first = state.live.generation();
     let hub = state.live.clone();
     let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| {
         let generation = match event {
@@ -394,7 +393,9 @@ async fn round_events(
         };
         async move { generation }
     });
-    let generations = futures_util::stream::once(async move { first }).chain(changes);
+    // The first event reads afresh (None): the shared read of the latest change may
+    // predate an edit whose notification has not arrived yet.
+    let generations = futures_util::stream::once(async { None }).chain(changes.map(Some));
     let user_id = user.id;
     let events = generations
         .then(move |generation| {
@@ -438,8 +439,17 @@ async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveR
 }
 
 /// What one change sends to one viewer: the timer, and for the interviewer the scratchpad.
-async fn live_events(state: &AppState, id: Uuid, user: Uuid, generation: u64) -> Vec<Result<Event, Infallible>> {
-    let round = match state.live_rounds.get(id, generation, || read_live_round(&state.db, id)).await {
+async fn live_events(
+    state: &AppState,
+    id: Uuid,
+    user: Uuid,
+    generation: Option<u64>,
+) -> Vec<Result<Event, Infallible>> {
+    let read = match generation {
+        Some(generation) => state.live_rounds.get(id, generation, || read_live_round(&state.db, id)).await,
+        None => read_live_round(&state.db, id).await,
+    };
+    let round = match read {
         Ok(Some(round)) if round.candidate_id == user || round.interviewer_id == Some(user) => round,
         Ok(_) => return vec![Ok(Event::default().event("gone").data("{}"))],
         Err(_) => return vec![Ok(Event::default().event("retry").data("{}"))],

@@ -99,9 +99,10 @@ impl Browser {
             .expect("click");
     }
 
-    /// The text of `css`, waiting up to 5 s for it (through page reloads, which abort a find).
+    /// The text of `css`, waiting up to 15 s for it (through page reloads, which
+    /// abort a find): CI runs many browsers at once on two cores.
     pub async fn text(&self, css: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
         loop {
             let error = match self.client.find(Locator::Css(css)).await {
                 Ok(element) => match element.text().await {

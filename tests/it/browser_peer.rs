@@ -33,6 +33,7 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
     let loop_path = candidate.client.current_url().await.expect("url").path().to_owned();
     candidate.click("#invite-form input[name=round]").await;
     candidate.click("#create-invitation").await;
+    candidate.text("#invite-link").await;
     let link = candidate
         .client
         .find(Locator::Css("#invite-link"))
