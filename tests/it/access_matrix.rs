@@ -282,12 +282,7 @@ impl Matrix {
     }
 
     async fn note_version(&self, round: &str, kind: &str) -> i32 {
-        sqlx::query_scalar("select coalesce(max(version), 0) from notes where round_id = $1 and kind = $2")
-            .bind(id_of(round))
-            .bind(kind)
-            .fetch_one(&self.app.db)
-            .await
-            .expect("note version")
+        crate::helpers::note_version(&self.app.db, id_of(round), kind).await
     }
 
     async fn request(&self, call: Call, path: &str, role: Role) -> TestResponse {

@@ -162,6 +162,12 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
 /// The app on a loopback port, on its own database.
 pub async fn serve_app() -> (String, TestDb) {
     let db = TestDb::new().await;
+    let base = serve_app_on(&db).await;
+    (base, db)
+}
+
+/// The app on a loopback port, on `db`; its base URL.
+pub async fn serve_app_on(db: &TestDb) -> String {
     let state = AppState::new(
         db.pool.clone(),
         Settings { base_url: String::new(), secure_cookies: false, behind_proxy: false },
@@ -169,7 +175,7 @@ pub async fn serve_app() -> (String, TestDb) {
     let app = Application::bind(state, "127.0.0.1:0".parse().expect("addr")).await.expect("bind");
     let base = format!("http://{}", app.local_addr().expect("addr"));
     tokio::spawn(app.run_until(std::future::pending()));
-    (base, db)
+    base
 }
 
 #[tokio::test]

@@ -139,11 +139,9 @@ pub(crate) async fn sign_up(port: u16, username: &str) -> String {
     reply.session_cookie().expect("a session cookie")
 }
 
-/// Signs up `username`, schedules a phone screen and starts its round.
-pub(crate) async fn candidate_with_running_round(port: u16, db: &PgPool, username: &str) -> Candidate {
-    let cookie = sign_up(port, username).await;
-    let key = Uuid::new_v4().to_string();
-    let body = form(&[
+/// The schedule form for a self-timed phone screen, with `request_key`.
+fn phone_screen_form(request_key: &str) -> [(&'static str, &str); 8] {
+    [
         ("template", "phone-screen"),
         ("team", "infra-data"),
         ("level", "junior_mid"),
@@ -151,8 +149,15 @@ pub(crate) async fn candidate_with_running_round(port: u16, db: &PgPool, usernam
         ("starts_at", "2026-12-01T09:30"),
         ("time_zone", "UTC"),
         ("break_minutes", "10"),
-        ("request_key", &key),
-    ]);
+        ("request_key", request_key),
+    ]
+}
+
+/// Signs up `username`, schedules a phone screen and starts its round.
+pub(crate) async fn candidate_with_running_round(port: u16, db: &PgPool, username: &str) -> Candidate {
+    let cookie = sign_up(port, username).await;
+    let key = Uuid::new_v4().to_string();
+    let body = form(&phone_screen_form(&key));
     let created = send(port, "POST", "/loops", Some(&cookie), &[], &body).await.expect("schedule");
     assert_eq!(created.status, 303, "the loop is scheduled: {}", created.body);
     let loop_id: Uuid =
@@ -903,16 +908,7 @@ async fn twenty_identical_parallel_posts_create_one_row() {
     let app = Arc::new(TestApp::new().await);
     let cookie = app.sign_up("doubleposter").await;
     let key = Uuid::new_v4().to_string();
-    let loop_form = [
-        ("template", "phone-screen"),
-        ("team", "infra-data"),
-        ("level", "junior_mid"),
-        ("mode", "self_timed"),
-        ("starts_at", "2026-12-01T09:30"),
-        ("time_zone", "UTC"),
-        ("break_minutes", "10"),
-        ("request_key", key.as_str()),
-    ];
+    let loop_form = phone_screen_form(&key);
     let posts = (0..20).map(|_| {
         let (app, cookie) = (app.clone(), cookie.clone());
         let form = loop_form.map(|(k, v)| (k.to_owned(), v.to_owned()));

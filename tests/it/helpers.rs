@@ -256,3 +256,13 @@ impl TestApp {
         sqlx::query_scalar(sql).fetch_one(&self.db).await.expect("count query")
     }
 }
+
+/// The stored version of a round's note of `kind` (0 when none was saved).
+pub async fn note_version(db: &PgPool, round_id: uuid::Uuid, kind: &str) -> i32 {
+    sqlx::query_scalar("select coalesce(max(version), 0) from notes where round_id = $1 and kind = $2")
+        .bind(round_id)
+        .bind(kind)
+        .fetch_one(db)
+        .await
+        .expect("note version")
+}

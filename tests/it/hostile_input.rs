@@ -12,11 +12,10 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use fantoccini::cookies::Cookie;
 use fantoccini::error::CmdError;
-use mockloop::startup::Application;
-use mockloop::state::{AppState, Settings};
+use mockloop::state::Settings;
 use uuid::Uuid;
 
-use crate::browser::Browser;
+use crate::browser::{Browser, serve_app_on};
 use crate::helpers::{TestApp, TestDb, TestResponse};
 use crate::loops::{escape_html, id_of};
 use crate::peer::{JSON, accept, invite, save_note, schedule_peer_loop};
@@ -677,13 +676,7 @@ async fn hostile_input_gets_a_4xx_or_is_kept_as_typed_and_never_runs_in_a_browse
     let mut run = submit_corpus(&db).await;
     let submitted_in = started.elapsed();
 
-    let state = AppState::new(
-        db.pool.clone(),
-        Settings { base_url: String::new(), secure_cookies: false, behind_proxy: false },
-    );
-    let app = Application::bind(state, "127.0.0.1:0".parse().expect("addr")).await.expect("bind");
-    let base = format!("http://{}", app.local_addr().expect("addr"));
-    tokio::spawn(app.run_until(std::future::pending()));
+    let base = serve_app_on(&db).await;
     let browser = Browser::launch().await;
     prove_the_sentinel_sees(&browser).await;
     browser.client.goto(&format!("{base}/healthz")).await.expect("open the site");

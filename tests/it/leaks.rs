@@ -204,12 +204,7 @@ impl Crawl {
     }
 
     async fn note_version(&self, round: &str, kind: &str) -> i32 {
-        sqlx::query_scalar("select coalesce(max(version), 0) from notes where round_id = $1 and kind = $2")
-            .bind(id_of(round))
-            .bind(kind)
-            .fetch_one(&self.app.db)
-            .await
-            .expect("note version")
+        crate::helpers::note_version(&self.app.db, id_of(round), kind).await
     }
 
     /// Submits a scorecard with a canary in every text field, each labelled `<label> <field>`.
