@@ -29,7 +29,7 @@ pub enum DemoError {
     Database(#[from] sqlx::Error),
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct DemoSummary {
     pub users: i64,
     pub loops: i64,

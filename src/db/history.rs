@@ -89,7 +89,6 @@ pub async fn template_names(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<S
 /// self-assessment's gap to the interviewer's ("gap", with an empty key).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ScorePoint {
-    pub loop_id: Uuid,
     pub starts_at: DateTime<Utc>,
     pub series: String,
     pub group_key: String,
@@ -97,21 +96,15 @@ pub struct ScorePoint {
 }
 
 /// Every score point of the candidate's loops, oldest first (kept per loop by
-/// `refresh_score_points`, so this reads a few rows per loop).
+/// `refresh_loop_score_points` whenever scores change, so this reads a few rows per loop).
 pub async fn score_points(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<ScorePoint>, sqlx::Error> {
     sqlx::query_as(
-        "select loop_id, starts_at, series, group_key, mean from loop_score_points
+        "select starts_at, series, group_key, mean from loop_score_points
          where candidate_id = $1 order by starts_at, loop_id",
     )
     .bind(candidate)
     .fetch_all(db)
     .await
-}
-
-/// Recomputes a loop's score points after its scores or status changed.
-pub async fn refresh_score_points(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("select refresh_loop_score_points(array[$1::uuid])").bind(loop_id).execute(db).await?;
-    Ok(())
 }
 
 /// One attempt at a question: when, how it scored, how long it took.

@@ -1,7 +1,7 @@
 //! Loops and their rounds: scheduling, reading, rescheduling, cancelling.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{Connection, PgConnection, PgExecutor};
 use uuid::Uuid;
 
 /// A loop as its pages need it.
@@ -214,16 +214,23 @@ pub async fn reschedule(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn cancel(db: impl PgExecutor<'_>, loop_id: Uuid, candidate: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn cancel(db: &mut PgConnection, loop_id: Uuid, candidate: Uuid) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "update loops set status = 'cancelled', cancelled_at = now(), calendar_sequence = calendar_sequence + 1
          where id = $1 and candidate_id = $2 and status in ('scheduled', 'in_progress')",
     )
     .bind(loop_id)
     .bind(candidate)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    // A cancelled loop leaves the history charts.
+    sqlx::query("select refresh_loop_score_points(array[$1::uuid])").bind(loop_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// What question selection needs to know about the bank and the candidate's past.

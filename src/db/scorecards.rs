@@ -125,15 +125,31 @@ async fn write_scores(db: &mut PgConnection, scorecard_id: Uuid, input: &Scoreca
 }
 
 /// Locks a draft. Returns `false` when there was no draft of this author to submit.
-pub async fn submit(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn submit(db: &mut PgConnection, scorecard_id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "update scorecards set status = 'submitted', submitted_at = now()
          where id = $1 and status = 'draft' and recommendation is not null",
     )
     .bind(scorecard_id)
+    .execute(&mut *db)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    refresh_score_points(db, scorecard_id).await?;
+    Ok(true)
+}
+
+/// A submitted scorecard moves its loop's history score points (migration 0003).
+async fn refresh_score_points(db: &mut PgConnection, scorecard_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "select refresh_loop_score_points(array(
+             select r.loop_id from scorecards s join rounds r on r.id = s.round_id where s.id = $1))",
+    )
+    .bind(scorecard_id)
     .execute(db)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(())
 }
 
 /// Locks the scorecard until the transaction ends, so that amendments to it
@@ -178,7 +194,8 @@ pub async fn amend(
     .bind(&input.areas_to_improve)
     .execute(&mut *db)
     .await?;
-    write_scores(db, scorecard_id, input).await?;
+    write_scores(&mut *db, scorecard_id, input).await?;
+    refresh_score_points(db, scorecard_id).await?;
     Ok(true)
 }
 

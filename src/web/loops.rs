@@ -519,11 +519,10 @@ async fn cancel_loop(
     if the_loop.candidate_id != user.id {
         return Err(AppError::Forbidden);
     }
-    if !db::loops::cancel(&state.db, id, user.id).await? {
+    let mut db = state.db.acquire().await?;
+    if !db::loops::cancel(&mut db, id, user.id).await? {
         return Err(AppError::Conflict("A loop can be cancelled only before it is complete."));
     }
-    // A cancelled loop leaves the history charts.
-    db::history::refresh_score_points(&state.db, id).await?;
     tracing::info!(loop_id = %id, "loop cancelled");
     Ok(Redirect::to(&format!("/loops/{id}")).into_response())
 }

@@ -263,9 +263,6 @@ async fn save_assessment(
         }
         _ => None,
     };
-    if outcome.is_some() {
-        db::history::refresh_score_points(&mut *tx, round.loop_id).await?;
-    }
     tx.commit().await?;
 
     if let Some(next) = outcome {

@@ -348,3 +348,33 @@ async fn a_completed_loops_feedback_revalidates_until_a_score_changes() {
     let stranger = app.sign_up("stranger-etag").await;
     assert_eq!(app.get(&path, Some(&stranger)).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn history_score_points_follow_submission_amendment_and_cancellation() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("pointed").await;
+    // Six rounds: with one assessed, the loop is still in progress and can be cancelled.
+    let (loop_path, rounds) = schedule_loop(&app, &cookie, "mle-onsite").await;
+    let loop_id = id_of(&loop_path);
+    let pillar_means = || async {
+        sqlx::query_scalar::<_, f64>("select avg(mean) from loop_score_points where loop_id = $1 and series = 'pillar'")
+            .bind(loop_id)
+            .fetch_one(&app.db)
+            .await
+            .ok()
+    };
+    assert_eq!(pillar_means().await, None, "no points before anything is submitted");
+
+    run_and_assess(&app, &cookie, &rounds[0], &["2"], "no_hire").await;
+    assert_eq!(pillar_means().await, Some(2.0), "a submitted self-assessment is charted");
+
+    let criteria = criteria_of_round(&app, &rounds[0]).await;
+    let amended = scorecard_form(&criteria, &["4"], "strong_hire", "amend");
+    let response = post_assessment(&app, &cookie, &rounds[0], &amended).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "amended: {}", response.body);
+    assert_eq!(pillar_means().await, Some(4.0), "an amendment moves the chart");
+
+    let cancelled = app.post_form(&format!("{loop_path}/cancel"), &[], Some(&cookie)).await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "cancelled: {}", cancelled.body);
+    assert_eq!(pillar_means().await, None, "a cancelled loop leaves the history charts");
+}
