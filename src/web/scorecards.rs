@@ -255,7 +255,7 @@ async fn save_assessment(
             else {
                 return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
             };
-            if intent == "submit" && errors.is_empty() && db::scorecards::submit(&mut *tx, card_id).await? {
+            if intent == "submit" && errors.is_empty() && db::scorecards::submit(&mut tx, card_id).await? {
                 Some(format!("/rounds/{id}/feedback"))
             } else {
                 None
