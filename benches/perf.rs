@@ -40,10 +40,10 @@ async fn run(data_dir: &Path) -> anyhow::Result<()> {
     println!("mockloop benchmark: {} cores, {}", num_cores(), cpu_model());
 
     // Footprint: the first start initialises the cluster; the second is timed.
-    let first = Server::start(data_dir, free_port()?)?;
+    let mut first = Server::start(data_dir, free_port()?)?;
     first.wait_ready(Duration::from_secs(60))?;
     first.stop();
-    let server = Server::start(data_dir, free_port()?)?;
+    let mut server = Server::start(data_dir, free_port()?)?;
     let ready = server.wait_ready(Duration::from_secs(60))?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     println!(
@@ -97,7 +97,7 @@ async fn run(data_dir: &Path) -> anyhow::Result<()> {
     println!("\nlive events: {streams} event streams on one live round, {events} timer changes");
     let one = live_benchmark(&[&server], &fixture, streams, events).await?;
     one.print("one instance");
-    let second = Server::start(data_dir, free_port()?)?;
+    let mut second = Server::start(data_dir, free_port()?)?;
     second.wait_ready(Duration::from_secs(60))?;
     let two = live_benchmark(&[&server, &second], &fixture, streams, events).await?;
     two.print("two instances, one PostgreSQL");
@@ -520,7 +520,7 @@ async fn follow_stream(
 
 /// A `mockloop serve` process on its own port.
 struct Server {
-    child: std::cell::RefCell<Child>,
+    child: Child,
     addr: SocketAddr,
     started: Instant,
 }
@@ -536,7 +536,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
-        Ok(Server { child: std::cell::RefCell::new(child), addr, started: Instant::now() })
+        Ok(Server { child, addr, started: Instant::now() })
     }
 
     /// Waits for /readyz and says how long it took from the start.
@@ -553,7 +553,7 @@ impl Server {
     }
 
     fn rss_kib(&self) -> u64 {
-        let pid = self.child.borrow().id();
+        let pid = self.child.id();
         std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
             .and_then(|status| {
@@ -562,17 +562,17 @@ impl Server {
             .unwrap_or(0)
     }
 
-    fn stop(&self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.borrow().id() as i32);
+    fn stop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let _ = self.child.borrow_mut().wait();
+        let _ = self.child.wait();
     }
 }
 
 /// A failed run stops its servers too (and with them the PostgreSQL they started).
 impl Drop for Server {
     fn drop(&mut self) {
-        if matches!(self.child.get_mut().try_wait(), Ok(None)) {
+        if matches!(self.child.try_wait(), Ok(None)) {
             self.stop();
         }
     }
