@@ -30,6 +30,8 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
         .await
         .expect("choose peer");
     candidate.click("#schedule-loop").await;
+    // The loop page has a seed; reading the URL before it loads would give /loops/new.
+    wait_for_text(&candidate, "#loop-seed", |t| !t.is_empty()).await;
     let loop_path = candidate.client.current_url().await.expect("url").path().to_owned();
     candidate.click("#invite-form input[name=round]").await;
     candidate.click("#create-invitation").await;
