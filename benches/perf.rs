@@ -530,7 +530,6 @@ impl Server {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let child = Command::new(BINARY)
             .args(["--data-dir", &data_dir.to_string_lossy(), "--bind", &addr.to_string()])
-            .args(["--content-dir", concat!(env!("CARGO_MANIFEST_DIR"), "/content")])
             .args(["--max-live-streams-per-user", "100000", "--log-format", "json"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -581,7 +580,6 @@ impl Drop for Server {
 fn demo_data(data_dir: &Path, users: u32, loops_per_user: u32, seed: u32) -> anyhow::Result<()> {
     let output = Command::new(BINARY)
         .args(["--data-dir", &data_dir.to_string_lossy()])
-        .args(["--content-dir", concat!(env!("CARGO_MANIFEST_DIR"), "/content")])
         .args(["demo-data", "--users", &users.to_string(), "--loops-per-user", &loops_per_user.to_string()])
         .args(["--seed", &seed.to_string()])
         .env("RUST_LOG", "warn")

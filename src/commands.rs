@@ -6,7 +6,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 
 use crate::config::{Cli, Command, DatabaseArgs, DemoDataArgs, ExportFormat, QuestionsCommand, ServeArgs};
-use crate::content::{self, QuestionFile};
+use crate::content::{self, ContentBundle, QuestionFile};
 use crate::db;
 use crate::domain::question::QuestionDraft;
 use crate::domain::{markdown, password};
@@ -21,9 +21,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => Ok(()),
         Command::Questions(QuestionsCommand::Import { path }) => import(&database.pool, &path).await,
         Command::Questions(QuestionsCommand::Export { format, out }) => {
+            load_content(&database.pool, cli.serve.content_dir.as_deref()).await?;
             export(&database.pool, format, out.as_deref()).await
         }
-        Command::DemoData(args) => demo_data(&database.pool, &cli.serve.content_dir, &args).await,
+        Command::DemoData(args) => demo_data(&database.pool, cli.serve.content_dir.as_deref(), &args).await,
     };
     database.close().await;
     result
@@ -82,7 +83,7 @@ pub async fn ensure_database(local: &LocalPostgres, name: &str) -> anyhow::Resul
 }
 
 async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
-    load_content_if_present(pool, &args.content_dir).await?;
+    load_content(pool, args.content_dir.as_deref()).await?;
     let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
     let state = AppState::new(
         pool.clone(),
@@ -103,20 +104,25 @@ async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Start-up import of the shipped content; a missing directory is only a warning
-/// (the database keeps what an earlier import loaded), a broken one is fatal.
-async fn load_content_if_present(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
-    if !dir.is_dir() {
-        tracing::warn!(dir = %dir.display(), "content directory not found; serving the content already in the database");
-        return Ok(());
-    }
-    import(pool, dir).await
+/// Loads the content built into the binary, with the operator's directory (if
+/// any) on top; unchanged entries are not rewritten. Broken content is fatal.
+async fn load_content(pool: &PgPool, operator_dir: Option<&Path>) -> anyhow::Result<()> {
+    let shipped = content::shipped().context("the built-in content is broken")?;
+    let bundle = match operator_dir {
+        Some(dir) => shipped.overlaid_with(content::load_dir(dir)?),
+        None => shipped,
+    };
+    store(pool, &bundle).await
 }
 
+/// Imports one content directory (the `questions import` command and tests).
 pub async fn import(pool: &PgPool, dir: &Path) -> anyhow::Result<()> {
-    let bundle = content::load_dir(dir)?;
+    store(pool, &content::load_dir(dir)?).await
+}
+
+async fn store(pool: &PgPool, bundle: &ContentBundle) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    let summary = db::content::import(&mut tx, &bundle).await?;
+    let summary = db::content::import(&mut tx, bundle).await?;
     tx.commit().await?;
     tracing::info!(
         questions = bundle.questions.len(),
@@ -210,8 +216,8 @@ pub fn demo_request(users: i32, loops_per_user: i32, seed: i64) -> anyhow::Resul
     })
 }
 
-async fn demo_data(pool: &PgPool, content_dir: &Path, args: &DemoDataArgs) -> anyhow::Result<()> {
-    load_content_if_present(pool, content_dir).await?;
+async fn demo_data(pool: &PgPool, content_dir: Option<&Path>, args: &DemoDataArgs) -> anyhow::Result<()> {
+    load_content(pool, content_dir).await?;
     let request = demo_request(args.users, args.loops_per_user, args.seed)?;
     let started = std::time::Instant::now();
     let mut conn = pool.acquire().await?;

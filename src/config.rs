@@ -94,9 +94,10 @@ pub struct ServeArgs {
     #[arg(long, env = "MOCKLOOP_REQUEST_BODY_TIMEOUT", global = true, default_value_t = 20)]
     pub request_body_timeout: u64,
 
-    /// Directory of shipped content (questions, rubrics, templates), loaded at start-up.
-    #[arg(long, env = "MOCKLOOP_CONTENT_DIR", global = true, default_value = "content")]
-    pub content_dir: PathBuf,
+    /// A content directory of your own (questions, rubrics, templates) loaded at start-up on top of
+    /// the content built into the binary; an entry with a built-in slug replaces it.
+    #[arg(long, env = "MOCKLOOP_CONTENT_DIR", global = true)]
+    pub content_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,11 +56,38 @@ pub struct ContentBundle {
     pub templates: Vec<TemplateFile>,
 }
 
+/// One content file: where it sits inside the content root, what to call it
+/// in messages, and its text.
+struct SourceFile {
+    relative: PathBuf,
+    shown_as: PathBuf,
+    text: String,
+}
+
+/// The content shipped with this build, compiled into the binary so that it
+/// runs the same from any directory.
+static SHIPPED: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/content");
+
+/// Parses the content compiled into the binary.
+pub fn shipped() -> Result<ContentBundle, ContentErrors> {
+    let mut files = Vec::new();
+    let mut pending = vec![&SHIPPED];
+    while let Some(dir) = pending.pop() {
+        pending.extend(dir.dirs());
+        for file in dir.files() {
+            files.push(SourceFile {
+                relative: file.path().to_owned(),
+                shown_as: Path::new("(built-in content)").join(file.path()),
+                text: String::from_utf8_lossy(file.contents()).into_owned(),
+            });
+        }
+    }
+    parse_files(files, Vec::new())
+}
+
 /// Reads `dir/questions/**/*.md`, `dir/rubrics/*.toml` and `dir/templates.toml`
 /// (each part optional, so a directory of questions alone can be imported).
 pub fn load_dir(dir: &Path) -> Result<ContentBundle, ContentErrors> {
-    let mut errors = Vec::new();
-    let mut bundle = ContentBundle::default();
     if !dir.is_dir() {
         return Err(ContentErrors(vec![ContentError {
             file: dir.to_owned(),
@@ -68,39 +95,83 @@ pub fn load_dir(dir: &Path) -> Result<ContentBundle, ContentErrors> {
             problem: "not a directory".into(),
         }]));
     }
-
-    let question_root = if dir.join("questions").is_dir() { dir.join("questions") } else { dir.to_owned() };
-    for path in files_with_extension(&question_root, "md", &mut errors) {
-        if path.file_name().is_some_and(|name| name == "README.md") {
-            continue;
-        }
-        match read(&path).and_then(|text| question_file::parse(&path, &text)) {
-            Ok(question) => bundle.questions.push(question),
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for path in files_under(dir, &mut errors) {
+        match read(&path) {
+            Ok(text) => files.push(SourceFile {
+                relative: path.strip_prefix(dir).unwrap_or(&path).to_owned(),
+                shown_as: path,
+                text,
+            }),
             Err(error) => errors.push(error),
         }
     }
+    parse_files(files, errors)
+}
 
-    let rubric_dir = dir.join("rubrics");
-    if rubric_dir.is_dir() {
-        for path in files_with_extension(&rubric_dir, "toml", &mut errors) {
-            match read(&path).and_then(|text| rubric_file::parse(&path, &text)) {
+/// Sorts files into questions, rubrics and templates by where they sit, parses
+/// each, and checks the whole: any problem refuses all of it.
+fn parse_files(files: Vec<SourceFile>, mut errors: Vec<ContentError>) -> Result<ContentBundle, ContentErrors> {
+    let mut bundle = ContentBundle::default();
+    let has_question_dir = files.iter().any(|file| file.relative.starts_with("questions"));
+    let mut templates_path = PathBuf::from("templates.toml");
+    for file in files {
+        let extension = file.relative.extension().and_then(|ext| ext.to_str());
+        let is_question = extension == Some("md")
+            && file.relative.file_name().is_some_and(|name| name != "README.md")
+            && (!has_question_dir || file.relative.starts_with("questions"));
+        if is_question {
+            match question_file::parse(&file.shown_as, &file.text) {
+                Ok(question) => bundle.questions.push(question),
+                Err(error) => errors.push(error),
+            }
+        } else if extension == Some("toml") && file.relative.parent() == Some(Path::new("rubrics")) {
+            match rubric_file::parse(&file.shown_as, &file.text) {
                 Ok(rubric) => bundle.rubrics.push(rubric),
                 Err(error) => errors.push(error),
             }
+        } else if file.relative == Path::new("templates.toml") {
+            match template_file::parse(&file.shown_as, &file.text) {
+                Ok(templates) => bundle.templates = templates,
+                Err(error) => errors.push(error),
+            }
+            templates_path = file.shown_as;
         }
     }
+    check_and_sort(bundle, errors, &templates_path)
+}
 
-    let templates_path = dir.join("templates.toml");
-    if templates_path.is_file() {
-        match read(&templates_path).and_then(|text| template_file::parse(&templates_path, &text)) {
-            Ok(templates) => bundle.templates = templates,
-            Err(error) => errors.push(error),
+impl ContentBundle {
+    /// This bundle with `operator`'s entries added on top: a question, rubric or
+    /// template of the same slug (or round kind) replaces the shipped one.
+    pub fn overlaid_with(mut self, operator: ContentBundle) -> ContentBundle {
+        for question in operator.questions {
+            self.questions.retain(|shipped| shipped.slug != question.slug);
+            self.questions.push(question);
         }
+        for rubric in operator.rubrics {
+            self.rubrics.retain(|shipped| shipped.kind != rubric.kind);
+            self.rubrics.push(rubric);
+        }
+        for template in operator.templates {
+            self.templates.retain(|shipped| shipped.slug != template.slug);
+            self.templates.push(template);
+        }
+        self.questions.sort_by(|a, b| a.slug.cmp(&b.slug));
+        self.rubrics.sort_by_key(|r| r.kind);
+        self
     }
+}
 
-    errors.extend(duplicate_slugs(bundle.questions.iter().map(|q| (q.slug.as_str(), &q.path))));
-    errors.extend(duplicate_slugs(bundle.rubrics.iter().map(|r| (r.kind.as_str(), &r.path))));
-    errors.extend(duplicate_slugs(bundle.templates.iter().map(|t| (t.slug.as_str(), &templates_path))));
+fn check_and_sort(
+    mut bundle: ContentBundle,
+    mut errors: Vec<ContentError>,
+    templates_path: &Path,
+) -> Result<ContentBundle, ContentErrors> {
+    errors.extend(duplicate_slugs(bundle.questions.iter().map(|q| (q.slug.as_str(), q.path.as_path()))));
+    errors.extend(duplicate_slugs(bundle.rubrics.iter().map(|r| (r.kind.as_str(), r.path.as_path()))));
+    errors.extend(duplicate_slugs(bundle.templates.iter().map(|t| (t.slug.as_str(), templates_path))));
 
     if errors.is_empty() {
         bundle.questions.sort_by(|a, b| a.slug.cmp(&b.slug));
@@ -119,8 +190,8 @@ fn read(path: &Path) -> Result<String, ContentError> {
     })
 }
 
-/// All files under `root` (recursively) ending in `.extension`, sorted for stable errors.
-fn files_with_extension(root: &Path, extension: &str, errors: &mut Vec<ContentError>) -> Vec<PathBuf> {
+/// Every file under `root` (recursively), sorted for stable errors.
+fn files_under(root: &Path, errors: &mut Vec<ContentError>) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_owned()];
     while let Some(dir) = pending.pop() {
@@ -135,7 +206,7 @@ fn files_with_extension(root: &Path, extension: &str, errors: &mut Vec<ContentEr
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == extension) {
+            } else {
                 found.push(path);
             }
         }
@@ -144,13 +215,13 @@ fn files_with_extension(root: &Path, extension: &str, errors: &mut Vec<ContentEr
     found
 }
 
-fn duplicate_slugs<'a>(entries: impl Iterator<Item = (&'a str, &'a PathBuf)>) -> Vec<ContentError> {
-    let mut first_seen: HashMap<&str, &PathBuf> = HashMap::new();
+fn duplicate_slugs<'a>(entries: impl Iterator<Item = (&'a str, &'a Path)>) -> Vec<ContentError> {
+    let mut first_seen: HashMap<&str, &Path> = HashMap::new();
     let mut errors = Vec::new();
     for (slug, path) in entries {
         if let Some(first) = first_seen.insert(slug, path) {
             errors.push(ContentError {
-                file: path.clone(),
+                file: path.to_owned(),
                 entry: Some(slug.to_owned()),
                 problem: format!("duplicate slug, also used in {}", first.display()),
             });

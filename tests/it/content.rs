@@ -213,3 +213,62 @@ fn tempdir(label: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("mkdir");
     dir
 }
+
+#[test]
+fn the_content_built_into_the_binary_is_the_content_directory() {
+    let built_in = content::shipped().expect("the built-in content parses");
+    let on_disk = content::load_dir(&repo_path("content")).expect("the directory parses");
+    let fingerprint = |bundle: &content::ContentBundle| -> Vec<(String, String)> {
+        bundle.questions.iter().map(|q| (q.slug.clone(), q.content_hash.clone())).collect()
+    };
+    assert_eq!(fingerprint(&built_in), fingerprint(&on_disk));
+    assert_eq!(built_in.rubrics.len(), on_disk.rubrics.len());
+    assert_eq!(built_in.templates.len(), on_disk.templates.len());
+    assert!(built_in.questions.len() >= 120 && built_in.rubrics.len() == 6 && !built_in.templates.is_empty());
+}
+
+#[test]
+fn an_operator_directory_adds_questions_and_replaces_built_in_ones_by_slug() {
+    let dir = tempdir("overlay");
+    let replaced = first_shipped_question();
+    let replaced_slug = replaced.file_stem().and_then(|s| s.to_str()).expect("slug").to_owned();
+    let text = std::fs::read_to_string(&replaced).expect("read");
+    std::fs::write(dir.join(format!("{replaced_slug}.md")), retitle(&text, &replaced_slug)).expect("write");
+    std::fs::write(dir.join("operator-added-question.md"), retitle(&text, "operator-added-question")).expect("write");
+
+    let shipped = content::shipped().expect("built-in");
+    let shipped_count = shipped.questions.len();
+    let merged = shipped.overlaid_with(content::load_dir(&dir).expect("operator content"));
+
+    assert_eq!(merged.questions.len(), shipped_count + 1);
+    let title_of = |slug: &str| merged.questions.iter().find(|q| q.slug == slug).map(|q| q.question.title.clone());
+    assert_eq!(title_of(&replaced_slug).as_deref(), Some("Imported in a test"));
+    assert_eq!(title_of("operator-added-question").as_deref(), Some("Imported in a test"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An installed binary runs from anywhere: from a directory without `content/`,
+/// on a fresh data directory, the bank is full.
+#[tokio::test]
+async fn the_binary_run_from_another_directory_on_a_fresh_data_dir_exports_the_whole_bank() {
+    let work_dir = tempdir("elsewhere");
+    let data_dir = work_dir.join("data");
+    let output = Command::new(env!("CARGO_BIN_EXE_mockloop"))
+        .args(["questions", "export", "--format", "json", "--data-dir"])
+        .arg(&data_dir)
+        .current_dir(&work_dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("MOCKLOOP_CONTENT_DIR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("mockloop runs");
+    let cluster = mockloop::localpg::effective_data_dir(&data_dir.join("postgres")).expect("cluster directory");
+    // Run as root, the cluster lives in /var/lib/mockloop/<hash>/postgres: remove the <hash> directory too.
+    let owned_dir = if cluster.starts_with("/var/lib/mockloop") { cluster.parent() } else { Some(cluster.as_path()) };
+    let _ = std::fs::remove_dir_all(owned_dir.unwrap_or(&cluster));
+    let _ = std::fs::remove_dir_all(&work_dir);
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let questions: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON array on stdout");
+    assert_eq!(questions.len(), content::shipped().expect("built-in").questions.len());
+}

@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::repo_path;
-
 /// The `mockloop serve` process.
 pub struct Server {
     child: Child,
@@ -46,8 +44,9 @@ impl Server {
     fn command(port: u16, log_level: &str) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mockloop"));
         command
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--content-dir"])
-            .arg(repo_path("content"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            // Away from the checkout, as an installed binary runs: the content is built in.
+            .current_dir(env!("CARGO_TARGET_TMPDIR"))
             .env("RUST_LOG", log_level);
         command
     }
