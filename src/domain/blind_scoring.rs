@@ -103,11 +103,14 @@ mod tests {
         RoundStage { interviewer, self_assessment }
     }
 
+    /// A stage's name, its interviewer card and self-assessment, and who reads each.
+    type Row = (&'static str, Option<CardStatus>, Option<CardStatus>, [bool; 4], [bool; 4]);
+
     /// Every stage a round passes through, and for each card, which of
     /// [`READERS`] (candidate, round interviewer, other interviewer not yet
     /// scored, other interviewer scored) may read it.
     #[rustfmt::skip]
-    const TABLE: &[(&str, Option<CardStatus>, Option<CardStatus>, [bool; 4], [bool; 4])] = &[
+    const TABLE: &[Row] = &[
         //                                                                    interviewer card           self-assessment
         ("nothing begun",                          None,            None,            [false, false, false, false], [false, false, false, false]),
         ("both drafts",                            Some(Draft),     Some(Draft),     [false, false, false, false], [false, false, false, false]),
@@ -126,7 +129,11 @@ mod tests {
             let stage = stage(*interviewer, *self_assessment);
             for (card, expected) in [(Interviewer, interviewer_card), (SelfAssessment, self_card)] {
                 for (reader, allowed) in READERS.iter().zip(expected) {
-                    assert_eq!(may_read(*reader, card, stage), *allowed, "{name}: {reader:?} reading the {card:?} card");
+                    assert_eq!(
+                        may_read(*reader, card, stage),
+                        *allowed,
+                        "{name}: {reader:?} reading the {card:?} card"
+                    );
                 }
             }
         }

@@ -292,7 +292,9 @@ async fn show_round_feedback(
     let timer_log = db::rounds::timer_log(&mut *db, id).await?;
     drop(db);
     let awaits_self_assessment = is_candidate
-        && round_stages(&lines).get(&round.position).is_some_and(|stage| stage.interviewer_card_awaits_self_assessment());
+        && round_stages(&lines)
+            .get(&round.position)
+            .is_some_and(|stage| stage.interviewer_card_awaits_self_assessment());
     let cards = readable_cards(&lines, user.id, round.candidate_id);
     render(&RoundFeedbackPage {
         layout: Layout::new(Some(user)),

@@ -46,8 +46,7 @@ pub fn assessor_role(round: &RoundState, user: Uuid) -> Option<CardRole> {
 }
 
 const SKIPPED_IS_FINAL: &str = "You skipped this self-assessment; skipping is final.";
-const PEER_SELF_ASSESSMENT_IS_FINAL: &str =
-    "In a peer round your self-assessment is final once submitted: it was written blind to the interviewer's scorecard.";
+const PEER_SELF_ASSESSMENT_IS_FINAL: &str = "In a peer round your self-assessment is final once submitted: it was written blind to the interviewer's scorecard.";
 
 #[derive(Template)]
 #[template(path = "rounds/assessment.html")]
@@ -288,7 +287,8 @@ async fn save_assessment(
             return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
         }
         (_, false) => {
-            let SaveResult::Saved(card_id) = db::scorecards::save_draft(&mut tx, id, user.id, role.as_str(), &input).await?
+            let SaveResult::Saved(card_id) =
+                db::scorecards::save_draft(&mut tx, id, user.id, role.as_str(), &input).await?
             else {
                 return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
             };
