@@ -10,9 +10,13 @@ use uuid::Uuid;
 pub struct ScoreLine {
     pub round_id: Uuid,
     pub round_position: i16,
+    /// The round's interviewer now (none once withdrawn).
+    pub interviewer_id: Option<Uuid>,
     pub role: String,
     pub author_id: Uuid,
     pub status: String,
+    /// The author was this round's interviewer until the candidate withdrew their invitation.
+    pub author_withdrawn: bool,
     pub recommendation: Option<String>,
     pub summary: String,
     pub strengths: String,
@@ -26,8 +30,8 @@ pub struct ScoreLine {
     pub evidence: Option<String>,
 }
 
-const SCORE_LINES: &str = "select r.id as round_id, r.position as round_position, s.role, s.author_id, s.status,
-        s.recommendation, s.summary, s.strengths, s.areas_to_improve, s.submitted_at,
+const SCORE_LINES: &str = "select r.id as round_id, r.position as round_position, r.interviewer_id, s.role, s.author_id, s.status,
+        s.author_withdrawn_at is not null as author_withdrawn, s.recommendation, s.summary, s.strengths, s.areas_to_improve, s.submitted_at,
         c.name as criterion_name, c.pillar, c.anchors, cs.score, cs.not_assessed, cs.evidence
     from rounds r
     join scorecards s on s.round_id = r.id

@@ -33,6 +33,13 @@ pub struct HistoryLoop {
     pub candidate_name: String,
     /// The deciding scorecard's recommendation per round, "" where not submitted.
     pub recommendations: Vec<String>,
+    /// Per round, the status of its interviewer card and of its self-assessment ("" where none),
+    /// and whether the user interviews it: what blind scoring needs to know who may read what.
+    pub interviewer_statuses: Vec<String>,
+    pub self_statuses: Vec<String>,
+    pub user_interviews: Vec<bool>,
+    /// The user has submitted an interviewer scorecard of their own in the loop.
+    pub user_scored: bool,
 }
 
 /// The deciding scorecard of a round: the candidate's own when self-timed.
@@ -50,7 +57,18 @@ pub async fn loops(
                 l.candidate_id = $1 as as_candidate, u.display_name as candidate_name,
                 array(select coalesce(s.recommendation, '') from rounds r
                       left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}
-                      where r.loop_id = l.id order by r.position) as recommendations
+                      where r.loop_id = l.id order by r.position) as recommendations,
+                array(select coalesce(s.status, '') from rounds r
+                      left join scorecards s on s.round_id = r.id and s.role = 'interviewer'
+                      where r.loop_id = l.id order by r.position) as interviewer_statuses,
+                array(select coalesce(s.status, '') from rounds r
+                      left join scorecards s on s.round_id = r.id and s.role = 'self'
+                      where r.loop_id = l.id order by r.position) as self_statuses,
+                array(select coalesce(r.interviewer_id = $1, false) from rounds r
+                      where r.loop_id = l.id order by r.position) as user_interviews,
+                exists (select 1 from rounds r join scorecards s on s.round_id = r.id
+                        where r.loop_id = l.id and s.author_id = $1 and s.role = 'interviewer'
+                          and s.status = 'submitted' and s.author_withdrawn_at is null) as user_scored
          from loops l join users u on u.id = l.candidate_id
          -- Two index lookups (as candidate, as interviewer); an OR here would scan every loop.
          where l.id in (select id from loops where candidate_id = $1
@@ -128,7 +146,11 @@ pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> R
                 (select avg(cs.score)::float8 from scorecards s
                  join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
                  where s.round_id = shown.round_id and s.status = 'submitted'
-                   and s.role = case shown.mode when 'self_timed' then 'self' else 'interviewer' end) as mean_score
+                   and s.role = case shown.mode when 'self_timed' then 'self' else 'interviewer' end
+                   -- Blind scoring: a peer interviewer's scores once the self-assessment is in or skipped.
+                   and (shown.mode = 'self_timed' or exists (
+                       select 1 from scorecards own where own.round_id = shown.round_id and own.role = 'self'
+                          and own.status in ('submitted', 'skipped')))) as mean_score
          from (select q.slug, q.title, q.kind, l.id as loop_id, r.id as round_id, l.starts_at, l.mode, r.elapsed_ms,
                       (r.planned_minutes * 60000 + r.extension_seconds * 1000)::bigint as allowed_ms
                from loops l
@@ -168,7 +190,9 @@ pub async fn calibration(
              select r.loop_id, avg(cs.score)::float8 as mean
              from scorecards s join rounds r on r.id = s.round_id
              join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
+             -- A withdrawn interviewer no longer takes part in the loop.
              where s.author_id = $1 and s.role = 'interviewer' and s.status = 'submitted'
+               and s.author_withdrawn_at is null
              group by r.loop_id),
          -- From those loops' rounds outward: starting from all interviewer scorecards
          -- read every one on the instance (270 ms with 100k loops).

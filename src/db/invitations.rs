@@ -58,23 +58,96 @@ pub async fn list_for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec
     .await
 }
 
-pub async fn revoke(
+/// Someone who accepted an invitation and still interviews one of its rounds.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AcceptedRound {
+    pub round_id: Uuid,
+    pub round_position: i16,
+    pub round_title: String,
+    pub interviewer_id: Uuid,
+    pub interviewer_name: String,
+}
+
+/// The rounds withdrawing this invitation (still open, of `candidate`'s loop)
+/// would take from the interviewers who accepted it.
+pub async fn accepted_rounds(
     db: impl PgExecutor<'_>,
     invitation_id: Uuid,
     loop_id: Uuid,
     candidate: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update invitations i set revoked_at = now()
-         from loops l
-         where i.id = $1 and i.loop_id = $2 and l.id = i.loop_id and l.candidate_id = $3 and i.revoked_at is null",
+) -> Result<Vec<AcceptedRound>, sqlx::Error> {
+    sqlx::query_as(
+        "select r.id as round_id, r.position as round_position, r.title as round_title,
+                u.id as interviewer_id, u.display_name as interviewer_name
+         from invitations i
+         join loops l on l.id = i.loop_id
+         join invitation_rounds ir on ir.invitation_id = i.id
+         join rounds r on r.id = ir.round_id and r.interviewer_id = ir.accepted_by
+         join users u on u.id = r.interviewer_id
+         where i.id = $1 and i.loop_id = $2 and l.candidate_id = $3 and i.revoked_at is null
+         order by r.position",
     )
     .bind(invitation_id)
     .bind(loop_id)
     .bind(candidate)
-    .execute(db)
+    .fetch_all(db)
+    .await
+}
+
+/// Withdraws an invitation of `candidate`'s loop. Whoever accepted it leaves the
+/// rounds they took through it, and with them the loop unless they interview
+/// another round: their draft scorecards are discarded, and a scorecard they
+/// submitted stays, marked as from a withdrawn interviewer. Returns the rounds
+/// they left, or `None` when there is no such invitation still open.
+pub async fn revoke(
+    db: &mut PgConnection,
+    invitation_id: Uuid,
+    loop_id: Uuid,
+    candidate: Uuid,
+) -> Result<Option<Vec<Uuid>>, sqlx::Error> {
+    let revoked: Option<Uuid> = sqlx::query_scalar(
+        "update invitations i set revoked_at = now()
+         from loops l
+         where i.id = $1 and i.loop_id = $2 and l.id = i.loop_id and l.candidate_id = $3 and i.revoked_at is null
+         returning i.id",
+    )
+    .bind(invitation_id)
+    .bind(loop_id)
+    .bind(candidate)
+    .fetch_optional(&mut *db)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if revoked.is_none() {
+        return Ok(None);
+    }
+    let left: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "update rounds r set interviewer_id = null
+         from invitation_rounds ir
+         where ir.invitation_id = $1 and ir.round_id = r.id and r.interviewer_id = ir.accepted_by
+         returning r.id, ir.accepted_by",
+    )
+    .bind(invitation_id)
+    .fetch_all(&mut *db)
+    .await?;
+    let (rounds, authors): (Vec<Uuid>, Vec<Uuid>) = left.into_iter().unzip();
+    sqlx::query(
+        "delete from scorecards s using unnest($1::uuid[], $2::uuid[]) as w(round_id, author_id)
+         where s.round_id = w.round_id and s.author_id = w.author_id and s.role = 'interviewer' and s.status = 'draft'",
+    )
+    .bind(&rounds)
+    .bind(&authors)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query(
+        "update scorecards s set author_withdrawn_at = now()
+         from unnest($1::uuid[], $2::uuid[]) as w(round_id, author_id)
+         where s.round_id = w.round_id and s.author_id = w.author_id and s.role = 'interviewer'
+           and s.status = 'submitted'",
+    )
+    .bind(&rounds)
+    .bind(&authors)
+    .execute(&mut *db)
+    .await?;
+    Ok(Some(rounds))
 }
 
 /// An invitation opened by its link.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::scorecard::{ScoreChoice, ScorecardInput};
 
-/// "draft" or "submitted" for the round's scorecard in `role`, if one exists.
+/// "draft", "submitted" or "skipped" for the round's scorecard in `role`, if one exists.
 pub async fn status(db: impl PgExecutor<'_>, round_id: Uuid, role: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("select status from scorecards where round_id = $1 and role = $2")
         .bind(round_id)
@@ -140,7 +140,7 @@ pub async fn submit(db: &mut PgConnection, scorecard_id: Uuid) -> Result<bool, s
     Ok(true)
 }
 
-/// A submitted scorecard moves its loop's history score points (migration 0003).
+/// A submitted (or skipped) scorecard moves its loop's history score points (migrations 0003, 0005).
 async fn refresh_score_points(db: &mut PgConnection, scorecard_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query(
         "select refresh_loop_score_points(array(
@@ -150,6 +150,28 @@ async fn refresh_score_points(db: &mut PgConnection, scorecard_id: Uuid) -> Resu
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Records that the candidate skipped the round's self-assessment, discarding
+/// any draft of it. Returns `false` when it was already submitted or skipped.
+pub async fn skip_self_assessment(db: &mut PgConnection, round_id: Uuid, author: Uuid) -> Result<bool, sqlx::Error> {
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "insert into scorecards (round_id, author_id, role, status, submitted_at)
+         values ($1, $2, 'self', 'skipped', now())
+         on conflict (round_id, role) do update set status = 'skipped', submitted_at = now(), recommendation = null,
+             summary = '', strengths = '', areas_to_improve = '', version = scorecards.version + 1
+         where scorecards.status = 'draft' and scorecards.author_id = excluded.author_id
+         returning id",
+    )
+    .bind(round_id)
+    .bind(author)
+    .fetch_optional(&mut *db)
+    .await?;
+    let Some(id) = id else { return Ok(false) };
+    sqlx::query("delete from criterion_scores where scorecard_id = $1").bind(id).execute(&mut *db).await?;
+    // The interviewer's scores now reach the candidate's history charts.
+    refresh_score_points(db, id).await?;
+    Ok(true)
 }
 
 /// Locks the scorecard until the transaction ends, so that amendments to it

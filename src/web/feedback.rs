@@ -24,6 +24,7 @@ use crate::db;
 use crate::db::feedback::{ScoreLine, Suggestion};
 use crate::db::loops::{LoopRow, RoundRow};
 use crate::db::rounds::{RoundQuestion, RoundState, TimerEvent};
+use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
 use crate::domain::scoring::{self, CriterionScore, Recommendation, RoundScores};
 use crate::domain::{Pillar, RoundKind, schedule, timer};
 use crate::error::AppError;
@@ -43,6 +44,8 @@ pub struct CardView {
     pub round_position: i16,
     pub role: String,
     pub role_label: &'static str,
+    /// From an interviewer the candidate withdrew from the loop after they submitted it.
+    pub withdrawn_interviewer: bool,
     pub recommendation: Option<String>,
     pub recommendation_label: &'static str,
     pub summary: String,
@@ -86,32 +89,56 @@ impl CardView {
     }
 }
 
-/// Groups score lines into submitted scorecards that `viewer` may read:
-/// - their own;
-/// - as the candidate, an interviewer's once submitted;
-/// - as an interviewer, the other interviewers' only after submitting their own (blind scoring);
-/// - a peer candidate's self-assessment stays sealed until both it and the
-///   round's interviewer scorecard are submitted.
+/// How far each round's assessment has come, by round position.
+fn round_stages(lines: &[ScoreLine]) -> BTreeMap<i16, RoundStage> {
+    let mut stages: BTreeMap<i16, RoundStage> = BTreeMap::new();
+    for line in lines {
+        let stage = stages.entry(line.round_position).or_default();
+        let status = CardStatus::parse(&line.status);
+        match CardRole::parse(&line.role) {
+            Some(CardRole::Interviewer) => stage.interviewer = status,
+            Some(CardRole::SelfAssessment) => stage.self_assessment = status,
+            None => {}
+        }
+    }
+    stages
+}
+
+/// Who `viewer` is to a round whose interviewer is `round_interviewer`;
+/// `scored`: they have submitted an interviewer scorecard of their own in the loop.
+fn reader(viewer: Uuid, candidate: Uuid, round_interviewer: Option<Uuid>, scored: bool) -> Reader {
+    if viewer == candidate {
+        Reader::Candidate
+    } else if round_interviewer == Some(viewer) {
+        Reader::RoundInterviewer
+    } else {
+        Reader::OtherInterviewer { scored }
+    }
+}
+
+/// Groups score lines into the scorecards `viewer` may read, as blind scoring rules
+/// ([`blind_scoring::may_read`]).
 fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<CardView> {
+    let stages = round_stages(lines);
+    let scored = lines.iter().any(|l| {
+        l.author_id == viewer
+            && CardRole::parse(&l.role) == Some(CardRole::Interviewer)
+            && CardStatus::parse(&l.status) == Some(CardStatus::Submitted)
+            && !l.author_withdrawn
+    });
     let mut cards: BTreeMap<(i16, String), CardView> = BTreeMap::new();
-    let submitted_roles: Vec<(i16, &str)> =
-        lines.iter().filter(|l| l.status == "submitted").map(|l| (l.round_position, l.role.as_str())).collect();
-    let viewer_has_scored =
-        lines.iter().any(|l| l.author_id == viewer && l.role == "interviewer" && l.status == "submitted");
-    let sees_others = viewer == candidate || viewer_has_scored;
-    for line in lines.iter().filter(|l| l.status == "submitted") {
-        let both_submitted = submitted_roles.contains(&(line.round_position, "self"))
-            && submitted_roles.contains(&(line.round_position, "interviewer"));
-        let readable = line.author_id == viewer
-            || (line.role == "interviewer" && sees_others)
-            || (line.role == "self" && both_submitted && sees_others);
-        if !readable {
+    for line in lines {
+        let (Some(role), Some(stage)) = (CardRole::parse(&line.role), stages.get(&line.round_position)) else {
+            continue;
+        };
+        if !blind_scoring::may_read(reader(viewer, candidate, line.interviewer_id, scored), role, *stage) {
             continue;
         }
         let card = cards.entry((line.round_position, line.role.clone())).or_insert_with(|| CardView {
             round_position: line.round_position,
             role: line.role.clone(),
-            role_label: if line.role == "self" { "Self-assessment" } else { "Interviewer" },
+            role_label: if line.author_withdrawn { "Withdrawn interviewer" } else { role.label() },
+            withdrawn_interviewer: line.author_withdrawn,
             recommendation: line.recommendation.clone(),
             recommendation_label: line
                 .recommendation
@@ -154,6 +181,9 @@ struct RoundFeedbackPage {
     cards: Vec<CardView>,
     notes_html: String,
     is_candidate: bool,
+    /// For a peer candidate: the interviewer's card is in and opens once they
+    /// submit or skip their self-assessment.
+    awaits_self_assessment: bool,
     timer_log: Vec<TimerEvent>,
 }
 
@@ -261,6 +291,10 @@ async fn show_round_feedback(
         db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?.map(|n| n.body_html).unwrap_or_default();
     let timer_log = db::rounds::timer_log(&mut *db, id).await?;
     drop(db);
+    let awaits_self_assessment = is_candidate
+        && round_stages(&lines)
+            .get(&round.position)
+            .is_some_and(|stage| stage.interviewer_card_awaits_self_assessment());
     let cards = readable_cards(&lines, user.id, round.candidate_id);
     render(&RoundFeedbackPage {
         layout: Layout::new(Some(user)),
@@ -270,6 +304,7 @@ async fn show_round_feedback(
         cards,
         notes_html,
         is_candidate,
+        awaits_self_assessment,
         timer_log,
     })
 }
@@ -339,6 +374,8 @@ async fn build_loop_feedback(
     let rounds: Vec<RoundRow> = db::loops::rounds(&mut *db, loop_id).await?;
     let lines = db::feedback::for_loop(&mut *db, loop_id).await?;
     let cards = readable_cards(&lines, viewer, the_loop.candidate_id);
+    let stages = round_stages(&lines);
+    let is_candidate = viewer == the_loop.candidate_id;
     let role = deciding_role(&the_loop.mode);
 
     let mut round_scores = Vec::new();
@@ -362,7 +399,15 @@ async fn build_loop_feedback(
             position: round.position,
             title: round.title.clone(),
             kind: super::questions::kind_label(&round.kind).to_owned(),
-            recommendation: deciding.map_or("Not submitted", |c| c.recommendation_label),
+            recommendation: match deciding {
+                Some(card) => card.recommendation_label,
+                None if is_candidate
+                    && stages.get(&round.position).is_some_and(|s| s.interviewer_card_awaits_self_assessment()) =>
+                {
+                    "Sealed until you submit or skip your self-assessment"
+                }
+                None => "Not submitted",
+            },
             assessed,
             criteria,
             time_used: timer::format_duration(round.elapsed_ms),
@@ -387,8 +432,12 @@ async fn build_loop_feedback(
     if deciding_submitted.len() > outcome.submitted {
         outcome.decision = None;
         outcome.submitted = deciding_submitted.len();
-        outcome.rule =
-            "Scoring is blind: submit your own scorecard to see the other interviewers' scores and the outcome.".into();
+        outcome.rule = if is_candidate {
+            "Scoring is blind: submit or skip your self-assessment of each round to see its interviewer's scorecard and the outcome."
+        } else {
+            "Scoring is blind: submit your own scorecard to see the other interviewers' scores and the outcome."
+        }
+        .into();
     }
     let pillars = scoring::pillar_summaries(&round_scores)
         .into_iter()

@@ -18,6 +18,7 @@ use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, ScorePoint};
+use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
 use crate::domain::scoring::{self, Recommendation, RoundScores};
 use crate::domain::{Pillar, RoundKind, Team, schedule, timer};
 use crate::error::AppError;
@@ -237,16 +238,39 @@ fn points_of(points: &[&ScorePoint], key: &str) -> Vec<(DateTime<Utc>, f64)> {
     points.iter().filter(|p| p.group_key == key).map(|p| (p.starts_at, p.mean)).collect()
 }
 
-fn loop_line(item: HistoryLoop) -> LoopLine {
-    let zone = schedule::parse_time_zone(&item.time_zone).unwrap_or(chrono_tz::Tz::UTC);
-    let rounds: Vec<RoundScores> = item
-        .recommendations
+/// The deciding recommendation of each round, where blind scoring lets the user read it.
+fn readable_recommendations(item: &HistoryLoop) -> Vec<Option<Recommendation>> {
+    let deciding = if item.mode == "self_timed" { CardRole::SelfAssessment } else { CardRole::Interviewer };
+    item.recommendations
         .iter()
         .enumerate()
-        .map(|(index, r)| RoundScores {
+        .map(|(index, recommendation)| {
+            let status = |statuses: &[String]| statuses.get(index).and_then(|s| CardStatus::parse(s));
+            let stage = RoundStage {
+                interviewer: status(&item.interviewer_statuses),
+                self_assessment: status(&item.self_statuses),
+            };
+            let reader = if item.as_candidate {
+                Reader::Candidate
+            } else if item.user_interviews.get(index).copied().unwrap_or(false) {
+                Reader::RoundInterviewer
+            } else {
+                Reader::OtherInterviewer { scored: item.user_scored }
+            };
+            blind_scoring::may_read(reader, deciding, stage).then(|| Recommendation::parse(recommendation)).flatten()
+        })
+        .collect()
+}
+
+fn loop_line(item: HistoryLoop) -> LoopLine {
+    let zone = schedule::parse_time_zone(&item.time_zone).unwrap_or(chrono_tz::Tz::UTC);
+    let rounds: Vec<RoundScores> = readable_recommendations(&item)
+        .into_iter()
+        .enumerate()
+        .map(|(index, recommendation)| RoundScores {
             round_position: index as i16 + 1,
             kind: RoundKind::Coding,
-            recommendation: Recommendation::parse(r),
+            recommendation,
             criteria: Vec::new(),
         })
         .collect();

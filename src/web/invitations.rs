@@ -14,7 +14,7 @@ use super::extract::{Form, Path};
 use super::page::{Layout, render};
 use super::session::{self, CurrentUser, SignedIn};
 use crate::db;
-use crate::db::invitations::OpenedInvitation;
+use crate::db::invitations::{AcceptedRound, OpenedInvitation};
 use crate::domain::schedule;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -86,14 +86,39 @@ async fn create_invitation(
     })
 }
 
+#[derive(Template)]
+#[template(path = "invitations/withdraw.html")]
+struct WithdrawPage {
+    layout: Layout,
+    loop_id: Uuid,
+    invitation: Uuid,
+    accepted: Vec<AcceptedRound>,
+}
+
+/// Withdraws an invitation. If someone accepted it, the candidate first
+/// confirms on a page that says what that does to them; the form then comes
+/// back with `confirm=yes`.
 async fn revoke_invitation(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path((loop_id, invitation)): Path<(Uuid, Uuid)>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    if !db::invitations::revoke(&state.db, invitation, loop_id, user.id).await? {
-        return Err(AppError::NotFound);
+    let confirmed = pairs.iter().any(|(k, v)| k == "confirm" && v == "yes");
+    if !confirmed {
+        let accepted = db::invitations::accepted_rounds(&state.db, invitation, loop_id, user.id).await?;
+        if !accepted.is_empty() {
+            return render(&WithdrawPage { layout: Layout::new(Some(user)), loop_id, invitation, accepted });
+        }
     }
+    let mut tx = state.db.begin().await?;
+    let left = db::invitations::revoke(&mut tx, invitation, loop_id, user.id).await?.ok_or(AppError::NotFound)?;
+    // Live streams re-read the round on a change and stop serving whoever no longer takes part.
+    for round in &left {
+        db::rounds::notify_round_changed(&mut *tx, *round).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(%loop_id, rounds_left = left.len(), "invitation withdrawn");
     Ok(Redirect::to(&format!("/loops/{loop_id}#invitations")).into_response())
 }
 

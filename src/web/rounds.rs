@@ -26,6 +26,7 @@ use crate::db;
 use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
+use crate::domain::blind_scoring::{CardRole, CardStatus};
 use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand, TimerError};
 use crate::domain::{markdown, schedule};
 use crate::error::AppError;
@@ -140,7 +141,7 @@ struct RoundPage {
     /// The rubric, for the interviewer to keep in view.
     criteria: Vec<Criterion>,
     next_round: Option<NextRound>,
-    scorecard_status: Option<String>,
+    scorecard_status: Option<CardStatus>,
 }
 
 impl RoundPage {
@@ -186,6 +187,17 @@ impl RoundPage {
 
     fn scratchpad_html(&self) -> &str {
         self.scratchpad.as_ref().map_or("", |n| n.body_html.as_str())
+    }
+
+    /// The label of the link to the viewer's own scorecard.
+    fn own_card_link(&self) -> &'static str {
+        match (self.is_candidate, self.scorecard_status) {
+            (true, Some(CardStatus::Submitted)) => "View your self-assessment",
+            (true, Some(CardStatus::Skipped)) => "Self-assessment skipped",
+            (true, _) => "Assess yourself",
+            (false, Some(CardStatus::Submitted)) => "Your scorecard (submitted)",
+            (false, _) => "Scorecard",
+        }
     }
 
     fn is_interviewer(&self) -> bool {
@@ -253,8 +265,9 @@ async fn show_round(
     let private_notes = if candidate { None } else { db::notes::find(&mut *db, id, user.id, "private").await? };
     let criteria = if candidate { Vec::new() } else { db::rubrics::criteria_for_kind(&mut *db, &round.kind).await? };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
-    let own_role = if candidate { "self" } else { "interviewer" };
-    let scorecard_status = db::scorecards::status(&mut *db, id, own_role).await?;
+    let own_role = if candidate { CardRole::SelfAssessment } else { CardRole::Interviewer };
+    let scorecard_status =
+        db::scorecards::status(&mut *db, id, own_role.as_str()).await?.as_deref().and_then(CardStatus::parse);
     drop(db);
     render(&RoundPage {
         layout: Layout::new(Some(user.clone())),

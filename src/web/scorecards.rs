@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use uuid::Uuid;
 
 use super::extract::{Form, Path};
@@ -21,6 +21,7 @@ use crate::db::rounds::RoundState;
 use crate::db::rubrics::Criterion;
 use crate::db::scorecards::{SaveResult, Scorecard};
 use crate::db::sessions::SessionUser;
+use crate::domain::blind_scoring::{self, CardRole, CardStatus};
 use crate::domain::scorecard::{CriterionAnswer, ScoreChoice, ScorecardInput};
 use crate::domain::scoring::Recommendation;
 use crate::domain::{Pillar, schedule};
@@ -28,25 +29,31 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/rounds/{id}/assessment", get(show_assessment).post(save_assessment))
+    Router::new()
+        .route("/rounds/{id}/assessment", get(show_assessment).post(save_assessment))
+        .route("/rounds/{id}/assessment/skip", post(skip_self_assessment))
 }
 
 /// The scorecard role `user` fills in for this round, if any.
-pub fn assessor_role(round: &RoundState, user: Uuid) -> Option<&'static str> {
+pub fn assessor_role(round: &RoundState, user: Uuid) -> Option<CardRole> {
     if round.candidate_id == user {
-        Some("self")
+        Some(CardRole::SelfAssessment)
     } else if round.interviewer_id == Some(user) {
-        Some("interviewer")
+        Some(CardRole::Interviewer)
     } else {
         None
     }
 }
+
+const SKIPPED_IS_FINAL: &str = "You skipped this self-assessment; skipping is final.";
+const PEER_SELF_ASSESSMENT_IS_FINAL: &str = "In a peer round your self-assessment is final once submitted: it was written blind to the interviewer's scorecard.";
 
 #[derive(Template)]
 #[template(path = "rounds/assessment.html")]
 struct AssessmentPage {
     layout: Layout,
     round: RoundState,
+    role: CardRole,
     criteria: Vec<Criterion>,
     input: ScorecardInput,
     card: Option<Scorecard>,
@@ -56,8 +63,29 @@ struct AssessmentPage {
 }
 
 impl AssessmentPage {
+    fn status(&self) -> Option<CardStatus> {
+        self.card.as_ref().and_then(|c| CardStatus::parse(&c.status))
+    }
+
     fn is_submitted(&self) -> bool {
-        self.card.as_ref().is_some_and(|c| c.status == "submitted")
+        self.status() == Some(CardStatus::Submitted)
+    }
+
+    fn is_skipped(&self) -> bool {
+        self.status() == Some(CardStatus::Skipped)
+    }
+
+    /// Submitted and no longer open to amendments (a peer self-assessment).
+    fn is_final(&self) -> bool {
+        self.is_submitted() && !blind_scoring::may_amend(self.role, self.round.mode == "peer")
+    }
+
+    /// A peer candidate may skip their self-assessment, once the round has started, until they submit it.
+    fn may_skip(&self) -> bool {
+        self.role == CardRole::SelfAssessment
+            && self.round.mode == "peer"
+            && self.round.timer_state != "not_started"
+            && self.status().is_none_or(|s| s == CardStatus::Draft)
     }
 
     fn choice(&self, criterion: &Uuid) -> String {
@@ -97,7 +125,7 @@ async fn load(
     state: &AppState,
     user: &SessionUser,
     id: Uuid,
-) -> Result<(RoundState, &'static str, Vec<Criterion>), AppError> {
+) -> Result<(RoundState, CardRole, Vec<Criterion>), AppError> {
     let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
     let role = assessor_role(&round, user.id).ok_or(AppError::Forbidden)?;
     let criteria = db::rubrics::criteria_for_kind(&state.db, &round.kind).await?;
@@ -112,8 +140,8 @@ pub struct GivenLine {
 }
 
 /// For the interviewer: which hints and follow-ups they gave, per question.
-async fn given(state: &AppState, round: &RoundState, role: &str) -> Result<Vec<GivenLine>, AppError> {
-    if role != "interviewer" {
+async fn given(state: &AppState, round: &RoundState, role: CardRole) -> Result<Vec<GivenLine>, AppError> {
+    if role != CardRole::Interviewer {
         return Ok(Vec::new());
     }
     let questions = db::rounds::questions(&state.db, round.id).await?;
@@ -134,7 +162,7 @@ async fn show_assessment(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let (round, role, criteria) = load(&state, &user, id).await?;
-    let card = db::scorecards::find(&state.db, id, role).await?;
+    let card = db::scorecards::find(&state.db, id, role.as_str()).await?;
     let (input, amendment_times) = match &card {
         Some(card) => {
             let stored = db::scorecards::scores(&state.db, card.id).await?;
@@ -147,6 +175,7 @@ async fn show_assessment(
     render(&AssessmentPage {
         layout: Layout::new(Some(user)),
         round,
+        role,
         criteria,
         input,
         card,
@@ -227,8 +256,15 @@ async fn save_assessment(
         return show_again(&state, user, round, role, criteria, input, errors).await;
     }
     let mut tx = state.db.begin().await?;
-    let existing = db::scorecards::find(&mut *tx, id, role).await?;
-    let submitted = existing.as_ref().is_some_and(|c| c.status == "submitted");
+    let existing = db::scorecards::find(&mut *tx, id, role.as_str()).await?;
+    let status = existing.as_ref().and_then(|c| CardStatus::parse(&c.status));
+    if status == Some(CardStatus::Skipped) {
+        return Err(AppError::Conflict(SKIPPED_IS_FINAL));
+    }
+    let submitted = status == Some(CardStatus::Submitted);
+    if submitted && !blind_scoring::may_amend(role, round.mode == "peer") {
+        return Err(AppError::Conflict(PEER_SELF_ASSESSMENT_IS_FINAL));
+    }
     if intent == "submit" || intent == "amend" {
         for (field, message) in input.missing_for_submission() {
             errors.add(field, message);
@@ -240,7 +276,7 @@ async fn save_assessment(
             let card_id = existing.as_ref().ok_or(AppError::NotFound)?.id;
             // Read again under the lock: a parallel amendment may have just committed.
             db::scorecards::lock(&mut *tx, card_id).await?;
-            let card = db::scorecards::find(&mut *tx, id, role).await?.ok_or(AppError::NotFound)?;
+            let card = db::scorecards::find(&mut *tx, id, role.as_str()).await?.ok_or(AppError::NotFound)?;
             let stored = stored_input(&card, &db::scorecards::scores(&mut *tx, card_id).await?);
             if !stored.says_the_same_as(&input) {
                 db::scorecards::amend(&mut tx, card_id, user.id, &input).await?;
@@ -251,7 +287,8 @@ async fn save_assessment(
             return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
         }
         (_, false) => {
-            let SaveResult::Saved(card_id) = db::scorecards::save_draft(&mut tx, id, user.id, role, &input).await?
+            let SaveResult::Saved(card_id) =
+                db::scorecards::save_draft(&mut tx, id, user.id, role.as_str(), &input).await?
             else {
                 return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
             };
@@ -266,7 +303,7 @@ async fn save_assessment(
     tx.commit().await?;
 
     if let Some(next) = outcome {
-        tracing::info!(round_id = %id, role, "scorecard submitted or amended");
+        tracing::info!(round_id = %id, role = role.as_str(), "scorecard submitted or amended");
         return Ok(Redirect::to(&next).into_response());
     }
     if intent == "save" && wants_json(&headers) {
@@ -283,16 +320,17 @@ async fn show_again(
     state: &AppState,
     user: SessionUser,
     round: RoundState,
-    role: &str,
+    role: CardRole,
     criteria: Vec<Criterion>,
     input: ScorecardInput,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
-    let card = db::scorecards::find(&state.db, round.id, role).await?;
+    let card = db::scorecards::find(&state.db, round.id, role.as_str()).await?;
     let given = given(state, &round, role).await?;
     let page = AssessmentPage {
         layout: Layout::new(Some(user)),
         round,
+        role,
         criteria,
         input,
         card,
@@ -301,4 +339,32 @@ async fn show_again(
         given,
     };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+/// A peer candidate declines to assess themselves, which opens the
+/// interviewer's scorecard to them. Recorded, and final.
+async fn skip_self_assessment(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let (round, role, _) = load(&state, &user, id).await?;
+    if role != CardRole::SelfAssessment || round.mode != "peer" {
+        return Err(AppError::Forbidden);
+    }
+    if round.timer_state == "not_started" {
+        return Err(AppError::Conflict("Start the round before assessing it."));
+    }
+    let mut tx = state.db.begin().await?;
+    if !db::scorecards::skip_self_assessment(&mut tx, id, user.id).await? {
+        let status = db::scorecards::status(&mut *tx, id, role.as_str()).await?;
+        return Err(AppError::Conflict(match status.as_deref().and_then(CardStatus::parse) {
+            Some(CardStatus::Skipped) => SKIPPED_IS_FINAL,
+            _ => PEER_SELF_ASSESSMENT_IS_FINAL,
+        }));
+    }
+    tx.commit().await?;
+    tracing::info!(round_id = %id, "self-assessment skipped");
+    let next = if round.timer_state == "ended" { "feedback" } else { "assessment" };
+    Ok(Redirect::to(&format!("/rounds/{id}/{next}")).into_response())
 }

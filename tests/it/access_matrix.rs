@@ -1,6 +1,6 @@
 //! Who may do what in a peer loop. Every page, action and live stream is
-//! requested as a visitor, a stranger, round 2's interviewer, round 1's
-//! interviewer and the candidate; each answer is held against the expected
+//! requested as a visitor, a stranger, an interviewer the candidate withdrew,
+//! round 2's interviewer, round 1's interviewer and the candidate; each answer is held against the expected
 //! status in the tables below, and against secrets planted in the loop
 //! (canaries) that its reader must never get.
 
@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::helpers::{TestApp, TestResponse};
 use crate::loops::id_of;
 use crate::peer::{
-    JSON, LiveClient, PeerFixture, accept, draft_form, guidance_fragments, invite, peer_loop, questions_of_round,
-    save_note, schedule_peer_loop,
+    JSON, LiveClient, PeerFixture, accept, draft_form, guidance_fragments, invitation_of, invite, questions_of_round,
+    save_note, schedule_peer_loop, withdraw,
 };
 use crate::rounds::timer;
 use crate::scorecards::{criteria_of_round, post_assessment};
@@ -22,7 +22,9 @@ use crate::scorecards::{criteria_of_round, post_assessment};
 pub(crate) enum Role {
     SignedOut,
     Stranger,
-    /// Interviews round 2 only.
+    /// Accepted round 2, wrote notes on it, and was withdrawn by the candidate.
+    Withdrawn,
+    /// Interviews round 2 only (accepted after the withdrawal).
     InterviewerB,
     /// Interviews round 1, the round the canaries are in.
     InterviewerA,
@@ -33,7 +35,7 @@ use Role::*;
 
 /// The tables' columns, and the order in which each row is requested (the
 /// candidate last, so that their cancel comes after everyone else's try).
-pub(crate) const ROLES: [Role; 5] = [SignedOut, Stranger, InterviewerB, InterviewerA, Candidate];
+pub(crate) const ROLES: [Role; 6] = [SignedOut, Stranger, Withdrawn, InterviewerB, InterviewerA, Candidate];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -85,62 +87,65 @@ enum Form {
 /// A request, where `{loop}`, `{r1}`, `{r2}`, `{loop2}`, `{loop2_r1}` and
 /// `{loop2_invitation}` stand for the fixture's ids, and the expected answer
 /// per role in [`ROLES`] order.
-type Row = (Call, &'static str, [Expect; 5]);
+type Row = (Call, &'static str, [Expect; 6]);
 
 /// Round 1 running, with drafts, notes and a scratchpad in it.
 #[rustfmt::skip]
 const WHILE_ROUND_1_RUNS: &[Row] = &[
-    //                                    signed out stranger  B (rnd 2)  A (rnd 1)  candidate
-    (Get,    "{loop}",                   [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{loop}/calendar.ics",      [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{loop}/feedback",          [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{loop}/feedback.md",       [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{loop}/feedback.json",     [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{r1}",                     [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Get,    "{r1}/state",               [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Get,    "{r1}/assessment",          [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Get,    "{r1}/feedback",            [SignIn,    NotFound, NotFound,  Allow,     Conflict]),
-    (Events, "{r1}/events",              [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Get,    "{r2}",                     [SignIn,    NotFound, Allow,     NotFound,  Allow]),
-    (Events, "{r2}/events",              [SignIn,    NotFound, Allow,     NotFound,  Allow]),
-    (Get,    "/history",                 [SignIn,    Allow,    Allow,     Allow,     Allow]),
+    //                                    signed out stranger  withdrawn B (rnd 2)  A (rnd 1)  candidate
+    (Get,    "{loop}",                   [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{loop}/calendar.ics",      [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{loop}/feedback",          [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{loop}/feedback.md",       [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{loop}/feedback.json",     [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{r1}",                     [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Get,    "{r1}/state",               [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Get,    "{r1}/assessment",          [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Get,    "{r1}/feedback",            [SignIn,    NotFound, NotFound, NotFound,  Allow,     Conflict]),
+    (Events, "{r1}/events",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Get,    "{r2}",                     [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
+    (Events, "{r2}/events",              [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
+    (Get,    "{r2}/state",               [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
+    (Get,    "{r2}/assessment",          [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
+    (Get,    "{r2}/feedback",            [SignIn,    NotFound, NotFound, Allow,     NotFound,  Conflict]),
+    (Get,    "/history",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
 ];
 
 /// Actions, in this order (round 1 still running; loop 2 not started).
 #[rustfmt::skip]
 const ACTIONS: &[Row] = &[
-    //                                                         signed out stranger  B (rnd 2)  A (rnd 1)  candidate
-    (Post(Form::Timer),             "{r1}/timer",              [SignIn,    NotFound, NotFound,  Allow,     Forbid]),
-    (Post(Form::Notes),             "{r1}/notes",              [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Post(Form::Marks),             "{r1}/marks",              [SignIn,    NotFound, NotFound,  Allow,     Forbid]),
-    (Post(Form::Swap),              "{r1}/swap",               [SignIn,    NotFound, NotFound,  Conflict,  Forbid]),
-    (Post(Form::Swap),              "{r2}/swap",               [SignIn,    NotFound, Done,      NotFound,  Forbid]),
-    (Post(Form::Assessment),        "{r1}/assessment",         [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Post(Form::Invite("{r1}")),    "{loop}/invitations",      [SignIn,    NotFound, Forbid,    Forbid,    Conflict]),
-    (Post(Form::Reschedule),        "{loop}/reschedule",       [SignIn,    NotFound, Forbid,    Forbid,    Conflict]),
-    (Post(Form::Reschedule),        "{loop2}/reschedule",      [SignIn,    NotFound, Forbid,    Forbid,    Done]),
-    (Post(Form::Invite("{loop2_r1}")), "{loop2}/invitations",  [SignIn,    NotFound, Forbid,    Forbid,    Conflict]),
-    (Post(Form::Empty), "{loop2}/invitations/{loop2_invitation}/revoke", [SignIn, NotFound, NotFound, NotFound, Done]),
-    (Post(Form::Empty),             "{loop2}/cancel",          [SignIn,    NotFound, Forbid,    Forbid,    Done]),
+    //                                                         signed out stranger  withdrawn B (rnd 2)  A (rnd 1)  candidate
+    (Post(Form::Timer),             "{r1}/timer",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
+    (Post(Form::Notes),             "{r1}/notes",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Post(Form::Marks),             "{r1}/marks",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
+    (Post(Form::Swap),              "{r1}/swap",               [SignIn,    NotFound, NotFound, NotFound,  Conflict,  Forbid]),
+    (Post(Form::Swap),              "{r2}/swap",               [SignIn,    NotFound, NotFound, Done,      NotFound,  Forbid]),
+    (Post(Form::Assessment),        "{r1}/assessment",         [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Post(Form::Invite("{r1}")),    "{loop}/invitations",      [SignIn,    NotFound, NotFound, Forbid,    Forbid,    Conflict]),
+    (Post(Form::Reschedule),        "{loop}/reschedule",       [SignIn,    NotFound, NotFound, Forbid,    Forbid,    Conflict]),
+    (Post(Form::Reschedule),        "{loop2}/reschedule",      [SignIn,    NotFound, NotFound, Forbid,    Forbid,    Done]),
+    (Post(Form::Invite("{loop2_r1}")), "{loop2}/invitations",  [SignIn,    NotFound, NotFound, Forbid,    Forbid,    Conflict]),
+    (Post(Form::Empty), "{loop2}/invitations/{loop2_invitation}/revoke", [SignIn, NotFound, NotFound, NotFound, NotFound, Done]),
+    (Post(Form::Empty),             "{loop2}/cancel",          [SignIn,    NotFound, NotFound, Forbid,    Forbid,    Done]),
 ];
 
 /// Round 1 ended by its interviewer; both scorecards still drafts.
 #[rustfmt::skip]
 const AFTER_ROUND_1_ENDS: &[Row] = &[
-    //                                    signed out stranger  B (rnd 2)  A (rnd 1)  candidate
-    (Get,    "{loop}",                   [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{loop}/calendar.ics",      [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{loop}/feedback",          [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{loop}/feedback.md",       [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{loop}/feedback.json",     [SignIn,    NotFound, Allow,     Allow,     Allow]),
-    (Get,    "{r1}",                     [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Get,    "{r1}/state",               [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Get,    "{r1}/assessment",          [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Get,    "{r1}/feedback",            [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Events, "{r1}/events",              [SignIn,    NotFound, NotFound,  Allow,     Allow]),
-    (Get,    "{r2}",                     [SignIn,    NotFound, Allow,     NotFound,  Allow]),
-    (Events, "{r2}/events",              [SignIn,    NotFound, Allow,     NotFound,  Allow]),
-    (Get,    "/history",                 [SignIn,    Allow,    Allow,     Allow,     Allow]),
+    //                                    signed out stranger  withdrawn B (rnd 2)  A (rnd 1)  candidate
+    (Get,    "{loop}",                   [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{loop}/calendar.ics",      [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{loop}/feedback",          [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{loop}/feedback.md",       [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{loop}/feedback.json",     [SignIn,    NotFound, NotFound, Allow,     Allow,     Allow]),
+    (Get,    "{r1}",                     [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Get,    "{r1}/state",               [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Get,    "{r1}/assessment",          [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Get,    "{r1}/feedback",            [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Events, "{r1}/events",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Get,    "{r2}",                     [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
+    (Events, "{r2}/events",              [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
+    (Get,    "/history",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
 ];
 
 /// A secret planted in the loop, and who may read it.
@@ -166,6 +171,7 @@ struct Matrix {
     loop2: String,
     loop2_rounds: Vec<String>,
     loop2_invitation: Uuid,
+    withdrawn: String,
     writing: Writing,
     canaries: Vec<Canary>,
     /// Canaries some allowed reader was shown: proof that the checks look in the right places.
@@ -182,7 +188,24 @@ impl Matrix {
     async fn seed() -> Matrix {
         let app = TestApp::new().await;
         let live = LiveClient::new(&app);
-        let f = peer_loop(&app).await;
+        let candidate = app.sign_up("casey").await;
+        let withdrawn = app.sign_up("wren").await;
+        let (loop_path, rounds) = schedule_peer_loop(&app, &candidate).await;
+        // The first to take round 2 writes a note on it and is withdrawn; B takes it after.
+        let token = invite(&app, &candidate, &loop_path, &rounds[1..]).await;
+        accept(&app, &withdrawn, &token, &loop_path).await;
+        let withdrawn_note = unique("withdrawnnote");
+        let saved = save_note(&app, &withdrawn, &rounds[1], &format!("Before I left: {withdrawn_note}"), 0).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+        withdraw(&app, &candidate, &loop_path, invitation_of(&app, &rounds[1]).await).await;
+        let interviewer_a = app.sign_up("avery").await;
+        let interviewer_b = app.sign_up("blake").await;
+        let token = invite(&app, &candidate, &loop_path, &rounds[..1]).await;
+        accept(&app, &interviewer_a, &token, &loop_path).await;
+        let token_b = invite(&app, &candidate, &loop_path, &rounds[1..]).await;
+        accept(&app, &interviewer_b, &token_b, &loop_path).await;
+        let stranger = app.sign_up("sasha").await;
+        let f = PeerFixture { candidate, interviewer_a, interviewer_b, stranger, loop_path, rounds, token };
         let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
         let (status, json) = timer(&app, &f.interviewer_a, r1, "start").await;
         assert_eq!(status, StatusCode::OK, "{json}");
@@ -215,6 +238,7 @@ impl Matrix {
 
         let only = |text: String, what: &str, readers: &'static [Role]| Canary { what: what.to_owned(), text, readers };
         let mut canaries = vec![
+            only(withdrawn_note, "the withdrawn interviewer's note", &[]),
             only(scratch, "the candidate's scratchpad", &[Candidate, InterviewerA]),
             only(private_a, "A's private notes", &[InterviewerA]),
             only(private_b, "B's private notes on round 2", &[InterviewerB]),
@@ -253,6 +277,7 @@ impl Matrix {
             loop2,
             loop2_rounds,
             loop2_invitation,
+            withdrawn,
             writing,
             canaries,
             seen: BTreeSet::new(),
@@ -265,6 +290,7 @@ impl Matrix {
         match role {
             SignedOut => None,
             Stranger => Some(&self.f.stranger),
+            Withdrawn => Some(&self.withdrawn),
             InterviewerB => Some(&self.f.interviewer_b),
             InterviewerA => Some(&self.f.interviewer_a),
             Candidate => Some(&self.f.candidate),
@@ -397,17 +423,22 @@ async fn every_page_action_and_stream_answers_each_role_as_the_matrix_says_and_l
     matrix.check("round 1 ended", AFTER_ROUND_1_ENDS).await;
 
     println!(
-        "FIGURE access: {} cells checked (5 roles), {} canaries, {} failures",
+        "FIGURE access: {} cells checked ({} roles, a withdrawn interviewer among them), {} canaries, {} failures",
         matrix.cells,
+        ROLES.len(),
         matrix.canaries.len(),
         matrix.failures.len()
     );
-    assert!(matrix.cells >= 80, "only {} cells", matrix.cells);
+    assert!(matrix.cells >= 100, "only {} cells", matrix.cells);
     assert!(matrix.failures.is_empty(), "{} of {} cells failed:\n{}", matrix.failures.len(), matrix.cells, {
         matrix.failures.join("\n")
     });
-    let unseen: Vec<&str> =
-        matrix.canaries.iter().map(|c| c.what.as_str()).filter(|what| !matrix.seen.contains(*what)).collect();
+    let unseen: Vec<&str> = matrix
+        .canaries
+        .iter()
+        .filter(|c| !c.readers.is_empty() && !matrix.seen.contains(&c.what))
+        .map(|c| c.what.as_str())
+        .collect();
     assert!(unseen.is_empty(), "canaries no allowed reader was ever shown (the checks would miss them): {unseen:?}");
 
     // Refused writes left nothing behind, and the allowed ones kept each text as it was.

@@ -114,7 +114,10 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
     interviewer.click("#scorecard-submit").await;
     wait_for_text(&interviewer, "h1", |t| t.starts_with("Round feedback")).await;
 
+    // Blind both ways: it opens to the candidate once they assess themselves, or skip that.
     candidate.client.refresh().await.expect("reload");
+    candidate.text("#interviewer-card-sealed").await;
+    candidate.click("#skip-self-assessment button").await;
     assert!(candidate.text("#card-1-interviewer").await.contains("INTERVIEWER-SUMMARY solid round"));
     candidate.client.goto(&format!("{candidate_base}{loop_path}/feedback")).await.expect("debrief");
     assert_eq!(candidate.text("#outcome-decision").await, "Hire");

@@ -1,9 +1,10 @@
 //! Nothing leaks: unique canaries are planted in every private field of a
 //! peer loop (notes, drafts, sealed and submitted scorecards, private
 //! questions, invitation and calendar-feed tokens, passwords, session
-//! cookies), then each role crawls every page it can reach — pages, exports,
-//! calendars, the feed, live event streams — at each stage of the loop, and
-//! no canary may turn up where the rules forbid it. A last test runs the real
+//! cookies), then each role — withdrawn interviewers included — crawls every
+//! page it can reach — pages, exports, calendars, the feed, live event
+//! streams — at each stage of the loop (blind scoring both ways, a withdrawal
+//! mid-loop), and no canary may turn up where the rules forbid it. A last test runs the real
 //! server through such a session and finds none of them in its logs.
 //!
 //! `access_matrix` checks who may request what; this checks what each answer
@@ -23,7 +24,8 @@ use crate::access_matrix::{ROLES, Role, Role::*};
 use crate::helpers::{TestApp, TestResponse};
 use crate::loops::{id_of, schedule_loop};
 use crate::peer::{
-    LiveClient, accept, draft_form, guidance_fragments, invite, questions_of_round, save_note, schedule_peer_loop,
+    LiveClient, accept, draft_form, guidance_fragments, invitation_of, invite, questions_of_round, save_note,
+    schedule_peer_loop, withdraw,
 };
 use crate::rounds::timer;
 use crate::scorecards::{Criterion, criteria_of_round, post_assessment, set};
@@ -52,7 +54,7 @@ struct People {
 impl People {
     async fn sign_up(app: &TestApp) -> People {
         let mut people = People { cookies: Vec::new(), passwords: Vec::new() };
-        for role in [Candidate, InterviewerA, InterviewerB, Stranger] {
+        for role in [Candidate, InterviewerA, InterviewerB, Stranger, Withdrawn] {
             let username = unique("user");
             let password = unique("passwordcanary");
             let response = app
@@ -211,13 +213,15 @@ impl Crawl {
     async fn submit_card(&mut self, role: Role, round: &str, label: &str, readers: &[Role]) {
         let criteria = criteria_of_round(&self.app, round).await;
         let mut form = filled_card(&criteria);
+        // Letters and digits only: HTML escapes an apostrophe, and the canary would hide in the pages.
+        let word: String = label.chars().filter(char::is_ascii_alphanumeric).collect();
         for field in ["summary", "strengths", "areas_to_improve"] {
-            let text = unique(&format!("{}{field}", label.replace(' ', "")));
+            let text = unique(&format!("{word}{field}"));
             set(&mut form, field, &text);
             self.plant(&format!("{label} {field}"), text, readers);
         }
         for criterion in &criteria {
-            let text = unique(&format!("{}evidence", label.replace(' ', "")));
+            let text = unique(&format!("{word}evidence"));
             set(&mut form, &format!("evidence_{}", criterion.id), &text);
             self.plant(&format!("{label} evidence for {}", criterion.slug), text, readers);
         }
@@ -295,6 +299,14 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     let people = People::sign_up(&app).await;
     let candidate = people.cookie(Candidate).expect("candidate").to_owned();
     let (loop_path, rounds) = schedule_peer_loop(&app, &candidate).await;
+    // Round 1's first interviewer writes a note and is withdrawn before it starts; A takes it.
+    let token_withdrawn = invite(&app, &candidate, &loop_path, &rounds[..1]).await;
+    let withdrawn = people.cookie(Withdrawn).expect("the withdrawn interviewer").to_owned();
+    accept(&app, &withdrawn, &token_withdrawn, &loop_path).await;
+    let withdrawn_note = unique("withdrawnnote");
+    let saved = save_note(&app, &withdrawn, &rounds[0], &format!("Before I left: {withdrawn_note}"), 0).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    withdraw(&app, &candidate, &loop_path, invitation_of(&app, &rounds[0]).await).await;
     let token_a = invite(&app, &candidate, &loop_path, &rounds[..1]).await;
     accept(&app, people.cookie(InterviewerA).expect("A"), &token_a, &loop_path).await;
     let token_b = invite(&app, &candidate, &loop_path, &rounds[1..]).await;
@@ -319,9 +331,15 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
         failures: Vec::new(),
     };
     let (r1, r2) = (rounds[0].clone(), rounds[1].clone());
-    for (what, token) in [("A's invitation token", &token_a), ("B's invitation token", &token_b)] {
+    for (what, token) in [
+        ("A's invitation token", &token_a),
+        ("B's invitation token", &token_b),
+        ("the withdrawn invitation's token", &token_withdrawn),
+    ] {
         crawl.plant(what, token.clone(), &[]);
     }
+    // Private notes: nobody reads them once their author is withdrawn.
+    crawl.plant("the withdrawn interviewer's note", withdrawn_note, &[]);
     crawl.plant("the pending invitation token", pending_token.clone(), &[]);
     let feed_token = feed_path.trim_start_matches("/calendar/feed/").trim_end_matches(".ics").to_owned();
     crawl.plant("the calendar feed token", feed_token, &[]);
@@ -460,15 +478,29 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     crawl.allow("the sealed self-assessment", &[Candidate, InterviewerA]);
     crawl.crawl_all("round 1 scored, round 2 not").await;
 
-    // B runs and scores round 2: now B reads the others' cards, and A reads B's.
+    // B runs and scores round 2: now B reads the other interviewer's card (never round 1's
+    // self-assessment), A reads B's, and the candidate not yet: they have not assessed round 2.
     for action in ["start", "end"] {
         let (status, json) = timer(&crawl.app, crawl.cookie(InterviewerB), &r2, action).await;
         assert_eq!(status, StatusCode::OK, "{action}: {json}");
     }
-    crawl.submit_card(InterviewerB, &r2, "B's scorecard", &[InterviewerB, Candidate, InterviewerA]).await;
+    crawl.submit_card(InterviewerB, &r2, "B's scorecard", &[InterviewerB, InterviewerA]).await;
     crawl.allow("A's scorecard", &[InterviewerA, Candidate, InterviewerB]);
-    crawl.allow("the sealed self-assessment", &[Candidate, InterviewerA, InterviewerB]);
+    crawl.crawl_all("round 2 scored by B, its self-assessment not yet").await;
+
+    // The candidate assesses round 2: B's card opens to them, their own to B (and only to B).
+    crawl.submit_card(Candidate, &r2, "round 2's self-assessment", &[Candidate, InterviewerB]).await;
+    crawl.allow("B's scorecard", &[InterviewerB, Candidate, InterviewerA]);
     crawl.crawl_all("every scorecard in").await;
+
+    // The candidate withdraws B: B reads nothing of the loop any more; B's card stays for the others.
+    withdraw(&crawl.app, &candidate, &loop_path, invitation_of(&crawl.app, &r2).await).await;
+    crawl.allow("B's private notes", &[]);
+    crawl.allow("B's scorecard", &[Candidate, InterviewerA]);
+    crawl.allow("A's scorecard", &[InterviewerA, Candidate]);
+    crawl.allow("round 2's self-assessment", &[Candidate]);
+    crawl.allow("the candidate's template name", &[Candidate, InterviewerA]);
+    crawl.crawl_all("B withdrawn").await;
 
     let probed = crawl.canaries.len();
     println!("FIGURE leaks: {} cells crawled, {probed} canaries probed, {} leaks", crawl.cells, crawl.failures.len());

@@ -258,12 +258,7 @@ impl LiveClient {
     /// GETs `path`; an event stream is read until its first events have come
     /// (and nothing more follows for a moment), then dropped.
     pub(crate) async fn first_events(&self, path: &str, cookie: Option<&str>) -> TestResponse {
-        let mut request = Request::get(path);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        let response =
-            self.router.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("router answers");
+        let response = self.open(path, cookie).await;
         let status = response.status();
         let headers = response.headers().clone();
         let mut body = response.into_body();
@@ -288,6 +283,48 @@ impl LiveClient {
         }
         TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
+}
+
+impl LiveClient {
+    /// GETs `path` and hands back the answer unread, for a stream to be read later.
+    pub(crate) async fn open(&self, path: &str, cookie: Option<&str>) -> axum::response::Response {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.router.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("router answers")
+    }
+}
+
+/// Reads what an open event stream delivers within `wait`.
+pub(crate) async fn read_for(body: &mut Body, wait: Duration) -> String {
+    let mut bytes = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, body.frame()).await {
+        if let Ok(data) = frame.into_data() {
+            bytes.extend_from_slice(&data);
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The invitation through which `round`'s interviewer came.
+pub(crate) async fn invitation_of(app: &TestApp, round: &str) -> Uuid {
+    sqlx::query_scalar(
+        "select ir.invitation_id from invitation_rounds ir join rounds r on r.id = ir.round_id
+         where ir.round_id = $1 and ir.accepted_by = r.interviewer_id",
+    )
+    .bind(id_of(round))
+    .fetch_one(&app.db)
+    .await
+    .expect("the accepted invitation")
+}
+
+/// The candidate withdraws an accepted invitation, confirming that its interviewer leaves.
+pub(crate) async fn withdraw(app: &TestApp, candidate: &str, loop_path: &str, invitation: Uuid) {
+    let path = format!("{loop_path}/invitations/{invitation}/revoke");
+    let response = app.post_form(&path, &[("confirm", "yes")], Some(candidate)).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "the invitation is withdrawn: {}", response.body);
 }
 
 /// The `data:` of each `event: <name>` in an event stream.
@@ -841,8 +878,12 @@ async fn an_interviewer_sees_the_other_scorecards_and_the_outcome_only_after_sub
     assert!(!app.get(&format!("{}/feedback", f.rounds[1]), Some(&f.interviewer_a)).await.body.contains(&b_verdict));
 
     let candidate = app.get(&debrief, Some(&f.candidate)).await;
-    assert!(candidate.body.contains(&b_verdict), "the candidate reads a submitted scorecard");
+    assert!(!candidate.body.contains(&b_verdict), "sealed from the candidate until they assess themselves");
     assert!(candidate.body.contains("1 of 2 scorecards submitted"));
+    let skipped = app.post_form(&format!("{}/assessment/skip", f.rounds[1]), &[], Some(&f.candidate)).await;
+    assert_eq!(skipped.status, StatusCode::SEE_OTHER, "{}", skipped.body);
+    let candidate = app.get(&debrief, Some(&f.candidate)).await;
+    assert!(candidate.body.contains(&b_verdict), "the candidate reads a submitted scorecard once they skip theirs");
     let own = app.get(&debrief, Some(&f.interviewer_b)).await;
     assert!(own.body.contains(&b_verdict), "B reads their own");
 
@@ -952,4 +993,265 @@ async fn another_rounds_interviewer_does_not_learn_its_question_before_it_starts
             "round 1's interviewer reads round 2's question {title:?} on {path} before round 2 starts"
         );
     }
+}
+
+/// The pages and exports where a round's scorecards can be read, joined.
+async fn feedback_seen_by(app: &TestApp, cookie: &str, loop_path: &str, rounds: &[&String]) -> String {
+    let mut paths: Vec<String> = ["", ".md", ".json"].iter().map(|ext| format!("{loop_path}/feedback{ext}")).collect();
+    paths.extend(rounds.iter().map(|round| format!("{round}/feedback")));
+    let mut bodies = Vec::new();
+    for path in &paths {
+        let response = app.get(path, Some(cookie)).await;
+        assert_eq!(response.status, StatusCode::OK, "{path}: {}", response.body);
+        bodies.push(response.body);
+    }
+    bodies.join("\n")
+}
+
+#[tokio::test]
+async fn a_peer_candidate_reads_the_interviewers_card_only_after_submitting_or_skipping_their_self_assessment() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
+    for (cookie, round) in [(&f.interviewer_a, r1), (&f.interviewer_b, r2)] {
+        for action in ["start", "end"] {
+            let (status, json) = timer(&app, cookie, round, action).await;
+            assert_eq!(status, StatusCode::OK, "{action}: {json}");
+        }
+    }
+    let loop_id = id_of(&f.loop_path);
+    let score_points = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from loop_score_points where loop_id = $1 and series = 'kind'")
+            .bind(loop_id)
+            .fetch_one(&app.db)
+            .await
+            .expect("score points")
+    };
+
+    // Round 1: the interviewer scores first; the candidate's view waits for their own.
+    let a_verdict = format!("averdict{}", Uuid::new_v4().simple());
+    submit_card(&app, &f.interviewer_a, r1, &a_verdict, "hire").await;
+    let sealed = feedback_seen_by(&app, &f.candidate, &f.loop_path, &[r1]).await;
+    assert!(!sealed.contains(&a_verdict), "the interviewer's card before the self-assessment");
+    assert!(!sealed.contains(r#"id="card-1-interviewer""#));
+    assert!(sealed.contains(r#"id="interviewer-card-sealed""#), "the candidate is told why, and how to open it");
+    assert!(sealed.contains("Sealed until you submit or skip your self-assessment"));
+    assert_eq!(score_points().await, 0, "nor do the history charts carry its scores");
+    let self_view = format!("selfview{}", Uuid::new_v4().simple());
+    submit_card(&app, &f.candidate, r1, &self_view, "strong_hire").await;
+    let open = feedback_seen_by(&app, &f.candidate, &f.loop_path, &[r1]).await;
+    assert!(open.contains(&a_verdict) && open.contains(r#"id="card-1-interviewer""#), "submitted: it opens");
+    assert!(open.contains(r#"id="self-vs-interviewer""#), "side by side");
+    assert!(score_points().await > 0, "and reaches the history charts");
+
+    // Having read it, the candidate cannot rewrite theirs.
+    let criteria = criteria_of_round(&app, r1).await;
+    let mut amended = scorecard_form(&criteria, &["4"], "strong_hire", "amend");
+    set(&mut amended, "summary", "rewritten after reading the interviewer");
+    let refused = post_assessment(&app, &f.candidate, r1, &amended).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("final once submitted"), "{}", refused.body);
+    let form = app.get(&format!("{r1}/assessment"), Some(&f.candidate)).await.body;
+    assert!(!form.contains(r#"id="scorecard-amend""#), "no amend button on a final self-assessment");
+    let summaries: i64 = sqlx::query_scalar(
+        "select count(*) from scorecards where round_id = $1 and role = 'self' and summary like 'rewritten%'",
+    )
+    .bind(id_of(r1))
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert_eq!(summaries, 0);
+
+    // Round 2: skipping opens it too, is recorded, and is final.
+    let b_verdict = format!("bverdict{}", Uuid::new_v4().simple());
+    submit_card(&app, &f.interviewer_b, r2, &b_verdict, "no_hire").await;
+    let draft_text = format!("selfdraft{}", Uuid::new_v4().simple());
+    let drafted =
+        post_assessment(&app, &f.candidate, r2, &draft_form(&criteria_of_round(&app, r2).await, &draft_text, "x"))
+            .await;
+    assert_eq!(drafted.status, StatusCode::SEE_OTHER, "{}", drafted.body);
+    assert!(
+        !feedback_seen_by(&app, &f.candidate, &f.loop_path, &[r2]).await.contains(&b_verdict),
+        "a draft is not enough"
+    );
+    let skip = format!("{r2}/assessment/skip");
+    let by_interviewer = app.post_form(&skip, &[], Some(&f.interviewer_b)).await;
+    assert_eq!(by_interviewer.status, StatusCode::FORBIDDEN, "only the candidate skips their self-assessment");
+    let skipped = app.post_form(&skip, &[], Some(&f.candidate)).await;
+    assert_eq!(skipped.status, StatusCode::SEE_OTHER, "{}", skipped.body);
+    assert_eq!(skipped.header("location"), format!("{r2}/feedback"));
+    let open = feedback_seen_by(&app, &f.candidate, &f.loop_path, &[r2]).await;
+    assert!(open.contains(&b_verdict) && !open.contains(&draft_text), "skipped: it opens; the draft is gone");
+    let (status, skipped_at): (String, Option<chrono::DateTime<chrono::Utc>>) =
+        sqlx::query_as("select status, submitted_at from scorecards where round_id = $1 and role = 'self'")
+            .bind(id_of(r2))
+            .fetch_one(&app.db)
+            .await
+            .expect("the skipped self-assessment");
+    assert_eq!(status, "skipped");
+    assert!(skipped_at.is_some(), "when it was skipped is recorded");
+    let again = app.post_form(&skip, &[], Some(&f.candidate)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let late = post_assessment(
+        &app,
+        &f.candidate,
+        r2,
+        &scorecard_form(&criteria_of_round(&app, r2).await, &["4"], "strong_hire", "submit"),
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "no self-assessment after skipping: {}", late.body);
+    assert!(late.body.contains("skipping is final"));
+    let page = app.get(&format!("{r2}/assessment"), Some(&f.candidate)).await.body;
+    assert!(page.contains(r#"id="skipped-note""#) && !page.contains(r#"id="scorecard-form""#));
+    println!(
+        "FIGURE blind scoring: the interviewer's card stayed sealed from the candidate on 4 pages and exports \
+         until they submitted (then final: amend refused) or skipped (recorded, final) their self-assessment"
+    );
+}
+
+#[tokio::test]
+async fn an_interviewer_never_reads_the_self_assessment_of_a_round_they_did_not_interview() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
+    let mut verdicts = Vec::new();
+    let mut self_views = Vec::new();
+    for (cookie, round) in [(&f.interviewer_a, r1), (&f.interviewer_b, r2)] {
+        for action in ["start", "end"] {
+            let (status, json) = timer(&app, cookie, round, action).await;
+            assert_eq!(status, StatusCode::OK, "{action}: {json}");
+        }
+        let verdict = format!("verdict{}", Uuid::new_v4().simple());
+        submit_card(&app, cookie, round, &verdict, "hire").await;
+        let self_view = format!("selfview{}", Uuid::new_v4().simple());
+        submit_card(&app, &f.candidate, round, &self_view, "hire").await;
+        verdicts.push(verdict);
+        self_views.push(self_view);
+    }
+    let a_sees = feedback_seen_by(&app, &f.interviewer_a, &f.loop_path, &[r1]).await;
+    assert!(a_sees.contains(&verdicts[1]), "A has scored, so A reads round 2's interviewer card");
+    assert!(a_sees.contains(&self_views[0]), "and the self-assessment of the round A interviewed");
+    assert!(!a_sees.contains(&self_views[1]), "but never round 2's self-assessment");
+    assert!(!a_sees.contains(r#"id="card-2-self""#));
+    let b_sees = feedback_seen_by(&app, &f.interviewer_b, &f.loop_path, &[r2]).await;
+    assert!(b_sees.contains(&verdicts[0]) && b_sees.contains(&self_views[1]));
+    assert!(!b_sees.contains(&self_views[0]), "nor B round 1's");
+    let candidate_sees = feedback_seen_by(&app, &f.candidate, &f.loop_path, &[r1, r2]).await;
+    for text in verdicts.iter().chain(&self_views) {
+        assert!(candidate_sees.contains(text), "the candidate reads every card once theirs are in");
+    }
+    println!(
+        "FIGURE blind scoring: interviewers of one round read 0 of the other round's self-assessments on 4 pages and exports"
+    );
+}
+
+#[tokio::test]
+async fn withdrawing_an_accepted_invitation_shuts_the_interviewer_out_drops_their_draft_and_marks_their_card() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let live = LiveClient::new(&app);
+    let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
+    for action in ["start", "end"] {
+        let (status, json) = timer(&app, &f.interviewer_a, r1, action).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {json}");
+    }
+    let verdict = format!("withdrawnverdict{}", Uuid::new_v4().simple());
+    submit_card(&app, &f.interviewer_a, r1, &verdict, "hire").await;
+    let self_view = format!("selfview{}", Uuid::new_v4().simple());
+    submit_card(&app, &f.candidate, r1, &self_view, "hire").await;
+    assert!(app.get(&format!("{r1}/feedback"), Some(&f.interviewer_a)).await.body.contains(&self_view));
+    let (status, json) = timer(&app, &f.interviewer_b, r2, "start").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let b_draft = format!("bdraft{}", Uuid::new_v4().simple());
+    let drafted =
+        post_assessment(&app, &f.interviewer_b, r2, &draft_form(&criteria_of_round(&app, r2).await, &b_draft, "x"))
+            .await;
+    assert_eq!(drafted.status, StatusCode::SEE_OTHER, "{}", drafted.body);
+    // Streams the interviewers opened before they were withdrawn.
+    let a_stream = live.open(&format!("{r1}/events"), Some(&f.interviewer_a)).await;
+    let b_stream = live.open(&format!("{r2}/events"), Some(&f.interviewer_b)).await;
+    assert_eq!((a_stream.status(), b_stream.status()), (StatusCode::OK, StatusCode::OK));
+    let (mut a_stream, mut b_stream) = (a_stream.into_body(), b_stream.into_body());
+    for stream in [&mut a_stream, &mut b_stream] {
+        let first = read_for(stream, Duration::from_millis(1000)).await;
+        assert!(first.contains("event: timer") && !first.contains("event: gone"), "{first}");
+    }
+
+    // The candidate is asked first, and told what withdrawing does.
+    let a_invitation = invitation_of(&app, r1).await;
+    let asked =
+        app.post_form(&format!("{}/invitations/{a_invitation}/revoke", f.loop_path), &[], Some(&f.candidate)).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains(r#"id="withdraw-confirmation""#), "{}", asked.body);
+    assert!(asked.body.contains("lose access to the loop") && asked.body.contains("draft scorecard is discarded"));
+    assert!(interviewers(&app, &f.loop_path).await[0].is_some(), "nothing changes before the candidate confirms");
+    withdraw(&app, &f.candidate, &f.loop_path, a_invitation).await;
+    withdraw(&app, &f.candidate, &f.loop_path, invitation_of(&app, r2).await).await;
+    assert_eq!(interviewers(&app, &f.loop_path).await, vec![None, None]);
+
+    // Neither reads anything of the loop any more.
+    let lp = &f.loop_path;
+    let mut refused = 0;
+    for (cookie, round) in [(&f.interviewer_a, r1), (&f.interviewer_b, r2)] {
+        for path in [
+            lp.clone(),
+            format!("{lp}/feedback"),
+            format!("{lp}/feedback.md"),
+            format!("{lp}/feedback.json"),
+            format!("{lp}/calendar.ics"),
+            round.clone(),
+            format!("{round}/state"),
+            format!("{round}/assessment"),
+            format!("{round}/feedback"),
+        ] {
+            let response = app.get(&path, Some(cookie)).await;
+            assert_eq!(response.status, StatusCode::NOT_FOUND, "{path} after withdrawal: {}", response.body);
+            refused += 1;
+        }
+        let events = live.first_events(&format!("{round}/events"), Some(cookie)).await;
+        assert_eq!(events.status, StatusCode::NOT_FOUND, "a new stream is refused");
+        let note = save_note(&app, cookie, round, "still here?", 0).await;
+        assert_eq!(note.status, StatusCode::NOT_FOUND);
+        refused += 2;
+        for page in ["/history", "/calendar", "/"] {
+            let body = app.get(page, Some(cookie)).await.body;
+            assert!(!body.contains(&lp[7..]), "{page} no longer lists the loop");
+        }
+    }
+
+    // The open streams deliver nothing new: the next change tells them the round is gone.
+    let later = format!("afterwithdrawal{}", Uuid::new_v4().simple());
+    let version = crate::helpers::note_version(&app.db, id_of(r1), "scratchpad").await;
+    let saved = save_note(&app, &f.candidate, r1, &later, version).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let a_read = read_for(&mut a_stream, Duration::from_millis(1500)).await;
+    assert!(a_read.contains("event: gone"), "{a_read}");
+    assert!(!a_read.contains(&later), "the candidate's later notes reach the withdrawn interviewer: {a_read}");
+    let b_read = read_for(&mut b_stream, Duration::from_millis(500)).await;
+    assert!(b_read.contains("event: gone"), "{b_read}");
+
+    // B's draft is gone; A's submitted card stays on the record, marked.
+    let cards: Vec<(String, String, bool)> = sqlx::query_as(
+        "select r.position::text, s.status, s.author_withdrawn_at is not null from scorecards s
+         join rounds r on r.id = s.round_id where r.loop_id = $1 and s.role = 'interviewer' order by r.position",
+    )
+    .bind(id_of(lp))
+    .fetch_all(&app.db)
+    .await
+    .expect("interviewer cards");
+    assert_eq!(cards, vec![("1".to_owned(), "submitted".to_owned(), true)]);
+    let candidate_sees = feedback_seen_by(&app, &f.candidate, lp, &[r1]).await;
+    assert!(candidate_sees.contains(&verdict), "the withdrawn interviewer's card stays on the candidate's record");
+    assert!(candidate_sees.contains(r#"id="card-1-withdrawn""#), "marked on the feedback pages");
+    assert!(candidate_sees.contains("Withdrawn interviewer"), "and in the exports");
+    assert!(!candidate_sees.contains(&b_draft));
+    let json: Value =
+        serde_json::from_str(&app.get(&format!("{lp}/feedback.json"), Some(&f.candidate)).await.body).expect("JSON");
+    let cards = json["rounds"][0]["cards"].as_array().expect("round 1's cards");
+    let card = cards.iter().find(|c| c["role"] == "interviewer").expect("the interviewer's card");
+    assert_eq!(card["withdrawn_interviewer"], Value::Bool(true), "{json}");
+    println!(
+        "FIGURE withdrawal: {refused} pages, exports, calendars, streams and writes refused (404) to 2 withdrawn interviewers; \
+         their 2 open streams told \"gone\" and sent nothing new; 1 submitted card kept and marked, 1 draft discarded"
+    );
 }
