@@ -695,3 +695,59 @@ async fn an_interviewer_who_no_longer_takes_part_loses_the_stream_within_5_secon
     println!("FIGURE live.withdrawal: a withdrawn interviewer's stream ended {took:?} after the withdrawal");
     assert!(candidates.read_for(std::time::Duration::from_millis(200)).await, "the candidate's stream stays open");
 }
+
+#[tokio::test]
+async fn signing_out_on_one_server_process_ends_the_stream_another_process_serves() {
+    use crate::server_process::{Server, ServerDatabase, free_port, header_value, http};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = crate::helpers::TestDb::new().await;
+    let url = db.url();
+    let (signer, streamer) =
+        (Server::start(ServerDatabase::Url(&url), free_port()), Server::start(ServerDatabase::Url(&url), free_port()));
+    signer.wait_ready().await;
+    streamer.wait_ready().await;
+
+    let form = "username=twoservers&password=correct+horse&password_confirm=correct+horse";
+    let signed_up = http(signer.port, "POST /signup HTTP/1.1\r\n", form).await.expect("sign up");
+    let cookie =
+        header_value(&signed_up, "set-cookie").and_then(|c| c.split(';').next()).expect("session cookie").to_owned();
+    let form = "template=phone-screen&team=infra-data&level=junior_mid&mode=self_timed&starts_at=2026-12-01T09%3A30&time_zone=UTC&break_minutes=10";
+    let created =
+        http(signer.port, &format!("POST /loops HTTP/1.1\r\nCookie: {cookie}\r\n"), form).await.expect("loop");
+    let loop_path = header_value(&created, "location").expect("loop location").to_owned();
+    let page = http(signer.port, &format!("GET {loop_path} HTTP/1.1\r\nCookie: {cookie}\r\n"), "").await.expect("page");
+    let round: String = page[page.find("/rounds/").expect("a round link")..].chars().take(8 + 36).collect();
+
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", streamer.port)).await.expect("connect");
+    let request = format!(
+        "GET {round}/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n",
+        streamer.port
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&received).contains("event: timer") {
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buffer))
+            .await
+            .expect("the first event")
+            .expect("read");
+        assert!(read > 0, "the stream ended early");
+        received.extend_from_slice(&buffer[..read]);
+    }
+
+    let signed_out = std::time::Instant::now();
+    let response =
+        http(signer.port, &format!("POST /signout HTTP/1.1\r\nCookie: {cookie}\r\n"), "").await.expect("sign out");
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    let ended = tokio::time::timeout(STREAM_END_LIMIT, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return signed_out.elapsed(),
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    let took = ended.expect("the stream on the other process ended within 5 s of sign-out");
+    println!("FIGURE live.sign_out_processes: a stream on another server process ended {took:?} after sign-out");
+}
