@@ -234,6 +234,9 @@ fn hostile_search() -> impl proptest::strategy::Strategy<Value = String> {
         4 => prop::collection::vec(prop::sample::select(SEARCH_PIECES), 0..400).prop_map(|pieces| pieces.concat()),
         1 => any::<String>(),
         1 => (prop::sample::select(SEARCH_PIECES), 1..3000usize).prop_map(|(piece, times)| piece.repeat(times)),
+        // A NUL anywhere: refused with a message, never a server error.
+        1 => (prop::collection::vec(prop::sample::select(SEARCH_PIECES), 0..20), 0..20usize)
+            .prop_map(|(pieces, at)| { let mut pieces = pieces; pieces.insert(at.min(pieces.len()), "\0"); pieces.concat() }),
     ]
 }
 
