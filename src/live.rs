@@ -2,6 +2,11 @@
 //! PostgreSQL NOTIFY; each instance LISTENs once and fans the news out to its
 //! open event streams. The streams of one round share one read of its new
 //! state ([`SharedReads`]), so a change costs a query per instance, not per viewer.
+//!
+//! A stream lives only as long as the session that opened it may read its
+//! round: an ended session is announced too (a trigger on `sessions`), and
+//! every few seconds each instance re-checks all its open streams in one
+//! query, which also catches expiry and a participant's withdrawal.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +19,15 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{OnceCell, broadcast, watch};
 use uuid::Uuid;
 
+use crate::db::live::StreamHolder;
+
 pub const CHANNEL: &str = "mockloop_rounds";
+/// Carries the hex of an ended session's id hash (see migration 0007).
+pub const SESSIONS_CHANNEL: &str = "mockloop_sessions";
+
+/// How often open streams are re-checked: an expired session or a withdrawn
+/// participant loses the stream within this (plus one query), well inside 5 s.
+pub const STREAM_RECHECK: Duration = Duration::from_secs(2);
 
 /// What changed, numbered: a read made for generation `n` is current until a later event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +69,7 @@ pub struct LiveHub {
     sender: broadcast::Sender<LiveEvent>,
     /// Set at shutdown so that open event streams end and the server can stop.
     closing: Arc<watch::Sender<bool>>,
-    streams: StreamCounts,
+    streams: OpenStreams,
     generations: Generations,
 }
 
@@ -67,10 +80,11 @@ impl LiveHub {
         let hub = LiveHub {
             sender,
             closing: Arc::new(watch::Sender::new(false)),
-            streams: StreamCounts::default(),
+            streams: OpenStreams::default(),
             generations: Generations::default(),
         };
-        tokio::spawn(listen(pool, hub.sender.clone(), hub.generations.clone()));
+        tokio::spawn(listen(pool.clone(), hub.sender.clone(), hub.generations.clone(), hub.streams.clone()));
+        tokio::spawn(recheck_streams(pool, hub.streams.clone()));
         hub
     }
 
@@ -83,9 +97,9 @@ impl LiveHub {
         self.sender.subscribe()
     }
 
-    /// A slot for one more event stream of `user`, unless they already hold `max`.
-    pub fn open_stream(&self, user: Uuid, max: usize) -> Option<StreamPermit> {
-        self.streams.try_acquire(user, max)
+    /// A slot for one more event stream of `holder`'s user, unless they already hold `max`.
+    pub fn open_stream(&self, holder: StreamHolder, max: usize) -> Option<StreamPermit> {
+        self.streams.try_acquire(holder, max)
     }
 
     /// Ends every open event stream (browsers reconnect to another instance or after the restart).
@@ -102,37 +116,118 @@ impl LiveHub {
     }
 }
 
-/// Open event streams per user: each one holds a connection and wakes on every
-/// change, so one account must not be able to open them without bound.
+/// The open event streams of this instance. Each one holds a connection and
+/// wakes on every change, so one account must not be able to open them without
+/// bound; and each must end when its session or its access does.
 #[derive(Clone, Default)]
-struct StreamCounts(Arc<Mutex<HashMap<Uuid, usize>>>);
+struct OpenStreams(Arc<Mutex<Streams>>);
 
-impl StreamCounts {
-    fn try_acquire(&self, user: Uuid, max: usize) -> Option<StreamPermit> {
-        let mut counts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = counts.entry(user).or_default();
+#[derive(Default)]
+struct Streams {
+    per_user: HashMap<Uuid, usize>,
+    open: HashMap<u64, OpenStream>,
+    next_key: u64,
+}
+
+struct OpenStream {
+    holder: StreamHolder,
+    /// Set to true to end the stream.
+    end: watch::Sender<bool>,
+}
+
+impl OpenStreams {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Streams> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn try_acquire(&self, holder: StreamHolder, max: usize) -> Option<StreamPermit> {
+        let mut streams = self.lock();
+        let count = streams.per_user.entry(holder.user).or_default();
         if *count >= max {
             return None;
         }
         *count += 1;
-        Some(StreamPermit { counts: self.clone(), user })
+        let key = streams.next_key;
+        streams.next_key += 1;
+        let (end, ended) = watch::channel(false);
+        streams.open.insert(key, OpenStream { holder, end });
+        Some(StreamPermit { streams: self.clone(), key, ended })
+    }
+
+    /// Ends every stream opened with the session whose id hash is `session_hash`.
+    fn end_session(&self, session_hash: &[u8]) {
+        for stream in self.lock().open.values().filter(|s| s.holder.session_hash == session_hash) {
+            stream.end.send_replace(true);
+        }
+    }
+
+    fn holders(&self) -> Vec<(u64, StreamHolder)> {
+        self.lock().open.iter().map(|(key, stream)| (*key, stream.holder.clone())).collect()
+    }
+
+    fn end(&self, key: u64) {
+        if let Some(stream) = self.lock().open.get(&key) {
+            stream.end.send_replace(true);
+        }
     }
 }
 
-/// One open event stream of a user; dropping it (the stream ended) frees the slot.
+/// One open event stream; dropping it (the stream ended) frees the slot.
 pub struct StreamPermit {
-    counts: StreamCounts,
-    user: Uuid,
+    streams: OpenStreams,
+    key: u64,
+    ended: watch::Receiver<bool>,
+}
+
+impl StreamPermit {
+    /// Completes once the stream must end: its session ended or its holder lost access to the round.
+    pub fn ended(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut ended = self.ended.clone();
+        async move {
+            let _ = ended.wait_for(|ended| *ended).await;
+        }
+    }
 }
 
 impl Drop for StreamPermit {
     fn drop(&mut self) {
-        let mut counts = self.counts.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = counts.get_mut(&self.user) {
+        let mut streams = self.streams.lock();
+        let Some(stream) = streams.open.remove(&self.key) else { return };
+        if let Some(count) = streams.per_user.get_mut(&stream.holder.user) {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                counts.remove(&self.user);
+                streams.per_user.remove(&stream.holder.user);
             }
+        }
+    }
+}
+
+/// Every [`STREAM_RECHECK`], ends the open streams whose session expired or
+/// whose holder no longer takes part in the round; one query for all of them.
+/// Stops when the pool closes, at shutdown.
+async fn recheck_streams(pool: PgPool, streams: OpenStreams) {
+    let mut ticks = tokio::time::interval(STREAM_RECHECK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        let open = streams.holders();
+        if open.is_empty() {
+            continue;
+        }
+        let holders: Vec<StreamHolder> = open.iter().map(|(_, holder)| holder.clone()).collect();
+        match crate::db::live::still_allowed(&pool, &holders).await {
+            Ok(allowed) => {
+                for ((key, _), allowed) in open.iter().zip(allowed) {
+                    if !allowed {
+                        streams.end(*key);
+                    }
+                }
+            }
+            // The database is away: streams stay open (they carry "retry" until it is back).
+            Err(error) => tracing::warn!(%error, "cannot re-check open live streams"),
         }
     }
 }
@@ -180,15 +275,15 @@ impl<V: Clone> SharedReads<V> {
     }
 }
 
-async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, generations: Generations) {
+async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, generations: Generations, streams: OpenStreams) {
     loop {
         let failed = match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen(CHANNEL).await {
+            Ok(mut listener) => match listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await {
                 Ok(()) => {
                     // Only now, listening again, may everyone re-read: a change made
                     // before this point is in what they read, any later one is notified.
                     let _ = sender.send(LiveEvent::Resync { generation: generations.next() });
-                    relay(&mut listener, &sender, &pool, &generations).await
+                    relay(&mut listener, &sender, &pool, &generations, &streams).await
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot listen for live events");
@@ -217,9 +312,15 @@ async fn relay(
     sender: &broadcast::Sender<LiveEvent>,
     pool: &PgPool,
     generations: &Generations,
+    streams: &OpenStreams,
 ) -> bool {
     loop {
         match listener.try_recv().await {
+            Ok(Some(notification)) if notification.channel() == SESSIONS_CHANNEL => {
+                if let Some(session_hash) = decode_hex(notification.payload()) {
+                    streams.end_session(&session_hash);
+                }
+            }
             Ok(Some(notification)) => {
                 if let Ok(round) = notification.payload().parse() {
                     let _ = sender.send(LiveEvent::RoundChanged { round, generation: generations.next() });
@@ -238,20 +339,57 @@ async fn relay(
     }
 }
 
+/// The bytes PostgreSQL's `encode(…, 'hex')` wrote.
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.is_ascii() || !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn hex_payloads_decode_and_anything_else_is_ignored() {
+        assert_eq!(decode_hex("00ff7A"), Some(vec![0, 255, 122]));
+        for bad in ["0", "zz", "é0", "0x12"] {
+            assert_eq!(decode_hex(bad), None, "{bad}");
+        }
+    }
+
+    fn holder(user: Uuid, session: u8) -> StreamHolder {
+        StreamHolder { session_hash: vec![session; 32], user, round: Uuid::nil() }
+    }
+
+    #[test]
     fn a_user_gets_at_most_max_streams_and_a_closed_one_frees_its_slot() {
-        let counts = StreamCounts::default();
+        let streams = OpenStreams::default();
         let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
-        let first = counts.try_acquire(alice, 2).expect("first");
-        let _second = counts.try_acquire(alice, 2).expect("second");
-        assert!(counts.try_acquire(alice, 2).is_none(), "third refused");
-        assert!(counts.try_acquire(bob, 2).is_some(), "others are counted apart");
+        let first = streams.try_acquire(holder(alice, 1), 2).expect("first");
+        let _second = streams.try_acquire(holder(alice, 1), 2).expect("second");
+        assert!(streams.try_acquire(holder(alice, 1), 2).is_none(), "third refused");
+        assert!(streams.try_acquire(holder(bob, 2), 2).is_some(), "others are counted apart");
         drop(first);
-        assert!(counts.try_acquire(alice, 2).is_some(), "a closed stream frees its slot");
+        assert!(streams.try_acquire(holder(alice, 1), 2).is_some(), "a closed stream frees its slot");
+        assert_eq!(streams.holders().len(), 1, "closed streams are no longer watched");
+    }
+
+    #[tokio::test]
+    async fn ending_a_session_ends_its_streams_and_no_others() {
+        let streams = OpenStreams::default();
+        let alice = Uuid::new_v4();
+        let (laptop, phone) = (
+            streams.try_acquire(holder(alice, 1), 4).expect("laptop"),
+            streams.try_acquire(holder(alice, 2), 4).expect("phone"),
+        );
+        streams.end_session(&[1; 32]);
+        tokio::time::timeout(Duration::from_secs(1), laptop.ended())
+            .await
+            .expect("the signed-out session's stream ends");
+        let phone_ended = tokio::time::timeout(Duration::from_millis(50), phone.ended()).await;
+        assert!(phone_ended.is_err(), "the other session's stream stays open");
     }
 
     #[tokio::test]

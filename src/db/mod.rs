@@ -7,6 +7,7 @@ pub mod demo;
 pub mod feedback;
 pub mod history;
 pub mod invitations;
+pub mod live;
 pub mod loops;
 pub mod notes;
 pub mod questions;

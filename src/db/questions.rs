@@ -3,13 +3,15 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::domain::bank::{CandidateRound, SearchText};
 use crate::domain::markdown;
 use crate::domain::question::Question;
+use crate::domain::timer::TimerState;
 
 /// Filters of the bank page; `None` means "any".
 #[derive(Debug, Default, Clone)]
 pub struct QuestionFilter {
-    pub text: Option<String>,
+    pub text: Option<SearchText>,
     pub kind: Option<String>,
     pub team: Option<String>,
     pub difficulty: Option<i16>,
@@ -49,6 +51,16 @@ pub struct QuestionDetail {
     pub is_own: bool,
 }
 
+impl QuestionDetail {
+    /// The question without what only an interviewer should hold: follow-ups, hints, what good looks like.
+    pub fn without_guidance(mut self) -> QuestionDetail {
+        self.follow_ups.clear();
+        self.hints.clear();
+        self.good_answer_html.clear();
+        self
+    }
+}
+
 /// Questions `viewer` may see that match `filter`, best match first.
 pub async fn search(
     db: impl PgExecutor<'_>,
@@ -71,7 +83,7 @@ pub async fn search(
          limit $7 offset $8",
     )
     .bind(viewer)
-    .bind(filter.text.as_deref())
+    .bind(filter.text.as_ref().map(SearchText::query))
     .bind(filter.kind.as_deref())
     .bind(filter.team.as_deref())
     .bind(filter.difficulty)
@@ -107,6 +119,33 @@ pub async fn find_visible(
     .bind(viewer)
     .fetch_optional(db)
     .await
+}
+
+/// The rounds in which `candidate` answers the question `question_id`, for
+/// the rule on whether the bank shows them its guidance.
+pub async fn candidate_rounds_using(
+    db: impl PgExecutor<'_>,
+    candidate: Uuid,
+    question_id: Uuid,
+) -> Result<Vec<CandidateRound>, sqlx::Error> {
+    let rows: Vec<(bool, String, bool)> = sqlx::query_as(
+        "select l.mode = 'peer', r.timer_state, l.status = 'cancelled'
+         from round_questions rq join rounds r on r.id = rq.round_id join loops l on l.id = r.loop_id
+         where rq.question_id = $1 and l.candidate_id = $2",
+    )
+    .bind(question_id)
+    .bind(candidate)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(is_peer, timer, loop_cancelled)| CandidateRound {
+            is_peer,
+            // A state this code does not know is taken as not ended: the guidance stays hidden.
+            timer: TimerState::parse(&timer).unwrap_or(TimerState::NotStarted),
+            loop_cancelled,
+        })
+        .collect())
 }
 
 /// A question's editable text, as stored (the shipped bank's export, or a private question's edit form).

@@ -27,6 +27,7 @@ pub async fn create(
     Ok(())
 }
 
+/// The user the session signs in, if it is current. (`live::still_allowed` applies the same test to open streams.)
 pub async fn find_user(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as(
         "select u.id, u.username, u.display_name
@@ -45,4 +46,17 @@ pub async fn delete(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<(), sq
 
 pub async fn delete_expired(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query("delete from sessions where expires_at <= now()").execute(db).await?.rows_affected())
+}
+
+/// Ends every session of `user` but `keep` (the one asking, if any): for
+/// "sign out everywhere else", a password change or a disabled account.
+/// Like every deletion of a session, this also ends its live streams on every
+/// instance (the `sessions_deleted_notify` trigger announces it).
+pub async fn delete_all_for_user(db: impl PgExecutor<'_>, user: Uuid, keep: Option<&[u8]>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("delete from sessions where user_id = $1 and ($2::bytea is null or id_hash <> $2)")
+        .bind(user)
+        .bind(keep)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
 }

@@ -12,6 +12,7 @@ use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
+use crate::domain::bank::{self, Guidance, SearchText};
 use crate::domain::{Difficulty, Level, RoundKind, Team};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -35,15 +36,15 @@ struct BankQuery {
 }
 
 impl BankQuery {
-    fn filter(&self) -> QuestionFilter {
+    fn filter(&self) -> Result<QuestionFilter, AppError> {
         let some = |text: &str| Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned);
-        QuestionFilter {
-            text: some(&self.q).map(|q| q.chars().take(200).collect()),
+        Ok(QuestionFilter {
+            text: SearchText::parse(&self.q).map_err(AppError::BadRequest)?,
             kind: RoundKind::parse(self.kind.trim()).map(|k| k.as_str().to_owned()),
             team: Team::parse(self.team.trim()).map(|t| t.as_str().to_owned()),
             difficulty: self.difficulty.trim().parse().ok().and_then(Difficulty::parse).map(|d| i16::from(d.value())),
             tag: some(&self.tag),
-        }
+        })
     }
 
     fn page(&self) -> i64 {
@@ -92,7 +93,7 @@ impl QuestionListPage {
     }
 
     fn text(&self) -> &str {
-        self.filter.text.as_deref().unwrap_or("")
+        self.filter.text.as_ref().map_or("", SearchText::as_typed)
     }
 
     fn is_filtered(&self) -> bool {
@@ -118,7 +119,7 @@ impl QuestionListPage {
         let difficulty = f.difficulty.map(|d| d.to_string());
         let page = page.to_string();
         let pairs: Vec<(&str, &str)> = [
-            ("q", f.text.as_deref()),
+            ("q", f.text.as_ref().map(SearchText::as_typed)),
             ("kind", f.kind.as_deref()),
             ("team", f.team.as_deref()),
             ("difficulty", difficulty.as_deref()),
@@ -137,7 +138,7 @@ async fn list_questions(
     SignedIn(user): SignedIn,
     Query(query): Query<BankQuery>,
 ) -> Result<Response, AppError> {
-    let filter = query.filter();
+    let filter = query.filter()?;
     let page = query.page();
     let mut db = state.db.acquire().await?;
     let questions = db::questions::search(&mut *db, user.id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
@@ -151,6 +152,7 @@ async fn list_questions(
 struct QuestionPage {
     layout: Layout,
     question: QuestionDetail,
+    guidance: Guidance,
 }
 
 impl QuestionPage {
@@ -169,6 +171,10 @@ impl QuestionPage {
     fn level_labels(&self) -> Vec<&'static str> {
         self.question.levels.iter().filter_map(|l| Level::parse(l)).map(Level::label).collect()
     }
+
+    fn guidance_withheld(&self) -> bool {
+        self.guidance == Guidance::WithheldUntilRoundEnds
+    }
 }
 
 async fn show_question(
@@ -176,8 +182,16 @@ async fn show_question(
     SignedIn(user): SignedIn,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    let question = db::questions::find_visible(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
-    render(&QuestionPage { layout: Layout::new(Some(user)), question })
+    let mut db = state.db.acquire().await?;
+    let question = db::questions::find_visible(&mut *db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    let rounds = db::questions::candidate_rounds_using(&mut *db, user.id, question.id).await?;
+    drop(db);
+    let guidance = bank::guidance_for(question.is_own, &rounds);
+    let question = match guidance {
+        Guidance::Shown => question,
+        Guidance::WithheldUntilRoundEnds => question.without_guidance(),
+    };
+    render(&QuestionPage { layout: Layout::new(Some(user)), question, guidance })
 }
 
 pub fn kind_label(kind: &str) -> &'static str {

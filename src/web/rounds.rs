@@ -21,8 +21,9 @@ use uuid::Uuid;
 use super::extract::{Form, Path};
 use super::forms::wants_json;
 use super::page::{Layout, render};
-use super::session::SignedIn;
+use super::session::{self, SignedIn};
 use crate::db;
+use crate::db::live::StreamHolder;
 use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
@@ -385,16 +386,21 @@ async fn round_state(
 }
 
 /// Server-sent events: the timer now, then again whenever it changes (or the
-/// listener resynchronises), so reloads, tabs and reconnects all agree.
+/// listener resynchronises), so reloads, tabs and reconnects all agree. The
+/// stream ends when its session ends or its viewer loses access to the round.
 async fn round_events(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
+    headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let session_hash = session::session_hash(&headers).ok_or(AppError::NotFound)?;
     let round_closed = state.live.closed();
+    let holder = StreamHolder { session_hash, user: user.id, round: id };
     let permit =
-        state.live.open_stream(user.id, state.limits.max_live_streams_per_user).ok_or(AppError::TooManyLiveStreams)?;
+        state.live.open_stream(holder, state.limits.max_live_streams_per_user).ok_or(AppError::TooManyLiveStreams)?;
+    let access_ended = permit.ended();
     let hub = state.live.clone();
     let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| {
         let generation = match event {
@@ -416,7 +422,7 @@ async fn round_events(
             async move { live_events(&state, id, user_id, generation).await }
         })
         .flat_map(futures_util::stream::iter)
-        .take_until(round_closed)
+        .take_until(futures_util::future::select(Box::pin(round_closed), Box::pin(access_ended)))
         // The permit goes with the stream and frees the slot when the stream is dropped.
         .map(move |event| {
             let _held = &permit;

@@ -42,6 +42,11 @@ pub fn token_from(headers: &HeaderMap) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
+/// The id hash of the request's session (signed in or not), as stored.
+pub fn session_hash(headers: &HeaderMap) -> Option<Vec<u8>> {
+    token_from(headers).map(hash_token)
+}
+
 pub fn set_cookie(settings: &Settings, token: &str) -> HeaderValue {
     cookie(settings, token, LIFETIME.num_seconds())
 }

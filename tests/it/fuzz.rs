@@ -14,11 +14,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 /// Cases per property: `MOCKLOOP_PROOF=full` for the long run.
-fn cases(reduced: u32, full: u32) -> u32 {
+pub(crate) fn cases(reduced: u32, full: u32) -> u32 {
     if std::env::var("MOCKLOOP_PROOF").as_deref() == Ok("full") { full } else { reduced }
 }
 
-fn runner(cases: u32) -> TestRunner {
+pub(crate) fn runner(cases: u32) -> TestRunner {
     TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
 }
 

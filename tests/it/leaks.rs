@@ -40,9 +40,10 @@ struct Canary {
     what: String,
     text: String,
     readers: Vec<Role>,
-    /// The question bank shows its own questions' guidance to everyone signed
-    /// in; what the loop keeps from the candidate is which question they got.
-    public_in_bank: bool,
+    /// Who may read it in the question bank, where that differs: the bank
+    /// shows its questions' guidance to everyone signed in, except to a peer
+    /// candidate while their round with the question has not ended.
+    bank_readers: Option<Vec<Role>>,
 }
 
 /// The users of the loop, each with a unique password.
@@ -102,7 +103,32 @@ impl Crawl {
     }
 
     fn plant(&mut self, what: &str, text: String, readers: &[Role]) {
-        self.canaries.push(Canary { what: what.to_owned(), text, readers: readers.to_vec(), public_in_bank: false });
+        self.canaries.push(Canary { what: what.to_owned(), text, readers: readers.to_vec(), bank_readers: None });
+    }
+
+    /// Plants the guidance of each question of `round`, labelled `<label>'s …`:
+    /// `readers` see it in the loop, and everyone but the candidate in the bank.
+    async fn plant_guidance(&mut self, round: &str, label: &str, readers: &[Role]) {
+        for question in questions_of_round(&self.app, round).await {
+            for (what, piece) in guidance_fragments(&question) {
+                self.canaries.push(Canary {
+                    what: format!("{label}'s {what}"),
+                    text: piece,
+                    readers: readers.to_vec(),
+                    bank_readers: Some(vec![InterviewerA, InterviewerB, Stranger]),
+                });
+            }
+        }
+    }
+
+    /// Changes who may read the canaries whose label starts with `what` in the bank.
+    fn allow_in_bank(&mut self, what: &str, readers: &[Role]) {
+        let mut found = false;
+        for canary in self.canaries.iter_mut().filter(|c| c.what.starts_with(what)) {
+            canary.bank_readers = Some(readers.to_vec());
+            found = true;
+        }
+        assert!(found, "no canary {what}");
     }
 
     /// Changes who may read the canaries whose label starts with `what`.
@@ -127,10 +153,11 @@ impl Crawl {
         let in_bank = path.starts_with("/questions");
         for canary in &self.canaries {
             // A token in the URL asked for is the asker's already.
-            if !text.contains(&canary.text) || path.contains(&canary.text) || (canary.public_in_bank && in_bank) {
+            if !text.contains(&canary.text) || path.contains(&canary.text) {
                 continue;
             }
-            if canary.readers.contains(&reader) {
+            let readers = canary.bank_readers.as_ref().filter(|_| in_bank).unwrap_or(&canary.readers);
+            if readers.contains(&reader) {
                 self.seen.insert(canary.what.clone());
             } else {
                 self.failures.push(format!("[{stage}] GET {path} as {role:?}: LEAK of {}", canary.what));
@@ -361,16 +388,16 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     // The stranger's own self-timed loop, with a scratchpad only they may read.
     let stranger = crawl.cookie(Stranger).to_owned();
     let (stranger_loop, stranger_rounds) = schedule_loop(&crawl.app, &stranger, "phone-screen").await;
-    // Their own round may draw round 1's (public, bank) question; give it another, so that seeing
-    // its hints in their own round is not mistaken for a leak from round 1.
+    // Their own round may draw round 1's or 2's (public, bank) question; give it another, so that
+    // seeing its hints in their own round is not mistaken for a leak from the candidate's loop.
     sqlx::query(
         "update round_questions set question_id = (
              select q.id from questions q where q.kind = (select kind from rounds where id = $1) and q.owner_id is null
-               and q.id not in (select question_id from round_questions where round_id = $2) order by q.slug limit 1)
+               and q.id not in (select question_id from round_questions where round_id = any($2)) order by q.slug limit 1)
          where round_id = $1",
     )
     .bind(id_of(&stranger_rounds[0]))
-    .bind(id_of(&r1))
+    .bind(vec![id_of(&r1), id_of(&r2)])
     .execute(&crawl.app.db)
     .await
     .expect("a question unlike round 1's");
@@ -409,16 +436,8 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
         crawl.plant(&format!("{label} summary"), summary, &[role]);
         crawl.plant(&format!("{label} evidence"), evidence, &[role]);
     }
-    for question in questions_of_round(&crawl.app, &r1).await {
-        for (what, piece) in guidance_fragments(&question) {
-            crawl.canaries.push(Canary {
-                what: format!("round 1's {what}"),
-                text: piece,
-                readers: vec![InterviewerA],
-                public_in_bank: true,
-            });
-        }
-    }
+    crawl.plant_guidance(&r1, "round 1", &[InterviewerA]).await;
+    crawl.plant_guidance(&r2, "round 2", &[InterviewerB]).await;
 
     let mut seeds: Vec<String> = [
         "/",
@@ -446,6 +465,16 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
         }
     }
     seeds.extend(question_pages.iter().flat_map(|page| [page.clone(), format!("{page}/edit")]));
+    // The bank's pages of the loop's questions, where a peer candidate could look their hints up.
+    let loop_questions: Vec<String> = sqlx::query_scalar(
+        "select '/questions/' || q.slug from round_questions rq join questions q on q.id = rq.question_id
+         where rq.round_id = any($1) order by rq.round_id, rq.position",
+    )
+    .bind(vec![id_of(&r1), id_of(&r2)])
+    .fetch_all(&crawl.app.db)
+    .await
+    .expect("the loop's questions");
+    seeds.extend(loop_questions);
     // Searching for another user's private words finds nothing.
     for canary in crawl.canaries.iter().filter(|c| c.what.contains("private question")) {
         seeds.push(format!("/questions?q={}", canary.text));
@@ -471,6 +500,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     let (status, json) = timer(&crawl.app, crawl.cookie(InterviewerA), &r1, "end").await;
     assert_eq!(status, StatusCode::OK, "{json}");
     crawl.submit_card(Candidate, &r1, "the sealed self-assessment", &[Candidate]).await;
+    crawl.allow_in_bank("round 1's", &[Candidate, InterviewerA, InterviewerB, Stranger]);
     crawl.crawl_all("self-assessment sealed").await;
 
     // A submits: A's card goes to the candidate, the self-assessment to A; B has not scored.
@@ -486,6 +516,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     }
     crawl.submit_card(InterviewerB, &r2, "B's scorecard", &[InterviewerB, InterviewerA]).await;
     crawl.allow("A's scorecard", &[InterviewerA, Candidate, InterviewerB]);
+    crawl.allow_in_bank("round 2's", &[Candidate, InterviewerA, InterviewerB, Stranger]);
     crawl.crawl_all("round 2 scored by B, its self-assessment not yet").await;
 
     // The candidate assesses round 2: B's card opens to them, their own to B (and only to B).

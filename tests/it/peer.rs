@@ -1255,3 +1255,71 @@ async fn withdrawing_an_accepted_invitation_shuts_the_interviewer_out_drops_thei
          their 2 open streams told \"gone\" and sent nothing new; 1 submitted card kept and marked, 1 draft discarded"
     );
 }
+/// The bank slug of each question of a round, in order.
+async fn slugs_of_round(app: &TestApp, round: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "select q.slug from round_questions rq join questions q on q.id = rq.question_id
+         where rq.round_id = $1 order by rq.position",
+    )
+    .bind(id_of(round))
+    .fetch_all(&app.db)
+    .await
+    .expect("round question slugs")
+}
+
+#[tokio::test]
+async fn the_bank_keeps_a_peer_candidates_question_guidance_from_them_until_their_round_ends() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let round = &f.rounds[0];
+    let question = &questions_of_round(&app, round).await[0];
+    let page = format!("/questions/{}", slugs_of_round(&app, round).await[0]);
+    let search = format!("/questions?q={}", urlencoding(&question.title));
+    let guidance = guidance_fragments(question);
+    let shown = |body: &str| -> Vec<String> {
+        guidance.iter().filter(|(_, piece)| body.contains(piece)).map(|(label, _)| label.clone()).collect()
+    };
+
+    for stage in ["scheduled", "running", "paused"] {
+        if stage != "scheduled" {
+            let action = if stage == "running" { "start" } else { "pause" };
+            let (status, json) = timer(&app, &f.interviewer_a, round, action).await;
+            assert_eq!(status, StatusCode::OK, "{json}");
+        }
+        let response = app.get(&page, Some(&f.candidate)).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        assert!(response.body.contains(&escape_html(&question.title)), "the question itself is still there");
+        assert!(response.body.contains(r#"id="guidance-withheld""#), "{stage}: the page says why");
+        assert_eq!(shown(&response.body), Vec::<String>::new(), "{stage}: the candidate reads their round's guidance");
+        let listed = app.get(&search, Some(&f.candidate)).await;
+        assert_eq!(listed.status, StatusCode::OK);
+        assert!(listed.body.contains(&page), "{stage}: the search finds the question");
+        assert_eq!(shown(&listed.body), Vec::<String>::new(), "{stage}: guidance in the search results");
+        // Everyone else reads the bank as before: the interviewers, and someone with no part in the loop.
+        for (who, cookie) in
+            [("interviewer", &f.interviewer_a), ("other interviewer", &f.interviewer_b), ("stranger", &f.stranger)]
+        {
+            let theirs = app.get(&page, Some(cookie)).await;
+            assert_eq!(shown(&theirs.body).len(), guidance.len(), "{stage}: the {who} reads all the guidance");
+            assert!(!theirs.body.contains(r#"id="guidance-withheld""#));
+        }
+    }
+    // Round 2 has not started either: its question is kept back as well.
+    let second = format!("/questions/{}", slugs_of_round(&app, &f.rounds[1]).await[0]);
+    assert!(app.get(&second, Some(&f.candidate)).await.body.contains(r#"id="guidance-withheld""#));
+
+    let (status, json) = timer(&app, &f.interviewer_a, round, "end").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let after = app.get(&page, Some(&f.candidate)).await;
+    assert_eq!(shown(&after.body).len(), guidance.len(), "once the round has ended the bank shows it all");
+    assert!(!after.body.contains(r#"id="guidance-withheld""#));
+    assert!(
+        app.get(&second, Some(&f.candidate)).await.body.contains(r#"id="guidance-withheld""#),
+        "round 2 still to run"
+    );
+}
+
+/// `text` as a query-string value.
+fn urlencoding(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)]).expect("encodes").trim_start_matches('=').to_owned()
+}

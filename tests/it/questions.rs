@@ -140,3 +140,138 @@ async fn the_templates_page_lists_the_shipped_loop_shapes() {
         assert!(body.contains(name), "{name}");
     }
 }
+
+#[tokio::test]
+async fn operator_only_searches_find_nothing_and_keep_the_text_in_the_box() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("hyphens").await;
+    for typed in ["-".repeat(33), "-(".repeat(100), "!!!(((|&<->".to_owned()] {
+        let query = serde_urlencoded::to_string([("q", &typed)]).expect("encodes");
+        let response = app.get(&format!("/questions?{query}"), Some(&cookie)).await;
+        assert_eq!(response.status, StatusCode::OK, "{typed}: {}", response.body);
+        assert!(response.body.contains(r#"id="no-results""#), "{typed}: nothing matches");
+        let escaped = typed.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;");
+        assert!(response.body.contains(&format!(r#"value="{escaped}""#)), "{typed}: the text stays in the box");
+    }
+    // Exclusions, phrases and "or" still work.
+    let found = async |query: &str| total(&app.get(&format!("/questions?{query}"), Some(&cookie)).await.body);
+    let with_stream: i64 = app
+        .count(
+            "select count(*) from questions where search @@ websearch_to_tsquery('english', 'moving average stream')",
+        )
+        .await;
+    let (both, excluded) = (found("q=moving+average").await, found("q=moving+average+-stream").await);
+    assert!(with_stream > 0 && excluded == both - with_stream, "{both} found, {excluded} without 'stream'");
+    let (phrase, word) = (found("q=%22moving+average%22").await, found("q=attention").await);
+    assert!(phrase > 0 && word > 0);
+    assert!(found("q=%22moving+average%22+or+attention").await > phrase.max(word), "or widens the search");
+}
+
+/// How many questions a bank page says match.
+fn total(body: &str) -> i64 {
+    let at = body.find(r#"id="result-count""#).expect("the result count");
+    let text = &body[at..at + body[at..].find("</p>").expect("closed")];
+    match text.find(" of ") {
+        Some(of) => text[of + 4..].split(' ').next().and_then(|n| n.parse().ok()).expect("a number"),
+        None => 0,
+    }
+}
+
+/// Pieces hostile search text is made of: tsquery and websearch operators,
+/// quotes, unbalanced brackets, odd whitespace and scripts, words.
+const SEARCH_PIECES: &[&str] = &[
+    "-",
+    "--",
+    "(",
+    ")",
+    "-(",
+    "\"",
+    "'",
+    "|",
+    "||",
+    "&",
+    "&&",
+    "!",
+    "!(",
+    "<->",
+    "<2>",
+    ":*",
+    ":",
+    "\\",
+    "or",
+    "OR",
+    "and",
+    "not",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "word",
+    "attention",
+    "-word",
+    "\"moving average\"",
+    "é",
+    "中文",
+    "🙂",
+    "\u{200b}",
+    "\u{202e}",
+    "%",
+    "+",
+    "*",
+    ".",
+    ",",
+    ";",
+    "a:*",
+    "__",
+    "k-means",
+    "c++",
+];
+
+fn hostile_search() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => prop::collection::vec(prop::sample::select(SEARCH_PIECES), 0..400).prop_map(|pieces| pieces.concat()),
+        1 => any::<String>(),
+        1 => (prop::sample::select(SEARCH_PIECES), 1..3000usize).prop_map(|(piece, times)| piece.repeat(times)),
+        // A NUL anywhere: refused with a message, never a server error.
+        1 => (prop::collection::vec(prop::sample::select(SEARCH_PIECES), 0..20), 0..20usize)
+            .prop_map(|(pieces, at)| { let mut pieces = pieces; pieces.insert(at.min(pieces.len()), "\0"); pieces.concat() }),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_search_text_gives_a_server_error() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("search-fuzzer").await;
+    let handle = tokio::runtime::Handle::current();
+    let (count, refused) = (AtomicU32::new(0), AtomicU32::new(0));
+    let slowest = std::sync::Mutex::new(std::time::Duration::ZERO);
+    crate::fuzz::runner(crate::fuzz::cases(300, 5_000))
+        .run(&hostile_search(), |typed| {
+            count.fetch_add(1, Ordering::Relaxed);
+            let query = serde_urlencoded::to_string([("q", &typed)]).expect("encodes");
+            let started = std::time::Instant::now();
+            let response =
+                tokio::task::block_in_place(|| handle.block_on(app.get(&format!("/questions?{query}"), Some(&cookie))));
+            let took = started.elapsed();
+            let mut slowest = slowest.lock().expect("lock");
+            *slowest = (*slowest).max(took);
+            // A NUL is refused with a message, like in any text; everything else is a search.
+            if response.status == StatusCode::BAD_REQUEST && typed.contains('\0') {
+                proptest::prop_assert!(response.body.contains("NUL character"), "{}", response.body);
+                refused.fetch_add(1, Ordering::Relaxed);
+            } else {
+                proptest::prop_assert_eq!(response.status, StatusCode::OK, "q={:?}", typed);
+            }
+            Ok(())
+        })
+        .expect("every search text gets a page");
+    println!(
+        "FIGURE search.fuzz: {} hostile search texts, 0 server errors ({} NUL refusals), slowest {:?}",
+        count.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed),
+        *slowest.lock().expect("lock")
+    );
+}

@@ -497,3 +497,257 @@ async fn the_second_question_appears_when_the_round_moves_on_to_it() {
     let page = app.get(round, Some(&cookie)).await.body;
     assert!(page.contains("id=\"question-2\""), "the second question once the round moves on");
 }
+
+/// An event stream opened on its own instance of the app (its own live-event
+/// listener) that shares the test app's database, read as a browser would.
+struct OpenStream {
+    body: axum::body::Body,
+    received: String,
+}
+
+/// A second instance of the app on `app`'s database.
+fn other_instance(app: &TestApp) -> axum::Router {
+    let settings =
+        mockloop::state::Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: false };
+    mockloop::startup::build_router(mockloop::state::AppState::new(app.db.clone(), settings))
+}
+
+impl OpenStream {
+    /// Opens `round`'s event stream on `instance` and reads it up to the first timer event.
+    async fn open(instance: &axum::Router, round: &str, cookie: &str) -> OpenStream {
+        use tower::ServiceExt;
+        let request = axum::http::Request::get(format!("{round}/events"))
+            .header(axum::http::header::COOKIE, cookie)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let response = instance.clone().oneshot(request).await.expect("answer");
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut stream = OpenStream { body: response.into_body(), received: String::new() };
+        while !stream.received.contains("event: timer") {
+            let more = stream.read_for(std::time::Duration::from_secs(5)).await;
+            assert!(more, "the first timer event arrives: {}", stream.received);
+        }
+        stream
+    }
+
+    /// Reads for at most `limit`; false once the stream has ended.
+    async fn read_for(&mut self, limit: std::time::Duration) -> bool {
+        use http_body_util::BodyExt;
+        match tokio::time::timeout(limit, self.body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    self.received.push_str(&String::from_utf8_lossy(&data));
+                }
+                true
+            }
+            Ok(Some(Err(_)) | None) => false,
+            Err(_) => true,
+        }
+    }
+
+    /// How long after `since` the stream ended, if it ends within `limit` of now.
+    async fn ended_after(
+        &mut self,
+        since: std::time::Instant,
+        limit: std::time::Duration,
+    ) -> Option<std::time::Duration> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if !self.read_for(deadline.saturating_duration_since(std::time::Instant::now())).await {
+                return Some(since.elapsed());
+            }
+        }
+        None
+    }
+
+    /// Whether a timer event comes within `limit` (the stream still delivers).
+    async fn delivers_timer_within(&mut self, limit: std::time::Duration) -> bool {
+        let before = self.received.matches("event: timer").count();
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if !self.read_for(deadline.saturating_duration_since(std::time::Instant::now())).await {
+                return false;
+            }
+            if self.received.matches("event: timer").count() > before {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The bound the issue sets on ending a stream whose session or access ended.
+const STREAM_END_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn sign_in(app: &TestApp, username: &str) -> String {
+    let response = app.post_form("/signin", &[("username", username), ("password", "correct horse")], None).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    response.session_cookie().expect("a session")
+}
+
+fn session_hash(cookie: &str) -> Vec<u8> {
+    mockloop::web::session::hash_token(cookie.trim_start_matches("mockloop_session="))
+}
+
+#[tokio::test]
+async fn signing_out_ends_that_sessions_streams_on_every_instance_within_5_seconds() {
+    let app = TestApp::new().await;
+    let laptop = app.sign_up("leaver").await;
+    let phone = sign_in(&app, "leaver").await;
+    let (_, rounds) = schedule_loop(&app, &laptop, "phone-screen").await;
+    let (second, third) = (other_instance(&app), other_instance(&app));
+    let mut on_second = OpenStream::open(&second, &rounds[0], &laptop).await;
+    let mut on_third = OpenStream::open(&third, &rounds[0], &laptop).await;
+    let mut other_session = OpenStream::open(&second, &rounds[0], &phone).await;
+
+    // Signed out through the test app's own instance; the streams live on two others.
+    let signed_out = std::time::Instant::now();
+    let response = app.post_form("/signout", &[], Some(&laptop)).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let took = on_second.ended_after(signed_out, STREAM_END_LIMIT).await;
+    let took = took.expect("the signed-out session's stream on another instance ended within 5 s");
+    let also = on_third.ended_after(signed_out, STREAM_END_LIMIT).await;
+    assert!(also.is_some(), "every stream of the session ends");
+    println!("FIGURE live.sign_out: the session's streams on two other instances ended {took:?} after sign-out");
+
+    // The same user's other session keeps its stream, and it still delivers.
+    let (status, json) = timer(&app, &phone, &rounds[0], "start").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert!(other_session.delivers_timer_within(STREAM_END_LIMIT).await, "{}", other_session.received);
+}
+
+#[tokio::test]
+async fn an_expired_session_loses_its_stream_within_5_seconds() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("expiring").await;
+    let (_, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
+    let instance = other_instance(&app);
+    let mut stream = OpenStream::open(&instance, &rounds[0], &cookie).await;
+
+    // Expiry as time makes it: nothing is written when the moment passes.
+    sqlx::query("update sessions set expires_at = now() + interval '1 second' where id_hash = $1")
+        .bind(session_hash(&cookie))
+        .execute(&app.db)
+        .await
+        .expect("expire soon");
+    let expires = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    assert!(stream.read_for(std::time::Duration::from_millis(300)).await, "still open before the expiry");
+    let took = stream.ended_after(expires, STREAM_END_LIMIT + std::time::Duration::from_secs(1)).await;
+    let took = took.expect("the stream ends once the session has expired");
+    assert!(took <= STREAM_END_LIMIT, "ended {took:?} after the session expired");
+    println!("FIGURE live.expiry: an expired session's stream ended {took:?} after the expiry");
+
+    // An expiry moved into the past (as an operator might) is announced at once.
+    let again = sign_in(&app, "expiring").await;
+    let mut stream = OpenStream::open(&instance, &rounds[0], &again).await;
+    let expired = std::time::Instant::now();
+    sqlx::query("update sessions set expires_at = now() - interval '1 minute' where id_hash = $1")
+        .bind(session_hash(&again))
+        .execute(&app.db)
+        .await
+        .expect("expire now");
+    assert!(stream.ended_after(expired, STREAM_END_LIMIT).await.is_some(), "the stream ends");
+}
+
+#[tokio::test]
+async fn ending_a_users_other_sessions_ends_their_streams_and_keeps_the_askers() {
+    let app = TestApp::new().await;
+    let kept = app.sign_up("everywhere").await;
+    let ended = sign_in(&app, "everywhere").await;
+    let (_, rounds) = schedule_loop(&app, &kept, "phone-screen").await;
+    let instance = other_instance(&app);
+    let mut kept_stream = OpenStream::open(&instance, &rounds[0], &kept).await;
+    let mut ended_stream = OpenStream::open(&instance, &rounds[0], &ended).await;
+    let user: uuid::Uuid = sqlx::query_scalar("select id from users where username = 'everywhere'")
+        .fetch_one(&app.db)
+        .await
+        .expect("user");
+
+    let asked = std::time::Instant::now();
+    let count = mockloop::db::sessions::delete_all_for_user(&app.db, user, Some(&session_hash(&kept)))
+        .await
+        .expect("sign out everywhere else");
+    assert_eq!(count, 1);
+    assert!(ended_stream.ended_after(asked, STREAM_END_LIMIT).await.is_some(), "the other session's stream ends");
+    let (status, json) = timer(&app, &kept, &rounds[0], "start").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert!(kept_stream.delivers_timer_within(STREAM_END_LIMIT).await, "the asker's stream goes on");
+    assert_eq!(app.get(&rounds[0], Some(&ended)).await.status, StatusCode::SEE_OTHER, "signed out");
+}
+
+#[tokio::test]
+async fn an_interviewer_who_no_longer_takes_part_loses_the_stream_within_5_seconds() {
+    let app = TestApp::new().await;
+    let f = crate::peer::peer_loop(&app).await;
+    let instance = other_instance(&app);
+    let mut stream = OpenStream::open(&instance, &f.rounds[0], &f.interviewer_a).await;
+    let mut candidates = OpenStream::open(&instance, &f.rounds[0], &f.candidate).await;
+
+    // Withdrawn from the round (as withdrawing an invitation does): no notification, only the re-check.
+    let removed = std::time::Instant::now();
+    sqlx::query("update rounds set interviewer_id = null where id = $1")
+        .bind(id_of(&f.rounds[0]))
+        .execute(&app.db)
+        .await
+        .expect("withdraw");
+    let took = stream.ended_after(removed, STREAM_END_LIMIT).await;
+    let took = took.expect("the withdrawn interviewer's stream ends within 5 s");
+    println!("FIGURE live.withdrawal: a withdrawn interviewer's stream ended {took:?} after the withdrawal");
+    assert!(candidates.read_for(std::time::Duration::from_millis(200)).await, "the candidate's stream stays open");
+}
+
+#[tokio::test]
+async fn signing_out_on_one_server_process_ends_the_stream_another_process_serves() {
+    use crate::server_process::{Server, ServerDatabase, free_port, header_value, http};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = crate::helpers::TestDb::new().await;
+    let url = db.url();
+    let (signer, streamer) =
+        (Server::start(ServerDatabase::Url(&url), free_port()), Server::start(ServerDatabase::Url(&url), free_port()));
+    signer.wait_ready().await;
+    streamer.wait_ready().await;
+
+    let form = "username=twoservers&password=correct+horse&password_confirm=correct+horse";
+    let signed_up = http(signer.port, "POST /signup HTTP/1.1\r\n", form).await.expect("sign up");
+    let cookie =
+        header_value(&signed_up, "set-cookie").and_then(|c| c.split(';').next()).expect("session cookie").to_owned();
+    let form = "template=phone-screen&team=infra-data&level=junior_mid&mode=self_timed&starts_at=2026-12-01T09%3A30&time_zone=UTC&break_minutes=10";
+    let created =
+        http(signer.port, &format!("POST /loops HTTP/1.1\r\nCookie: {cookie}\r\n"), form).await.expect("loop");
+    let loop_path = header_value(&created, "location").expect("loop location").to_owned();
+    let page = http(signer.port, &format!("GET {loop_path} HTTP/1.1\r\nCookie: {cookie}\r\n"), "").await.expect("page");
+    let round: String = page[page.find("/rounds/").expect("a round link")..].chars().take(8 + 36).collect();
+
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", streamer.port)).await.expect("connect");
+    let request = format!(
+        "GET {round}/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n",
+        streamer.port
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&received).contains("event: timer") {
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buffer))
+            .await
+            .expect("the first event")
+            .expect("read");
+        assert!(read > 0, "the stream ended early");
+        received.extend_from_slice(&buffer[..read]);
+    }
+
+    let signed_out = std::time::Instant::now();
+    let response =
+        http(signer.port, &format!("POST /signout HTTP/1.1\r\nCookie: {cookie}\r\n"), "").await.expect("sign out");
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    let ended = tokio::time::timeout(STREAM_END_LIMIT, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return signed_out.elapsed(),
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    let took = ended.expect("the stream on the other process ended within 5 s of sign-out");
+    println!("FIGURE live.sign_out_processes: a stream on another server process ended {took:?} after sign-out");
+}

@@ -1,0 +1,34 @@
+//! What open live event streams are re-checked against while they stay open.
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// One open event stream: whose session holds it, for which round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamHolder {
+    pub session_hash: Vec<u8>,
+    pub user: Uuid,
+    pub round: Uuid,
+}
+
+/// For each stream, in order, whether it may stay open: its session still
+/// signs its user in (as `sessions::find_user` decides) and the user still
+/// takes part in the round (as `rounds::find_for_participant` decides).
+pub async fn still_allowed(db: impl PgExecutor<'_>, streams: &[StreamHolder]) -> Result<Vec<bool>, sqlx::Error> {
+    let sessions: Vec<&[u8]> = streams.iter().map(|s| s.session_hash.as_slice()).collect();
+    let users: Vec<Uuid> = streams.iter().map(|s| s.user).collect();
+    let rounds: Vec<Uuid> = streams.iter().map(|s| s.round).collect();
+    sqlx::query_scalar(
+        "select exists (select 1 from sessions x join users u on u.id = x.user_id
+                        where x.id_hash = o.session_hash and x.user_id = o.user_id and x.expires_at > now())
+                and exists (select 1 from rounds r join loops l on l.id = r.loop_id
+                            where r.id = o.round_id and (l.candidate_id = o.user_id or r.interviewer_id = o.user_id))
+         from unnest($1::bytea[], $2::uuid[], $3::uuid[]) with ordinality as o(session_hash, user_id, round_id, n)
+         order by o.n",
+    )
+    .bind(sessions)
+    .bind(users)
+    .bind(rounds)
+    .fetch_all(db)
+    .await
+}
