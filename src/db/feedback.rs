@@ -11,7 +11,8 @@ pub struct ScoreLine {
     pub round_id: Uuid,
     pub round_position: i16,
     pub role: String,
-    pub author_id: Uuid,
+    /// None once the author deleted their account (their submitted scorecard stays).
+    pub author_id: Option<Uuid>,
     pub status: String,
     pub recommendation: Option<String>,
     pub summary: String,

@@ -41,6 +41,7 @@ macro_rules! text_enum {
 }
 
 // Declared after `text_enum!` so that submodules can use it.
+pub mod account;
 pub mod ics;
 pub mod markdown;
 pub mod password;

@@ -92,17 +92,17 @@ impl CardView {
 /// - as an interviewer, the other interviewers' only after submitting their own (blind scoring);
 /// - a peer candidate's self-assessment stays sealed until both it and the
 ///   round's interviewer scorecard are submitted.
-fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<CardView> {
+pub(crate) fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<CardView> {
     let mut cards: BTreeMap<(i16, String), CardView> = BTreeMap::new();
     let submitted_roles: Vec<(i16, &str)> =
         lines.iter().filter(|l| l.status == "submitted").map(|l| (l.round_position, l.role.as_str())).collect();
     let viewer_has_scored =
-        lines.iter().any(|l| l.author_id == viewer && l.role == "interviewer" && l.status == "submitted");
+        lines.iter().any(|l| l.author_id == Some(viewer) && l.role == "interviewer" && l.status == "submitted");
     let sees_others = viewer == candidate || viewer_has_scored;
     for line in lines.iter().filter(|l| l.status == "submitted") {
         let both_submitted = submitted_roles.contains(&(line.round_position, "self"))
             && submitted_roles.contains(&(line.round_position, "interviewer"));
-        let readable = line.author_id == viewer
+        let readable = line.author_id == Some(viewer)
             || (line.role == "interviewer" && sees_others)
             || (line.role == "self" && both_submitted && sees_others);
         if !readable {
@@ -111,7 +111,11 @@ fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<Car
         let card = cards.entry((line.round_position, line.role.clone())).or_insert_with(|| CardView {
             round_position: line.round_position,
             role: line.role.clone(),
-            role_label: if line.role == "self" { "Self-assessment" } else { "Interviewer" },
+            role_label: match (line.role.as_str(), line.author_id) {
+                ("self", _) => "Self-assessment",
+                (_, None) => "Interviewer (deleted account)",
+                _ => "Interviewer",
+            },
             recommendation: line.recommendation.clone(),
             recommendation_label: line
                 .recommendation
