@@ -23,6 +23,12 @@ alter table scorecards
     add constraint scorecards_author_id_fkey foreign key (author_id) references users (id) on delete set null,
     add constraint scorecards_authorless_only_submitted check (author_id is not null or status = 'submitted');
 
+-- A round accepted by an account since deleted stays accepted (its link does not
+-- open again for whoever else holds it); only who accepted it is forgotten.
+alter table invitation_rounds
+    drop constraint invitation_rounds_acceptance_complete,
+    add constraint invitation_rounds_acceptance_complete check (accepted_by is null or accepted_at is not null);
+
 -- Deleting an account follows every reference to it; without these each
 -- deletion would read these tables whole.
 create index notes_author_idx on notes (author_id);

@@ -352,6 +352,9 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
     assert_eq!(casey["loops"][0]["rounds"][0]["interviewer_scorecard"]["summary"], verdict.as_str());
     assert!(casey["interviews"].as_array().expect("interviews").is_empty(), "casey's interview of avery went with avery's loop");
 
+    let spent = app.get(&format!("/invite/{}", w.f.token), Some(&w.f.stranger)).await;
+    assert_eq!(spent.status, StatusCode::GONE, "the deleted interviewer's link does not open again: {}", spent.body);
+
     // The name is free again.
     app.sign_up("avery").await;
 }
