@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::Context;
 use sqlx::PgPool;
 
-use crate::config::{Cli, Command, DatabaseArgs, DemoDataArgs, ExportFormat, QuestionsCommand, ServeArgs, UsersCommand};
+use crate::config::{
+    Cli, Command, DatabaseArgs, DemoDataArgs, ExportFormat, QuestionsCommand, ServeArgs, UsersCommand,
+};
 use crate::content::{self, QuestionFile};
 use crate::db;
 use crate::domain::question::QuestionDraft;
@@ -249,7 +251,10 @@ async fn users(pool: &PgPool, command: UsersCommand) -> anyhow::Result<()> {
     match command {
         UsersCommand::List => {
             let users = db::users::list(pool).await?;
-            println!("{:<32} {:<8} {:>8} {:<17} {:>5} {:<10} display name", "username", "status", "sessions", "last seen", "loops", "created");
+            println!(
+                "{:<32} {:<8} {:>8} {:<17} {:>5} {:<10} display name",
+                "username", "status", "sessions", "last seen", "loops", "created"
+            );
             for user in &users {
                 println!(
                     "{:<32} {:<8} {:>8} {:<17} {:>5} {:<10} {}",
@@ -265,7 +270,8 @@ async fn users(pool: &PgPool, command: UsersCommand) -> anyhow::Result<()> {
             eprintln!("{} account(s)", users.len());
         }
         UsersCommand::Create { username, display_name, generate } => {
-            let name = Username::parse(&username).map_err(|message| anyhow::anyhow!("username {username:?}: {message}"))?;
+            let name =
+                Username::parse(&username).map_err(|message| anyhow::anyhow!("username {username:?}: {message}"))?;
             let display_name = display_name.unwrap_or_else(|| name.as_str().to_owned());
             if display_name.trim().is_empty() || display_name.chars().count() > 80 {
                 anyhow::bail!("the display name must have 1 to 80 characters");
@@ -392,7 +398,9 @@ fn read_line(interactive: bool, prompt: &str) -> anyhow::Result<String> {
     }
     drop(echo_off);
     if read? == 0 {
-        anyhow::bail!("no password on stdin: pipe one in (e.g. `printf '%s\\n' \"$PW\" | mockloop users …`) or pass --generate");
+        anyhow::bail!(
+            "no password on stdin: pipe one in (e.g. `printf '%s\\n' \"$PW\" | mockloop users …`) or pass --generate"
+        );
     }
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }

@@ -219,10 +219,7 @@ pub struct ExportedScorecard {
     pub amendments: serde_json::Value,
 }
 
-pub async fn scorecards_written(
-    db: impl PgExecutor<'_>,
-    user_id: Uuid,
-) -> Result<Vec<ExportedScorecard>, sqlx::Error> {
+pub async fn scorecards_written(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedScorecard>, sqlx::Error> {
     sqlx::query_as(
         "select s.round_id, s.role, s.status, s.recommendation, s.summary, s.strengths, s.areas_to_improve,
                 s.created_at, s.updated_at, s.submitted_at,

@@ -46,11 +46,8 @@ pub async fn password_hash(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Opt
 }
 
 pub async fn set_password_hash(db: impl PgExecutor<'_>, user_id: Uuid, hash: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("update users set password_hash = $2 where id = $1")
-        .bind(user_id)
-        .bind(hash)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("update users set password_hash = $2 where id = $1").bind(user_id).bind(hash).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -23,8 +23,7 @@ pub fn may_sign_up(policy: SignUp, holds_usable_invitation: bool) -> bool {
 /// an invitation (`/invite/<token>`, as the invitation page links to sign-up).
 pub fn invitation_token(next: &str) -> Option<&str> {
     let token = next.strip_prefix("/invite/")?;
-    let well_formed =
-        token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let well_formed = token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     well_formed.then_some(token)
 }
 
@@ -233,15 +232,23 @@ mod tests {
         let table = [
             (Some("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"), "Firefox on Linux"),
             (
-                Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0"),
+                Some(
+                    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0",
+                ),
                 "Edge on Windows",
             ),
             (
                 Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15"),
                 "Safari on macOS",
             ),
-            (Some("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"), "Chrome on Android"),
-            (Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Version/17.5 Mobile Safari/604.1"), "Safari on iOS"),
+            (
+                Some("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36"),
+                "Chrome on Android",
+            ),
+            (
+                Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Version/17.5 Mobile Safari/604.1"),
+                "Safari on iOS",
+            ),
             (Some("curl/8.5.0"), "curl"),
             (Some("something"), "Another client"),
             (Some("  "), "Unknown browser"),

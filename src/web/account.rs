@@ -107,14 +107,7 @@ async fn account_page(
         })
         .collect();
     let consequences = db::account::deletion_effects(&mut *db, user.id).await?.consequences();
-    Ok(AccountPage {
-        layout: Layout::new(Some(user)),
-        notice,
-        sessions,
-        consequences,
-        password_errors,
-        delete_errors,
-    })
+    Ok(AccountPage { layout: Layout::new(Some(user)), notice, sessions, consequences, password_errors, delete_errors })
 }
 
 /// The hash of the asking session's cookie (SignedIn has checked there is one).
@@ -129,9 +122,15 @@ async fn show_account(
     Query(query): Query<AccountQuery>,
 ) -> Result<Response, AppError> {
     let notice = query.done.map(Done::message);
-    let page =
-        account_page(&state, user, &current_token_hash(&headers), notice, FieldErrors::default(), FieldErrors::default())
-            .await?;
+    let page = account_page(
+        &state,
+        user,
+        &current_token_hash(&headers),
+        notice,
+        FieldErrors::default(),
+        FieldErrors::default(),
+    )
+    .await?;
     let mut response = render(&page)?;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
@@ -460,7 +459,11 @@ async fn export_data(
         sessions,
     };
     let body = serde_json::to_vec_pretty(&export).map_err(|e| AppError::Internal(e.into()))?;
-    let filename = format!("mockloop-{}-{}.json", export.profile.username.replace(|c: char| !c.is_ascii_alphanumeric(), "-"), export.exported_at.format("%Y%m%d"));
+    let filename = format!(
+        "mockloop-{}-{}.json",
+        export.profile.username.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+        export.exported_at.format("%Y%m%d")
+    );
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"mockloop-export.json\""));
     Ok((

@@ -149,7 +149,8 @@ where
 
 /// The browser asking, as a new session records it for the sessions list.
 pub fn client(headers: &HeaderMap, ClientIp(address): ClientIp) -> Client {
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(300).collect());
+    let user_agent =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(300).collect());
     let address = Some(address).filter(|a| a != "unknown").map(|a| a.chars().take(64).collect());
     Client { user_agent, address }
 }

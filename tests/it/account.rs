@@ -219,7 +219,9 @@ async fn the_export_holds_what_the_user_wrote_and_received_and_nobody_elses_priv
     assert!(response.body.contains(&w.scratchpad));
     assert!(candidate["loops"][0]["rounds"][0]["questions"].is_array(), "round 1 has started");
     assert!(candidate["loops"][0]["rounds"][1]["questions"].is_null(), "round 2's questions are not revealed yet");
-    for (secret, what) in [(&w.private_a, "A's private note"), (&w.private_b, "B's private note"), (&w.draft_a, "A's draft")] {
+    for (secret, what) in
+        [(&w.private_a, "A's private note"), (&w.private_b, "B's private note"), (&w.draft_a, "A's draft")]
+    {
         assert!(!response.body.contains(secret.as_str()), "the candidate's export leaks {what}");
     }
     let (response, interviewer_a) = export(&app, &w.f.interviewer_a).await;
@@ -242,7 +244,6 @@ async fn the_export_holds_what_the_user_wrote_and_received_and_nobody_elses_priv
     let (response, _) = export(&app, &w.f.interviewer_a).await;
     assert!(response.body.contains(&verdict));
     assert!(!response.body.contains(&self_view), "the candidate's self-assessment is theirs, not A's download");
-
 }
 
 #[tokio::test]
@@ -253,7 +254,11 @@ async fn every_account_page_and_action_sends_a_visitor_to_sign_in() {
     let session = format!("/account/sessions/{}/end", Uuid::new_v4());
     for (path, response) in ask_as_visitor(&app, &gets, &posts, &session).await {
         assert_eq!(response.status, StatusCode::SEE_OTHER, "{path}");
-        assert!(response.header("location").starts_with("/signin?next=%2Faccount"), "{path}: {}", response.header("location"));
+        assert!(
+            response.header("location").starts_with("/signin?next=%2Faccount"),
+            "{path}: {}",
+            response.header("location")
+        );
     }
 }
 
@@ -305,8 +310,12 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
     let page = app.get("/account", Some(&w.f.interviewer_a)).await;
     assert!(page.body.contains("Your loops as candidate (1) are deleted"), "{}", page.body);
     assert!(page.body.contains("1 person who interviewed you"), "{}", page.body);
-    assert!(page.body.contains("Scorecards you submitted on other people&#x27;s loops (1) stay on their record")
-        || page.body.contains("Scorecards you submitted on other people&#39;s loops (1) stay on their record"), "{}", page.body);
+    assert!(
+        page.body.contains("Scorecards you submitted on other people&#x27;s loops (1) stay on their record")
+            || page.body.contains("Scorecards you submitted on other people&#39;s loops (1) stay on their record"),
+        "{}",
+        page.body
+    );
 
     let response = app.post_form("/account/delete", &[("password", PASSWORD)], Some(&w.f.interviewer_a)).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
@@ -331,7 +340,11 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
         assert_eq!(left, 0, "{table} still holds rows of the deleted account");
     }
     assert_eq!(app.count("select count(*) from notes where body_md like '%privatecanarya%'").await, 0);
-    assert_eq!(app.count("select count(*) from notes where body_md like '%caseynote%'").await, 0, "avery's loop went whole");
+    assert_eq!(
+        app.count("select count(*) from notes where body_md like '%caseynote%'").await,
+        0,
+        "avery's loop went whole"
+    );
     assert_eq!(app.count("select count(*) from sign_in_attempts where username = 'avery'").await, 0);
     assert!(!signed_in(&app, &w.f.interviewer_a).await);
 
@@ -345,12 +358,19 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
     assert_eq!((author, summary.as_str()), (None, verdict.as_str()));
     let feedback = app.get(&format!("{r1}/feedback"), Some(&w.f.candidate)).await;
     assert_eq!(feedback.status, StatusCode::OK);
-    assert!(feedback.body.contains(&verdict) && feedback.body.contains("Interviewer (deleted account)"), "{}", feedback.body);
+    assert!(
+        feedback.body.contains(&verdict) && feedback.body.contains("Interviewer (deleted account)"),
+        "{}",
+        feedback.body
+    );
     let the_loop = app.get(&w.f.loop_path, Some(&w.f.candidate)).await;
     assert!(the_loop.body.contains("A deleted account"), "{}", the_loop.body);
     let (_, casey) = export(&app, &w.f.candidate).await;
     assert_eq!(casey["loops"][0]["rounds"][0]["interviewer_scorecard"]["summary"], verdict.as_str());
-    assert!(casey["interviews"].as_array().expect("interviews").is_empty(), "casey's interview of avery went with avery's loop");
+    assert!(
+        casey["interviews"].as_array().expect("interviews").is_empty(),
+        "casey's interview of avery went with avery's loop"
+    );
 
     let spent = app.get(&format!("/invite/{}", w.f.token), Some(&w.f.stranger)).await;
     assert_eq!(spent.status, StatusCode::GONE, "the deleted interviewer's link does not open again: {}", spent.body);
@@ -470,8 +490,7 @@ async fn closed_sign_up_refuses_newcomers_but_lets_an_invited_peer_in() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("Sign-up is closed"), "{}", refused.body);
     let forged = format!("/invite/{}", "A".repeat(43));
-    let refused =
-        closed.post_form("/signup", &[form[0], form[1], form[2], ("next", forged.as_str())], None).await;
+    let refused = closed.post_form("/signup", &[form[0], form[1], form[2], ("next", forged.as_str())], None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "a made-up invitation opens nothing");
     assert_eq!(closed.count("select count(*) from users").await, users_before);
 
