@@ -34,28 +34,20 @@ pub fn router() -> Router<AppState> {
         .route("/account/delete", post(delete_account))
 }
 
-/// What the page confirms after a change (the redirect's `done`).
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum Done {
-    Password,
-    OtherSessions,
-    Session,
-}
-
-impl Done {
-    fn message(self) -> &'static str {
-        match self {
-            Done::Password => "Your password is changed, and every other session is signed out.",
-            Done::OtherSessions => "Every other session is signed out.",
-            Done::Session => "That session is signed out.",
-        }
+/// What the page confirms after a change: the redirect's `done`; anything
+/// else there is ignored, not an error.
+fn done_message(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "password" => Some("Your password is changed, and every other session is signed out."),
+        "other-sessions" => Some("Every other session is signed out."),
+        "session" => Some("That session is signed out."),
+        _ => None,
     }
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct AccountQuery {
-    done: Option<Done>,
+    done: Option<String>,
 }
 
 /// A session as the list shows it.
@@ -121,7 +113,7 @@ async fn show_account(
     headers: HeaderMap,
     Query(query): Query<AccountQuery>,
 ) -> Result<Response, AppError> {
-    let notice = query.done.map(Done::message);
+    let notice = done_message(query.done.as_deref());
     let page = account_page(
         &state,
         user,

@@ -84,6 +84,9 @@ async fn changing_the_password_ends_other_sessions_keeps_this_one_and_retires_th
     assert!(!signed_in(&app, &here).await, "the old id of this session no longer works");
     let page = app.get("/account?done=password", Some(&rotated)).await;
     assert!(page.body.contains("every other session is signed out"), "{}", page.body);
+    let odd = app.get("/account?done=%3Cb%3E", Some(&rotated)).await;
+    assert_eq!(odd.status, StatusCode::OK, "an unknown notice is ignored");
+    assert!(!odd.body.contains(r#"id="account-notice""#));
 
     let old = sign_in_as(&app, "ada", PASSWORD, FIREFOX).await;
     assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY, "the old password stops working");
@@ -508,4 +511,59 @@ async fn closed_sign_up_refuses_newcomers_but_lets_an_invited_peer_in() {
         .post_form("/signup", &[("username", "latecomer"), form[1], form[2], ("next", next.as_str())], None)
         .await;
     assert_eq!(again.status, StatusCode::FORBIDDEN);
+}
+
+/// Types `text` into whatever has the keyboard focus, as a keyboard would.
+async fn type_keys(browser: &crate::browser::Browser, text: &str) {
+    let focused = browser.client.active_element().await.expect("a focused element");
+    focused.send_keys(text).await.expect("typing");
+}
+
+#[tokio::test]
+async fn the_account_page_works_from_the_keyboard_and_labels_every_control() {
+    use fantoccini::key::Key;
+    let (base, _db) = crate::browser::serve_app().await;
+    let browser = crate::browser::Browser::launch().await;
+    let c = &browser.client;
+    c.goto(&format!("{base}/signup")).await.expect("sign-up page");
+    browser.fill("#username", "keyboard").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.fill("#password_confirm", PASSWORD).await;
+    browser.click("#sign-up-submit").await;
+    browser.click("#nav-account").await;
+    assert_eq!(browser.text("#account-username").await, "keyboard");
+
+    // Every control has a name a screen reader can say.
+    let unnamed: Vec<String> = serde_json::from_value(
+        c.execute(
+            "return [...document.querySelectorAll('main input:not([type=hidden]), main button, main a')]
+               .filter(e => !(e.labels && e.labels.length) && !e.textContent.trim() && !e.getAttribute('aria-label'))
+               .map(e => e.outerHTML);",
+            vec![],
+        )
+        .await
+        .expect("script runs"),
+    )
+    .expect("a list");
+    assert!(unnamed.is_empty(), "controls without a name: {unnamed:?}");
+
+    // Field to field with Tab, sent with Enter: a wrong current password is named at its field.
+    c.find(fantoccini::Locator::Css("#current_password")).await.expect("field").click().await.expect("focus");
+    type_keys(&browser, &format!("not it{}", Key::Tab)).await;
+    type_keys(&browser, &format!("keyboard only pass{}", Key::Tab)).await;
+    type_keys(&browser, &format!("keyboard only pass{}", Key::Enter)).await;
+    assert_eq!(
+        browser.text("#current_password-error").await,
+        "That is not your current password. Nothing was changed."
+    );
+    let invalid = c.find(fantoccini::Locator::Css("#current_password")).await.expect("field");
+    assert_eq!(invalid.attr("aria-invalid").await.expect("attribute").as_deref(), Some("true"));
+
+    invalid.click().await.expect("focus");
+    type_keys(&browser, &format!("{PASSWORD}{}", Key::Tab)).await;
+    type_keys(&browser, &format!("keyboard only pass{}", Key::Tab)).await;
+    type_keys(&browser, &format!("keyboard only pass{}", Key::Enter)).await;
+    assert!(browser.text("#account-notice").await.contains("Your password is changed"));
+    assert_eq!(browser.text("#this-session").await, "This session", "still signed in, in this session");
+    browser.close().await;
 }
