@@ -309,10 +309,27 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
     submit_card(&app, &w.f.candidate, r1, "Casey's self-assessment.", "hire").await;
     let verdict = canary("verdictcanary");
     submit_card(&app, &w.f.interviewer_a, r1, &verdict, "hire").await;
+    // And a round of Casey's second loop that Avery is interviewing right now, with a draft.
+    let (second_loop, second_rounds) = schedule_peer_loop(&app, &w.f.candidate).await;
+    let token = invite(&app, &w.f.candidate, &second_loop, &second_rounds[..1]).await;
+    accept(&app, &w.f.interviewer_a, &token, &second_loop).await;
+    let (status, json) = timer(&app, &w.f.interviewer_a, &second_rounds[0], "start").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let criteria = crate::scorecards::criteria_of_round(&app, &second_rounds[0]).await;
+    let draft = crate::peer::draft_form(&criteria, &canary("unsubmitteddraft"), "evidence");
+    let saved = crate::scorecards::post_assessment(&app, &w.f.interviewer_a, &second_rounds[0], &draft).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
 
     let page = app.get("/account", Some(&w.f.interviewer_a)).await;
     assert!(page.body.contains("Your loops as candidate (1) are deleted"), "{}", page.body);
     assert!(page.body.contains("1 person who interviewed you"), "{}", page.body);
+    assert!(page.body.contains("1 round you agreed to interview will have no interviewer"), "{}", page.body);
+    assert!(
+        page.body.contains("private notes on other people&#x27;s loops (2) are deleted")
+            || page.body.contains("private notes on other people&#39;s loops (2) are deleted"),
+        "{}",
+        page.body
+    );
     assert!(
         page.body.contains("Scorecards you submitted on other people&#x27;s loops (1) stay on their record")
             || page.body.contains("Scorecards you submitted on other people&#39;s loops (1) stay on their record"),
@@ -349,6 +366,13 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
         "avery's loop went whole"
     );
     assert_eq!(app.count("select count(*) from sign_in_attempts where username = 'avery'").await, 0);
+    assert_eq!(app.count("select count(*) from scorecards where summary like 'unsubmitteddraft%'").await, 0);
+    let left_open: Option<Uuid> = sqlx::query_scalar("select interviewer_id from rounds where id = $1")
+        .bind(id_of(&second_rounds[0]))
+        .fetch_one(&app.db)
+        .await
+        .expect("the round stays");
+    assert_eq!(left_open, None, "the round Avery was interviewing has no interviewer now");
     assert!(!signed_in(&app, &w.f.interviewer_a).await);
 
     // …but the scorecard Avery submitted stays on Casey's record, without a name.
