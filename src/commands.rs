@@ -5,10 +5,13 @@ use std::path::Path;
 use anyhow::Context;
 use sqlx::PgPool;
 
-use crate::config::{Cli, Command, DatabaseArgs, DemoDataArgs, ExportFormat, QuestionsCommand, ServeArgs};
+use crate::config::{
+    Cli, Command, DatabaseArgs, DemoDataArgs, ExportFormat, QuestionsCommand, ServeArgs, UsersCommand,
+};
 use crate::content::{self, ContentBundle, QuestionFile};
 use crate::db;
 use crate::domain::question::QuestionDraft;
+use crate::domain::username::Username;
 use crate::domain::{markdown, password};
 use crate::localpg::{Durability, LocalPostgres};
 use crate::startup::{self, Application};
@@ -24,6 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             load_content(&database.pool, cli.serve.content_dir.as_deref()).await?;
             export(&database.pool, format, out.as_deref()).await
         }
+        Command::Users(command) => users(&database.pool, command).await,
         Command::DemoData(args) => demo_data(&database.pool, cli.serve.content_dir.as_deref(), &args).await,
     };
     database.close().await;
@@ -96,10 +100,11 @@ async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
     .with_limits(Limits {
         max_live_streams_per_user: args.max_live_streams_per_user,
         request_body_deadline: std::time::Duration::from_secs(args.request_body_timeout),
-    });
+    })
+    .with_sign_up(args.sign_up);
     let app = Application::bind(state, args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     startup::spawn_housekeeping(pool.clone());
-    tracing::info!(address = %app.local_addr()?, %base_url, "mockloop is ready");
+    tracing::info!(address = %app.local_addr()?, %base_url, sign_up = ?args.sign_up, "mockloop is ready");
     app.run_until(startup::shutdown_signal()).await?;
     Ok(())
 }
@@ -246,4 +251,187 @@ async fn demo_data(pool: &PgPool, content_dir: Option<&Path>, args: &DemoDataArg
         args.seed, args.seed, summary.users
     );
     Ok(())
+}
+
+async fn users(pool: &PgPool, command: UsersCommand) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::List => {
+            let users = db::users::list(pool).await?;
+            println!(
+                "{:<32} {:<8} {:>8} {:<17} {:>5} {:<10} display name",
+                "username", "status", "sessions", "last seen", "loops", "created"
+            );
+            for user in &users {
+                println!(
+                    "{:<32} {:<8} {:>8} {:<17} {:>5} {:<10} {}",
+                    user.username,
+                    if user.disabled { "disabled" } else { "active" },
+                    user.sessions,
+                    user.last_seen_at.map_or("never".to_owned(), |at| at.format("%Y-%m-%d %H:%M").to_string()),
+                    user.loops,
+                    user.created_at.format("%Y-%m-%d"),
+                    user.display_name
+                );
+            }
+            eprintln!("{} account(s)", users.len());
+        }
+        UsersCommand::Create { username, display_name, generate } => {
+            let name =
+                Username::parse(&username).map_err(|message| anyhow::anyhow!("username {username:?}: {message}"))?;
+            let display_name = display_name.unwrap_or_else(|| name.as_str().to_owned());
+            if display_name.trim().is_empty() || display_name.chars().count() > 80 {
+                anyhow::bail!("the display name must have 1 to 80 characters");
+            }
+            let new_password = new_password(generate, name.as_str())?;
+            let hash = hash_password(new_password.text().to_owned()).await?;
+            db::users::create(pool, &name, display_name.trim(), &hash)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the username {} is taken", name.as_str()))?;
+            new_password.announce(name.as_str());
+            println!("created {}", name.as_str());
+        }
+        UsersCommand::ResetPassword { username, generate } => {
+            let user_id = existing_user(pool, &username).await?;
+            let new_password = new_password(generate, &username)?;
+            let hash = hash_password(new_password.text().to_owned()).await?;
+            let mut tx = pool.begin().await?;
+            db::users::set_password_hash(&mut *tx, user_id, &hash).await?;
+            let ended = db::sessions::end(&mut *tx, db::sessions::Ending::All(user_id)).await?;
+            tx.commit().await?;
+            new_password.announce(&username);
+            println!("reset the password of {username}; ended {ended} session(s)");
+        }
+        UsersCommand::Disable { username } => {
+            let user_id = existing_user(pool, &username).await?;
+            let mut tx = pool.begin().await?;
+            let changed = db::users::set_disabled(&mut *tx, user_id, true).await?;
+            let ended = db::sessions::end(&mut *tx, db::sessions::Ending::All(user_id)).await?;
+            tx.commit().await?;
+            match changed {
+                true => println!("disabled {username}; ended {ended} session(s)"),
+                false => println!("{username} was already disabled; ended {ended} session(s)"),
+            }
+        }
+        UsersCommand::Enable { username } => {
+            let user_id = existing_user(pool, &username).await?;
+            match db::users::set_disabled(pool, user_id, false).await? {
+                true => println!("enabled {username}"),
+                false => println!("{username} was not disabled"),
+            }
+        }
+        UsersCommand::Delete { username, yes } => {
+            let user_id = existing_user(pool, &username).await?;
+            if !yes {
+                let effects = db::account::deletion_effects(pool, user_id).await?;
+                eprintln!("Deleting {username} would do this:");
+                for line in effects.consequences() {
+                    eprintln!("- {line}");
+                }
+                anyhow::bail!("nothing was deleted: add --yes to delete {username}");
+            }
+            let mut tx = pool.begin().await?;
+            db::account::delete(&mut tx, user_id).await?;
+            tx.commit().await?;
+            println!("deleted {username}");
+        }
+    }
+    Ok(())
+}
+
+async fn existing_user(pool: &PgPool, username: &str) -> anyhow::Result<uuid::Uuid> {
+    db::users::id_of(pool, &username.trim().to_lowercase())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no account named {username:?} (see `mockloop users list`)"))
+}
+
+async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await?
+        .map_err(|error| anyhow::anyhow!("cannot hash the password: {error}"))
+}
+
+/// A password for an account: typed in by the operator, or made up here.
+enum NewPassword {
+    Read(String),
+    Generated(String),
+}
+
+impl NewPassword {
+    fn text(&self) -> &str {
+        match self {
+            NewPassword::Read(text) | NewPassword::Generated(text) => text,
+        }
+    }
+
+    /// Prints a generated password, once: it is stored only as a hash.
+    fn announce(&self, username: &str) {
+        if let NewPassword::Generated(text) = self {
+            println!("new password for {username} (shown only now): {text}");
+        }
+    }
+}
+
+/// 144 random bits as 24 URL-safe characters, or the first line of stdin
+/// (asked twice, unechoed, when stdin is a terminal).
+fn new_password(generate: bool, username: &str) -> anyhow::Result<NewPassword> {
+    if generate {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut bytes = [0u8; 18];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        return Ok(NewPassword::Generated(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)));
+    }
+    let stdin = std::io::stdin();
+    let interactive = std::io::IsTerminal::is_terminal(&stdin);
+    let first = read_line(interactive, &format!("New password for {username}: "))?;
+    password::check_new(&first).map_err(|message| anyhow::anyhow!("the password is refused: {message}"))?;
+    if interactive && read_line(true, "Repeat it: ")? != first {
+        anyhow::bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(NewPassword::Read(first))
+}
+
+fn read_line(interactive: bool, prompt: &str) -> anyhow::Result<String> {
+    use std::io::BufRead;
+    let echo_off = interactive.then(|| {
+        eprint!("{prompt}");
+        EchoOff::start()
+    });
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if echo_off.is_some() {
+        eprintln!();
+    }
+    drop(echo_off);
+    if read? == 0 {
+        anyhow::bail!(
+            "no password on stdin: pipe one in (e.g. `printf '%s\\n' \"$PW\" | mockloop users …`) or pass --generate"
+        );
+    }
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// Turns the terminal's echo off while a password is typed, and back on when dropped.
+struct EchoOff(Option<nix::sys::termios::Termios>);
+
+impl EchoOff {
+    fn start() -> EchoOff {
+        use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let Ok(original) = tcgetattr(&stdin) else { return EchoOff(None) };
+        let mut quiet = original.clone();
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        match tcsetattr(&stdin, SetArg::TCSANOW, &quiet) {
+            Ok(()) => EchoOff(Some(original)),
+            Err(_) => EchoOff(None),
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(original) = &self.0 {
+            let _ = nix::sys::termios::tcsetattr(std::io::stdin(), nix::sys::termios::SetArg::TCSANOW, original);
+        }
+    }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::domain::account::SignUp;
+
 /// mockloop: practise machine-learning-engineer interview loops — timed rounds,
 /// a question bank, rubric scorecards and feedback, self-hosted.
 #[derive(Debug, Parser)]
@@ -49,6 +51,9 @@ pub enum Command {
     /// Import or export the question bank.
     #[command(subcommand)]
     Questions(QuestionsCommand),
+    /// Manage accounts: list, create, reset passwords, disable, delete.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Fill the database with demo users and completed, scored loops spread
     /// over two years (for trying the app, screenshots and benchmarks).
     DemoData(DemoDataArgs),
@@ -94,6 +99,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MOCKLOOP_REQUEST_BODY_TIMEOUT", global = true, default_value_t = 20)]
     pub request_body_timeout: u64,
 
+    /// Who may create accounts: `open` (anyone, from the sign-up page) or `closed`
+    /// (only `mockloop users create`, or someone holding a valid invitation link).
+    #[arg(long, env = "MOCKLOOP_SIGN_UP", global = true, value_enum, default_value_t = SignUp::Open)]
+    pub sign_up: SignUp,
+
     /// A content directory of your own (questions, rubrics, templates) loaded at start-up on top of
     /// the content built into the binary; an entry with a built-in slug replaces it.
     #[arg(long, env = "MOCKLOOP_CONTENT_DIR", global = true)]
@@ -115,6 +125,43 @@ pub enum QuestionsCommand {
         /// Directory to write to; JSON goes to stdout when omitted.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+/// Account management for whoever runs the server. Passwords never go on the
+/// command line (where shell history and `ps` would keep them): they are read
+/// from the first line of stdin, or generated and printed once.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List every account with its status, live sessions and last activity.
+    List,
+    /// Create an account (how people join when sign-up is closed).
+    Create {
+        username: String,
+        /// Shown to peers; defaults to the username.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Generate a password and print it once, instead of reading one from stdin.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// Set a new password and sign the account out everywhere.
+    ResetPassword {
+        username: String,
+        /// Generate a password and print it once, instead of reading one from stdin.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// Refuse the account's sign-ins and end all its sessions.
+    Disable { username: String },
+    /// Let a disabled account sign in again.
+    Enable { username: String },
+    /// Delete the account exactly as its owner can from the account page.
+    Delete {
+        username: String,
+        /// Confirm; without it, only what would be deleted is printed.
+        #[arg(long)]
+        yes: bool,
     },
 }
 

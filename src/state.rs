@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::domain::account::SignUp;
 use crate::live::{LiveHub, SharedReads};
 use crate::web::rounds::LiveRound;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     /// Each round's live state, read once per change for all its open streams.
     pub live_rounds: Arc<SharedReads<Option<Arc<LiveRound>>>>,
     pub limits: Limits,
+    /// Who may create accounts from the sign-up page.
+    pub sign_up: SignUp,
 }
 
 impl AppState {
@@ -29,11 +32,16 @@ impl AppState {
             live,
             live_rounds: Arc::new(SharedReads::default()),
             limits: Limits::default(),
+            sign_up: SignUp::Open,
         }
     }
 
     pub fn with_limits(self, limits: Limits) -> AppState {
         AppState { limits, ..self }
+    }
+
+    pub fn with_sign_up(self, sign_up: SignUp) -> AppState {
+        AppState { sign_up, ..self }
     }
 }
 

@@ -13,7 +13,8 @@ pub struct ScoreLine {
     /// The round's interviewer now (none once withdrawn).
     pub interviewer_id: Option<Uuid>,
     pub role: String,
-    pub author_id: Uuid,
+    /// None once the author deleted their account (their submitted scorecard stays).
+    pub author_id: Option<Uuid>,
     pub status: String,
     /// The author was this round's interviewer until the candidate withdrew their invitation.
     pub author_withdrawn: bool,

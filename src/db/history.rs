@@ -200,7 +200,7 @@ pub async fn calibration(
              select r.loop_id, avg(cs.score)::float8 as mean
              from mine join rounds r on r.loop_id = mine.loop_id
              join scorecards s on s.round_id = r.id and s.role = 'interviewer' and s.status = 'submitted'
-                              and s.author_id <> $1
+                              and s.author_id is distinct from $1
              join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
              group by r.loop_id)
          select l.id as loop_id, l.template_name, l.starts_at, u.display_name as candidate_name,

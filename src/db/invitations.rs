@@ -50,7 +50,7 @@ pub async fn list_for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec
         "select i.id, i.created_at, i.expires_at, i.revoked_at,
                 array(select r.position from invitation_rounds ir join rounds r on r.id = ir.round_id
                       where ir.invitation_id = i.id order by r.position) as round_positions,
-                (select count(*) from invitation_rounds ir where ir.invitation_id = i.id and ir.accepted_by is not null) as accepted
+                (select count(*) from invitation_rounds ir where ir.invitation_id = i.id and ir.accepted_at is not null) as accepted
          from invitations i where i.loop_id = $1 order by i.created_at desc",
     )
     .bind(loop_id)
@@ -179,7 +179,7 @@ pub async fn find_by_token(
                 array(select 'Round ' || r.position || ': ' || r.title from invitation_rounds ir
                       join rounds r on r.id = ir.round_id where ir.invitation_id = i.id order by r.position) as round_titles,
                 (select count(*) from invitation_rounds ir join rounds r on r.id = ir.round_id
-                 where ir.invitation_id = i.id and ir.accepted_by is null and r.interviewer_id is null) as open_rounds
+                 where ir.invitation_id = i.id and ir.accepted_at is null and r.interviewer_id is null) as open_rounds
          from invitations i join loops l on l.id = i.loop_id join users u on u.id = l.candidate_id
          where i.token_hash = $1",
     )
@@ -189,12 +189,13 @@ pub async fn find_by_token(
 }
 
 /// Makes `user` the interviewer of every round of the invitation still open;
-/// returns how many rounds they took.
+/// returns how many rounds they took. A round's `accepted_at` marks it taken
+/// for good: `accepted_by` is forgotten when that account is deleted.
 pub async fn accept(db: &mut PgConnection, invitation_id: Uuid, user: Uuid) -> Result<u64, sqlx::Error> {
     let taken = sqlx::query(
         "update rounds r set interviewer_id = $2
          from invitation_rounds ir
-         where ir.invitation_id = $1 and ir.round_id = r.id and ir.accepted_by is null and r.interviewer_id is null",
+         where ir.invitation_id = $1 and ir.round_id = r.id and ir.accepted_at is null and r.interviewer_id is null",
     )
     .bind(invitation_id)
     .bind(user)
@@ -204,7 +205,7 @@ pub async fn accept(db: &mut PgConnection, invitation_id: Uuid, user: Uuid) -> R
     sqlx::query(
         "update invitation_rounds ir set accepted_by = $2, accepted_at = now()
          from rounds r
-         where ir.invitation_id = $1 and ir.round_id = r.id and ir.accepted_by is null and r.interviewer_id = $2",
+         where ir.invitation_id = $1 and ir.round_id = r.id and ir.accepted_at is null and r.interviewer_id = $2",
     )
     .bind(invitation_id)
     .bind(user)

@@ -20,7 +20,8 @@ pub async fn still_allowed(db: impl PgExecutor<'_>, streams: &[StreamHolder]) ->
     let rounds: Vec<Uuid> = streams.iter().map(|s| s.round).collect();
     sqlx::query_scalar(
         "select exists (select 1 from sessions x join users u on u.id = x.user_id
-                        where x.id_hash = o.session_hash and x.user_id = o.user_id and x.expires_at > now())
+                        where x.id_hash = o.session_hash and x.user_id = o.user_id and x.expires_at > now()
+                          and u.disabled_at is null)
                 and exists (select 1 from rounds r join loops l on l.id = r.loop_id
                             where r.id = o.round_id and (l.candidate_id = o.user_id or r.interviewer_id = o.user_id))
          from unnest($1::bytea[], $2::uuid[], $3::uuid[]) with ordinality as o(session_hash, user_id, round_id, n)

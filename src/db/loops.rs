@@ -148,7 +148,11 @@ pub async fn find_for_participant(
 pub async fn rounds(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<RoundRow>, sqlx::Error> {
     sqlx::query_as(
         "select r.id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state, r.elapsed_ms,
-                r.extension_seconds, r.interviewer_id, iu.display_name as interviewer_name,
+                r.extension_seconds, r.interviewer_id,
+                -- An interviewer who deleted their account leaves their submitted scorecard, not their name.
+                coalesce(iu.display_name, (select 'A deleted account' from scorecards s
+                                           where s.round_id = r.id and s.role = 'interviewer' and s.author_id is null))
+                    as interviewer_name,
                 array(select q.title from round_questions rq join questions q on q.id = rq.question_id
                       where rq.round_id = r.id order by rq.position) as question_titles
          from rounds r left join users iu on iu.id = r.interviewer_id

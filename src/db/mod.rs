@@ -1,6 +1,7 @@
 //! All SQL lives in this module tree: one file per aggregate, functions taking
 //! an executor so that callers choose the connection or transaction.
 
+pub mod account;
 pub mod calendar;
 pub mod content;
 pub mod demo;

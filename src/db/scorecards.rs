@@ -19,7 +19,8 @@ pub async fn status(db: impl PgExecutor<'_>, round_id: Uuid, role: &str) -> Resu
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Scorecard {
     pub id: Uuid,
-    pub author_id: Uuid,
+    /// None once the author deleted their account (their submitted scorecard stays).
+    pub author_id: Option<Uuid>,
     pub role: String,
     pub status: String,
     pub recommendation: Option<String>,

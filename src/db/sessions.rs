@@ -12,35 +12,84 @@ pub struct SessionUser {
     pub display_name: String,
 }
 
+/// The browser a session was started from, as the sessions list shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
+}
+
 pub async fn create(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
     user_id: Uuid,
     expires_at: DateTime<Utc>,
+    client: &Client,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into sessions (id_hash, user_id, expires_at) values ($1, $2, $3)")
-        .bind(token_hash)
-        .bind(user_id)
-        .bind(expires_at)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "insert into sessions (id_hash, user_id, expires_at, user_agent, client_ip) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(expires_at)
+    .bind(client.user_agent.as_deref())
+    .bind(client.address.as_deref())
+    .execute(db)
+    .await?;
     Ok(())
 }
 
-/// The user the session signs in, if it is current. (`live::still_allowed` applies the same test to open streams.)
+/// The session's user, unless it expired or the account is disabled
+/// (`live::still_allowed` applies the same test to open streams). Notes
+/// the session as seen now, at most every few minutes (a write per request would
+/// be a write per page view).
 pub async fn find_user(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as(
-        "select u.id, u.username, u.display_name
+        "with seen as (
+             update sessions set last_seen_at = now()
+             where id_hash = $1 and expires_at > now() and last_seen_at < now() - interval '5 minutes')
+         select u.id, u.username, u.display_name
          from sessions s join users u on u.id = s.user_id
-         where s.id_hash = $1 and s.expires_at > now()",
+         where s.id_hash = $1 and s.expires_at > now() and u.disabled_at is null",
     )
     .bind(token_hash)
     .fetch_optional(db)
     .await
 }
 
+/// Which sessions to end.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending<'a> {
+    /// The one whose cookie hashes to this (signing out).
+    Token(&'a [u8]),
+    /// One of the user's sessions, by the id the sessions list shows.
+    Listed { user_id: Uuid, session_id: Uuid },
+    /// All the user's sessions but the one whose cookie hashes to `keep`.
+    AllBut { user_id: Uuid, keep: &'a [u8] },
+    /// All the user's sessions (account disabled, password reset, account deleted).
+    All(Uuid),
+}
+
+/// Ends sessions: every way a session ends before it expires goes through here,
+/// so that whatever must follow an ending (closing its live streams) sees each one.
+/// Returns how many ended.
+pub async fn end(db: impl PgExecutor<'_>, which: Ending<'_>) -> Result<u64, sqlx::Error> {
+    let query = match which {
+        Ending::Token(hash) => sqlx::query("delete from sessions where id_hash = $1").bind(hash),
+        Ending::Listed { user_id, session_id } => {
+            sqlx::query("delete from sessions where user_id = $1 and id = $2").bind(user_id).bind(session_id)
+        }
+        Ending::AllBut { user_id, keep } => {
+            sqlx::query("delete from sessions where user_id = $1 and id_hash <> $2").bind(user_id).bind(keep)
+        }
+        Ending::All(user_id) => sqlx::query("delete from sessions where user_id = $1").bind(user_id),
+    };
+    Ok(query.execute(db).await?.rows_affected())
+}
+
+/// Signing out: ends the session whose cookie hashes to `token_hash`.
 pub async fn delete(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query("delete from sessions where id_hash = $1").bind(token_hash).execute(db).await?;
+    end(db, Ending::Token(token_hash)).await?;
     Ok(())
 }
 
@@ -48,15 +97,28 @@ pub async fn delete_expired(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error>
     Ok(sqlx::query("delete from sessions where expires_at <= now()").execute(db).await?.rows_affected())
 }
 
-/// Ends every session of `user` but `keep` (the one asking, if any): for
-/// "sign out everywhere else", a password change or a disabled account.
-/// Like every deletion of a session, this also ends its live streams on every
-/// instance (the `sessions_deleted_notify` trigger announces it).
-pub async fn delete_all_for_user(db: impl PgExecutor<'_>, user: Uuid, keep: Option<&[u8]>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("delete from sessions where user_id = $1 and ($2::bytea is null or id_hash <> $2)")
-        .bind(user)
-        .bind(keep)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
+/// A session as its owner's sessions list shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedSession {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub client_ip: Option<String>,
+    /// The session of the request that asks.
+    pub current: bool,
+}
+
+/// The user's live sessions, the asking one first, then the most recently seen.
+pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, current: &[u8]) -> Result<Vec<ListedSession>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, created_at, last_seen_at, expires_at, user_agent, client_ip, id_hash = $2 as current
+         from sessions where user_id = $1 and expires_at > now()
+         order by id_hash = $2 desc, last_seen_at desc, created_at desc",
+    )
+    .bind(user_id)
+    .bind(current)
+    .fetch_all(db)
+    .await
 }

@@ -41,6 +41,7 @@ macro_rules! text_enum {
 }
 
 // Declared after `text_enum!` so that submodules can use it.
+pub mod account;
 pub mod bank;
 pub mod blind_scoring;
 pub mod ics;

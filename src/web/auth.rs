@@ -13,6 +13,7 @@ use super::forms::FieldErrors;
 use super::page::{Layout, render};
 use super::session::{self, ClientIp, CurrentUser};
 use crate::db;
+use crate::domain::account::{self, SignUp};
 use crate::domain::username::Username;
 use crate::domain::{password, sign_in_throttle};
 use crate::error::AppError;
@@ -31,6 +32,8 @@ struct SignUpPage {
     layout: Layout,
     form: SignUpForm,
     errors: FieldErrors,
+    /// Sign-up is closed and this visitor holds no usable invitation: the page says so instead of offering the form.
+    closed: bool,
 }
 
 #[derive(Template)]
@@ -67,15 +70,42 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn show_sign_up(CurrentUser(user): CurrentUser, Query(query): Query<NextQuery>) -> Result<Response, AppError> {
+async fn show_sign_up(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, AppError> {
     if user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
     let form = SignUpForm { next: session::safe_next(query.next.as_deref()), ..SignUpForm::default() };
-    render(&SignUpPage { layout: Layout::default(), form, errors: FieldErrors::default() })
+    let closed = !may_sign_up(&state, &form.next).await?;
+    render(&SignUpPage { layout: Layout::default(), form, errors: FieldErrors::default(), closed })
 }
 
-async fn sign_up(State(state): State<AppState>, Form(mut form): Form<SignUpForm>) -> Result<Response, AppError> {
+/// Whether the sign-up form may create an account for someone returning to `next`.
+async fn may_sign_up(state: &AppState, next: &str) -> Result<bool, AppError> {
+    if state.sign_up == SignUp::Open {
+        return Ok(true);
+    }
+    let invited = match account::invitation_token(next) {
+        Some(token) => super::invitations::is_usable_link(state, token).await?,
+        None => false,
+    };
+    Ok(account::may_sign_up(state.sign_up, invited))
+}
+
+async fn sign_up(
+    State(state): State<AppState>,
+    client_ip: ClientIp,
+    headers: axum::http::HeaderMap,
+    Form(mut form): Form<SignUpForm>,
+) -> Result<Response, AppError> {
+    if !may_sign_up(&state, &form.next).await? {
+        let form = SignUpForm { next: session::safe_next(Some(&form.next)), ..SignUpForm::default() };
+        let page = SignUpPage { layout: Layout::default(), form, errors: FieldErrors::default(), closed: true };
+        return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
+    }
     let mut errors = FieldErrors::default();
     let username = Username::parse(&form.username).map_err(|message| errors.add("username", message)).ok();
     let display_name = match form.display_name.trim() {
@@ -100,7 +130,8 @@ async fn sign_up(State(state): State<AppState>, Form(mut form): Form<SignUpForm>
         match db::users::create(&state.db, username, &display_name, &hash).await? {
             Some(user_id) => {
                 tracing::info!(%user_id, "account created");
-                return start_session(&state, user_id, None, &form.next).await;
+                let client = session::client(&headers, client_ip);
+                return start_session(&state, user_id, None, &client, &form.next).await;
             }
             None => errors.add("username", "That username is taken; choose another."),
         }
@@ -109,7 +140,7 @@ async fn sign_up(State(state): State<AppState>, Form(mut form): Form<SignUpForm>
     form.password.clear();
     form.password_confirm.clear();
     form.next = session::safe_next(Some(&form.next));
-    let page = SignUpPage { layout: Layout::default(), form, errors };
+    let page = SignUpPage { layout: Layout::default(), form, errors, closed: false };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
@@ -131,6 +162,7 @@ async fn sign_in(
     headers: axum::http::HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
+    let client = session::client(&headers, ClientIp(client_ip.clone()));
     let username = form.username.trim().to_lowercase();
     let next = session::safe_next(Some(&form.next));
     let mut errors = FieldErrors::default();
@@ -169,11 +201,17 @@ async fn sign_in(
     .map_err(|e| AppError::Internal(e.into()))?;
 
     match credentials {
+        // Said only to someone who knows the password: a guesser learns nothing new.
+        Some(credentials) if verified && credentials.disabled => {
+            tracing::info!(user_id = %credentials.id, "sign-in to a disabled account refused");
+            errors.add("username", "This account is disabled. Ask whoever runs this mockloop to enable it again.");
+            refuse(StatusCode::FORBIDDEN, errors)
+        }
         Some(credentials) if verified => {
             db::sign_in_attempts::record(&state.db, &username, &client_ip, true).await?;
             db::sign_in_attempts::clear_failures(&state.db, &username).await?;
             tracing::info!(user_id = %credentials.id, "signed in");
-            start_session(&state, credentials.id, session::token_from(&headers), &next).await
+            start_session(&state, credentials.id, session::token_from(&headers), &client, &next).await
         }
         _ => {
             db::sign_in_attempts::record(&state.db, &username, &client_ip, false).await?;
@@ -188,13 +226,14 @@ async fn start_session(
     state: &AppState,
     user_id: uuid::Uuid,
     previous_token: Option<&str>,
+    client: &db::sessions::Client,
     next: &str,
 ) -> Result<Response, AppError> {
     if let Some(previous) = previous_token {
         db::sessions::delete(&state.db, &session::hash_token(previous)).await?;
     }
     let (token, token_hash) = session::new_token();
-    db::sessions::create(&state.db, &token_hash, user_id, chrono::Utc::now() + session::LIFETIME).await?;
+    db::sessions::create(&state.db, &token_hash, user_id, chrono::Utc::now() + session::LIFETIME, client).await?;
     let mut response = Redirect::to(&session::safe_next(Some(next))).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&state.settings, &token));
     Ok(response)

@@ -118,10 +118,10 @@ fn reader(viewer: Uuid, candidate: Uuid, round_interviewer: Option<Uuid>, scored
 
 /// Groups score lines into the scorecards `viewer` may read, as blind scoring rules
 /// ([`blind_scoring::may_read`]).
-fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<CardView> {
+pub(crate) fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<CardView> {
     let stages = round_stages(lines);
     let scored = lines.iter().any(|l| {
-        l.author_id == viewer
+        l.author_id == Some(viewer)
             && CardRole::parse(&l.role) == Some(CardRole::Interviewer)
             && CardStatus::parse(&l.status) == Some(CardStatus::Submitted)
             && !l.author_withdrawn
@@ -137,7 +137,11 @@ fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<Car
         let card = cards.entry((line.round_position, line.role.clone())).or_insert_with(|| CardView {
             round_position: line.round_position,
             role: line.role.clone(),
-            role_label: if line.author_withdrawn { "Withdrawn interviewer" } else { role.label() },
+            role_label: match (role, line.author_id, line.author_withdrawn) {
+                (CardRole::Interviewer, _, true) => "Withdrawn interviewer",
+                (CardRole::Interviewer, None, _) => "Interviewer (deleted account)",
+                _ => role.label(),
+            },
             withdrawn_interviewer: line.author_withdrawn,
             recommendation: line.recommendation.clone(),
             recommendation_label: line

@@ -188,6 +188,12 @@ fn is_well_formed(token: &str) -> bool {
     token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Whether `token` is a link someone could accept now: on a server with closed
+/// sign-up, holding one lets a newcomer create an account.
+pub(super) async fn is_usable_link(state: &AppState, token: &str) -> Result<bool, AppError> {
+    Ok(find_usable(state, token, None).await?.is_ok())
+}
+
 async fn find_usable(
     state: &AppState,
     token: &str,

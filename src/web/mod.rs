@@ -1,5 +1,6 @@
 //! HTTP: one module per feature, each with its own router; handlers stay thin.
 
+pub mod account;
 pub mod assets;
 pub mod auth;
 pub mod calendar;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(home::router())
         .merge(auth::router())
+        .merge(account::router())
         .merge(loops::router())
         .merge(invitations::router())
         .merge(calendar::router())

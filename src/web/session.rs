@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::{self, sessions::SessionUser};
+use crate::db::{self, sessions::Client, sessions::SessionUser};
 use crate::error::AppError;
 use crate::state::{AppState, Settings};
 
@@ -150,6 +150,14 @@ where
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
         Ok(ClientIp(forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned())))
     }
+}
+
+/// The browser asking, as a new session records it for the sessions list.
+pub fn client(headers: &HeaderMap, ClientIp(address): ClientIp) -> Client {
+    let user_agent =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(300).collect());
+    let address = Some(address).filter(|a| a != "unknown").map(|a| a.chars().take(64).collect());
+    Client { user_agent, address }
 }
 
 /// A same-site path to return to after signing in; anything else becomes "/".

@@ -109,6 +109,9 @@ const WHILE_ROUND_1_RUNS: &[Row] = &[
     (Get,    "{r2}/assessment",          [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Get,    "{r2}/feedback",            [SignIn,    NotFound, NotFound, Allow,     NotFound,  Conflict]),
     (Get,    "/history",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
+    (Get,    "/account",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
+    // Each reader's download holds their own writing only: the canaries check it.
+    (Get,    "/account/export.json",     [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
 ];
 
 /// Actions, in this order (round 1 still running; loop 2 not started).
@@ -127,6 +130,7 @@ const ACTIONS: &[Row] = &[
     (Post(Form::Invite("{loop2_r1}")), "{loop2}/invitations",  [SignIn,    NotFound, NotFound, Forbid,    Forbid,    Conflict]),
     (Post(Form::Empty), "{loop2}/invitations/{loop2_invitation}/revoke", [SignIn, NotFound, NotFound, NotFound, NotFound, Done]),
     (Post(Form::Empty),             "{loop2}/cancel",          [SignIn,    NotFound, NotFound, Forbid,    Forbid,    Done]),
+    (Post(Form::Empty),             "/account/sessions/others/end", [SignIn, Done,    Done,     Done,      Done,      Done]),
 ];
 
 /// Round 1 ended by its interviewer; both scorecards still drafts.
@@ -146,6 +150,9 @@ const AFTER_ROUND_1_ENDS: &[Row] = &[
     (Get,    "{r2}",                     [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Events, "{r2}/events",              [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Get,    "/history",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
+    (Get,    "/account",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
+    // Each reader's download holds their own writing only: the canaries check it.
+    (Get,    "/account/export.json",     [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
 ];
 
 /// A secret planted in the loop, and who may read it.

@@ -185,8 +185,12 @@ impl TestApp {
 
     /// The router on a database that something else (a served app, say) uses too.
     pub fn on(db: PgPool, settings: Settings) -> TestApp {
-        let state = AppState::new(db.clone(), settings);
-        TestApp { db, router: mockloop::startup::build_router(state) }
+        Self::with_state(AppState::new(db.clone(), settings))
+    }
+
+    /// The router over state built by the test (another sign-up policy, say).
+    pub fn with_state(state: AppState) -> TestApp {
+        TestApp { db: state.db.clone(), router: mockloop::startup::build_router(state) }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {

@@ -222,7 +222,7 @@ pub(crate) async fn save_note(app: &TestApp, cookie: &str, round: &str, body: &s
 }
 
 /// A complete scorecard for `round` with `summary`, submitted.
-async fn submit_card(app: &TestApp, cookie: &str, round: &str, summary: &str, recommendation: &str) {
+pub(crate) async fn submit_card(app: &TestApp, cookie: &str, round: &str, summary: &str, recommendation: &str) {
     let criteria = criteria_of_round(app, round).await;
     let mut form = scorecard_form(&criteria, &["3", "2"], recommendation, "submit");
     set(&mut form, "summary", summary);

@@ -664,7 +664,8 @@ async fn ending_a_users_other_sessions_ends_their_streams_and_keeps_the_askers()
         .expect("user");
 
     let asked = std::time::Instant::now();
-    let count = mockloop::db::sessions::delete_all_for_user(&app.db, user, Some(&session_hash(&kept)))
+    let keep = session_hash(&kept);
+    let count = mockloop::db::sessions::end(&app.db, mockloop::db::sessions::Ending::AllBut { user_id: user, keep: &keep })
         .await
         .expect("sign out everywhere else");
     assert_eq!(count, 1);

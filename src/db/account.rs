@@ -1,0 +1,294 @@
+//! An account as a whole: what deleting it would touch, deleting it, and what
+//! its owner downloads ("all my data").
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::sessions::{self, Ending};
+use crate::domain::account::DeletionEffects;
+
+pub async fn deletion_effects(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<DeletionEffects, sqlx::Error> {
+    let (loops, their_interviewers, submitted_elsewhere, unsubmitted_elsewhere, upcoming_interviews): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = sqlx::query_as(
+        "select (select count(*) from loops where candidate_id = $1),
+                (select count(distinct r.interviewer_id) from loops l join rounds r on r.loop_id = l.id
+                 where l.candidate_id = $1 and r.interviewer_id <> $1),
+                (select count(*) from scorecards s join rounds r on r.id = s.round_id join loops l on l.id = r.loop_id
+                 where s.author_id = $1 and s.status = 'submitted' and l.candidate_id <> $1),
+                (select count(*) from scorecards s join rounds r on r.id = s.round_id join loops l on l.id = r.loop_id
+                 where s.author_id = $1 and s.status = 'draft' and l.candidate_id <> $1)
+                + (select count(*) from notes n join rounds r on r.id = n.round_id join loops l on l.id = r.loop_id
+                   where n.author_id = $1 and l.candidate_id <> $1),
+                (select count(*) from rounds r join loops l on l.id = r.loop_id
+                 where r.interviewer_id = $1 and l.candidate_id <> $1 and r.timer_state <> 'ended'
+                   and l.status in ('scheduled', 'in_progress'))",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await?;
+    Ok(DeletionEffects { loops, their_interviewers, submitted_elsewhere, unsubmitted_elsewhere, upcoming_interviews })
+}
+
+/// Deletes the account as [`DeletionEffects::consequences`] states it, inside
+/// the caller's transaction: its sessions end, its loops as candidate go with
+/// everything in them, its drafts elsewhere go, its submitted scorecards on
+/// other people's loops stay without an author (migration 0006), and the rest
+/// follows the account through the schema's cascades. `false` when there was
+/// no such account.
+pub async fn delete(db: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    sessions::end(&mut *db, Ending::All(user_id)).await?;
+    sqlx::query("delete from scorecards where author_id = $1 and status = 'draft'")
+        .bind(user_id)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("delete from loops where candidate_id = $1").bind(user_id).execute(&mut *db).await?;
+    sqlx::query("delete from sign_in_attempts where username = (select username from users where id = $1)")
+        .bind(user_id)
+        .execute(&mut *db)
+        .await?;
+    let done = sqlx::query("delete from users where id = $1").bind(user_id).execute(&mut *db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// What the export reads. Each row serialises as it appears in the download.
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Profile {
+    pub username: String,
+    pub display_name: String,
+    pub created_at: DateTime<Utc>,
+    pub calendar_feed_enabled: bool,
+}
+
+pub async fn profile(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Profile, sqlx::Error> {
+    sqlx::query_as(
+        "select username, display_name, created_at, calendar_token_hash is not null as calendar_feed_enabled
+         from users where id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExportedLoop {
+    pub id: Uuid,
+    pub template_name: String,
+    pub team: String,
+    pub level: String,
+    pub mode: String,
+    pub status: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub break_minutes: i16,
+    pub selection_seed: i64,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// The loops the user is the candidate of, oldest first.
+pub async fn loops(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedLoop>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, template_name, team, level, mode, status, starts_at, time_zone, break_minutes, selection_seed,
+                created_at, completed_at, cancelled_at
+         from loops where candidate_id = $1 order by starts_at, id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExportedRound {
+    pub id: Uuid,
+    pub loop_id: Uuid,
+    pub position: i16,
+    pub kind: String,
+    pub title: String,
+    pub planned_minutes: i16,
+    pub timer_state: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub elapsed_ms: i64,
+    pub extension_seconds: i32,
+    /// The interviewer's display name, as the loop page shows it.
+    pub interviewer: Option<String>,
+    /// Titles and slugs of the round's questions, in order; none before a candidate's round starts.
+    pub questions: Option<serde_json::Value>,
+}
+
+/// A round's columns; its questions only where `questions_shown` holds (the
+/// loop page reveals a round's questions to its candidate once it starts).
+fn round_columns(questions_shown: &str) -> String {
+    format!(
+        "r.id, r.loop_id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state,
+         r.started_at, r.ended_at, r.elapsed_ms, r.extension_seconds, iu.display_name as interviewer,
+         case when {questions_shown} then
+             coalesce((select jsonb_agg(jsonb_build_object('slug', q.slug, 'title', q.title) order by rq.position)
+                       from round_questions rq join questions q on q.id = rq.question_id where rq.round_id = r.id),
+                      '[]')
+         end as questions"
+    )
+}
+
+/// The rounds of the user's loops as candidate.
+pub async fn rounds_as_candidate(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedRound>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {}
+         from loops l join rounds r on r.loop_id = l.id left join users iu on iu.id = r.interviewer_id
+         where l.candidate_id = $1 order by l.starts_at, l.id, r.position",
+        round_columns("r.timer_state <> 'not_started'")
+    ))
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A round of someone else's loop the user interviews or wrote in.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExportedInterview {
+    pub candidate: String,
+    pub template_name: String,
+    pub loop_status: String,
+    pub starts_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub round: ExportedRound,
+}
+
+pub async fn interviews(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedInterview>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select cu.display_name as candidate, l.template_name, l.status as loop_status, l.starts_at,
+                {}
+         from rounds r join loops l on l.id = r.loop_id join users cu on cu.id = l.candidate_id
+         left join users iu on iu.id = r.interviewer_id
+         where l.candidate_id <> $1
+           and (r.interviewer_id = $1
+                or r.id in (select round_id from scorecards where author_id = $1)
+                or r.id in (select round_id from notes where author_id = $1))
+         order by l.starts_at, l.id, r.position",
+        round_columns("true")
+    ))
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExportedNote {
+    #[serde(skip)]
+    pub round_id: Uuid,
+    pub kind: String,
+    pub body_md: String,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every note the user wrote (scratchpads and private notes).
+pub async fn notes(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedNote>, sqlx::Error> {
+    sqlx::query_as(
+        "select round_id, kind, body_md, version, updated_at from notes where author_id = $1 order by updated_at",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A scorecard the user wrote, drafts included, with its criteria and earlier versions.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExportedScorecard {
+    #[serde(skip)]
+    pub round_id: Uuid,
+    pub role: String,
+    pub status: String,
+    pub recommendation: Option<String>,
+    pub summary: String,
+    pub strengths: String,
+    pub areas_to_improve: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub criteria: serde_json::Value,
+    pub amendments: serde_json::Value,
+}
+
+pub async fn scorecards_written(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedScorecard>, sqlx::Error> {
+    sqlx::query_as(
+        "select s.round_id, s.role, s.status, s.recommendation, s.summary, s.strengths, s.areas_to_improve,
+                s.created_at, s.updated_at, s.submitted_at,
+                coalesce((select jsonb_agg(jsonb_build_object('criterion', c.name, 'pillar', c.pillar,
+                                  'score', cs.score, 'not_assessed', cs.not_assessed, 'evidence', cs.evidence)
+                                  order by c.position)
+                          from criterion_scores cs join rubric_criteria c on c.id = cs.criterion_id
+                          where cs.scorecard_id = s.id), '[]') as criteria,
+                coalesce((select jsonb_agg(jsonb_build_object('amended_at', a.amended_at, 'previous', a.previous)
+                                  order by a.amended_at)
+                          from scorecard_amendments a where a.scorecard_id = s.id), '[]') as amendments
+         from scorecards s where s.author_id = $1 order by s.created_at",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExportedQuestion {
+    pub slug: String,
+    pub kind: String,
+    pub title: String,
+    pub prompt_md: String,
+    pub follow_ups: Vec<String>,
+    pub hints: Vec<String>,
+    pub what_good_looks_like: String,
+    pub tags: Vec<String>,
+    pub teams: Vec<String>,
+    pub levels: Vec<String>,
+    pub difficulty: i16,
+    pub suggested_minutes: i16,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The user's private questions.
+pub async fn questions(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedQuestion>, sqlx::Error> {
+    sqlx::query_as(
+        "select slug, kind, title, prompt_md, follow_ups, hints, good_answer_md as what_good_looks_like, tags, teams,
+                levels, difficulty, suggested_minutes, created_at, updated_at
+         from questions where owner_id = $1 order by slug",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ExportedTemplate {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub team: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub rounds: serde_json::Value,
+}
+
+/// The user's own loop templates with their rounds.
+pub async fn templates(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedTemplate>, sqlx::Error> {
+    sqlx::query_as(
+        "select t.slug, t.name, t.description, t.team, t.created_at,
+                coalesce((select jsonb_agg(jsonb_build_object('position', r.position, 'kind', r.kind,
+                                  'title', r.title, 'minutes', r.minutes, 'question_count', r.question_count)
+                                  order by r.position)
+                          from template_rounds r where r.template_id = t.id), '[]') as rounds
+         from loop_templates t where t.owner_id = $1 order by t.slug",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
