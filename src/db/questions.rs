@@ -3,7 +3,6 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::domain::markdown;
 use crate::domain::question::Question;
 
 /// Filters of the bank page; `None` means "any".
@@ -155,9 +154,21 @@ pub async fn find_owned(
     .await
 }
 
+/// The HTML of a question's Markdown fields, rendered before saving.
+pub struct QuestionHtml {
+    pub prompt: String,
+    pub good_answer: String,
+}
+
 /// Inserts or (for its owner) updates a private question; `false` when the
 /// slug belongs to someone else or to the shipped bank.
-pub async fn save_private(db: impl PgExecutor<'_>, owner: Uuid, slug: &str, q: &Question) -> Result<bool, sqlx::Error> {
+pub async fn save_private(
+    db: impl PgExecutor<'_>,
+    owner: Uuid,
+    slug: &str,
+    q: &Question,
+    html: &QuestionHtml,
+) -> Result<bool, sqlx::Error> {
     let saved = sqlx::query(
         "insert into questions (slug, owner_id, kind, title, prompt_md, prompt_html, follow_ups, hints,
                                 good_answer_md, good_answer_html, tags, teams, levels, difficulty,
@@ -176,11 +187,11 @@ pub async fn save_private(db: impl PgExecutor<'_>, owner: Uuid, slug: &str, q: &
     .bind(q.kind.as_str())
     .bind(&q.title)
     .bind(&q.prompt)
-    .bind(markdown::render(&q.prompt))
+    .bind(&html.prompt)
     .bind(&q.follow_ups)
     .bind(&q.hints)
     .bind(&q.what_good_looks_like)
-    .bind(markdown::render(&q.what_good_looks_like))
+    .bind(&html.good_answer)
     .bind(&q.tags)
     .bind(q.teams.iter().map(|t| t.as_str()).collect::<Vec<_>>())
     .bind(q.levels.iter().map(|l| l.as_str()).collect::<Vec<_>>())
