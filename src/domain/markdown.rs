@@ -25,7 +25,7 @@ const OPTIONS: Options = Options::ENABLE_TABLES.union(Options::ENABLE_STRIKETHRO
 /// as text, links go only to web and mail addresses (or relative ones), and an
 /// image from another site becomes a link to it.
 pub fn render(markdown: &str) -> String {
-    let markdown = cap_line_containers(markdown);
+    let markdown = bounded_source(markdown);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut html, Bounded::new(TextMergeStream::new(Parser::new_ext(&markdown, OPTIONS))));
     html
@@ -36,30 +36,67 @@ pub fn render(markdown: &str) -> String {
 /// nesting opened on one line, and past [`MAX_NESTING`] it shows as text anyway.
 const MAX_LINE_CONTAINERS: usize = 2 * MAX_NESTING;
 
-/// `markdown` with a backslash before the first container marker of a line past
-/// [`MAX_LINE_CONTAINERS`], which makes it and what follows plain text.
-fn cap_line_containers(markdown: &str) -> Cow<'_, str> {
-    let mut capped = String::new();
-    let mut copied = 0;
+/// Cells one table may have (header and body rows times columns); a larger
+/// table shows as text. The parser fills every row to the header's width, so
+/// under a wide header each two-byte line would become a full row.
+const MAX_TABLE_CELLS: usize = 10_000;
+
+/// A table being read in [`bounded_source`].
+struct TableSeen {
+    /// Where a backslash would stop its delimiter row (`|---|`) from being one.
+    delimiter_dash: usize,
+    columns: usize,
+    rows: usize,
+}
+
+impl TableSeen {
+    fn escape_if_too_large(self) -> Option<usize> {
+        (self.rows.saturating_mul(self.columns) > MAX_TABLE_CELLS).then_some(self.delimiter_dash)
+    }
+}
+
+/// `markdown` with a backslash before each container marker that would open
+/// more than [`MAX_LINE_CONTAINERS`] on one line, and before the delimiter row
+/// of each table of more than [`MAX_TABLE_CELLS`]: what follows is then text.
+fn bounded_source(markdown: &str) -> Cow<'_, str> {
+    let mut escapes = Vec::new();
+    let mut table: Option<TableSeen> = None;
     let mut line_start = 0;
     for line in markdown.split_inclusive('\n') {
-        if let Some(at) = marker_past_limit(line.as_bytes()) {
-            capped.push_str(&markdown[copied..line_start + at]);
-            capped.push('\\');
-            copied = line_start + at;
+        let (content, past_limit) = container_prefix(line.as_bytes());
+        escapes.extend(past_limit.map(|at| line_start + at));
+        let rest = &line[content..];
+        if rest.trim().is_empty() {
+            escapes.extend(table.take().and_then(TableSeen::escape_if_too_large));
+        } else if let Some(open) = table.as_mut() {
+            open.rows += 1;
+        } else if let Some(columns) = delimiter_columns(rest) {
+            let delimiter_dash = line_start + content + rest.find('-').unwrap_or_default();
+            // Two rows so far: the header above and the delimiter row.
+            table = Some(TableSeen { delimiter_dash, columns, rows: 2 });
         }
         line_start += line.len();
     }
-    if copied == 0 {
+    escapes.extend(table.and_then(TableSeen::escape_if_too_large));
+    if escapes.is_empty() {
         return Cow::Borrowed(markdown);
     }
-    capped.push_str(&markdown[copied..]);
-    Cow::Owned(capped)
+    escapes.sort_unstable();
+    let mut bounded = String::with_capacity(markdown.len() + escapes.len());
+    let mut copied = 0;
+    for at in escapes {
+        bounded.push_str(&markdown[copied..at]);
+        bounded.push('\\');
+        copied = at;
+    }
+    bounded.push_str(&markdown[copied..]);
+    Cow::Owned(bounded)
 }
 
-/// Where in `line` the container marker past the limit is to be escaped: at a
-/// `>`, `-`, `+` or `*`, or at the `.` or `)` after an ordered item's number.
-fn marker_past_limit(line: &[u8]) -> Option<usize> {
+/// Where the text after a line's container markers (spaces, `>`, list markers)
+/// starts, and where the first marker past [`MAX_LINE_CONTAINERS`] is to be
+/// escaped: at a `>`, `-`, `+` or `*`, or at the `.` or `)` after a number.
+fn container_prefix(line: &[u8]) -> (usize, Option<usize>) {
     let mut at = 0;
     let mut markers = 0;
     loop {
@@ -77,14 +114,26 @@ fn marker_past_limit(line: &[u8]) -> Option<usize> {
             {
                 at + digits
             }
-            _ => return None,
+            _ => return (at, None),
         };
         if markers == MAX_LINE_CONTAINERS {
-            return Some(marker);
+            return (marker, Some(marker));
         }
         markers += 1;
         at = marker + 1;
     }
+}
+
+/// The number of columns if `text` could be a table's delimiter row
+/// (`| --- | :-: |`), read generously: only pipes, dashes, colons and spaces,
+/// with at least one pipe.
+fn delimiter_columns(text: &str) -> Option<usize> {
+    let text = text.trim();
+    if !text.contains('|') || !text.bytes().all(|b| matches!(b, b'|' | b'-' | b':' | b' ' | b'\t')) {
+        return None;
+    }
+    let columns = text.split('|').filter(|cell| cell.contains('-')).count();
+    (columns > 0).then_some(columns)
 }
 
 /// Whether a link may point at `url`: an `http`, `https` or `mailto` address,
@@ -305,7 +354,8 @@ fn escape_at(markdown: &str, offsets: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::{
-        MAX_LINE_CONTAINERS, MAX_NESTING, cap_line_containers, defuse, is_safe_link, is_same_origin_path, render,
+        MAX_LINE_CONTAINERS, MAX_NESTING, MAX_TABLE_CELLS, bounded_source, defuse, is_safe_link, is_same_origin_path,
+        render,
     };
 
     #[test]
@@ -370,8 +420,24 @@ mod tests {
             (format!("{}x\n> y", "> ".repeat(limit + 1)), format!("{}\\> x\n> y", "> ".repeat(limit))),
             ("-".repeat(limit * 2), "-".repeat(limit * 2)),
         ] {
-            assert_eq!(cap_line_containers(&line), capped, "{line:?}");
+            assert_eq!(bounded_source(&line), capped, "{line:?}");
         }
+    }
+
+    #[test]
+    fn a_table_past_the_cell_limit_shows_as_text() {
+        let table = |columns: usize, rows: usize| {
+            format!("{}\n{}\n{}", "|a".repeat(columns), "|-".repeat(columns), "b\n".repeat(rows))
+        };
+        let small = render(&table(4, 100));
+        assert!(small.contains("<table>") && small.matches("<tr>").count() == 101, "{small}");
+        let wide = table(2000, 10);
+        assert!(2000 * 12 > MAX_TABLE_CELLS);
+        assert!(!render(&wide).contains("<table>"));
+        let long = table(2, MAX_TABLE_CELLS);
+        assert!(!render(&long).contains("<table>"));
+        let quoted = format!("> | a | b |\n> |---|---|\n{}", "> x\n".repeat(MAX_TABLE_CELLS));
+        assert!(!render(&quoted).contains("<table>"));
     }
 
     #[test]

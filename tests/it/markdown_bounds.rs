@@ -259,6 +259,16 @@ fn structured_shapes(size: usize) -> Vec<(String, String)> {
                 lines(size - 12_000, |_| "|b".repeat(50) + "\n")
             ),
         ),
+        ("a table 2 columns wide, rows to the end".into(), format!("|a|b|\n|-|-|\n{}", filled("c\n", size - 12))),
+        (
+            "a table just under the cell limit, then more".into(),
+            format!("{}\n{}\n{}", "|a".repeat(100), "|-".repeat(100), lines(size - 500, |_| "b\n".into())),
+        ),
+        ("tables one after another".into(), filled("|a|b|c|d|\n|-|-|-|-|\n|e|f|g|h|\n\n", size)),
+        ("a table in deep quotes".into(), {
+            let quotes = "> ".repeat(40);
+            format!("{quotes}| a | b |\n{quotes}|---|---|\n{}", filled(&format!("{quotes}x\n"), size / 2))
+        }),
         (
             "many reference definitions, then their uses".into(),
             format!(
