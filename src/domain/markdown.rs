@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use pulldown_cmark::{Alignment, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream, html};
+use pulldown_cmark::{Alignment, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 /// Block quotes, lists, emphasis and links nested deeper than this are rendered
 /// as their text alone; nobody writes notes nested this deep on purpose.
@@ -28,7 +28,7 @@ const OPTIONS: Options = Options::ENABLE_TABLES.union(Options::ENABLE_STRIKETHRO
 pub fn render(markdown: &str) -> String {
     let markdown = bounded_source(markdown);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut html, Bounded::new(TextMergeStream::new(Parser::new_ext(&markdown, OPTIONS))));
+    html::push_html(&mut html, Bounded::new(Parser::new_ext(&markdown, OPTIONS)));
     html
 }
 
