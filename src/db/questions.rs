@@ -4,7 +4,6 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::bank::{CandidateRound, SearchText};
-use crate::domain::markdown;
 use crate::domain::question::Question;
 use crate::domain::timer::TimerState;
 
@@ -194,9 +193,21 @@ pub async fn find_owned(
     .await
 }
 
+/// The HTML of a question's Markdown fields, rendered before saving.
+pub struct QuestionHtml {
+    pub prompt: String,
+    pub good_answer: String,
+}
+
 /// Inserts or (for its owner) updates a private question; `false` when the
 /// slug belongs to someone else or to the shipped bank.
-pub async fn save_private(db: impl PgExecutor<'_>, owner: Uuid, slug: &str, q: &Question) -> Result<bool, sqlx::Error> {
+pub async fn save_private(
+    db: impl PgExecutor<'_>,
+    owner: Uuid,
+    slug: &str,
+    q: &Question,
+    html: &QuestionHtml,
+) -> Result<bool, sqlx::Error> {
     let saved = sqlx::query(
         "insert into questions (slug, owner_id, kind, title, prompt_md, prompt_html, follow_ups, hints,
                                 good_answer_md, good_answer_html, tags, teams, levels, difficulty,
@@ -215,11 +226,11 @@ pub async fn save_private(db: impl PgExecutor<'_>, owner: Uuid, slug: &str, q: &
     .bind(q.kind.as_str())
     .bind(&q.title)
     .bind(&q.prompt)
-    .bind(markdown::render(&q.prompt))
+    .bind(&html.prompt)
     .bind(&q.follow_ups)
     .bind(&q.hints)
     .bind(&q.what_good_looks_like)
-    .bind(markdown::render(&q.what_good_looks_like))
+    .bind(&html.good_answer)
     .bind(&q.tags)
     .bind(q.teams.iter().map(|t| t.as_str()).collect::<Vec<_>>())
     .bind(q.levels.iter().map(|l| l.as_str()).collect::<Vec<_>>())

@@ -26,7 +26,7 @@ use crate::db::loops::{LoopRow, RoundRow};
 use crate::db::rounds::{RoundQuestion, RoundState, TimerEvent};
 use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
 use crate::domain::scoring::{self, CriterionScore, Recommendation, RoundScores};
-use crate::domain::{Pillar, RoundKind, schedule, timer};
+use crate::domain::{Pillar, RoundKind, markdown, schedule, timer};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -583,7 +583,9 @@ async fn export_markdown(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
-    let mut response = to_markdown(&feedback).into_response();
+    // Defusing parses the document, which is long for a loop of long scorecards.
+    let markdown = tokio::task::spawn_blocking(move || to_markdown(&feedback)).await.map_err(anyhow::Error::from)?;
+    let mut response = markdown.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
     attach(&mut response, &format!("mockloop-feedback-{}.md", &id.simple().to_string()[..8]));
     Ok(response)
@@ -595,7 +597,8 @@ fn attach(response: &mut Response, filename: &str) {
     }
 }
 
-/// The debrief as a Markdown document.
+/// The debrief as a Markdown document. It quotes what other people wrote, so
+/// none of their raw HTML or images stays live in it (see `markdown::defuse`).
 pub fn to_markdown(f: &LoopFeedback) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Loop feedback: {}\n", f.template);
@@ -659,5 +662,5 @@ pub fn to_markdown(f: &LoopFeedback) -> String {
             let _ = writeln!(md, "- {} — {}", s.title, s.why);
         }
     }
-    md
+    markdown::defuse(&md)
 }

@@ -25,8 +25,12 @@ pub mod session;
 pub mod template_builder;
 pub mod templates;
 
-use axum::Router;
+use std::sync::LazyLock;
 
+use axum::Router;
+use tokio::sync::Semaphore;
+
+use crate::domain::markdown;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -51,6 +55,17 @@ pub fn routes() -> Router<AppState> {
         .merge(health::router())
         .merge(assets::router())
         .fallback(not_found)
+}
+
+/// Renders Markdown on the blocking pool, as many at once as there are cores: a
+/// long note costs milliseconds of CPU, which must hold up neither the async
+/// workers serving everyone else nor more memory than a few renders need.
+pub async fn render_markdown(markdown: String) -> Result<String, AppError> {
+    static RENDER_SLOTS: LazyLock<Semaphore> =
+        LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
+    let _slot = RENDER_SLOTS.acquire().await.map_err(anyhow::Error::from)?;
+    let html = tokio::task::spawn_blocking(move || markdown::render(&markdown)).await.map_err(anyhow::Error::from)?;
+    Ok(html)
 }
 
 async fn not_found() -> AppError {

@@ -226,7 +226,11 @@ async fn save(
         }
     };
     let slug = editing.unwrap_or_else(|| owned_slug(&question.title));
-    if !db::questions::save_private(&state.db, user.id, &slug, &question).await? {
+    let html = db::questions::QuestionHtml {
+        prompt: super::render_markdown(question.prompt.clone()).await?,
+        good_answer: super::render_markdown(question.what_good_looks_like.clone()).await?,
+    };
+    if !db::questions::save_private(&state.db, user.id, &slug, &question, &html).await? {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to(&format!("/questions/{slug}")).into_response())

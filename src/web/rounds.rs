@@ -28,8 +28,8 @@ use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
 use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::schedule;
 use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand, TimerError};
-use crate::domain::{markdown, schedule};
 use crate::error::AppError;
 use crate::live::LiveEvent;
 use crate::state::AppState;
@@ -46,7 +46,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Largest scratchpad accepted; the database allows a little more.
-const MAX_NOTE_BYTES: usize = 100_000;
+pub const MAX_NOTE_BYTES: usize = 100_000;
 
 /// Who the viewer is in this round.
 fn is_candidate(round: &RoundState, user: Uuid) -> bool {
@@ -513,11 +513,12 @@ async fn save_notes(
     if form.body.len() > MAX_NOTE_BYTES {
         return Err(AppError::PayloadTooLarge("Notes are limited to 100 000 characters."));
     }
+    // Rendered before taking a connection, so a queue of renders holds none.
+    let html = super::render_markdown(form.body.clone()).await?;
     let mut db = state.db.acquire().await?;
     let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
     // The candidate writes the scratchpad; the interviewer, private notes.
     let kind = if is_candidate(&round, user.id) { "scratchpad" } else { "private" };
-    let html = markdown::render(&form.body);
     let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version).await?;
     // Only a saved scratchpad is news: the interviewer watches it live.
     if kind == "scratchpad" && matches!(outcome, SaveOutcome::Saved { .. }) {

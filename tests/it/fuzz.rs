@@ -58,6 +58,10 @@ const ATTACK_PIECES: &[&str] = &[
     "[link](vbscript:msgbox(1))",
     "[link](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
     "![img](javascript:alert(1))",
+    "![p](https://evil.example/p.png)",
+    "![p](//evil.example/p.png)",
+    "![p](/\\evil.example/p.png)",
+    "<img src=http://evil.example/p.png>",
     "![img](x \"onerror=alert(1)\")",
     "<javascript:alert(1)>",
     "[ref]: javascript:alert(1)\n",
@@ -186,7 +190,8 @@ const ALLOWED_ELEMENTS: &[&str] = &[
     "input",
 ];
 
-/// Why `html` (the renderer's output) could run script, or None if it cannot.
+/// Why `html` (the renderer's output) could run script or make a reader's
+/// browser fetch an image from another site, or None if it cannot.
 /// The output is serialised HTML: text has `<` escaped and attribute values
 /// are double-quoted with `"` escaped, so a small scanner reads every tag.
 fn script_risk(html: &str) -> Option<String> {
@@ -229,6 +234,9 @@ fn script_risk(html: &str) -> Option<String> {
             {
                 return Some(format!("{attribute}={value:?} on <{name}>"));
             }
+            if attribute == "src" && !same_origin_path(&value) {
+                return Some(format!("remote {attribute}={value:?} on <{name}>"));
+            }
         }
     }
     None
@@ -237,6 +245,14 @@ fn script_risk(html: &str) -> Option<String> {
 /// Entities the serialiser writes in attribute values, decoded as a browser would.
 fn decode_entities(value: &str) -> String {
     value.replace("&quot;", "\"").replace("&nbsp;", "\u{a0}").replace("&amp;", "&")
+}
+
+/// A path on this site, read as a browser reads it (ignoring ASCII tabs and
+/// newlines; `\` as `/`): not `//host/…` nor an absolute URL.
+fn same_origin_path(value: &str) -> bool {
+    let cleaned: String = value.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    let cleaned = cleaned.trim_start_matches(|c: char| c.is_ascii_control() || c == ' ').replace('\\', "/");
+    cleaned.starts_with('/') && !cleaned.starts_with("//")
 }
 
 /// A relative URL or one with an allowed scheme, read as a browser reads it
@@ -263,15 +279,23 @@ fn the_scanner_flags_what_the_renderer_must_never_emit() {
         "<a href=\"vbscript:x\">",
         "<a href=\"java\tscript:x\">",
         "<img src=\"data:text/html,x\">",
+        "<img src=\"https://evil.example/p.png\">",
+        "<img src=\"//evil.example/p.png\">",
+        "<img src=\"/\\evil.example/p.png\">",
+        "<img src=\"/\t/evil.example/p.png\">",
         "<svg>",
         "<div style=\"x\">",
         "<iframe>",
     ] {
         assert!(script_risk(dangerous).is_some(), "not flagged: {dangerous}");
     }
-    for harmless in
-        ["<p>javascript:alert(1) &lt;script&gt;</p>", "<a href=\"/x:y\" rel=\"noopener\">", "<a href=\":\">", "<br>"]
-    {
+    for harmless in [
+        "<p>javascript:alert(1) &lt;script&gt;</p>",
+        "<a href=\"/x:y\" rel=\"noopener\">",
+        "<a href=\":\">",
+        "<br>",
+        "<img src=\"/static/x.png\">",
+    ] {
         assert_eq!(script_risk(harmless), None, "{harmless}");
     }
 }

@@ -16,6 +16,7 @@ mod helpers;
 mod hostile_input;
 mod leaks;
 mod loops;
+mod markdown_bounds;
 mod own_questions;
 mod peer;
 mod peer_history;

@@ -969,9 +969,11 @@ async fn raw_html_in_the_scratchpad_never_reaches_the_interviewer() {
     assert!(notes.contains("<strong>Plan</strong>"), "{notes}");
     for (what, html) in [("page", notes), ("stream", stream.as_str())] {
         let html = html.to_lowercase();
-        for bad in ["<script", "onerror", "javascript:"] {
+        for bad in ["<script", "<img", "javascript:"] {
             assert!(!html.contains(bad), "{bad} in the interviewer's {what}: {html}");
         }
+        // Raw HTML shows as the text the candidate typed.
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{html}");
     }
     assert!(stream.contains("<strong>Plan</strong>"), "the stream carries the rendered notes: {stream}");
 }

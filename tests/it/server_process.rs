@@ -77,6 +77,15 @@ impl Server {
         panic!("server did not become ready");
     }
 
+    /// A memory figure of the process from `/proc` (`VmRSS`, or `VmHWM` for its peak), in KB.
+    pub fn memory_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("process status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix(" kB")?.parse().ok())
+            .unwrap_or_else(|| panic!("{field} in {status}"))
+    }
+
     /// SIGTERM, as a service manager stops it; returns once it has exited.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), nix::sys::signal::Signal::SIGTERM)
@@ -157,18 +166,13 @@ pub(crate) fn header_value<'a>(response: &'a str, name: &str) -> Option<&'a str>
     })
 }
 
-#[tokio::test]
-async fn sigterm_closes_open_live_streams_and_the_server_exits_promptly() {
-    let db = crate::helpers::TestDb::new().await;
-    let url = db.url();
-    let port = free_port();
-    let server = Server::start(ServerDatabase::Url(&url), port);
-    server.wait_ready().await;
-
+/// Signs `username` up on a served app and schedules a self-timed loop; returns
+/// the session cookie (`name=value`) and the path of the loop's first round.
+pub(crate) async fn self_timed_round(port: u16, username: &str) -> (String, String) {
     let signed_up = http(
         port,
         "POST /signup HTTP/1.1\r\n",
-        "username=streamer&password=correct+horse&password_confirm=correct+horse",
+        &format!("username={username}&password=correct+horse&password_confirm=correct+horse"),
     )
     .await
     .expect("sign up");
@@ -179,6 +183,17 @@ async fn sigterm_closes_open_live_streams_and_the_server_exits_promptly() {
     let loop_path = header_value(&created, "location").expect("loop location").to_owned();
     let page = http(port, &format!("GET {loop_path} HTTP/1.1\r\nCookie: {cookie}\r\n"), "").await.expect("loop page");
     let round: String = page[page.find("/rounds/").expect("a round link")..].chars().take(8 + 36).collect();
+    (cookie, round)
+}
+
+#[tokio::test]
+async fn sigterm_closes_open_live_streams_and_the_server_exits_promptly() {
+    let db = crate::helpers::TestDb::new().await;
+    let url = db.url();
+    let port = free_port();
+    let server = Server::start(ServerDatabase::Url(&url), port);
+    server.wait_ready().await;
+    let (cookie, round) = self_timed_round(port, "streamer").await;
 
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
     let request = format!(
