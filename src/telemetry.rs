@@ -5,11 +5,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Log targets that write what users typed (the HTML parser logs every
-/// token of a note at debug) or full request URIs, which carry invitation
+/// Log targets that write what users typed (the Markdown parser) or full request URIs, which carry invitation
 /// and calendar-feed tokens (the CSRF layer, at trace): held at `warn`
 /// whatever RUST_LOG asks for.
-const SECRET_LOGGING_TARGETS: [&str; 4] = ["html5ever", "markup5ever", "pulldown_cmark", "tower_http::csrf"];
+const SECRET_LOGGING_TARGETS: [&str; 2] = ["pulldown_cmark", "tower_http::csrf"];
 
 pub fn init(format: LogFormat) {
     let mut filter =

@@ -99,7 +99,7 @@ pub async fn loops(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Exporte
     sqlx::query_as(
         "select id, template_name, team, level, mode, status, starts_at, time_zone, break_minutes, selection_seed,
                 created_at, completed_at, cancelled_at
-         from loops where candidate_id = $1 order by starts_at, id",
+         from loops where candidate_id = $1 order by starts_at, created_at, id",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -169,10 +169,7 @@ pub async fn interviews(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Ex
                 {}
          from rounds r join loops l on l.id = r.loop_id join users cu on cu.id = l.candidate_id
          left join users iu on iu.id = r.interviewer_id
-         where l.candidate_id <> $1
-           and (r.interviewer_id = $1
-                or r.id in (select round_id from scorecards where author_id = $1)
-                or r.id in (select round_id from notes where author_id = $1))
+         where l.candidate_id <> $1 and r.interviewer_id = $1
          order by l.starts_at, l.id, r.position",
         round_columns("true")
     ))
@@ -191,10 +188,14 @@ pub struct ExportedNote {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Every note the user wrote (scratchpads and private notes).
+/// Every note the user wrote (scratchpads and private notes) in rounds they
+/// still take part in: withdrawal from a loop ends access to what is in it.
 pub async fn notes(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<ExportedNote>, sqlx::Error> {
     sqlx::query_as(
-        "select round_id, kind, body_md, version, updated_at from notes where author_id = $1 order by updated_at",
+        "select n.round_id, n.kind, n.body_md, n.version, n.updated_at
+         from notes n join rounds r on r.id = n.round_id join loops l on l.id = r.loop_id
+         where n.author_id = $1 and (l.candidate_id = $1 or r.interviewer_id = $1)
+         order by n.updated_at",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -231,7 +232,9 @@ pub async fn scorecards_written(db: impl PgExecutor<'_>, user_id: Uuid) -> Resul
                 coalesce((select jsonb_agg(jsonb_build_object('amended_at', a.amended_at, 'previous', a.previous)
                                   order by a.amended_at)
                           from scorecard_amendments a where a.scorecard_id = s.id), '[]') as amendments
-         from scorecards s where s.author_id = $1 order by s.created_at",
+         from scorecards s join rounds r on r.id = s.round_id join loops l on l.id = r.loop_id
+         where s.author_id = $1 and (l.candidate_id = $1 or r.interviewer_id = $1)
+         order by s.created_at",
     )
     .bind(user_id)
     .fetch_all(db)

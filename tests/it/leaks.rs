@@ -115,7 +115,7 @@ impl Crawl {
                     what: format!("{label}'s {what}"),
                     text: piece,
                     readers: readers.to_vec(),
-                    bank_readers: Some(vec![InterviewerA, InterviewerB, Stranger]),
+                    bank_readers: Some(vec![InterviewerA, InterviewerB, Stranger, Withdrawn]),
                 });
             }
         }
@@ -500,7 +500,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     let (status, json) = timer(&crawl.app, crawl.cookie(InterviewerA), &r1, "end").await;
     assert_eq!(status, StatusCode::OK, "{json}");
     crawl.submit_card(Candidate, &r1, "the sealed self-assessment", &[Candidate]).await;
-    crawl.allow_in_bank("round 1's", &[Candidate, InterviewerA, InterviewerB, Stranger]);
+    crawl.allow_in_bank("round 1's", &[Candidate, InterviewerA, InterviewerB, Stranger, Withdrawn]);
     crawl.crawl_all("self-assessment sealed").await;
 
     // A submits: A's card goes to the candidate, the self-assessment to A; B has not scored.
@@ -516,7 +516,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     }
     crawl.submit_card(InterviewerB, &r2, "B's scorecard", &[InterviewerB, InterviewerA]).await;
     crawl.allow("A's scorecard", &[InterviewerA, Candidate, InterviewerB]);
-    crawl.allow_in_bank("round 2's", &[Candidate, InterviewerA, InterviewerB, Stranger]);
+    crawl.allow_in_bank("round 2's", &[Candidate, InterviewerA, InterviewerB, Stranger, Withdrawn]);
     crawl.crawl_all("round 2 scored by B, its self-assessment not yet").await;
 
     // The candidate assesses round 2: B's card opens to them, their own to B (and only to B).

@@ -665,9 +665,10 @@ async fn ending_a_users_other_sessions_ends_their_streams_and_keeps_the_askers()
 
     let asked = std::time::Instant::now();
     let keep = session_hash(&kept);
-    let count = mockloop::db::sessions::end(&app.db, mockloop::db::sessions::Ending::AllBut { user_id: user, keep: &keep })
-        .await
-        .expect("sign out everywhere else");
+    let count =
+        mockloop::db::sessions::end(&app.db, mockloop::db::sessions::Ending::AllBut { user_id: user, keep: &keep })
+            .await
+            .expect("sign out everywhere else");
     assert_eq!(count, 1);
     assert!(ended_stream.ended_after(asked, STREAM_END_LIMIT).await.is_some(), "the other session's stream ends");
     let (status, json) = timer(&app, &kept, &rounds[0], "start").await;
