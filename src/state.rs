@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::live::{LiveHub, SharedReads};
+use crate::password_work::PasswordWork;
 use crate::web::rounds::LiveRound;
 
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct AppState {
     /// Each round's live state, read once per change for all its open streams.
     pub live_rounds: Arc<SharedReads<Option<Arc<LiveRound>>>>,
     pub limits: Limits,
+    /// The bound on concurrent password hashing.
+    pub password_work: PasswordWork,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             live,
             live_rounds: Arc::new(SharedReads::default()),
             limits: Limits::default(),
+            password_work: PasswordWork::sized_to_this_machine(),
         }
     }
 

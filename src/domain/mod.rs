@@ -41,15 +41,18 @@ macro_rules! text_enum {
 }
 
 // Declared after `text_enum!` so that submodules can use it.
+pub mod display_name;
 pub mod ics;
 pub mod markdown;
 pub mod password;
 pub mod question;
+pub mod return_path;
 pub mod schedule;
 pub mod scorecard;
 pub mod scoring;
 pub mod selection;
 pub mod sign_in_throttle;
+pub mod sign_up_throttle;
 pub mod timer;
 pub mod username;
 
