@@ -4,10 +4,12 @@
 //! back (503). The hashing runs on blocking threads, never on the async
 //! runtime, so every other request keeps being served meanwhile.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+
+use crate::domain::password::HashMemory;
 
 /// How many requests may wait for a free core, per core.
 const WAITING_PER_CORE: usize = 4;
@@ -23,6 +25,9 @@ pub struct PasswordWork {
     /// One per request that may be running or waiting to run.
     admitted: Arc<Semaphore>,
     longest_wait: Duration,
+    /// Argon2 working memory, one per hash that has run at once: allocated
+    /// once and reused, so memory stays at (cores × 19 MiB) however many hash.
+    memories: Arc<Mutex<Vec<HashMemory>>>,
 }
 
 /// Too much password work is under way: try again after [`RETRY_AFTER`].
@@ -36,6 +41,7 @@ impl PasswordWork {
             running: Arc::new(Semaphore::new(running)),
             admitted: Arc::new(Semaphore::new(running + waiting)),
             longest_wait,
+            memories: Arc::default(),
         }
     }
 
@@ -48,20 +54,30 @@ impl PasswordWork {
     /// Runs `work` on a blocking thread once a core is free, or says [`Busy`].
     /// Once started, the work finishes and frees its core even if the caller
     /// goes away.
-    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
+    ) -> Result<T, Busy> {
         let admitted = self.admitted.clone().try_acquire_owned().map_err(|_| Busy)?;
         let running = tokio::time::timeout(self.longest_wait, self.running.clone().acquire_owned())
             .await
             .map_err(|_| Busy)?
             .map_err(|_| Busy)?;
+        let memories = self.memories.clone();
         let done = tokio::task::spawn_blocking(move || {
-            let result = work();
+            let mut memory = take_memory(&memories);
+            let result = work(&mut memory);
+            memories.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(memory);
             drop((running, admitted));
             result
         });
         // A panic in hashing is a bug; it surfaces as the closure's own failure would.
         Ok(done.await.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic())))
     }
+}
+
+fn take_memory(memories: &Mutex<Vec<HashMemory>>) -> HashMemory {
+    memories.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -78,7 +94,7 @@ mod tests {
         let attempts = (0..20).map(|_| {
             let (work, now, most) = (work.clone(), now.clone(), most.clone());
             tokio::spawn(async move {
-                work.run(move || {
+                work.run(move |_| {
                     let running = now.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(running, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(300));
@@ -97,9 +113,9 @@ mod tests {
     async fn a_request_that_waits_too_long_is_refused() {
         let work = PasswordWork::new(1, 5, Duration::from_millis(50));
         let busy = work.clone();
-        let long = tokio::spawn(async move { busy.run(|| std::thread::sleep(Duration::from_millis(500))).await });
+        let long = tokio::spawn(async move { busy.run(|_| std::thread::sleep(Duration::from_millis(500))).await });
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert_eq!(work.run(|| ()).await, Err(Busy));
+        assert_eq!(work.run(|_| ()).await, Err(Busy));
         assert_eq!(long.await.expect("join"), Ok(()));
     }
 }

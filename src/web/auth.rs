@@ -117,7 +117,7 @@ async fn sign_up(
     tx.commit().await?;
 
     let password = std::mem::take(&mut form.password);
-    let hash = match state.password_work.run(move || password::hash(&password)).await {
+    let hash = match state.password_work.run(move |memory| password::hash_in(&password, memory)).await {
         Ok(hash) => hash.map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?,
         Err(Busy) => {
             db::sign_up_attempts::release(&state.db, attempt).await?;
@@ -197,7 +197,13 @@ async fn sign_in(
     let stored_hash = credentials.as_ref().map(|c| c.password_hash.clone());
     let checked = state
         .password_work
-        .run(move || password::verify(&password, stored_hash.as_deref().unwrap_or_else(|| password::decoy_hash())))
+        .run(move |memory| {
+            let stored_hash = match &stored_hash {
+                Some(stored_hash) => stored_hash.as_str(),
+                None => password::decoy_hash(memory),
+            };
+            password::verify_in(&password, stored_hash, memory)
+        })
         .await;
     let verified = match checked {
         Ok(verified) => verified,

@@ -499,14 +499,26 @@ mod under_attack {
             .collect();
         let ups = burst(&server, pid, "/signup", sign_ups).await;
         let created = ups.count("303");
-        assert_eq!(created + ups.count("503"), 200, "each sign-up made an account or was told to come back");
+        assert_eq!(
+            created + ups.count("503"),
+            200,
+            "each sign-up made an account or was told to come back: {:?}",
+            ups.statuses
+        );
         assert!(created > 0, "some sign-ups got through");
 
-        let sign_ins: Vec<String> =
-            (0..200).map(|n| format!("username=crowd{}&password=correct+horse", n % created.max(1))).collect();
+        let accounts: Vec<usize> = (0..200).filter(|&n| ups.statuses[n] == "303").collect();
+        let sign_ins: Vec<String> = (0..200)
+            .map(|n| format!("username=crowd{}&password=correct+horse", accounts[n % accounts.len()]))
+            .collect();
         let ins = burst(&server, pid, "/signin", sign_ins).await;
-        assert!(ins.count("303") > 0, "some sign-ins got through");
-        assert_eq!(ins.count("303") + ins.count("503"), 200, "each sign-in succeeded or was told to come back");
+        assert!(ins.count("303") > 0, "some sign-ins got through: {:?}", ins.statuses);
+        assert_eq!(
+            ins.count("303") + ins.count("503"),
+            200,
+            "each sign-in succeeded or was told to come back: {:?}",
+            ins.statuses
+        );
 
         for (what, burst) in [("sign-ups", &ups), ("sign-ins", &ins)] {
             let (p50, max) = burst.healthz();
