@@ -73,7 +73,7 @@ fn is_invisible_control(c: char) -> bool {
 /// Emoji and the marks that end one (skin tones are among the former, the
 /// emoji variation selector the latter).
 fn is_pictograph(c: char) -> bool {
-    c >= '\u{1F000}' && c <= '\u{1FAFF}' || ('\u{2600}'..='\u{27BF}').contains(&c) || c == '\u{FE0F}'
+    ('\u{1F000}'..='\u{1FAFF}').contains(&c) || ('\u{2600}'..='\u{27BF}').contains(&c) || c == '\u{FE0F}'
 }
 
 #[cfg(test)]

@@ -96,7 +96,9 @@ async fn a_browser_sent_to_sign_in_with_a_hostile_next_stays_on_the_site() {
 
     sign_up(&browser, &base, "browsing").await;
     for next in hostile {
-        browser.client.goto(&format!("{base}/signin?next={next}")).await.expect("navigates");
+        if let Err(error) = browser.client.goto(&format!("{base}/signin?next={next}")).await {
+            panic!("next={next}: the browser was sent off the site ({error})");
+        }
         landed_on(browser.client.current_url().await.expect("url"), next);
     }
 
