@@ -152,7 +152,7 @@ async fn repeated_wrong_passwords_are_throttled_with_retry_after() {
     assert!(response.body.contains("Too many failed attempts"), "{}", response.body);
     assert!(response.session_cookie().is_none());
     println!(
-        "FIGURE limits.throttle_account: 5 wrong passwords, then 429 with Retry-After {wait} s, even for the right one"
+        "FIGURE limits.throttle_account: 5 wrong passwords from one address, then 429 with Retry-After {wait} s for that account from there, even for the right one"
     );
 }
 
