@@ -29,10 +29,14 @@ use crate::web;
 pub fn build_router(state: AppState) -> Router {
     let secure = state.settings.secure_cookies;
     let body_deadline = state.limits.request_body_deadline;
+    let site_scheme = web::security::scheme_of(&state.settings.base_url);
     web::routes()
         .with_state(state)
         .layer(web::limits::body_limit())
         .layer(web::security::csrf_layer())
+        .layer(middleware::from_fn(move |request, next| {
+            web::security::refuse_origins_of_another_scheme(site_scheme, request, next)
+        }))
         .layer(middleware::from_fn(move |request, next| web::limits::cut_off_slow_bodies(body_deadline, request, next)))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(middleware::from_fn(web::limits::render_bare_errors))
@@ -153,7 +157,7 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Removes expired sessions and old sign-in attempts every hour.
+/// Removes expired sessions and old sign-in and sign-up attempts every hour.
 pub fn spawn_housekeeping(db: sqlx::PgPool) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(3600));
@@ -161,7 +165,8 @@ pub fn spawn_housekeeping(db: sqlx::PgPool) {
             interval.tick().await;
             let sessions = crate::db::sessions::delete_expired(&db).await;
             let attempts = crate::db::sign_in_attempts::prune(&db).await;
-            if let (Err(error), _) | (_, Err(error)) = (&sessions, &attempts) {
+            let sign_ups = crate::db::sign_up_attempts::prune(&db).await;
+            if let (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) = (&sessions, &attempts, &sign_ups) {
                 tracing::warn!(%error, "housekeeping failed");
             }
         }

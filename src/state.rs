@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::domain::account::SignUp;
 use crate::live::{LiveHub, SharedReads};
+use crate::password_work::PasswordWork;
 use crate::web::rounds::LiveRound;
 
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Who may create accounts from the sign-up page.
     pub sign_up: SignUp,
+    /// The bound on concurrent password hashing.
+    pub password_work: PasswordWork,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
             live_rounds: Arc::new(SharedReads::default()),
             limits: Limits::default(),
             sign_up: SignUp::Open,
+            password_work: PasswordWork::sized_to_this_machine(),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod rubrics;
 pub mod scorecards;
 pub mod sessions;
 pub mod sign_in_attempts;
+pub mod sign_up_attempts;
 pub mod templates;
 pub mod users;
 

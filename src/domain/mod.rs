@@ -44,15 +44,18 @@ macro_rules! text_enum {
 pub mod account;
 pub mod bank;
 pub mod blind_scoring;
+pub mod display_name;
 pub mod ics;
 pub mod markdown;
 pub mod password;
 pub mod question;
+pub mod return_path;
 pub mod schedule;
 pub mod scorecard;
 pub mod scoring;
 pub mod selection;
 pub mod sign_in_throttle;
+pub mod sign_up_throttle;
 pub mod timer;
 pub mod username;
 

@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::auth;
 use super::extract::{Form, Path};
 use super::forms::FieldErrors;
 use super::page::{Layout, render};
@@ -20,6 +21,7 @@ use crate::db::invitations::InvitationSummary;
 use crate::db::sessions::{Ending, SessionUser};
 use crate::domain::{account, password, schedule, sign_in_throttle};
 use crate::error::AppError;
+use crate::password_work::Busy;
 use crate::state::AppState;
 
 use super::feedback::CardView;
@@ -134,6 +136,8 @@ enum Confirmation {
     Wrong,
     /// Too many wrong passwords lately: not even checked.
     Throttled(std::time::Duration),
+    /// The server is busy with other password checks: not checked, try again shortly.
+    Busy,
 }
 
 /// Checks `typed` against the account's password, counting wrong ones with the
@@ -147,20 +151,27 @@ async fn confirm_password(
     if typed.is_empty() {
         return Ok(Confirmation::Wrong);
     }
-    let failures = db::sign_in_attempts::recent_failures(&state.db, &user.username, client_ip).await?;
+    // Reserved before the check, as sign-in does, so parallel guesses cannot outrun the count.
+    let mut tx = state.db.begin().await?;
+    let failures = db::sign_in_attempts::lock_and_count_failures(&mut tx, &user.username, client_ip).await?;
     if let Some(wait) = sign_in_throttle::retry_after(failures) {
         return Ok(Confirmation::Throttled(wait));
     }
+    let attempt = db::sign_in_attempts::reserve(&mut tx, &user.username, client_ip).await?;
+    tx.commit().await?;
     let stored = db::users::password_hash(&state.db, user.id).await?.ok_or(AppError::NotFound)?;
     let typed = typed.to_owned();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &stored))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    if matches {
-        return Ok(Confirmation::Matches);
+    match state.password_work.run(move |memory| password::verify_in(&typed, &stored, memory)).await {
+        Ok(true) => {
+            db::sign_in_attempts::record_success(&state.db, attempt).await?;
+            Ok(Confirmation::Matches)
+        }
+        Ok(false) => Ok(Confirmation::Wrong),
+        Err(Busy) => {
+            db::sign_in_attempts::release(&state.db, attempt).await?;
+            Ok(Confirmation::Busy)
+        }
     }
-    db::sign_in_attempts::record(&state.db, &user.username, client_ip, false).await?;
-    Ok(Confirmation::Wrong)
 }
 
 fn throttled_message(wait: std::time::Duration) -> String {
@@ -189,6 +200,10 @@ async fn change_password(
             errors.add(account::CURRENT_PASSWORD, throttled_message(wait));
             StatusCode::TOO_MANY_REQUESTS
         }
+        Confirmation::Busy => {
+            errors.add(account::CURRENT_PASSWORD, auth::BUSY_MESSAGE);
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         Confirmation::Matches | Confirmation::Wrong => {
             let matches = matches!(confirmation, Confirmation::Matches);
             for (field, message) in account::password_change_problems(
@@ -205,14 +220,20 @@ async fn change_password(
     if !errors.is_empty() {
         let current = current_token_hash(&headers);
         let page = account_page(&state, user, &current, None, errors, FieldErrors::default()).await?;
-        return Ok((status, render(&page)?).into_response());
+        return Ok(auth::busy_retry_after((status, render(&page)?).into_response()));
     }
 
     let new_password = form.new_password;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new_password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?;
+    let hash = match state.password_work.run(move |memory| password::hash_in(&new_password, memory)).await {
+        Ok(hash) => hash.map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?,
+        Err(Busy) => {
+            let mut errors = FieldErrors::default();
+            errors.add(account::CURRENT_PASSWORD, auth::BUSY_MESSAGE);
+            let current = current_token_hash(&headers);
+            let page = account_page(&state, user, &current, None, errors, FieldErrors::default()).await?;
+            return Ok(auth::busy_retry_after((StatusCode::SERVICE_UNAVAILABLE, render(&page)?).into_response()));
+        }
+    };
     // The asking session carries on under a fresh id; every other one ends.
     let (token, token_hash) = session::new_token();
     let mut tx = state.db.begin().await?;
@@ -293,11 +314,15 @@ async fn delete_account(
             errors.add("password", throttled_message(wait));
             Some(StatusCode::TOO_MANY_REQUESTS)
         }
+        Confirmation::Busy => {
+            errors.add("password", auth::BUSY_MESSAGE);
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        }
     };
     if let Some(status) = status {
         let current = current_token_hash(&headers);
         let page = account_page(&state, user, &current, None, FieldErrors::default(), errors).await?;
-        return Ok((status, render(&page)?).into_response());
+        return Ok(auth::busy_retry_after((status, render(&page)?).into_response()));
     }
     let mut tx = state.db.begin().await?;
     db::account::delete(&mut tx, user.id).await?;

@@ -3,7 +3,9 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -14,9 +16,12 @@ use super::page::{Layout, render};
 use super::session::{self, ClientIp, CurrentUser};
 use crate::db;
 use crate::domain::account::{self, SignUp};
-use crate::domain::username::Username;
-use crate::domain::{password, sign_in_throttle};
+use crate::domain::display_name::DisplayName;
+use crate::domain::return_path::return_path;
+use crate::domain::username::{self, Username};
+use crate::domain::{password, sign_in_throttle, sign_up_throttle};
 use crate::error::AppError;
+use crate::password_work::{self, Busy};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -78,7 +83,7 @@ async fn show_sign_up(
     if user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    let form = SignUpForm { next: session::safe_next(query.next.as_deref()), ..SignUpForm::default() };
+    let form = SignUpForm { next: return_path(query.next.as_deref()), ..SignUpForm::default() };
     let closed = !may_sign_up(&state, &form.next).await?;
     render(&SignUpPage { layout: Layout::default(), form, errors: FieldErrors::default(), closed })
 }
@@ -101,57 +106,76 @@ async fn sign_up(
     headers: axum::http::HeaderMap,
     Form(mut form): Form<SignUpForm>,
 ) -> Result<Response, AppError> {
+    form.next = return_path(Some(&form.next));
     if !may_sign_up(&state, &form.next).await? {
-        let form = SignUpForm { next: session::safe_next(Some(&form.next)), ..SignUpForm::default() };
+        let form = SignUpForm { next: form.next, ..SignUpForm::default() };
         let page = SignUpPage { layout: Layout::default(), form, errors: FieldErrors::default(), closed: true };
         return Ok((StatusCode::FORBIDDEN, render(&page)?).into_response());
     }
+    let client = session::client(&headers, client_ip.clone());
+    let ClientIp(client_ip) = client_ip;
     let mut errors = FieldErrors::default();
     let username = Username::parse(&form.username).map_err(|message| errors.add("username", message)).ok();
-    let display_name = match form.display_name.trim() {
-        "" => form.username.trim().to_owned(),
-        name => name.to_owned(),
-    };
-    if display_name.chars().count() > 80 {
-        errors.add("display_name", "Use at most 80 characters.");
-    }
+    let display_name = DisplayName::parse(&form.display_name).map_err(|message| errors.add("display_name", message));
     if let Err(message) = password::check_new(&form.password) {
         errors.add("password", message);
     } else if form.password != form.password_confirm {
         errors.add("password_confirm", "The two passwords differ.");
     }
+    let refuse = |status: StatusCode, form: SignUpForm, errors: FieldErrors| -> Result<Response, AppError> {
+        let form = SignUpForm { password: String::new(), password_confirm: String::new(), ..form };
+        Ok((status, render(&SignUpPage { layout: Layout::default(), form, errors, closed: false })?).into_response())
+    };
+    let (Some(username), Ok(display_name), true) = (username, display_name, errors.is_empty()) else {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, form, errors);
+    };
+    let display_name = display_name.unwrap_or_else(|| DisplayName::for_username(&form.username, &username));
 
-    if let (Some(username), true) = (&username, errors.is_empty()) {
-        let password = std::mem::take(&mut form.password);
-        let hash = tokio::task::spawn_blocking(move || password::hash(&password))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?;
-        match db::users::create(&state.db, username, &display_name, &hash).await? {
-            Some(user_id) => {
-                tracing::info!(%user_id, "account created");
-                let client = session::client(&headers, client_ip);
-                return start_session(&state, user_id, None, &client, &form.next).await;
-            }
-            None => errors.add("username", "That username is taken; choose another."),
-        }
+    let mut tx = state.db.begin().await?;
+    let recent = db::sign_up_attempts::lock_and_count(&mut tx, &client_ip).await?;
+    if let Some(wait) = sign_up_throttle::retry_after(recent) {
+        let minutes = wait.as_secs().div_ceil(60);
+        errors.add(
+            "username",
+            format!("Too many accounts were made from your network lately. Try again in {minutes} minute(s)."),
+        );
+        return Ok(with_retry_after(refuse(StatusCode::TOO_MANY_REQUESTS, form, errors)?, wait));
     }
+    let attempt = db::sign_up_attempts::reserve(&mut tx, &client_ip).await?;
+    tx.commit().await?;
 
-    form.password.clear();
-    form.password_confirm.clear();
-    form.next = session::safe_next(Some(&form.next));
-    let page = SignUpPage { layout: Layout::default(), form, errors, closed: false };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+    let password = std::mem::take(&mut form.password);
+    let hash = match state.password_work.run(move |memory| password::hash_in(&password, memory)).await {
+        Ok(hash) => hash.map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?,
+        Err(Busy) => {
+            db::sign_up_attempts::release(&state.db, attempt).await?;
+            errors.add("username", BUSY_MESSAGE);
+            return Ok(with_retry_after(
+                refuse(StatusCode::SERVICE_UNAVAILABLE, form, errors)?,
+                password_work::RETRY_AFTER,
+            ));
+        }
+    };
+    if let Some(user_id) = db::users::create(&state.db, &username, display_name.as_str(), &hash).await? {
+        tracing::info!(%user_id, "account created");
+        return start_session(&state, user_id, None, &client, &form.next).await;
+    }
+    if db::users::exists(&state.db, &username).await? {
+        errors.add("username", "That username is taken; choose another.");
+    } else {
+        errors.add("username", "That username looks too much like one already taken; choose another.");
+    }
+    refuse(StatusCode::UNPROCESSABLE_ENTITY, form, errors)
 }
 
 async fn show_sign_in(CurrentUser(user): CurrentUser, Query(query): Query<NextQuery>) -> Result<Response, AppError> {
     if user.is_some() {
-        return Ok(Redirect::to(&session::safe_next(query.next.as_deref())).into_response());
+        return Ok(Redirect::to(&return_path(query.next.as_deref())).into_response());
     }
     render(&SignInPage {
         layout: Layout::default(),
         username: String::new(),
-        next: session::safe_next(query.next.as_deref()),
+        next: return_path(query.next.as_deref()),
         errors: FieldErrors::default(),
     })
 }
@@ -163,8 +187,8 @@ async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
     let client = session::client(&headers, ClientIp(client_ip.clone()));
-    let username = form.username.trim().to_lowercase();
-    let next = session::safe_next(Some(&form.next));
+    let username = username::normalise(&form.username);
+    let next = return_path(Some(&form.next));
     let mut errors = FieldErrors::default();
     let refuse = |status: StatusCode, errors: FieldErrors| -> Result<Response, AppError> {
         let page = SignInPage {
@@ -180,25 +204,44 @@ async fn sign_in(
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, errors);
     }
 
-    let failures = db::sign_in_attempts::recent_failures(&state.db, &username, &client_ip).await?;
+    // Count and reserve in one locked step, before the password check: parallel
+    // attempts cannot all see the same count and all go on to be checked.
+    let mut tx = state.db.begin().await?;
+    let failures = db::sign_in_attempts::lock_and_count_failures(&mut tx, &username, &client_ip).await?;
     if let Some(wait) = sign_in_throttle::retry_after(failures) {
         let minutes = wait.as_secs().div_ceil(60);
         errors.add("username", format!("Too many failed attempts. Try again in {minutes} minute(s)."));
-        let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, errors)?;
-        if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return Ok(response);
+        return Ok(with_retry_after(refuse(StatusCode::TOO_MANY_REQUESTS, errors)?, wait));
     }
+    let attempt = db::sign_in_attempts::reserve(&mut tx, &username, &client_ip).await?;
+    tx.commit().await?;
 
-    let credentials = db::users::credentials(&state.db, &username).await?;
+    let mut credentials = db::users::credentials(&state.db, &username).await?;
+    // Accounts made before usernames were NFKC-normalised are stored lower-cased only.
+    let as_once_stored = form.username.trim().to_lowercase();
+    if credentials.is_none() && as_once_stored != username {
+        credentials = db::users::credentials(&state.db, &as_once_stored).await?;
+    }
     let password = form.password.clone();
     let stored_hash = credentials.as_ref().map(|c| c.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || {
-        password::verify(&password, stored_hash.as_deref().unwrap_or_else(|| password::decoy_hash()))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+    let checked = state
+        .password_work
+        .run(move |memory| {
+            let stored_hash = match &stored_hash {
+                Some(stored_hash) => stored_hash.as_str(),
+                None => password::decoy_hash(memory),
+            };
+            password::verify_in(&password, stored_hash, memory)
+        })
+        .await;
+    let verified = match checked {
+        Ok(verified) => verified,
+        Err(Busy) => {
+            db::sign_in_attempts::release(&state.db, attempt).await?;
+            errors.add("username", BUSY_MESSAGE);
+            return Ok(with_retry_after(refuse(StatusCode::SERVICE_UNAVAILABLE, errors)?, password_work::RETRY_AFTER));
+        }
+    };
 
     match credentials {
         // Said only to someone who knows the password: a guesser learns nothing new.
@@ -208,17 +251,34 @@ async fn sign_in(
             refuse(StatusCode::FORBIDDEN, errors)
         }
         Some(credentials) if verified => {
-            db::sign_in_attempts::record(&state.db, &username, &client_ip, true).await?;
-            db::sign_in_attempts::clear_failures(&state.db, &username).await?;
+            db::sign_in_attempts::record_success(&state.db, attempt).await?;
             tracing::info!(user_id = %credentials.id, "signed in");
             start_session(&state, credentials.id, session::token_from(&headers), &client, &next).await
         }
         _ => {
-            db::sign_in_attempts::record(&state.db, &username, &client_ip, false).await?;
             errors.add("password", "Wrong username or password.");
             refuse(StatusCode::UNPROCESSABLE_ENTITY, errors)
         }
     }
+}
+
+pub(super) const BUSY_MESSAGE: &str =
+    "mockloop is busy checking other passwords. Nothing was sent wrong: try again in a few seconds.";
+
+/// A 503 (password work refused as busy) gets the `Retry-After` the pool asks for.
+pub(super) fn busy_retry_after(response: Response) -> Response {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        with_retry_after(response, password_work::RETRY_AFTER)
+    } else {
+        response
+    }
+}
+
+fn with_retry_after(mut response: Response, wait: Duration) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// Issues a fresh session id (dropping any previous one) and sends the user on.
@@ -234,7 +294,7 @@ async fn start_session(
     }
     let (token, token_hash) = session::new_token();
     db::sessions::create(&state.db, &token_hash, user_id, chrono::Utc::now() + session::LIFETIME, client).await?;
-    let mut response = Redirect::to(&session::safe_next(Some(next))).into_response();
+    let mut response = Redirect::to(&return_path(Some(next))).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&state.settings, &token));
     Ok(response)
 }

@@ -11,6 +11,7 @@ use chrono::Utc;
 use super::extract::Path;
 use super::loops::ics_response;
 use super::page::{Layout, render};
+use super::security::no_store;
 use super::session::{self, SignedIn};
 use crate::db;
 use crate::db::calendar::LoopRoundRow;
@@ -44,7 +45,7 @@ async fn create_feed(State(state): State<AppState>, SignedIn(user): SignedIn) ->
     let (token, hash) = session::new_token();
     db::calendar::set_token_hash(&state.db, user.id, Some(&hash)).await?;
     let new_url = Some(format!("{}/calendar/feed/{token}.ics", state.settings.base_url));
-    render(&CalendarPage { layout: Layout::new(Some(user)), has_feed: true, new_url })
+    Ok(no_store(render(&CalendarPage { layout: Layout::new(Some(user)), has_feed: true, new_url })?))
 }
 
 async fn revoke_feed(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Response, AppError> {

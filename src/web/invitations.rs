@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::extract::{Form, Path};
 use super::page::{Layout, render};
+use super::security::no_store;
 use super::session::{self, CurrentUser, SignedIn};
 use crate::db;
 use crate::db::invitations::{AcceptedRound, OpenedInvitation};
@@ -77,13 +78,14 @@ async fn create_invitation(
     tx.commit().await?;
     tracing::info!(%loop_id, rounds = round_ids.len(), "invitation created");
     let zone = schedule::parse_time_zone(&the_loop.time_zone).unwrap_or(chrono_tz::Tz::UTC);
-    render(&CreatedPage {
+    let page = render(&CreatedPage {
         layout: Layout::new(Some(user)),
         loop_id,
         link: format!("{}/invite/{token}", state.settings.base_url),
         rounds: round_ids.len(),
         expires: schedule::format_local(expires_at, zone),
-    })
+    })?;
+    Ok(no_store(page))
 }
 
 #[derive(Template)]

@@ -1,7 +1,7 @@
 //! Headers that every response carries, and cross-site request refusal.
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
@@ -34,15 +34,77 @@ pub async fn add_security_headers(secure: bool, request: Request, next: Next) ->
     response
 }
 
+/// For a page that shows a secret link: kept in no cache, so the link is not
+/// on disk afterwards nor shown again by Back on a shared computer.
+pub fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Refuses state-changing requests that a browser says came from another site
-/// (Sec-Fetch-Site, falling back to Origin against Host).
+/// (Sec-Fetch-Site, falling back to Origin against Host; see also
+/// [`refuse_origins_of_another_scheme`]).
 pub fn csrf_layer() -> CsrfLayer<impl Fn(ProtectionError) -> Response + Clone> {
     CsrfLayer::new().with_rejection_response(|error: ProtectionError| {
         tracing::info!(reason = %error, "cross-site request refused");
-        ErrorPage::response(
-            StatusCode::FORBIDDEN,
-            "Request refused",
-            "This form was sent from another site, so mockloop did not act on it. If you sent it yourself, go back, reload the page and try again.",
-        )
+        cross_site_refusal()
     })
+}
+
+fn cross_site_refusal() -> Response {
+    ErrorPage::response(
+        StatusCode::FORBIDDEN,
+        "Request refused",
+        "This form was sent from another site, so mockloop did not act on it. If you sent it yourself, go back, reload the page and try again.",
+    )
+}
+
+/// The CSRF layer's Origin fallback (for browsers that send no
+/// Sec-Fetch-Site) compares host and port only; this compares the scheme
+/// too, against the scheme of the site's public address (`https` for
+/// `--base-url https://…`): an `https` page posting to an `http` server, or
+/// the other way round, is another site.
+pub async fn refuse_origins_of_another_scheme(site_scheme: &'static str, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let fetch_metadata_sent = headers.get("sec-fetch-site").is_some_and(|value| !value.is_empty());
+    let origin = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
+    if !safe && !fetch_metadata_sent && origin.is_some_and(|origin| is_of_another_scheme(origin, site_scheme)) {
+        tracing::info!("cross-scheme request refused");
+        return cross_site_refusal();
+    }
+    next.run(request).await
+}
+
+/// The scheme of a site's public address, `http` or `https`.
+pub fn scheme_of(base_url: &str) -> &'static str {
+    if base_url.get(..8).is_some_and(|start| start.eq_ignore_ascii_case("https://")) { "https" } else { "http" }
+}
+
+/// Whether an Origin header names a scheme other than the site's (an opaque
+/// `null` origin is left to the CSRF layer, which refuses it).
+fn is_of_another_scheme(origin: &str, site_scheme: &str) -> bool {
+    origin.split_once("://").is_some_and(|(scheme, _)| !scheme.eq_ignore_ascii_case(site_scheme))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_compared_by_scheme() {
+        for (origin, site, other) in [
+            ("http://localhost", "http", false),
+            ("HTTP://localhost", "http", false),
+            ("https://localhost", "http", true),
+            ("http://mockloop.example", "https", true),
+            ("https://mockloop.example:8443", "https", false),
+            ("null", "http", false),
+        ] {
+            assert_eq!(is_of_another_scheme(origin, site), other, "{origin} on {site}");
+        }
+        assert_eq!(scheme_of("https://mockloop.example"), "https");
+        assert_eq!(scheme_of("HTTPS://mockloop.example"), "https");
+        assert_eq!(scheme_of("http://127.0.0.1:8080"), "http");
+    }
 }

@@ -190,12 +190,19 @@ async fn sign_up_with_display_name(app: &TestApp, display_name: &str) -> Option<
         ("password", "correct horse"),
         ("password_confirm", "correct horse"),
     ];
-    app.post_form("/signup", &form, None).await.session_cookie()
+    // Each from its own address, so the per-address sign-up limit leaves every payload a page.
+    let address = format!("198.18.{}.{}", rand_byte(), rand_byte());
+    let headers = [("sec-fetch-site", "same-origin"), ("x-forwarded-for", address.as_str())];
+    app.post_form_with("/signup", &form, None, &headers).await.session_cookie()
+}
+
+fn rand_byte() -> u8 {
+    Uuid::new_v4().as_bytes()[0]
 }
 
 /// Sends the corpus into every field; returns the run with the pages to render.
 async fn submit_corpus(db: &TestDb) -> Run {
-    let settings = Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: false };
+    let settings = Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: true };
     let app = TestApp::on(db.pool.clone(), settings);
     let payloads = corpus();
     // The peers' display names are payloads too: each is shown to the other.

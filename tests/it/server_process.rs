@@ -59,6 +59,10 @@ impl Server {
         Server { child: command.spawn().expect("mockloop starts"), port }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `kill -9`: no chance to finish anything.
     pub fn kill(self) {
         drop(self);
