@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, TestResponse};
 use crate::loops::{escape_html, id_of};
-use crate::rounds::timer;
+use crate::rounds::{run_round, timer};
 use crate::scorecards::{Criterion, criteria_of_round, post_assessment, scorecard_form, set};
 
 /// Headers the round page's script sends.
@@ -792,10 +792,7 @@ async fn the_self_assessment_and_the_interviewers_draft_stay_sealed_until_submit
     let app = TestApp::new().await;
     let f = peer_loop(&app).await;
     let round = &f.rounds[0];
-    for action in ["start", "end"] {
-        let (status, json) = timer(&app, &f.interviewer_a, round, action).await;
-        assert_eq!(status, StatusCode::OK, "{action}: {json}");
-    }
+    run_round(&app, &f.interviewer_a, round).await;
     let criteria = criteria_of_round(&app, round).await;
     let draft = format!("interviewerdraft{}", Uuid::new_v4().simple());
     let saved = post_assessment(&app, &f.interviewer_a, round, &draft_form(&criteria, &draft, &draft)).await;
@@ -854,10 +851,7 @@ async fn an_interviewer_sees_the_other_scorecards_and_the_outcome_only_after_sub
     let app = TestApp::new().await;
     let f = peer_loop(&app).await;
     for (cookie, round) in [(&f.interviewer_a, &f.rounds[0]), (&f.interviewer_b, &f.rounds[1])] {
-        for action in ["start", "end"] {
-            let (status, json) = timer(&app, cookie, round, action).await;
-            assert_eq!(status, StatusCode::OK, "{action}: {json}");
-        }
+        run_round(&app, cookie, round).await;
     }
     let b_verdict = format!("bverdict{}", Uuid::new_v4().simple());
     submit_card(&app, &f.interviewer_b, &f.rounds[1], &b_verdict, "hire").await;
@@ -1016,10 +1010,7 @@ async fn a_peer_candidate_reads_the_interviewers_card_only_after_submitting_or_s
     let f = peer_loop(&app).await;
     let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
     for (cookie, round) in [(&f.interviewer_a, r1), (&f.interviewer_b, r2)] {
-        for action in ["start", "end"] {
-            let (status, json) = timer(&app, cookie, round, action).await;
-            assert_eq!(status, StatusCode::OK, "{action}: {json}");
-        }
+        run_round(&app, cookie, round).await;
     }
     let loop_id = id_of(&f.loop_path);
     let score_points = || async {
@@ -1119,10 +1110,7 @@ async fn an_interviewer_never_reads_the_self_assessment_of_a_round_they_did_not_
     let mut verdicts = Vec::new();
     let mut self_views = Vec::new();
     for (cookie, round) in [(&f.interviewer_a, r1), (&f.interviewer_b, r2)] {
-        for action in ["start", "end"] {
-            let (status, json) = timer(&app, cookie, round, action).await;
-            assert_eq!(status, StatusCode::OK, "{action}: {json}");
-        }
+        run_round(&app, cookie, round).await;
         let verdict = format!("verdict{}", Uuid::new_v4().simple());
         submit_card(&app, cookie, round, &verdict, "hire").await;
         let self_view = format!("selfview{}", Uuid::new_v4().simple());
@@ -1153,10 +1141,7 @@ async fn withdrawing_an_accepted_invitation_shuts_the_interviewer_out_drops_thei
     let f = peer_loop(&app).await;
     let live = LiveClient::new(&app);
     let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
-    for action in ["start", "end"] {
-        let (status, json) = timer(&app, &f.interviewer_a, r1, action).await;
-        assert_eq!(status, StatusCode::OK, "{action}: {json}");
-    }
+    run_round(&app, &f.interviewer_a, r1).await;
     let verdict = format!("withdrawnverdict{}", Uuid::new_v4().simple());
     submit_card(&app, &f.interviewer_a, r1, &verdict, "hire").await;
     let self_view = format!("selfview{}", Uuid::new_v4().simple());
