@@ -57,6 +57,7 @@ pub mod selection;
 pub mod sign_in_throttle;
 pub mod sign_up_throttle;
 pub mod timer;
+pub mod timer_control;
 pub mod username;
 
 text_enum!(

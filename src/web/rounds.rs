@@ -30,6 +30,7 @@ use crate::db::rubrics::Criterion;
 use crate::domain::blind_scoring::{CardRole, CardStatus};
 use crate::domain::schedule;
 use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand, TimerError};
+use crate::domain::timer_control::{self, ClockSeat};
 use crate::error::AppError;
 use crate::live::LiveEvent;
 use crate::state::AppState;
@@ -53,9 +54,14 @@ fn is_candidate(round: &RoundState, user: Uuid) -> bool {
     round.candidate_id == user
 }
 
-/// In a self-timed round the candidate runs the clock; in a peer round, the interviewer.
 fn controls_timer(round: &RoundState, user: Uuid) -> bool {
-    if round.mode == "self_timed" { is_candidate(round, user) } else { round.interviewer_id == Some(user) }
+    let seat = ClockSeat {
+        self_timed: round.mode == "self_timed",
+        is_candidate: is_candidate(round, user),
+        is_interviewer: round.interviewer_id == Some(user),
+        has_interviewer: round.interviewer_id.is_some(),
+    };
+    timer_control::may_control(seat, round.timer().state)
 }
 
 /// The timer as every client sees it.

@@ -1310,3 +1310,25 @@ async fn the_bank_keeps_a_peer_candidates_question_guidance_from_them_until_thei
 fn urlencoding(text: &str) -> String {
     serde_urlencoded::to_string([("", text)]).expect("encodes").trim_start_matches('=').to_owned()
 }
+
+#[tokio::test]
+async fn a_round_whose_interviewer_is_withdrawn_mid_round_passes_its_clock_to_the_candidate() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
+    let (status, json) = timer(&app, &f.interviewer_a, r1, "start").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(timer(&app, &f.candidate, r1, "pause").await.0, StatusCode::FORBIDDEN, "the interviewer's clock");
+
+    withdraw(&app, &f.candidate, &f.loop_path, invitation_of(&app, r1).await).await;
+    let page = app.get(r1, Some(&f.candidate)).await;
+    assert!(page.body.contains(r#"id="timer-pause""#), "the candidate is given the controls");
+    for action in ["pause", "resume", "end"] {
+        let (status, json) = timer(&app, &f.candidate, r1, action).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {json}");
+    }
+
+    // A round not yet started waits for a new interviewer instead.
+    withdraw(&app, &f.candidate, &f.loop_path, invitation_of(&app, r2).await).await;
+    assert_eq!(timer(&app, &f.candidate, r2, "start").await.0, StatusCode::FORBIDDEN);
+}
