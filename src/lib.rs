@@ -6,7 +6,6 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod domain;
-pub mod error;
 pub mod live;
 pub mod localpg;
 pub mod password_work;

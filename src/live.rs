@@ -347,6 +347,16 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok()).collect()
 }
 
+/// A round's live state as every viewer's stream sends it, prepared once per change.
+#[derive(Debug)]
+pub struct LiveRound {
+    pub candidate_id: Uuid,
+    pub interviewer_id: Option<Uuid>,
+    pub timer_json: String,
+    /// Only ever sent to the round's interviewer.
+    pub scratchpad_json: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,9 +21,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::error::ErrorPage;
 use crate::state::AppState;
 use crate::web;
+use crate::web::error::ErrorPage;
 
 /// The whole app as a service: routes plus the middleware every request goes through.
 pub fn build_router(state: AppState) -> Router {

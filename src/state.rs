@@ -7,9 +7,8 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::domain::account::SignUp;
-use crate::live::{LiveHub, SharedReads};
+use crate::live::{LiveHub, LiveRound, SharedReads};
 use crate::password_work::PasswordWork;
-use crate::web::rounds::LiveRound;
 
 #[derive(Clone)]
 pub struct AppState {

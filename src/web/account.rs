@@ -20,9 +20,9 @@ use crate::db::account::{ExportedInterview, ExportedLoop, ExportedNote, Exported
 use crate::db::invitations::InvitationSummary;
 use crate::db::sessions::{Ending, SessionUser};
 use crate::domain::{account, password, schedule, sign_in_throttle};
-use crate::error::AppError;
 use crate::password_work::Busy;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 use super::feedback::CardView;
 

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::extract::Path;
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 struct Asset {
     name: &'static str,

@@ -20,9 +20,9 @@ use crate::domain::display_name::DisplayName;
 use crate::domain::return_path::return_path;
 use crate::domain::username::{self, Username};
 use crate::domain::{password, sign_in_throttle, sign_up_throttle};
-use crate::error::AppError;
 use crate::password_work::{self, Busy};
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new()

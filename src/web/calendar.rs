@@ -16,8 +16,8 @@ use super::session::{self, SignedIn};
 use crate::db;
 use crate::db::calendar::LoopRoundRow;
 use crate::domain::{ics, schedule};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// `axum::Form`, except that a body it cannot read (garbled, incomplete, the
 /// wrong type) gets the app's error page with a plain message, like every

@@ -27,8 +27,8 @@ use crate::db::rounds::{RoundQuestion, RoundState, TimerEvent};
 use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
 use crate::domain::scoring::{self, CriterionScore, Recommendation, RoundScores};
 use crate::domain::{Pillar, RoundKind, markdown, schedule, timer};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -21,8 +21,8 @@ use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoo
 use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
 use crate::domain::scoring::{self, Recommendation, RoundScores};
 use crate::domain::{Pillar, RoundKind, Team, schedule, timer};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 const PAGE_SIZE: i64 = 20;
 /// Scores from two months ago count half as much as today's.

@@ -12,8 +12,8 @@ use crate::db;
 use crate::db::loops::{InterviewRound, LoopSummary};
 use crate::db::templates::TemplateWithRounds;
 use crate::domain::schedule;
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(show_home))

@@ -17,8 +17,8 @@ use super::session::{self, CurrentUser, SignedIn};
 use crate::db;
 use crate::db::invitations::{AcceptedRound, OpenedInvitation};
 use crate::domain::schedule;
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 /// Links expire after this many days unless the candidate picks another.
 pub const DEFAULT_EXPIRY_DAYS: i64 = 14;

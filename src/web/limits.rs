@@ -13,7 +13,7 @@ use axum::response::Response;
 use http_body_util::BodyExt;
 use tower_http::timeout::{DeadlineBody, TimeoutError};
 
-use crate::error::ErrorPage;
+use crate::web::error::ErrorPage;
 
 /// Largest request body read (a full scorecard of non-Latin text fits).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;

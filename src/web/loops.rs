@@ -24,8 +24,8 @@ use crate::db::sessions::SessionUser;
 use crate::db::templates::TemplateWithRounds;
 use crate::domain::selection::{self, CandidateQuestion, RoundSlot, SelectionContext};
 use crate::domain::{Level, RoundKind, Team, ics, schedule, timer};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new()

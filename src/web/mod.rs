@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod calendar;
 pub mod charts;
+pub mod error;
 pub mod extract;
 pub mod feedback;
 pub mod forms;
@@ -31,8 +32,8 @@ use axum::Router;
 use tokio::sync::Semaphore;
 
 use crate::domain::markdown;
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 /// Every route of the app, without the middleware stack (see `startup`).
 pub fn routes() -> Router<AppState> {

@@ -15,8 +15,8 @@ use crate::db;
 use crate::db::questions::{DeleteOutcome, StoredQuestion};
 use crate::domain::question::{QuestionDraft, owned_slug};
 use crate::domain::{Difficulty, Level, RoundKind, Team};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::db::sessions::SessionUser;
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// What the shared layout shows: the signed-in person, if any.
 #[derive(Debug, Clone, Default)]

@@ -14,8 +14,8 @@ use crate::db;
 use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
 use crate::domain::bank::{self, Guidance, SearchText};
 use crate::domain::{Difficulty, Level, RoundKind, Team};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 const PAGE_SIZE: i64 = 20;
 

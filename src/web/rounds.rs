@@ -31,9 +31,9 @@ use crate::domain::blind_scoring::{CardRole, CardStatus};
 use crate::domain::schedule;
 use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand, TimerError};
 use crate::domain::timer_control::{self, ClockSeat};
-use crate::error::AppError;
-use crate::live::LiveEvent;
+use crate::live::{LiveEvent, LiveRound};
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -435,16 +435,6 @@ async fn round_events(
             event
         });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
-}
-
-/// A round's live state as every viewer's stream sends it, prepared once per change.
-#[derive(Debug)]
-pub struct LiveRound {
-    candidate_id: Uuid,
-    interviewer_id: Option<Uuid>,
-    timer_json: String,
-    /// Only ever sent to the round's interviewer.
-    scratchpad_json: Option<String>,
 }
 
 async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveRound>>, sqlx::Error> {

@@ -12,8 +12,8 @@ use super::session::CurrentUser;
 use crate::db;
 use crate::db::rubrics::{Criterion, Rubric, RubricSummary};
 use crate::domain::{Pillar, RoundKind};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/rubrics", get(list_rubrics)).route("/rubrics/{kind}", get(show_rubric))

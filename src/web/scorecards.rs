@@ -25,8 +25,8 @@ use crate::domain::blind_scoring::{self, CardRole, CardStatus};
 use crate::domain::scorecard::{CriterionAnswer, ScoreChoice, ScorecardInput};
 use crate::domain::scoring::Recommendation;
 use crate::domain::{Pillar, schedule};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new()

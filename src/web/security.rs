@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 
-use crate::error::ErrorPage;
+use crate::web::error::ErrorPage;
 
 /// No inline script or style, nothing from other origins, no framing.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \

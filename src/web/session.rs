@@ -12,8 +12,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, sessions::Client, sessions::SessionUser};
-use crate::error::AppError;
 use crate::state::{AppState, Settings};
+use crate::web::error::AppError;
 
 pub const COOKIE_NAME: &str = "mockloop_session";
 pub const LIFETIME: chrono::Duration = chrono::Duration::days(30);

@@ -18,8 +18,8 @@ use crate::db::sessions::SessionUser;
 use crate::db::templates::RoundSpec;
 use crate::domain::question::owned_slug;
 use crate::domain::{RoundKind, Team};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 const MAX_ROUNDS: usize = 8;
 

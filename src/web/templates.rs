@@ -10,8 +10,8 @@ use super::page::{Layout, render};
 use super::session::CurrentUser;
 use crate::db;
 use crate::db::templates::TemplateWithRounds;
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/templates", get(list_templates))

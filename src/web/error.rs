@@ -6,7 +6,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::web::page::Layout;
+use super::page::Layout;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
