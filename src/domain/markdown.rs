@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use pulldown_cmark::{Alignment, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{Alignment, CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 /// Block quotes, lists, emphasis and links nested deeper than this are rendered
 /// as their text alone; nobody writes notes nested this deep on purpose.
@@ -243,10 +243,14 @@ impl<'a, I: Iterator<Item = Event<'a>>> Bounded<'a, I> {
             _ if !kept => (None, None),
             Tag::Image { dest_url, title, .. } if !is_same_origin_path(&dest_url) => link(&dest_url, &title),
             Tag::Link { dest_url, title, .. } => link(&dest_url, &title),
+            // Focusable, so a block that scrolls sideways can be scrolled from the keyboard.
+            Tag::CodeBlock(_) => (
+                Some(Event::InlineHtml(CowStr::Borrowed("<pre tabindex=\"0\"><code>"))),
+                Some(Event::InlineHtml(CowStr::Borrowed("</code></pre>\n"))),
+            ),
             tag => {
                 let tag = match tag {
                     Tag::HtmlBlock => Tag::Paragraph,
-                    Tag::CodeBlock(CodeBlockKind::Fenced(_)) => Tag::CodeBlock(CodeBlockKind::Fenced("".into())),
                     Tag::Table(alignments) => Tag::Table(vec![Alignment::None; alignments.len()]),
                     tag => tag,
                 };
@@ -362,7 +366,7 @@ mod tests {
     fn code_blocks_and_emphasis_survive() {
         let html = render("Use **care**:\n\n```python\nprint(1 < 2)\n```\n");
         assert!(html.contains("<strong>care</strong>"), "{html}");
-        assert!(html.contains("<pre><code") && html.contains("print(1 &lt; 2)"), "{html}");
+        assert!(html.contains("<pre tabindex=\"0\"><code>") && html.contains("print(1 &lt; 2)"), "{html}");
     }
 
     #[test]
@@ -384,7 +388,7 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("style") && !html.contains("class"), "{html}");
-        assert!(html.contains("<pre><code>fn f() {}"), "{html}");
+        assert!(html.contains("<pre tabindex=\"0\"><code>fn f() {}"), "{html}");
     }
 
     #[test]

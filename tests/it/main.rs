@@ -2,6 +2,7 @@
 //! binary as a process, and journeys in a real Chromium.
 
 mod access_matrix;
+mod accessibility;
 mod account;
 mod auth;
 mod browser;

@@ -1,0 +1,110 @@
+//! Every main page, as a signed-out visitor and as a user through a whole
+//! self-timed round, has no WCAG problem axe-core can find (0 violations).
+//! axe-core is vendored in tests/fixtures/axe (scripts/vendor-axe).
+
+use fantoccini::Locator;
+
+use crate::browser::{Browser, serve_app};
+use crate::browser_loop::{sign_up, wait_for_text};
+
+const AXE: &str = include_str!("../fixtures/axe/axe.min.js");
+
+/// axe-core's violations on the page the browser shows, one line each.
+async fn violations(browser: &Browser) -> Vec<String> {
+    let c = &browser.client;
+    c.execute(&format!("{AXE}\nreturn typeof axe;"), vec![]).await.expect("axe loads");
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): '
+                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("axe runs");
+    serde_json::from_value(found).expect("a list of violations")
+}
+
+/// Opens `path` and records any violations under its name.
+async fn check(browser: &Browser, base: &str, path: &str, problems: &mut Vec<String>, pages: &mut usize) {
+    browser.client.goto(&format!("{base}{path}")).await.expect("page");
+    browser.text("main").await;
+    check_here(browser, path, problems, pages).await;
+}
+
+async fn check_here(browser: &Browser, name: &str, problems: &mut Vec<String>, pages: &mut usize) {
+    *pages += 1;
+    problems.extend(violations(browser).await.into_iter().map(|v| format!("{name}: {v}")));
+}
+
+#[tokio::test]
+async fn every_main_page_has_no_violation_axe_can_find() {
+    let (base, _db) = serve_app().await;
+    let browser = Browser::launch().await;
+    let c = &browser.client;
+    let mut problems = Vec::new();
+    let mut pages = 0;
+
+    for path in ["/", "/signin", "/signup", "/questions", "/rubrics"] {
+        check(&browser, &base, path, &mut problems, &mut pages).await;
+    }
+
+    sign_up(&browser, &base, "axeuser").await;
+    for path in [
+        "/",
+        "/questions",
+        "/questions?q=gradient&kind=coding",
+        "/questions/coding-bounding-box-iou",
+        "/rubrics",
+        "/templates",
+        "/templates/new",
+        "/loops/new",
+        "/history",
+        "/account",
+    ] {
+        check(&browser, &base, path, &mut problems, &mut pages).await;
+    }
+
+    // A self-timed phone screen: loop page, the round running with notes holding
+    // a code block wider than the page, the self-assessment, both feedback pages.
+    c.goto(&format!("{base}/loops/new")).await.expect("new loop");
+    browser.click("input[name=template][value=phone-screen]").await;
+    browser.click("#schedule-loop").await;
+    wait_for_text(&browser, "#loop-seed", |t| !t.is_empty()).await;
+    let loop_url = c.current_url().await.expect("url").to_string();
+    check_here(&browser, "loop page", &mut problems, &mut pages).await;
+    browser.click("#round-1 a.button").await;
+    browser.text("#question-hidden").await;
+    check_here(&browser, "round, not started", &mut problems, &mut pages).await;
+    browser.click("#timer-start").await;
+    browser.text("#question-1").await;
+    let wide = format!("Plan:\n\n```python\nscores = [{}]\n```", "0.5, ".repeat(80));
+    browser.fill("#notes-body", &wide).await;
+    wait_for_text(&browser, "#notes-status", |t| t.starts_with("Saved")).await;
+    c.refresh().await.expect("reload");
+    browser.text("#question-1").await;
+    check_here(&browser, "round, running", &mut problems, &mut pages).await;
+    browser.click("#timer-end").await;
+    browser.text("#round-complete").await;
+    check_here(&browser, "round, ended", &mut problems, &mut pages).await;
+    browser.click("#self-assess").await;
+    browser.text("main").await;
+    check_here(&browser, "self-assessment", &mut problems, &mut pages).await;
+    let round_url = c.current_url().await.expect("url").to_string();
+    let round_path = round_url.trim_end_matches("/assessment").to_owned();
+    c.goto(&format!("{round_path}/feedback")).await.expect("round feedback");
+    assert!(
+        c.find(Locator::Css("pre[tabindex='0']")).await.is_ok(),
+        "the round feedback shows the notes' code block, keyboard-scrollable"
+    );
+    check_here(&browser, "round feedback", &mut problems, &mut pages).await;
+    c.goto(&format!("{loop_url}/feedback")).await.expect("loop feedback");
+    browser.text("main").await;
+    check_here(&browser, "loop feedback", &mut problems, &mut pages).await;
+
+    println!("FIGURE accessibility: {pages} pages checked with axe-core, {} violations", problems.len());
+    assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
+    browser.close().await;
+}
