@@ -108,3 +108,66 @@ async fn every_main_page_has_no_violation_axe_can_find() {
     assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
     browser.close().await;
 }
+
+/// The peer pages: a new invitation, the interviewer's round with hints and
+/// rubric, the scorecard form, the candidate's sealed feedback with its skip
+/// action, and the confirmation before an interviewer is withdrawn.
+#[tokio::test]
+async fn the_peer_pages_have_no_violation_axe_can_find() {
+    let (base, _db) = serve_app().await;
+    let candidate = Browser::launch().await;
+    let interviewer = Browser::launch().await;
+    let mut problems = Vec::new();
+    let mut pages = 0;
+    sign_up(&candidate, &base, "axecandidate").await;
+    sign_up(&interviewer, &base, "axeinterviewer").await;
+
+    let c = &candidate.client;
+    c.goto(&format!("{base}/loops/new")).await.expect("new loop");
+    candidate.click("input[name=template][value=phone-screen]").await;
+    c.find(Locator::Css("#mode option[value=peer]")).await.expect("peer").click().await.expect("choose peer");
+    candidate.click("#schedule-loop").await;
+    wait_for_text(&candidate, "#loop-seed", |t| !t.is_empty()).await;
+    let loop_url = c.current_url().await.expect("url").to_string();
+    candidate.click("#invite-form input[name=round]").await;
+    candidate.click("#create-invitation").await;
+    candidate.text("#invite-link").await;
+    check_here(&candidate, "new invitation", &mut problems, &mut pages).await;
+    let link =
+        c.find(Locator::Css("#invite-link")).await.expect("link").prop("value").await.expect("value").expect("a link");
+    let invite_path = link.split_once("/invite/").map(|(_, token)| format!("/invite/{token}")).expect("invite path");
+
+    let i = &interviewer.client;
+    i.goto(&format!("{base}{invite_path}")).await.expect("invitation");
+    interviewer.text("#accept-invitation").await;
+    check_here(&interviewer, "invitation", &mut problems, &mut pages).await;
+    interviewer.click("#accept-invitation").await;
+    wait_for_text(&interviewer, "#timeline", |t| t.contains("interviewer")).await;
+    check_here(&interviewer, "loop page, interviewer", &mut problems, &mut pages).await;
+    // The candidate is asked before the interviewer is withdrawn (and does not confirm here).
+    c.goto(&loop_url).await.expect("loop");
+    candidate.click("form[action$='/revoke'] button").await;
+    candidate.text("#withdraw-confirmation").await;
+    check_here(&candidate, "withdraw confirmation", &mut problems, &mut pages).await;
+    interviewer.click("#round-1 a.button").await;
+    interviewer.text("#hints-1").await;
+    check_here(&interviewer, "round, interviewer, not started", &mut problems, &mut pages).await;
+    interviewer.click("#timer-start").await;
+    wait_for_text(&interviewer, "#timer-state", |t| t.starts_with("Running")).await;
+    check_here(&interviewer, "round, interviewer, running", &mut problems, &mut pages).await;
+    let round_path = i.current_url().await.expect("url").path().to_owned();
+    interviewer.click("#timer-end").await;
+    wait_for_text(&interviewer, "#timer-state", |t| t.starts_with("Ended")).await;
+    i.goto(&format!("{base}{round_path}/assessment")).await.expect("scorecard");
+    interviewer.text("main").await;
+    check_here(&interviewer, "scorecard form", &mut problems, &mut pages).await;
+
+    c.goto(&format!("{base}{round_path}/feedback")).await.expect("feedback");
+    candidate.text("main").await;
+    check_here(&candidate, "round feedback, candidate, sealed", &mut problems, &mut pages).await;
+
+    println!("FIGURE accessibility.peer: {pages} peer pages checked with axe-core, {} violations", problems.len());
+    assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
+    candidate.close().await;
+    interviewer.close().await;
+}
