@@ -174,6 +174,20 @@ async fn confirm_password(
     }
 }
 
+/// The account page again with the refused form's messages (a 503 also says when to retry).
+async fn refused(
+    state: &AppState,
+    user: SessionUser,
+    headers: &HeaderMap,
+    status: StatusCode,
+    password_errors: FieldErrors,
+    delete_errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let current = current_token_hash(headers);
+    let page = account_page(state, user, &current, None, password_errors, delete_errors).await?;
+    Ok(auth::busy_retry_after((status, render(&page)?).into_response()))
+}
+
 fn throttled_message(wait: std::time::Duration) -> String {
     format!("Too many wrong passwords. Try again in {} minute(s); nothing was changed.", wait.as_secs().div_ceil(60))
 }
@@ -218,20 +232,16 @@ async fn change_password(
         }
     };
     if !errors.is_empty() {
-        let current = current_token_hash(&headers);
-        let page = account_page(&state, user, &current, None, errors, FieldErrors::default()).await?;
-        return Ok(auth::busy_retry_after((status, render(&page)?).into_response()));
+        return refused(&state, user, &headers, status, errors, FieldErrors::default()).await;
     }
 
     let new_password = form.new_password;
     let hash = match state.password_work.run(move |memory| password::hash_in(&new_password, memory)).await {
         Ok(hash) => hash.map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?,
         Err(Busy) => {
-            let mut errors = FieldErrors::default();
             errors.add(account::CURRENT_PASSWORD, auth::BUSY_MESSAGE);
-            let current = current_token_hash(&headers);
-            let page = account_page(&state, user, &current, None, errors, FieldErrors::default()).await?;
-            return Ok(auth::busy_retry_after((StatusCode::SERVICE_UNAVAILABLE, render(&page)?).into_response()));
+            return refused(&state, user, &headers, StatusCode::SERVICE_UNAVAILABLE, errors, FieldErrors::default())
+                .await;
         }
     };
     // The asking session carries on under a fresh id; every other one ends.
@@ -320,9 +330,7 @@ async fn delete_account(
         }
     };
     if let Some(status) = status {
-        let current = current_token_hash(&headers);
-        let page = account_page(&state, user, &current, None, FieldErrors::default(), errors).await?;
-        return Ok(auth::busy_retry_after((status, render(&page)?).into_response()));
+        return refused(&state, user, &headers, status, FieldErrors::default(), errors).await;
     }
     let mut tx = state.db.begin().await?;
     db::account::delete(&mut tx, user.id).await?;
