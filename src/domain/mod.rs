@@ -59,6 +59,7 @@ pub mod sign_up_throttle;
 pub mod timer;
 pub mod timer_control;
 pub mod username;
+pub mod visibility;
 
 text_enum!(
     /// The kind of interview a round is.

@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::blind_scoring::CardStatus;
 use super::scoring::Recommendation;
 
 /// One criterion's answer: a 1–4 score, "not assessed" (no evidence either
@@ -105,6 +106,80 @@ impl ScorecardInput {
     }
 }
 
+/// What the assessor asked for with the button they pressed (autosave sends `save`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Save,
+    Submit,
+    Amend,
+}
+
+impl Intent {
+    /// A missing or unknown intent is a plain save: it changes nothing that is submitted.
+    pub fn parse(value: &str) -> Intent {
+        match value {
+            "submit" => Intent::Submit,
+            "amend" => Intent::Amend,
+            _ => Intent::Save,
+        }
+    }
+
+    /// Submitting and amending need a complete scorecard; saving a draft does not.
+    pub fn needs_complete_card(self) -> bool {
+        self != Intent::Save
+    }
+}
+
+/// Why a scorecard cannot take what was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    SkippedIsFinal,
+    PeerSelfAssessmentIsFinal,
+    SubmittedUseAmend,
+}
+
+impl Refusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::SkippedIsFinal => "You skipped this self-assessment; skipping is final.",
+            Refusal::PeerSelfAssessmentIsFinal => {
+                "In a peer round your self-assessment is final once submitted: it was written blind to the interviewer's scorecard."
+            }
+            Refusal::SubmittedUseAmend => "This scorecard is submitted; use \"Amend\" to change it.",
+        }
+    }
+}
+
+/// What a posted scorecard leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Refuse(Refusal),
+    /// Keep the draft; `submit` it too when asked and complete.
+    SaveDraft {
+        submit: bool,
+    },
+    /// Record a dated amendment of the submitted card (when it says something new).
+    Amend,
+    /// Nothing is stored: the form comes back with what is missing.
+    ShowMissing,
+}
+
+/// The one rule for a posted scorecard, given its stored status (`None`: not
+/// begun), whether a submitted card of this kind may be amended
+/// ([`super::blind_scoring::may_amend`]) and whether the input is complete.
+pub fn next_step(intent: Intent, status: Option<CardStatus>, may_amend: bool, complete: bool) -> Step {
+    match status {
+        Some(CardStatus::Skipped) => Step::Refuse(Refusal::SkippedIsFinal),
+        Some(CardStatus::Submitted) if !may_amend => Step::Refuse(Refusal::PeerSelfAssessmentIsFinal),
+        Some(CardStatus::Submitted) => match intent {
+            Intent::Amend if complete => Step::Amend,
+            Intent::Amend => Step::ShowMissing,
+            Intent::Save | Intent::Submit => Step::Refuse(Refusal::SubmittedUseAmend),
+        },
+        None | Some(CardStatus::Draft) => Step::SaveDraft { submit: intent == Intent::Submit && complete },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +232,41 @@ mod tests {
         assert_eq!(missing.len(), 2);
         let missing = input(ScoreChoice::Score(2), " ", Some(Recommendation::NoHire)).missing_for_submission();
         assert!(missing[0].0.starts_with("evidence_"));
+    }
+
+    #[test]
+    fn each_intent_and_stored_status_leads_to_one_step() {
+        use CardStatus::{Draft, Skipped, Submitted};
+        use Intent::{Amend, Save, Submit};
+        let refuse = Step::Refuse;
+        // (intent, stored status, may amend, complete, step)
+        let table = [
+            (Save, None, true, false, Step::SaveDraft { submit: false }),
+            (Submit, None, true, true, Step::SaveDraft { submit: true }),
+            (Submit, Some(Draft), true, false, Step::SaveDraft { submit: false }),
+            (Amend, Some(Draft), true, true, Step::SaveDraft { submit: false }),
+            (Save, Some(Submitted), true, true, refuse(Refusal::SubmittedUseAmend)),
+            (Submit, Some(Submitted), true, true, refuse(Refusal::SubmittedUseAmend)),
+            (Amend, Some(Submitted), true, true, Step::Amend),
+            (Amend, Some(Submitted), true, false, Step::ShowMissing),
+            (Amend, Some(Submitted), false, true, refuse(Refusal::PeerSelfAssessmentIsFinal)),
+            (Save, Some(Skipped), true, true, refuse(Refusal::SkippedIsFinal)),
+            (Amend, Some(Skipped), false, true, refuse(Refusal::SkippedIsFinal)),
+        ];
+        for (intent, status, may_amend, complete, step) in table {
+            assert_eq!(
+                next_step(intent, status, may_amend, complete),
+                step,
+                "{intent:?} {status:?} {may_amend} {complete}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_intent_is_a_plain_save() {
+        assert_eq!(Intent::parse("submit"), Intent::Submit);
+        assert_eq!(Intent::parse("amend"), Intent::Amend);
+        assert_eq!(Intent::parse(""), Intent::Save);
+        assert_eq!(Intent::parse("delete"), Intent::Save);
     }
 }

@@ -168,6 +168,63 @@ pub fn loop_outcome(rounds: &[RoundScores]) -> Outcome {
     }
 }
 
+/// The mean of a scorecard's assessed criteria; `None` when none was assessed.
+pub fn round_mean(round: &RoundScores) -> Option<f64> {
+    let scores: Vec<f64> = round.criteria.iter().filter_map(|c| c.score.map(f64::from)).collect();
+    (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+}
+
+/// One round as the loop debrief reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DebriefRound {
+    /// The deciding scorecard as far as the viewer may read it: no
+    /// recommendation while it is not submitted or is sealed from them.
+    pub scores: RoundScores,
+    /// The deciding scorecard is submitted, whether or not the viewer may read it yet.
+    pub deciding_submitted: bool,
+    pub elapsed_ms: i64,
+    pub allowed_ms: i64,
+}
+
+/// The loop debrief: outcome, pillar means, what to practise next, time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Debrief {
+    pub outcome: Outcome,
+    pub pillars: Vec<PillarSummary>,
+    /// The kinds of the (at most two) lowest-scoring rounds, lowest first.
+    pub weakest_kinds: Vec<RoundKind>,
+    pub used_ms: i64,
+    pub allowed_ms: i64,
+}
+
+/// The debrief of a loop's rounds as `viewer_is_candidate` (or an interviewer) may read them.
+/// Blind scoring: while a submitted deciding scorecard is sealed from the viewer, so is the outcome.
+pub fn debrief(rounds: &[DebriefRound], viewer_is_candidate: bool) -> Debrief {
+    let scores: Vec<RoundScores> = rounds.iter().map(|round| round.scores.clone()).collect();
+    let mut outcome = loop_outcome(&scores);
+    let submitted = rounds.iter().filter(|round| round.deciding_submitted).count();
+    if submitted > outcome.submitted {
+        outcome.decision = None;
+        outcome.submitted = submitted;
+        outcome.rule = if viewer_is_candidate {
+            "Scoring is blind: submit or skip your self-assessment of each round to see its interviewer's scorecard and the outcome."
+        } else {
+            "Scoring is blind: submit your own scorecard to see the other interviewers' scores and the outcome."
+        }
+        .into();
+    }
+    let mut by_mean: Vec<(f64, RoundKind)> =
+        scores.iter().filter_map(|round| Some((round_mean(round)?, round.kind))).collect();
+    by_mean.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Debrief {
+        outcome,
+        pillars: pillar_summaries(&scores),
+        weakest_kinds: by_mean.iter().take(2).map(|(_, kind)| *kind).collect(),
+        used_ms: rounds.iter().map(|round| round.elapsed_ms).sum(),
+        allowed_ms: rounds.iter().map(|round| round.allowed_ms).sum(),
+    }
+}
+
 /// "round 3", "rounds 2 and 5", "rounds 1, 2 and 4".
 fn rounds_phrase(positions: &[i16]) -> String {
     match positions {
@@ -424,5 +481,57 @@ mod tests {
         let points = [(days_ago(now(), 36_500), 1.0), (days_ago(now(), 36_501), 3.0)];
         let trend = weighted_trend(&points, now(), 0.5).expect("a trend");
         assert!(trend.is_finite() && (1.0..=3.0).contains(&trend), "{trend}");
+    }
+
+    fn debrief_round(
+        kind: RoundKind,
+        recommendation: Option<Recommendation>,
+        score: u8,
+        submitted: bool,
+    ) -> DebriefRound {
+        DebriefRound {
+            scores: RoundScores {
+                round_position: 1,
+                kind,
+                recommendation,
+                criteria: vec![scored(Pillar::TechnicalDepth, Some(score))],
+            },
+            deciding_submitted: submitted,
+            elapsed_ms: 1_000,
+            allowed_ms: 2_000,
+        }
+    }
+
+    #[test]
+    fn the_debrief_seals_the_outcome_while_a_submitted_card_is_sealed_from_the_viewer() {
+        let open = [debrief_round(RoundKind::Coding, Some(Hire), 3, true)];
+        assert_eq!(debrief(&open, true).outcome.decision, Some(Hire));
+        let sealed = [
+            debrief_round(RoundKind::Coding, Some(Hire), 3, true),
+            debrief_round(RoundKind::Behavioral, None, 2, true),
+        ];
+        for candidate in [true, false] {
+            let outcome = debrief(&sealed, candidate).outcome;
+            assert_eq!(outcome.decision, None);
+            assert_eq!(outcome.submitted, 2);
+            assert!(outcome.rule.starts_with("Scoring is blind"), "{}", outcome.rule);
+        }
+        let waiting =
+            [debrief_round(RoundKind::Coding, Some(Hire), 3, true), debrief_round(RoundKind::Domain, None, 2, false)];
+        assert!(debrief(&waiting, true).outcome.rule.starts_with("1 of 2 scorecards submitted"));
+    }
+
+    #[test]
+    fn the_debrief_names_the_two_lowest_scoring_kinds_and_adds_up_the_time() {
+        let rounds = [
+            debrief_round(RoundKind::Coding, Some(Hire), 3, true),
+            debrief_round(RoundKind::Behavioral, Some(NoHire), 1, true),
+            debrief_round(RoundKind::Domain, Some(Hire), 2, true),
+        ];
+        let debrief = debrief(&rounds, true);
+        assert_eq!(debrief.weakest_kinds, [RoundKind::Behavioral, RoundKind::Domain]);
+        assert_eq!((debrief.used_ms, debrief.allowed_ms), (3_000, 6_000));
+        assert_eq!(round_mean(&rounds[0].scores), Some(3.0));
+        assert_eq!(round_mean(&round(1, None, vec![scored(Pillar::TechnicalDepth, None)])), None);
     }
 }

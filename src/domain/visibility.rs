@@ -1,0 +1,270 @@
+//! Who sees what of a round. Every page, export, live stream and history read
+//! asks [`may_see`] (or the helpers built on it) whether a viewer may see an
+//! item of a round at the stage the round has reached; nothing else decides it.
+//! Scorecards follow the blind-scoring rule of [`blind_scoring::may_read`] and
+//! the clock follows [`timer_control::may_control`]; both are reached through
+//! here so that the table test below lists every cell in one place.
+
+use super::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
+use super::timer::TimerState;
+use super::timer_control::{self, ClockSeat};
+
+/// The viewer's part in the round, found from the loop's participants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// The loop's candidate.
+    Candidate,
+    /// The interviewer of this round.
+    RoundInterviewer,
+    /// An interviewer of another round of the same loop; `scored` once they have
+    /// submitted a scorecard of their own in it.
+    OtherInterviewer { scored: bool },
+}
+
+impl Viewer {
+    /// The viewer's part in a round with this candidate and interviewer, if any.
+    pub fn of(user: uuid::Uuid, candidate: uuid::Uuid, interviewer: Option<uuid::Uuid>) -> Option<Viewer> {
+        if user == candidate {
+            Some(Viewer::Candidate)
+        } else if interviewer == Some(user) {
+            Some(Viewer::RoundInterviewer)
+        } else {
+            None
+        }
+    }
+
+    pub fn is_candidate(self) -> bool {
+        self == Viewer::Candidate
+    }
+}
+
+/// How far a round has come: what every rule below depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stage {
+    /// A peer round: someone else interviews. Self-timed: the candidate is alone.
+    pub peer: bool,
+    pub timer: TimerState,
+    /// The question the round has reached, 1-based.
+    pub current_question: i16,
+    /// The round has an interviewer now (a withdrawn one leaves none).
+    pub has_interviewer: bool,
+    pub cards: RoundStage,
+}
+
+/// Something of a round that someone may or may not see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// A question's title and prompt, by position (1-based).
+    Question(i16),
+    /// The interviewer's material for each question: hints, follow-ups and
+    /// "what good looks like".
+    InterviewerGuide,
+    /// Which hints and follow-ups the interviewer marked as given.
+    GivenHints,
+    /// A coding question's reference solution.
+    ReferenceSolution,
+    /// The candidate's scratchpad (and their other work in the round).
+    CandidateWork,
+    /// The interviewer's own private notes.
+    PrivateNotes,
+    /// A submitted scorecard, by whose it is.
+    Scorecard(CardRole),
+    /// The clock's buttons.
+    TimerControls,
+}
+
+/// Whether `viewer` may see `item` of a round at `stage`.
+pub fn may_see(viewer: Viewer, item: Item, stage: Stage) -> bool {
+    let started = stage.timer != TimerState::NotStarted;
+    let ended = stage.timer == TimerState::Ended;
+    match (item, viewer) {
+        // The round's own interviewer prepares with the questions and guide before it starts.
+        (
+            Item::Question(_)
+            | Item::InterviewerGuide
+            | Item::GivenHints
+            | Item::ReferenceSolution
+            | Item::CandidateWork,
+            Viewer::RoundInterviewer,
+        ) => true,
+        (Item::PrivateNotes, viewer) => viewer == Viewer::RoundInterviewer,
+        // Someone who interviews another round of the loop sees none of this round's work.
+        (
+            Item::Question(_)
+            | Item::InterviewerGuide
+            | Item::GivenHints
+            | Item::ReferenceSolution
+            | Item::CandidateWork,
+            Viewer::OtherInterviewer { .. },
+        ) => false,
+        // The candidate meets each question when the round reaches it, and all of them once it ends.
+        (Item::Question(position), Viewer::Candidate) => started && (ended || position <= stage.current_question),
+        // Self-timed, the candidate is their own assessor; in a peer round the guide stays the interviewer's.
+        (Item::InterviewerGuide, Viewer::Candidate) => !stage.peer && started,
+        // A peer candidate learns which hints counted once the interviewer's scorecard is in.
+        (Item::GivenHints, Viewer::Candidate) => !stage.peer || stage.cards.interviewer == Some(CardStatus::Submitted),
+        // The answer would spoil the round: the candidate reads it once the round is over.
+        (Item::ReferenceSolution, Viewer::Candidate) => ended,
+        (Item::CandidateWork, Viewer::Candidate) => true,
+        (Item::Scorecard(card), viewer) => blind_scoring::may_read(reader(viewer), card, stage.cards),
+        (Item::TimerControls, viewer) => {
+            let seat = ClockSeat {
+                self_timed: !stage.peer,
+                is_candidate: viewer == Viewer::Candidate,
+                is_interviewer: viewer == Viewer::RoundInterviewer,
+                has_interviewer: stage.has_interviewer,
+            };
+            timer_control::may_control(seat, stage.timer)
+        }
+    }
+}
+
+fn reader(viewer: Viewer) -> Reader {
+    match viewer {
+        Viewer::Candidate => Reader::Candidate,
+        Viewer::RoundInterviewer => Reader::RoundInterviewer,
+        Viewer::OtherInterviewer { scored } => Reader::OtherInterviewer { scored },
+    }
+}
+
+/// The scorecard whose scores decide a round: the candidate's own when they
+/// practise alone, the interviewer's in a peer round.
+pub fn deciding_card(peer: bool) -> CardRole {
+    if peer { CardRole::Interviewer } else { CardRole::SelfAssessment }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CardStatus::{Draft, Skipped, Submitted};
+    use TimerState::{Ended, NotStarted, Paused, Running};
+
+    const CANDIDATE: Viewer = Viewer::Candidate;
+    const INTERVIEWER: Viewer = Viewer::RoundInterviewer;
+    const OTHER: Viewer = Viewer::OtherInterviewer { scored: false };
+    const OTHER_SCORED: Viewer = Viewer::OtherInterviewer { scored: true };
+
+    /// The columns of [`TABLE`]'s answer strings, in order.
+    const ITEMS: [Item; 9] = [
+        Item::Question(1),
+        Item::Question(2),
+        Item::InterviewerGuide,
+        Item::GivenHints,
+        Item::ReferenceSolution,
+        Item::CandidateWork,
+        Item::PrivateNotes,
+        Item::Scorecard(CardRole::Interviewer),
+        Item::Scorecard(CardRole::SelfAssessment),
+    ];
+
+    fn stage(
+        peer: bool,
+        timer: TimerState,
+        current_question: i16,
+        interviewer_card: Option<CardStatus>,
+        self_card: Option<CardStatus>,
+    ) -> Stage {
+        Stage {
+            peer,
+            timer,
+            current_question,
+            has_interviewer: peer,
+            cards: RoundStage { interviewer: interviewer_card, self_assessment: self_card },
+        }
+    }
+
+    /// Every stage a two-question round passes through, every viewer it can
+    /// have, and what they see: one letter per item of [`ITEMS`] (question 1,
+    /// question 2, guide, given hints, reference solution, candidate's work,
+    /// private notes, interviewer's card, self-assessment), `y` seen, `.` not.
+    #[rustfmt::skip]
+    const TABLE: &[(&str, bool, TimerState, i16, Option<CardStatus>, Option<CardStatus>, Viewer, &str)] = &[
+        // Self-timed: the candidate alone, their own assessor.
+        ("self, not started",             false, NotStarted, 1, None,            None,            CANDIDATE,    "...y.y..."),
+        ("self, first question",          false, Running,    1, None,            None,            CANDIDATE,    "y.yy.y..."),
+        ("self, second question, paused", false, Paused,     2, None,            None,            CANDIDATE,    "yyyy.y..."),
+        ("self, ended",                   false, Ended,      2, None,            None,            CANDIDATE,    "yyyyyy..."),
+        ("self, ended, assessed",         false, Ended,      2, None,            Some(Submitted), CANDIDATE,    "yyyyyy..y"),
+        // Peer, before the start: only the round's interviewer prepares.
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            CANDIDATE,    ".....y..."),
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            INTERVIEWER,  "yyyyyyy.."),
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            OTHER,        "........."),
+        // Running: the candidate has the question the round is on.
+        ("peer, first question",          true,  Running,    1, None,            None,            CANDIDATE,    "y....y..."),
+        ("peer, first question",          true,  Running,    1, None,            None,            INTERVIEWER,  "yyyyyyy.."),
+        ("peer, second question",         true,  Running,    2, None,            None,            CANDIDATE,    "yy...y..."),
+        ("peer, second question",         true,  Running,    2, None,            None,            OTHER_SCORED, "........."),
+        // Ended, scorecards under way: blind scoring decides the cards.
+        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     CANDIDATE,    "yy..yy..."),
+        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     INTERVIEWER,  "yyyyyyy.."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            CANDIDATE,    "yy.yyy..."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            INTERVIEWER,  "yyyyyyyy."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER,        "........."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER_SCORED, ".......y."),
+        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), CANDIDATE,    "yy..yy..y"),
+        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), INTERVIEWER,  "yyyyyyy.."),
+        ("peer, ended, self skipped",     true,  Ended,      1, Some(Submitted), Some(Skipped),   CANDIDATE,    "yy.yyy.y."),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), CANDIDATE,    "yy.yyy.yy"),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), INTERVIEWER,  "yyyyyyyyy"),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), OTHER_SCORED, ".......y."),
+    ];
+
+    #[test]
+    fn each_viewer_sees_each_item_only_at_the_stages_the_table_allows() {
+        for (name, peer, timer, current, interviewer_card, self_card, viewer, expected) in TABLE {
+            let stage = stage(*peer, *timer, *current, *interviewer_card, *self_card);
+            let seen: String =
+                ITEMS.iter().map(|item| if may_see(*viewer, *item, stage) { 'y' } else { '.' }).collect();
+            assert_eq!(&seen, expected, "{name}, seen by {viewer:?}");
+        }
+    }
+
+    #[test]
+    fn the_clock_is_the_self_timed_candidates_and_the_peer_interviewers() {
+        // (peer, has interviewer, timer, viewer, may control)
+        let table = [
+            (false, false, NotStarted, CANDIDATE, true),
+            (false, false, Running, CANDIDATE, true),
+            (true, true, NotStarted, INTERVIEWER, true),
+            (true, true, Running, CANDIDATE, false),
+            (true, true, Running, OTHER, false),
+            // The interviewer was withdrawn after the start: the candidate can stop the clock.
+            (true, false, Paused, CANDIDATE, true),
+            (true, false, NotStarted, CANDIDATE, false),
+        ];
+        for (peer, has_interviewer, timer, viewer, expected) in table {
+            let stage = Stage { has_interviewer, ..stage(peer, timer, 1, None, None) };
+            assert_eq!(
+                may_see(viewer, Item::TimerControls, stage),
+                expected,
+                "{peer} {has_interviewer} {timer:?} {viewer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_reference_solution_never_reaches_a_candidate_before_the_round_ends() {
+        for peer in [false, true] {
+            for timer in [NotStarted, Running, Paused] {
+                for current in [1, 2] {
+                    let stage = stage(peer, timer, current, Some(Submitted), Some(Submitted));
+                    assert!(!may_see(CANDIDATE, Item::ReferenceSolution, stage), "{peer} {timer:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_deciding_card_is_the_interviewers_in_a_peer_round_and_the_candidates_alone() {
+        assert_eq!(deciding_card(true), CardRole::Interviewer);
+        assert_eq!(deciding_card(false), CardRole::SelfAssessment);
+    }
+
+    #[test]
+    fn a_viewer_is_the_candidate_or_the_rounds_interviewer_or_nobody() {
+        let (me, them) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        assert_eq!(Viewer::of(me, me, Some(them)), Some(CANDIDATE));
+        assert_eq!(Viewer::of(them, me, Some(them)), Some(INTERVIEWER));
+        assert_eq!(Viewer::of(them, me, None), None);
+    }
+}
