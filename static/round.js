@@ -26,15 +26,8 @@
     return "none";
   }
 
-  // Same rules as the server: remaining time rounds up, overtime down.
-  function formatClock(ms) {
-    var over = ms < 0;
-    var seconds = over ? Math.floor(-ms / 1000) : Math.ceil(ms / 1000);
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    var text = h > 0 ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
-    return (over ? "+" : "") + text;
-  }
-  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  var postForm = window.mockloop.postForm;
+  var formatClock = window.mockloop.formatClock;
 
   function currentRemaining() {
     return state === "running" ? remainingAtSync - (performance.now() - syncedAt) : remainingAtSync;
@@ -157,12 +150,7 @@
         reason.value = "";
       }
       // getAttribute: the form's "action" input would shadow form.action.
-      fetch(form.getAttribute("action"), {
-        method: "POST",
-        headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
-        body: data.toString(),
-        credentials: "same-origin"
-      }).then(function (response) {
+      postForm(form.getAttribute("action"), data).then(function (response) {
         var type = response.headers.get("content-type") || "";
         if (type.indexOf("application/json") === 0) {
           return response.json().then(function (body) {
@@ -188,12 +176,7 @@
     var marksStatus = document.getElementById("marks-status");
     marks.addEventListener("change", function () {
       marksStatus.textContent = "Saving…";
-      fetch(marks.getAttribute("action"), {
-        method: "POST",
-        headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams(new FormData(marks)).toString(),
-        credentials: "same-origin"
-      }).then(function (response) {
+      postForm(marks.getAttribute("action"), new FormData(marks)).then(function (response) {
         marksStatus.textContent = response.ok ? "Saved" : "Not saved (" + response.status + ")";
       }).catch(function () { marksStatus.textContent = "Offline: press Save ticks when back."; });
     });
@@ -232,13 +215,8 @@
     if (saving) return saving.then(function () { return save(keepalive); });
     var body = notes.value;
     setStatus("Saving…", "saving");
-    saving = fetch(notesForm.getAttribute("action"), {
-      method: "POST",
-      headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ body: body, base_version: notesVersion.value }).toString(),
-      credentials: "same-origin",
-      keepalive: !!keepalive && body.length < 60000
-    }).then(function (response) {
+    saving = postForm(notesForm.getAttribute("action"), { body: body, base_version: notesVersion.value },
+      !!keepalive && body.length < 60000).then(function (response) {
       if (response.status === 409) {
         return response.json().then(showConflict);
       }

@@ -10,12 +10,7 @@
     var data = new URLSearchParams(new FormData(form));
     data.set("intent", "save");
     status.textContent = "Saving draft…";
-    fetch(form.getAttribute("action"), {
-      method: "POST",
-      headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
-      body: data.toString(),
-      credentials: "same-origin"
-    }).then(function (response) {
+    window.mockloop.postForm(form.getAttribute("action"), data).then(function (response) {
       status.textContent = response.ok ? "Draft saved at " + new Date().toLocaleTimeString() : "Draft not saved (" + response.status + ")";
     }).catch(function () {
       status.textContent = "Offline: draft not saved yet; it will be tried again.";

@@ -22,6 +22,11 @@ struct Asset {
 const ASSETS: &[Asset] = &[
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/app.css") },
     Asset {
+        name: "common.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/common.js"),
+    },
+    Asset {
         name: "loop-form.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/loop-form.js"),

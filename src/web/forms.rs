@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Json, Redirect, Response};
 
 /// Messages by field name; empty when the form is valid.
 #[derive(Debug, Default, Clone)]
@@ -31,4 +32,10 @@ pub fn capitalise(message: &str) -> String {
 /// True when the client asked for JSON (a page's script), not a page.
 pub fn wants_json(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/json"))
+}
+
+/// A form's answer: `json` for a page's script, otherwise a redirect to `to`
+/// (the page the form came from, which shows the result without script).
+pub fn json_or_redirect(headers: &HeaderMap, json: impl serde::Serialize, to: &str) -> Response {
+    if wants_json(headers) { Json(json).into_response() } else { Redirect::to(to).into_response() }
 }

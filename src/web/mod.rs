@@ -17,6 +17,7 @@ pub mod limits;
 pub mod loops;
 pub mod own_questions;
 pub mod page;
+pub mod participant;
 pub mod questions;
 pub mod rounds;
 pub mod rubrics;

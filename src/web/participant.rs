@@ -1,0 +1,81 @@
+//! Extractors for the rounds and loops a signed-in user takes part in: one
+//! query, and a 404 for anyone else (a stranger learns nothing, not even that
+//! the id exists).
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::extract::Path;
+use super::session::{SignedIn, SignInRequired};
+use crate::db;
+use crate::db::loops::LoopRow;
+use crate::db::rounds::RoundState;
+use crate::db::sessions::SessionUser;
+use crate::state::AppState;
+use crate::web::error::AppError;
+
+/// `/rounds/{id}/…` as its candidate or interviewer.
+pub struct ParticipantRound {
+    pub user: SessionUser,
+    pub round: RoundState,
+}
+
+/// `/loops/{id}/…` as its candidate or one of its interviewers.
+pub struct ParticipantLoop {
+    pub user: SessionUser,
+    pub the_loop: LoopRow,
+}
+
+impl<S> FromRequestParts<S> for ParticipantRound
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let (user, id) = signed_in_with_id(parts, state).await?;
+        let state = AppState::from_ref(state);
+        let round = db::rounds::find_for_participant(&state.db, id, user.id).await.map_err(refusal)?;
+        let round = round.ok_or(AppError::NotFound).map_err(IntoResponse::into_response)?;
+        Ok(ParticipantRound { user, round })
+    }
+}
+
+impl<S> FromRequestParts<S> for ParticipantLoop
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let (user, id) = signed_in_with_id(parts, state).await?;
+        let state = AppState::from_ref(state);
+        let the_loop = db::loops::find_for_participant(&state.db, id, user.id).await.map_err(refusal)?;
+        let the_loop = the_loop.ok_or(AppError::NotFound).map_err(IntoResponse::into_response)?;
+        Ok(ParticipantLoop { user, the_loop })
+    }
+}
+
+/// The round, locked for update in the caller's transaction, if `user` takes part in it.
+pub async fn lock_round(tx: &mut PgConnection, id: Uuid, user: Uuid) -> Result<RoundState, AppError> {
+    db::rounds::lock_for_participant(tx, id, user).await?.ok_or(AppError::NotFound)
+}
+
+async fn signed_in_with_id<S>(parts: &mut Parts, state: &S) -> Result<(SessionUser, Uuid), Response>
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    let SignedIn(user) = SignedIn::from_request_parts(parts, state).await.map_err(SignInRequired::into_response)?;
+    let Path(id) = Path::<Uuid>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+    Ok((user, id))
+}
+
+fn refusal(error: sqlx::Error) -> Response {
+    AppError::from(error).into_response()
+}
