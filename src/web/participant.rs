@@ -37,10 +37,8 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (user, id) = signed_in_with_id(parts, state).await?;
-        let state = AppState::from_ref(state);
-        let round = db::rounds::find_for_participant(&state.db, id, user.id).await.map_err(refusal)?;
-        let round = round.ok_or(AppError::NotFound).map_err(IntoResponse::into_response)?;
+        let (user, id, state) = signed_in_with_id(parts, state).await?;
+        let round = found(db::rounds::find_for_participant(&state.db, id, user.id).await)?;
         Ok(ParticipantRound { user, round })
     }
 }
@@ -53,10 +51,8 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (user, id) = signed_in_with_id(parts, state).await?;
-        let state = AppState::from_ref(state);
-        let the_loop = db::loops::find_for_participant(&state.db, id, user.id).await.map_err(refusal)?;
-        let the_loop = the_loop.ok_or(AppError::NotFound).map_err(IntoResponse::into_response)?;
+        let (user, id, state) = signed_in_with_id(parts, state).await?;
+        let the_loop = found(db::loops::find_for_participant(&state.db, id, user.id).await)?;
         Ok(ParticipantLoop { user, the_loop })
     }
 }
@@ -66,16 +62,17 @@ pub async fn lock_round(tx: &mut PgConnection, id: Uuid, user: Uuid) -> Result<R
     db::rounds::lock_for_participant(tx, id, user).await?.ok_or(AppError::NotFound)
 }
 
-async fn signed_in_with_id<S>(parts: &mut Parts, state: &S) -> Result<(SessionUser, Uuid), Response>
+async fn signed_in_with_id<S>(parts: &mut Parts, state: &S) -> Result<(SessionUser, Uuid, AppState), Response>
 where
     AppState: FromRef<S>,
     S: Send + Sync,
 {
     let SignedIn(user) = SignedIn::from_request_parts(parts, state).await.map_err(SignInRequired::into_response)?;
     let Path(id) = Path::<Uuid>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-    Ok((user, id))
+    Ok((user, id, AppState::from_ref(state)))
 }
 
-fn refusal(error: sqlx::Error) -> Response {
-    AppError::from(error).into_response()
+/// A row the user takes part in, or the 404 (or outage page) for everyone else.
+fn found<T>(row: Result<Option<T>, sqlx::Error>) -> Result<T, Response> {
+    row.map_err(AppError::from).and_then(|row| row.ok_or(AppError::NotFound)).map_err(IntoResponse::into_response)
 }
