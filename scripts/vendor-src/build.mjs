@@ -36,9 +36,15 @@ const common = {
 // the build here instead of misbehaving in the browser.
 const PATCHES = [
   {
-    why: "a font missing here (the CJK ones left out) would be fetched from esm.sh: fall back to the bundle's own directory",
+    why: "a font missing here would be fetched from esm.sh: fall back to the bundle's own directory",
     find: /`https:\/\/esm\.sh\/\$\{([\w$]+)\.PKG_NAME\?`\$\{\1\.PKG_NAME\}@\$\{\1\.PKG_VERSION\}`:"@excalidraw\/excalidraw"\}\/dist\/prod\/`/g,
     replace: () => 'new URL("./",import.meta.url).href',
+    times: 1,
+  },
+  {
+    why: "Xiaolai (CJK) is left out: mark it a local font, as Excalidraw does for emoji, so CJK text uses the system's fonts instead of requesting files that are not there",
+    find: /(\[[\w$]+\.Xiaolai\]:\{metrics:\{[^{}]*\},fallback:!0)\}/g,
+    replace: (_, metadata) => `${metadata},local:!0}`,
     times: 1,
   },
   {

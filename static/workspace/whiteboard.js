@@ -21,9 +21,13 @@
 //! saved scene; the scene is saved without binary files), and loading or
 //! saving .excalidraw files. Fonts load from the vendored copy.
 //!
-//! Styles: Excalidraw's CSS is a <link> to the vendored index.css; the few
-//! rules that hide the items above are a constructed stylesheet, which CSP
-//! does not govern. Radix popovers add <style> elements carrying `nonce`.
+//! CSP: Excalidraw's CSS is a <link> to the vendored index.css; the few rules
+//! that hide the items above are a constructed stylesheet, which CSP does not
+//! govern; a <style> element Radix may add carries `nonce`. exportSvg embeds
+//! only the glyphs used, subset by WebAssembly in a module worker (a chunk of
+//! the bundle): the page needs 'wasm-unsafe-eval' and worker-src 'self' for it.
+//! The build patches Excalidraw where it would need 'unsafe-eval', an inline
+//! style attribute or a CDN (scripts/vendor-src/build.mjs, PATCHES).
 
 const HIDDEN_UI = `
 .excalidraw [data-testid="toolbar-embeddable"],
