@@ -1,0 +1,1 @@
+import{qk as a,rk as t,sk as e}from"./chunk-BJ5CR5WZ.js";import"./chunk-MIUZVYEB.js";import"./chunk-OF2LQNYR.js";import"./chunk-3RNHDNP5.js";export{e as decodePngMetadata,t as encodePngMetadata,a as getTEXtChunk};

@@ -1,0 +1,1 @@
+import{a as s,b as a,c as o,d as t}from"./chunk-VQYRBXIR.js";import"./chunk-MIUZVYEB.js";import"./chunk-OF2LQNYR.js";import"./chunk-3RNHDNP5.js";export{s as Commands,a as subsetToBase64,o as subsetToBinary,t as toBase64};
