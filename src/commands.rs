@@ -170,11 +170,11 @@ async fn export(pool: &PgPool, format: ExportFormat, out: Option<&Path>) -> anyh
 
 fn exported_to_file(row: db::questions::StoredQuestion) -> anyhow::Result<QuestionFile> {
     let draft = QuestionDraft {
-        kind: row.kind.clone(),
+        kind: row.kind.as_str().to_owned(),
         title: row.title,
         difficulty: i64::from(row.difficulty),
-        levels: row.levels,
-        teams: row.teams,
+        levels: row.levels.iter().map(|l| l.as_str().to_owned()).collect(),
+        teams: row.teams.iter().map(|t| t.as_str().to_owned()).collect(),
         tags: row.tags,
         minutes: i64::from(row.suggested_minutes),
         prompt: row.prompt_md,
@@ -186,7 +186,7 @@ fn exported_to_file(row: db::questions::StoredQuestion) -> anyhow::Result<Questi
         anyhow::anyhow!("question {} in the database breaks a rule: {}", row.slug, problems[0].message)
     })?;
     Ok(QuestionFile {
-        path: Path::new(&row.kind).join(format!("{}.md", row.slug)),
+        path: Path::new(row.kind.as_str()).join(format!("{}.md", row.slug)),
         slug: row.slug,
         question,
         guide_quotes: row.guide_quotes,

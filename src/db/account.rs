@@ -8,6 +8,10 @@ use uuid::Uuid;
 
 use super::sessions::{self, Ending};
 use crate::domain::account::DeletionEffects;
+use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::scoring::Recommendation;
+use crate::domain::timer::TimerState;
+use crate::domain::{Level, LoopMode, LoopStatus, NoteKind, RoundKind, Team};
 
 pub async fn deletion_effects(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<DeletionEffects, sqlx::Error> {
     let (loops, their_interviewers, submitted_elsewhere, unsubmitted_elsewhere, upcoming_interviews): (
@@ -81,10 +85,10 @@ pub async fn profile(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Profile, 
 pub struct ExportedLoop {
     pub id: Uuid,
     pub template_name: String,
-    pub team: String,
-    pub level: String,
-    pub mode: String,
-    pub status: String,
+    pub team: Team,
+    pub level: Level,
+    pub mode: LoopMode,
+    pub status: LoopStatus,
     pub starts_at: DateTime<Utc>,
     pub time_zone: String,
     pub break_minutes: i16,
@@ -111,10 +115,10 @@ pub struct ExportedRound {
     pub id: Uuid,
     pub loop_id: Uuid,
     pub position: i16,
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub planned_minutes: i16,
-    pub timer_state: String,
+    pub timer_state: TimerState,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub elapsed_ms: i64,
@@ -157,7 +161,7 @@ pub async fn rounds_as_candidate(db: impl PgExecutor<'_>, user_id: Uuid) -> Resu
 pub struct ExportedInterview {
     pub candidate: String,
     pub template_name: String,
-    pub loop_status: String,
+    pub loop_status: LoopStatus,
     pub starts_at: DateTime<Utc>,
     #[sqlx(flatten)]
     pub round: ExportedRound,
@@ -182,7 +186,7 @@ pub async fn interviews(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Ex
 pub struct ExportedNote {
     #[serde(skip)]
     pub round_id: Uuid,
-    pub kind: String,
+    pub kind: NoteKind,
     pub body_md: String,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
@@ -207,9 +211,9 @@ pub async fn notes(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Exporte
 pub struct ExportedScorecard {
     #[serde(skip)]
     pub round_id: Uuid,
-    pub role: String,
-    pub status: String,
-    pub recommendation: Option<String>,
+    pub role: CardRole,
+    pub status: CardStatus,
+    pub recommendation: Option<Recommendation>,
     pub summary: String,
     pub strengths: String,
     pub areas_to_improve: String,
@@ -244,15 +248,15 @@ pub async fn scorecards_written(db: impl PgExecutor<'_>, user_id: Uuid) -> Resul
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ExportedQuestion {
     pub slug: String,
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub prompt_md: String,
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub what_good_looks_like: String,
     pub tags: Vec<String>,
-    pub teams: Vec<String>,
-    pub levels: Vec<String>,
+    pub teams: Vec<Team>,
+    pub levels: Vec<Level>,
     pub difficulty: i16,
     pub suggested_minutes: i16,
     pub created_at: DateTime<Utc>,
@@ -276,7 +280,7 @@ pub struct ExportedTemplate {
     pub slug: String,
     pub name: String,
     pub description: String,
-    pub team: Option<String>,
+    pub team: Option<Team>,
     pub created_at: DateTime<Utc>,
     pub rounds: serde_json::Value,
 }

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::domain::{LoopStatus, RoundKind, Team};
+
 pub async fn has_feed(db: impl PgExecutor<'_>, user: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("select calendar_token_hash is not null from users where id = $1").bind(user).fetch_one(db).await
 }
@@ -23,8 +25,8 @@ pub async fn owner_of_token(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Resul
 pub struct LoopRoundRow {
     pub loop_id: Uuid,
     pub template_name: String,
-    pub team: String,
-    pub status: String,
+    pub team: Team,
+    pub status: LoopStatus,
     pub starts_at: DateTime<Utc>,
     pub break_minutes: i16,
     pub calendar_sequence: i32,
@@ -32,7 +34,7 @@ pub struct LoopRoundRow {
     pub round_id: Uuid,
     pub position: i16,
     pub title: String,
-    pub kind: String,
+    pub kind: RoundKind,
     pub planned_minutes: i16,
     pub interviewer_id: Option<Uuid>,
 }

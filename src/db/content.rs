@@ -155,12 +155,7 @@ async fn import_templates(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
         let rounds: Vec<RoundSpec> = template
             .rounds
             .iter()
-            .map(|r| RoundSpec {
-                kind: r.kind.as_str(),
-                title: &r.title,
-                minutes: r.minutes,
-                question_count: r.questions,
-            })
+            .map(|r| RoundSpec { kind: r.kind, title: &r.title, minutes: r.minutes, question_count: r.questions })
             .collect();
         templates::replace_rounds(&mut *db, template_id, &rounds).await?;
     }

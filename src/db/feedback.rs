@@ -5,6 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::scoring::Recommendation;
+use crate::domain::{Pillar, RoundKind, Team};
+
 /// One criterion row of one scorecard.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ScoreLine {
@@ -12,19 +16,19 @@ pub struct ScoreLine {
     pub round_position: i16,
     /// The round's interviewer now (none once withdrawn).
     pub interviewer_id: Option<Uuid>,
-    pub role: String,
+    pub role: CardRole,
     /// None once the author deleted their account (their submitted scorecard stays).
     pub author_id: Option<Uuid>,
-    pub status: String,
+    pub status: CardStatus,
     /// The author was this round's interviewer until the candidate withdrew their invitation.
     pub author_withdrawn: bool,
-    pub recommendation: Option<String>,
+    pub recommendation: Option<Recommendation>,
     pub summary: String,
     pub strengths: String,
     pub areas_to_improve: String,
     pub submitted_at: Option<DateTime<Utc>>,
     pub criterion_name: String,
-    pub pillar: String,
+    pub pillar: Pillar,
     pub anchors: Vec<String>,
     pub score: Option<i16>,
     pub not_assessed: Option<bool>,
@@ -59,14 +63,14 @@ pub async fn for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<Scor
 pub struct Suggestion {
     pub slug: String,
     pub title: String,
-    pub kind: String,
+    pub kind: RoundKind,
 }
 
 pub async fn unseen_questions(
     db: impl PgExecutor<'_>,
     candidate: Uuid,
-    kinds: &[String],
-    team: &str,
+    kinds: &[RoundKind],
+    team: Team,
     limit: i64,
 ) -> Result<Vec<Suggestion>, sqlx::Error> {
     sqlx::query_as(

@@ -4,11 +4,15 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::domain::blind_scoring::CardStatus;
+use crate::domain::scoring::Recommendation;
+use crate::domain::{LoopMode, LoopStatus, RoundKind, ScoreSeries, Team};
+
 #[derive(Debug, Default, Clone)]
 pub struct HistoryFilter {
-    pub mode: Option<String>,
+    pub mode: Option<LoopMode>,
     pub template: Option<String>,
-    pub team: Option<String>,
+    pub team: Option<Team>,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
@@ -24,19 +28,19 @@ pub struct Cursor {
 pub struct HistoryLoop {
     pub id: Uuid,
     pub template_name: String,
-    pub team: String,
-    pub mode: String,
-    pub status: String,
+    pub team: Team,
+    pub mode: LoopMode,
+    pub status: LoopStatus,
     pub starts_at: DateTime<Utc>,
     pub time_zone: String,
     pub as_candidate: bool,
     pub candidate_name: String,
-    /// The deciding scorecard's recommendation per round, "" where not submitted.
-    pub recommendations: Vec<String>,
-    /// Per round, the status of its interviewer card and of its self-assessment ("" where none),
-    /// and whether the user interviews it: what blind scoring needs to know who may read what.
-    pub interviewer_statuses: Vec<String>,
-    pub self_statuses: Vec<String>,
+    /// The deciding scorecard's recommendation per round, none where not submitted.
+    pub recommendations: Vec<Option<Recommendation>>,
+    /// Per round, the status of its interviewer card and of its self-assessment (none where
+    /// not begun), and whether the user interviews it: what blind scoring needs to know who may read what.
+    pub interviewer_statuses: Vec<Option<CardStatus>>,
+    pub self_statuses: Vec<Option<CardStatus>>,
     pub user_interviews: Vec<bool>,
     /// The user has submitted an interviewer scorecard of their own in the loop.
     pub user_scored: bool,
@@ -55,13 +59,13 @@ pub async fn loops(
     sqlx::query_as(&format!(
         "select l.id, l.template_name, l.team, l.mode, l.status, l.starts_at, l.time_zone,
                 l.candidate_id = $1 as as_candidate, u.display_name as candidate_name,
-                array(select coalesce(s.recommendation, '') from rounds r
+                array(select s.recommendation from rounds r
                       left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}
                       where r.loop_id = l.id order by r.position) as recommendations,
-                array(select coalesce(s.status, '') from rounds r
+                array(select s.status from rounds r
                       left join scorecards s on s.round_id = r.id and s.role = 'interviewer'
                       where r.loop_id = l.id order by r.position) as interviewer_statuses,
-                array(select coalesce(s.status, '') from rounds r
+                array(select s.status from rounds r
                       left join scorecards s on s.round_id = r.id and s.role = 'self'
                       where r.loop_id = l.id order by r.position) as self_statuses,
                 array(select coalesce(r.interviewer_id = $1, false) from rounds r
@@ -83,9 +87,9 @@ pub async fn loops(
          limit $9"
     ))
     .bind(user)
-    .bind(filter.mode.as_deref())
+    .bind(filter.mode)
     .bind(filter.template.as_deref())
-    .bind(filter.team.as_deref())
+    .bind(filter.team)
     .bind(filter.from)
     .bind(filter.until)
     .bind(after.map(|c| c.starts_at))
@@ -108,7 +112,7 @@ pub async fn template_names(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<S
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ScorePoint {
     pub starts_at: DateTime<Utc>,
-    pub series: String,
+    pub series: ScoreSeries,
     pub group_key: String,
     pub mean: f64,
 }
@@ -130,7 +134,7 @@ pub async fn score_points(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Ve
 pub struct Attempt {
     pub slug: String,
     pub title: String,
-    pub kind: String,
+    pub kind: RoundKind,
     pub loop_id: Uuid,
     pub round_id: Uuid,
     pub starts_at: DateTime<Utc>,

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use crate::domain::LoopStatus;
+
 pub async fn create(
     db: &mut PgConnection,
     loop_id: Uuid,
@@ -158,7 +160,7 @@ pub struct OpenedInvitation {
     pub candidate_id: Uuid,
     pub candidate_name: String,
     pub template_name: String,
-    pub loop_status: String,
+    pub loop_status: LoopStatus,
     pub starts_at: DateTime<Utc>,
     pub time_zone: String,
     pub expires_at: DateTime<Utc>,

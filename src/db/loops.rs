@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use crate::domain::timer::TimerState;
+use crate::domain::{Level, LoopMode, LoopStatus, RoundKind, Team};
+
 /// A loop as its pages need it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoopRow {
@@ -11,10 +14,10 @@ pub struct LoopRow {
     pub candidate_id: Uuid,
     pub candidate_name: String,
     pub template_name: String,
-    pub team: String,
-    pub level: String,
-    pub mode: String,
-    pub status: String,
+    pub team: Team,
+    pub level: Level,
+    pub mode: LoopMode,
+    pub status: LoopStatus,
     pub starts_at: DateTime<Utc>,
     pub time_zone: String,
     pub break_minutes: i16,
@@ -28,10 +31,10 @@ pub struct LoopRow {
 pub struct RoundRow {
     pub id: Uuid,
     pub position: i16,
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub planned_minutes: i16,
-    pub timer_state: String,
+    pub timer_state: TimerState,
     pub elapsed_ms: i64,
     pub extension_seconds: i32,
     pub interviewer_id: Option<Uuid>,
@@ -43,9 +46,9 @@ pub struct NewLoop<'a> {
     pub candidate_id: Uuid,
     pub template_id: Option<Uuid>,
     pub template_name: &'a str,
-    pub team: &'a str,
-    pub level: &'a str,
-    pub mode: &'a str,
+    pub team: Team,
+    pub level: Level,
+    pub mode: LoopMode,
     pub starts_at: DateTime<Utc>,
     pub time_zone: &'a str,
     pub break_minutes: i16,
@@ -54,7 +57,7 @@ pub struct NewLoop<'a> {
 }
 
 pub struct NewRound<'a> {
-    pub kind: &'a str,
+    pub kind: RoundKind,
     pub title: &'a str,
     pub planned_minutes: i16,
     /// Question ids with their time budget in minutes, in order.
@@ -168,9 +171,9 @@ pub async fn rounds(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<RoundR
 pub struct LoopSummary {
     pub id: Uuid,
     pub template_name: String,
-    pub team: String,
-    pub mode: String,
-    pub status: String,
+    pub team: Team,
+    pub mode: LoopMode,
+    pub status: LoopStatus,
     pub starts_at: DateTime<Utc>,
     pub time_zone: String,
     pub rounds: i64,
@@ -241,9 +244,9 @@ pub async fn cancel(db: &mut PgConnection, loop_id: Uuid, candidate: Uuid) -> Re
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BankEntry {
     pub id: Uuid,
-    pub kind: String,
-    pub teams: Vec<String>,
-    pub levels: Vec<String>,
+    pub kind: RoundKind,
+    pub teams: Vec<Team>,
+    pub levels: Vec<Level>,
     pub tags: Vec<String>,
     pub suggested_minutes: i16,
 }
@@ -296,7 +299,7 @@ pub struct InterviewRound {
     pub loop_id: Uuid,
     pub position: i16,
     pub title: String,
-    pub timer_state: String,
+    pub timer_state: TimerState,
     pub template_name: String,
     pub candidate_name: String,
     pub starts_at: DateTime<Utc>,

@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod sign_in_attempts;
 pub mod sign_up_attempts;
 pub mod templates;
+mod text_enums;
 pub mod users;
 
 use std::time::Duration;

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::domain::NoteKind;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Note {
     pub body_md: String,
@@ -17,7 +19,7 @@ pub async fn find(
     db: impl PgExecutor<'_>,
     round_id: Uuid,
     author: Uuid,
-    kind: &str,
+    kind: NoteKind,
 ) -> Result<Option<Note>, sqlx::Error> {
     sqlx::query_as("select body_md, body_html, version, updated_at from notes where round_id = $1 and author_id = $2 and kind = $3")
         .bind(round_id)
@@ -41,7 +43,7 @@ pub async fn save(
     db: &mut sqlx::PgConnection,
     round_id: Uuid,
     author: Uuid,
-    kind: &str,
+    kind: NoteKind,
     body_md: &str,
     body_html: &str,
     base_version: i32,

@@ -6,24 +6,25 @@ use uuid::Uuid;
 use crate::domain::bank::{CandidateRound, SearchText};
 use crate::domain::question::Question;
 use crate::domain::timer::TimerState;
+use crate::domain::{Difficulty, Level, RoundKind, Team};
 
 /// Filters of the bank page; `None` means "any".
 #[derive(Debug, Default, Clone)]
 pub struct QuestionFilter {
     pub text: Option<SearchText>,
-    pub kind: Option<String>,
-    pub team: Option<String>,
-    pub difficulty: Option<i16>,
+    pub kind: Option<RoundKind>,
+    pub team: Option<Team>,
+    pub difficulty: Option<Difficulty>,
     pub tag: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QuestionSummary {
     pub slug: String,
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
-    pub difficulty: i16,
-    pub teams: Vec<String>,
+    pub difficulty: Difficulty,
+    pub teams: Vec<Team>,
     pub tags: Vec<String>,
     pub suggested_minutes: i16,
     pub is_private: bool,
@@ -35,16 +36,16 @@ pub struct QuestionSummary {
 pub struct QuestionDetail {
     pub id: Uuid,
     pub slug: String,
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub prompt_html: String,
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub good_answer_html: String,
     pub tags: Vec<String>,
-    pub teams: Vec<String>,
-    pub levels: Vec<String>,
-    pub difficulty: i16,
+    pub teams: Vec<Team>,
+    pub levels: Vec<Level>,
+    pub difficulty: Difficulty,
     pub suggested_minutes: i16,
     pub guide_quotes: Vec<String>,
     pub is_own: bool,
@@ -83,8 +84,8 @@ pub async fn search(
     )
     .bind(viewer)
     .bind(filter.text.as_ref().map(SearchText::query))
-    .bind(filter.kind.as_deref())
-    .bind(filter.team.as_deref())
+    .bind(filter.kind)
+    .bind(filter.team)
     .bind(filter.difficulty)
     .bind(filter.tag.as_deref())
     .bind(limit)
@@ -127,7 +128,7 @@ pub async fn candidate_rounds_using(
     candidate: Uuid,
     question_id: Uuid,
 ) -> Result<Vec<CandidateRound>, sqlx::Error> {
-    let rows: Vec<(bool, String, bool)> = sqlx::query_as(
+    let rows: Vec<(bool, TimerState, bool)> = sqlx::query_as(
         "select l.mode = 'peer', r.timer_state, l.status = 'cancelled'
          from round_questions rq join rounds r on r.id = rq.round_id join loops l on l.id = r.loop_id
          where rq.question_id = $1 and l.candidate_id = $2",
@@ -138,12 +139,7 @@ pub async fn candidate_rounds_using(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(is_peer, timer, loop_cancelled)| CandidateRound {
-            is_peer,
-            // A state this code does not know is taken as not ended: the guidance stays hidden.
-            timer: TimerState::parse(&timer).unwrap_or(TimerState::NotStarted),
-            loop_cancelled,
-        })
+        .map(|(is_peer, timer, loop_cancelled)| CandidateRound { is_peer, timer, loop_cancelled })
         .collect())
 }
 
@@ -151,11 +147,11 @@ pub async fn candidate_rounds_using(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredQuestion {
     pub slug: String,
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub difficulty: i16,
-    pub levels: Vec<String>,
-    pub teams: Vec<String>,
+    pub levels: Vec<Level>,
+    pub teams: Vec<Team>,
     pub tags: Vec<String>,
     pub suggested_minutes: i16,
     pub guide_quotes: Vec<String>,
@@ -223,7 +219,7 @@ pub async fn save_private(
     )
     .bind(slug)
     .bind(owner)
-    .bind(q.kind.as_str())
+    .bind(q.kind)
     .bind(&q.title)
     .bind(&q.prompt)
     .bind(&html.prompt)
@@ -232,9 +228,9 @@ pub async fn save_private(
     .bind(&q.what_good_looks_like)
     .bind(&html.good_answer)
     .bind(&q.tags)
-    .bind(q.teams.iter().map(|t| t.as_str()).collect::<Vec<_>>())
-    .bind(q.levels.iter().map(|l| l.as_str()).collect::<Vec<_>>())
-    .bind(i16::from(q.difficulty.value()))
+    .bind(&q.teams)
+    .bind(&q.levels)
+    .bind(q.difficulty)
     .bind(q.minutes)
     .execute(db)
     .await?;

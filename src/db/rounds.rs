@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::domain::timer::{Timer, TimerState};
+use crate::domain::timer::{Timer, TimerAction, TimerState};
+use crate::domain::{Level, LoopMode, LoopStatus, RoundKind, Team};
 
 /// Everything the round page and the timer need, read with the database clock
 /// (`now`), which every instance shares.
@@ -13,10 +14,10 @@ pub struct RoundState {
     pub id: Uuid,
     pub loop_id: Uuid,
     pub position: i16,
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub planned_minutes: i16,
-    pub timer_state: String,
+    pub timer_state: TimerState,
     pub started_at: Option<DateTime<Utc>>,
     pub running_since: Option<DateTime<Utc>>,
     pub elapsed_ms: i64,
@@ -27,11 +28,11 @@ pub struct RoundState {
     pub timer_version: i32,
     pub interviewer_id: Option<Uuid>,
     pub candidate_id: Uuid,
-    pub mode: String,
-    pub loop_status: String,
+    pub mode: LoopMode,
+    pub loop_status: LoopStatus,
     pub template_name: String,
-    pub team: String,
-    pub level: String,
+    pub team: Team,
+    pub level: Level,
     pub selection_seed: i64,
     pub time_zone: String,
     pub break_minutes: i16,
@@ -54,7 +55,7 @@ impl RoundState {
 
     pub fn timer(&self) -> Timer {
         Timer {
-            state: TimerState::parse(&self.timer_state).unwrap_or(TimerState::NotStarted),
+            state: self.timer_state,
             planned_ms: i64::from(self.planned_minutes) * 60_000,
             extension_ms: i64::from(self.extension_seconds) * 1000,
             elapsed_ms: self.elapsed_ms,
@@ -118,7 +119,7 @@ pub async fn save_timer(
     round: &RoundState,
     timer: &Timer,
     actor: Uuid,
-    action: &str,
+    action: TimerAction,
     seconds: Option<i32>,
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
@@ -129,7 +130,7 @@ pub async fn save_timer(
          where id = $1",
     )
     .bind(round.id)
-    .bind(timer.state.as_str())
+    .bind(timer.state)
     .bind(timer.started_at)
     .bind(timer.running_since)
     .bind(timer.elapsed_ms)
@@ -215,7 +216,7 @@ pub struct NextRound {
     pub id: Uuid,
     pub position: i16,
     pub title: String,
-    pub timer_state: String,
+    pub timer_state: TimerState,
 }
 
 pub async fn next_round(
@@ -235,7 +236,7 @@ pub async fn next_round(
 /// One entry of a round's timer log.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TimerEvent {
-    pub action: String,
+    pub action: TimerAction,
     pub seconds: Option<i32>,
     pub reason: Option<String>,
     pub occurred_at: DateTime<Utc>,

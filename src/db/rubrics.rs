@@ -3,9 +3,11 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::domain::{Pillar, RoundKind};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RubricSummary {
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub summary: String,
     pub criteria_count: i64,
@@ -14,7 +16,7 @@ pub struct RubricSummary {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Rubric {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub summary: String,
 }
@@ -24,7 +26,7 @@ pub struct Criterion {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
-    pub pillar: String,
+    pub pillar: Pillar,
     pub description: String,
     pub anchors: Vec<String>,
 }
@@ -41,7 +43,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<RubricSummary>, sqlx::E
     .await
 }
 
-pub async fn find_by_kind(db: impl PgExecutor<'_>, kind: &str) -> Result<Option<Rubric>, sqlx::Error> {
+pub async fn find_by_kind(db: impl PgExecutor<'_>, kind: RoundKind) -> Result<Option<Rubric>, sqlx::Error> {
     sqlx::query_as("select id, kind, title, summary from rubrics where kind = $1").bind(kind).fetch_optional(db).await
 }
 
@@ -57,7 +59,7 @@ pub async fn criteria(db: impl PgExecutor<'_>, rubric_id: Uuid) -> Result<Vec<Cr
 }
 
 /// The criteria in use for a round kind, in one query.
-pub async fn criteria_for_kind(db: impl PgExecutor<'_>, kind: &str) -> Result<Vec<Criterion>, sqlx::Error> {
+pub async fn criteria_for_kind(db: impl PgExecutor<'_>, kind: RoundKind) -> Result<Vec<Criterion>, sqlx::Error> {
     sqlx::query_as(
         "select c.id, c.slug, c.name, c.pillar, c.description, c.anchors
          from rubric_criteria c join rubrics r on r.id = c.rubric_id

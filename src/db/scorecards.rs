@@ -5,10 +5,16 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use crate::domain::blind_scoring::{CardRole, CardStatus};
 use crate::domain::scorecard::{ScoreChoice, ScorecardInput};
+use crate::domain::scoring::Recommendation;
 
-/// "draft", "submitted" or "skipped" for the round's scorecard in `role`, if one exists.
-pub async fn status(db: impl PgExecutor<'_>, round_id: Uuid, role: &str) -> Result<Option<String>, sqlx::Error> {
+/// Where the round's scorecard in `role` stands, if one exists.
+pub async fn status(
+    db: impl PgExecutor<'_>,
+    round_id: Uuid,
+    role: CardRole,
+) -> Result<Option<CardStatus>, sqlx::Error> {
     sqlx::query_scalar("select status from scorecards where round_id = $1 and role = $2")
         .bind(round_id)
         .bind(role)
@@ -21,9 +27,9 @@ pub struct Scorecard {
     pub id: Uuid,
     /// None once the author deleted their account (their submitted scorecard stays).
     pub author_id: Option<Uuid>,
-    pub role: String,
-    pub status: String,
-    pub recommendation: Option<String>,
+    pub role: CardRole,
+    pub status: CardStatus,
+    pub recommendation: Option<Recommendation>,
     pub summary: String,
     pub strengths: String,
     pub areas_to_improve: String,
@@ -40,7 +46,7 @@ pub struct StoredScore {
     pub evidence: String,
 }
 
-pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid, role: &str) -> Result<Option<Scorecard>, sqlx::Error> {
+pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid, role: CardRole) -> Result<Option<Scorecard>, sqlx::Error> {
     sqlx::query_as(
         "select s.id, s.author_id, s.role, s.status, s.recommendation, s.summary, s.strengths, s.areas_to_improve,
                 s.updated_at, s.submitted_at,
@@ -72,7 +78,7 @@ pub async fn save_draft(
     db: &mut PgConnection,
     round_id: Uuid,
     author: Uuid,
-    role: &str,
+    role: CardRole,
     input: &ScorecardInput,
 ) -> Result<SaveResult, sqlx::Error> {
     let id: Option<Uuid> = sqlx::query_scalar(
@@ -87,7 +93,7 @@ pub async fn save_draft(
     .bind(round_id)
     .bind(author)
     .bind(role)
-    .bind(input.recommendation.map(|r| r.as_str()))
+    .bind(input.recommendation)
     .bind(&input.summary)
     .bind(&input.strengths)
     .bind(&input.areas_to_improve)
@@ -211,7 +217,7 @@ pub async fn amend(
          where id = $1",
     )
     .bind(scorecard_id)
-    .bind(input.recommendation.map(|r| r.as_str()))
+    .bind(input.recommendation)
     .bind(&input.summary)
     .bind(&input.strengths)
     .bind(&input.areas_to_improve)

@@ -3,20 +3,22 @@
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 
+use crate::domain::{RoundKind, Team};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TemplateWithRounds {
     pub id: uuid::Uuid,
     pub slug: String,
     pub name: String,
     pub description: String,
-    pub team: Option<String>,
+    pub team: Option<Team>,
     pub rounds: Json<Vec<TemplateRound>>,
     pub is_own: bool,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct TemplateRound {
-    pub kind: String,
+    pub kind: RoundKind,
     pub title: String,
     pub minutes: i16,
     pub question_count: i16,
@@ -44,7 +46,7 @@ pub async fn list_visible(
 
 /// One round of a template being saved.
 pub struct RoundSpec<'a> {
-    pub kind: &'a str,
+    pub kind: RoundKind,
     pub title: &'a str,
     pub minutes: i16,
     pub question_count: i16,
@@ -58,7 +60,7 @@ pub async fn save_owned(
     slug: &str,
     name: &str,
     description: &str,
-    team: Option<&str>,
+    team: Option<Team>,
     rounds: &[RoundSpec<'_>],
 ) -> Result<bool, sqlx::Error> {
     let id: Option<uuid::Uuid> = sqlx::query_scalar(

@@ -2,6 +2,8 @@
 
 /// Declares a closed set of values stored as text (with a matching CHECK
 /// constraint in the schema), with its database spelling and a human label.
+/// The database layer decodes columns straight into these (`db::text_enums`):
+/// a spelling `parse` does not know is an error there, never a default.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => ($text:literal, $label:literal)),+ $(,)? }) => {
         $(#[$meta])*
@@ -35,6 +37,15 @@ macro_rules! text_enum {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                $name::parse(&text).ok_or_else(|| {
+                    serde::de::Error::invalid_value(serde::de::Unexpected::Str(&text), &stringify!($name))
+                })
             }
         }
     };
@@ -103,6 +114,50 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// How a loop is run: alone against the clock, or with invited interviewers.
+    LoopMode {
+        Peer => ("peer", "Peer interview"),
+        SelfTimed => ("self_timed", "Self-timed"),
+    }
+);
+
+text_enum!(
+    /// Where a loop is in its life.
+    LoopStatus {
+        Scheduled => ("scheduled", "Scheduled"),
+        InProgress => ("in_progress", "In progress"),
+        Completed => ("completed", "Completed"),
+        Cancelled => ("cancelled", "Cancelled"),
+    }
+);
+
+impl LoopStatus {
+    /// Completed or cancelled: nothing about the loop moves any more.
+    pub fn is_finished(self) -> bool {
+        matches!(self, LoopStatus::Completed | LoopStatus::Cancelled)
+    }
+}
+
+text_enum!(
+    /// Whose note it is: the candidate's scratchpad (the interviewer watches
+    /// it live) or an interviewer's private notes.
+    NoteKind {
+        Scratchpad => ("scratchpad", "Scratchpad"),
+        Private => ("private", "Private notes"),
+    }
+);
+
+text_enum!(
+    /// A series of the history charts' score points: per pillar, per round
+    /// kind, or the self-assessment's gap to the interviewer's scores.
+    ScoreSeries {
+        Pillar => ("pillar", "Per pillar"),
+        Kind => ("kind", "Per round kind"),
+        Gap => ("gap", "Self-assessment gap"),
+    }
+);
+
 /// How hard a question is, 1 (warm-up) to 3 (hard).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Difficulty(u8);
@@ -141,6 +196,18 @@ mod tests {
         }
         for team in Team::ALL {
             assert_eq!(Team::parse(team.as_str()), Some(*team));
+        }
+        for mode in LoopMode::ALL {
+            assert_eq!(LoopMode::parse(mode.as_str()), Some(*mode));
+        }
+        for status in LoopStatus::ALL {
+            assert_eq!(LoopStatus::parse(status.as_str()), Some(*status));
+        }
+        for kind in NoteKind::ALL {
+            assert_eq!(NoteKind::parse(kind.as_str()), Some(*kind));
+        }
+        for series in ScoreSeries::ALL {
+            assert_eq!(ScoreSeries::parse(series.as_str()), Some(*series));
         }
         assert_eq!(RoundKind::parse("Coding"), None);
     }

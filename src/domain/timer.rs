@@ -54,6 +54,32 @@ pub enum TimerCommand {
     End,
 }
 
+text_enum!(
+    /// A command as the timer log records it (and as the timer's buttons post it).
+    TimerAction {
+        Start => ("start", "Started"),
+        Pause => ("pause", "Paused"),
+        Resume => ("resume", "Resumed"),
+        Extend => ("extend", "Extended"),
+        NextQuestion => ("next_question", "Moved to the next question"),
+        End => ("end", "Ended"),
+    }
+);
+
+impl TimerAction {
+    /// The action a command is logged as.
+    pub fn of(command: &TimerCommand) -> TimerAction {
+        match command {
+            TimerCommand::Start => TimerAction::Start,
+            TimerCommand::Pause => TimerAction::Pause,
+            TimerCommand::Resume => TimerAction::Resume,
+            TimerCommand::Extend { .. } => TimerAction::Extend,
+            TimerCommand::NextQuestion => TimerAction::NextQuestion,
+            TimerCommand::End => TimerAction::End,
+        }
+    }
+}
+
 /// Why a command does not apply to the timer as it is; the message is shown
 /// to the person who pressed the button.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

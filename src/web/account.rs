@@ -19,6 +19,7 @@ use crate::db;
 use crate::db::account::{ExportedInterview, ExportedLoop, ExportedNote, ExportedRound, ExportedScorecard};
 use crate::db::invitations::InvitationSummary;
 use crate::db::sessions::{Ending, SessionUser};
+use crate::domain::blind_scoring::CardRole;
 use crate::domain::{account, password, schedule, sign_in_throttle};
 use crate::password_work::Busy;
 use crate::state::AppState;
@@ -431,14 +432,17 @@ async fn export_data(
         let lines = db::feedback::for_loop(&mut *db, the_loop.id).await?;
         let mut received: Vec<CardView> = super::feedback::readable_cards(&lines, user.id, user.id)
             .into_iter()
-            .filter(|card| card.role == "interviewer")
+            .filter(|card| card.role == CardRole::Interviewer)
             .collect();
         let invitations = db::invitations::list_for_loop(&mut *db, the_loop.id).await?;
         let loop_rounds = take_where(&mut rounds, |r| r.loop_id == the_loop.id)
             .into_iter()
             .map(|round| RoundExport {
                 notes: take_where(&mut notes, |n| n.round_id == round.id),
-                self_assessment: take_where(&mut cards, |c| c.round_id == round.id && c.role == "self").pop(),
+                self_assessment: take_where(&mut cards, |c| {
+                    c.round_id == round.id && c.role == CardRole::SelfAssessment
+                })
+                .pop(),
                 interviewer_scorecard: take_where(&mut received, |c| c.round_position == round.position).pop(),
                 round,
             })

@@ -15,7 +15,7 @@ use super::security::no_store;
 use super::session::{self, SignedIn};
 use crate::db;
 use crate::db::calendar::LoopRoundRow;
-use crate::domain::{ics, schedule};
+use crate::domain::{LoopStatus, ics, schedule};
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -82,9 +82,9 @@ pub fn events_for(user: uuid::Uuid, rows: &[LoopRoundRow], base_url: &str) -> Ve
                 starts_at: slot.starts_at,
                 ends_at: slot.ends_at,
                 summary: format!("mockloop: {} (round {} of {})", row.title, row.position, loop_rows.len()),
-                description: format!("{} · {} loop", super::questions::kind_label(&row.kind), row.template_name),
+                description: format!("{} · {} loop", row.kind.label(), row.template_name),
                 url: format!("{base_url}/loops/{}", row.loop_id),
-                cancelled: row.status == "cancelled",
+                cancelled: row.status == LoopStatus::Cancelled,
             });
         }
     }

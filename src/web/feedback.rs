@@ -26,7 +26,8 @@ use crate::db::loops::{LoopRow, RoundRow};
 use crate::db::rounds::{RoundQuestion, RoundState, TimerEvent};
 use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
 use crate::domain::scoring::{self, CriterionScore, Recommendation, RoundScores};
-use crate::domain::{Pillar, RoundKind, markdown, schedule, timer};
+use crate::domain::timer::{TimerAction, TimerState};
+use crate::domain::{Level, LoopMode, NoteKind, Pillar, RoundKind, markdown, schedule, timer};
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -42,11 +43,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Clone, Serialize)]
 pub struct CardView {
     pub round_position: i16,
-    pub role: String,
+    pub role: CardRole,
     pub role_label: &'static str,
     /// From an interviewer the candidate withdrew from the loop after they submitted it.
     pub withdrawn_interviewer: bool,
-    pub recommendation: Option<String>,
+    pub recommendation: Option<Recommendation>,
     pub recommendation_label: &'static str,
     pub summary: String,
     pub strengths: String,
@@ -57,7 +58,7 @@ pub struct CardView {
 #[derive(Debug, Clone, Serialize)]
 pub struct CriterionView {
     pub name: String,
-    pub pillar: String,
+    pub pillar: Pillar,
     pub pillar_label: &'static str,
     pub score: Option<i16>,
     pub not_assessed: bool,
@@ -73,17 +74,20 @@ impl CardView {
         (self.criteria.iter().filter(|c| c.score.is_some()).count(), self.criteria.len())
     }
 
+    /// The recommendation's spelling for the page's CSS class, "none" before there is one.
+    pub fn recommendation_class(&self) -> &'static str {
+        self.recommendation.map_or("none", Recommendation::as_str)
+    }
+
     fn round_scores(&self, kind: RoundKind) -> RoundScores {
         RoundScores {
             round_position: self.round_position,
             kind,
-            recommendation: self.recommendation.as_deref().and_then(Recommendation::parse),
+            recommendation: self.recommendation,
             criteria: self
                 .criteria
                 .iter()
-                .filter_map(|c| {
-                    Some(CriterionScore { pillar: Pillar::parse(&c.pillar)?, score: c.score.map(|s| s as u8) })
-                })
+                .map(|c| CriterionScore { pillar: c.pillar, score: c.score.map(|s| s as u8) })
                 .collect(),
         }
     }
@@ -94,11 +98,9 @@ fn round_stages(lines: &[ScoreLine]) -> BTreeMap<i16, RoundStage> {
     let mut stages: BTreeMap<i16, RoundStage> = BTreeMap::new();
     for line in lines {
         let stage = stages.entry(line.round_position).or_default();
-        let status = CardStatus::parse(&line.status);
-        match CardRole::parse(&line.role) {
-            Some(CardRole::Interviewer) => stage.interviewer = status,
-            Some(CardRole::SelfAssessment) => stage.self_assessment = status,
-            None => {}
+        match line.role {
+            CardRole::Interviewer => stage.interviewer = Some(line.status),
+            CardRole::SelfAssessment => stage.self_assessment = Some(line.status),
         }
     }
     stages
@@ -122,33 +124,30 @@ pub(crate) fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid)
     let stages = round_stages(lines);
     let scored = lines.iter().any(|l| {
         l.author_id == Some(viewer)
-            && CardRole::parse(&l.role) == Some(CardRole::Interviewer)
-            && CardStatus::parse(&l.status) == Some(CardStatus::Submitted)
+            && l.role == CardRole::Interviewer
+            && l.status == CardStatus::Submitted
             && !l.author_withdrawn
     });
-    let mut cards: BTreeMap<(i16, String), CardView> = BTreeMap::new();
+    let mut cards: BTreeMap<(i16, CardRole), CardView> = BTreeMap::new();
     for line in lines {
-        let (Some(role), Some(stage)) = (CardRole::parse(&line.role), stages.get(&line.round_position)) else {
+        let role = line.role;
+        let Some(stage) = stages.get(&line.round_position) else {
             continue;
         };
         if !blind_scoring::may_read(reader(viewer, candidate, line.interviewer_id, scored), role, *stage) {
             continue;
         }
-        let card = cards.entry((line.round_position, line.role.clone())).or_insert_with(|| CardView {
+        let card = cards.entry((line.round_position, role)).or_insert_with(|| CardView {
             round_position: line.round_position,
-            role: line.role.clone(),
+            role,
             role_label: match (role, line.author_id, line.author_withdrawn) {
                 (CardRole::Interviewer, _, true) => "Withdrawn interviewer",
                 (CardRole::Interviewer, None, _) => "Interviewer (deleted account)",
                 _ => role.label(),
             },
             withdrawn_interviewer: line.author_withdrawn,
-            recommendation: line.recommendation.clone(),
-            recommendation_label: line
-                .recommendation
-                .as_deref()
-                .and_then(Recommendation::parse)
-                .map_or("—", Recommendation::label),
+            recommendation: line.recommendation,
+            recommendation_label: line.recommendation.map_or("—", Recommendation::label),
             summary: line.summary.clone(),
             strengths: line.strengths.clone(),
             areas_to_improve: line.areas_to_improve.clone(),
@@ -158,8 +157,8 @@ pub(crate) fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid)
             |score: i16| line.anchors.get(usize::try_from(score - 1).unwrap_or(0)).cloned().unwrap_or_default();
         card.criteria.push(CriterionView {
             name: line.criterion_name.clone(),
-            pillar: line.pillar.clone(),
-            pillar_label: Pillar::parse(&line.pillar).map_or("", Pillar::label),
+            pillar: line.pillar,
+            pillar_label: line.pillar.label(),
             score: line.score,
             not_assessed: line.not_assessed.unwrap_or(false) || line.score.is_none(),
             anchor: line.score.map(anchor_for).unwrap_or_default(),
@@ -171,8 +170,11 @@ pub(crate) fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid)
 }
 
 /// The role whose scorecard decides a round: the candidate's own in a self-timed loop.
-fn deciding_role(mode: &str) -> &'static str {
-    if mode == "self_timed" { "self" } else { "interviewer" }
+fn deciding_role(mode: LoopMode) -> CardRole {
+    match mode {
+        LoopMode::SelfTimed => CardRole::SelfAssessment,
+        LoopMode::Peer => CardRole::Interviewer,
+    }
 }
 
 #[derive(Template)]
@@ -203,9 +205,10 @@ pub struct GapLine {
 impl RoundFeedbackPage {
     /// Self-assessment beside the interviewer's scorecard, once both are readable.
     fn gaps(&self) -> Vec<GapLine> {
-        let (Some(interviewer), Some(own)) =
-            (self.cards.iter().find(|c| c.role == "interviewer"), self.cards.iter().find(|c| c.role == "self"))
-        else {
+        let (Some(interviewer), Some(own)) = (
+            self.cards.iter().find(|c| c.role == CardRole::Interviewer),
+            self.cards.iter().find(|c| c.role == CardRole::SelfAssessment),
+        ) else {
             return Vec::new();
         };
         let text = |score: Option<i16>| score.map_or("not assessed".to_owned(), |s| s.to_string());
@@ -243,10 +246,6 @@ impl RoundFeedbackPage {
         (self.timer.remaining_ms < 0).then(|| timer::format_duration(-self.timer.remaining_ms))
     }
 
-    fn kind_label(&self) -> &'static str {
-        super::questions::kind_label(&self.round.kind)
-    }
-
     /// The hints the interviewer gave: the candidate heard them, so feedback shows them (and only them).
     fn used_hints(&self, question: &RoundQuestion) -> Vec<String> {
         pick(&question.hints, &question.hints_used)
@@ -259,14 +258,9 @@ impl RoundFeedbackPage {
     /// "14:05 Paused — phone call" in the loop's time zone.
     fn log_line(&self, event: &TimerEvent) -> String {
         let zone = schedule::parse_time_zone(&self.round.time_zone).unwrap_or(chrono_tz::Tz::UTC);
-        let what = match event.action.as_str() {
-            "start" => "Started".to_owned(),
-            "pause" => "Paused".to_owned(),
-            "resume" => "Resumed".to_owned(),
-            "extend" => format!("Extended by {} min", event.seconds.unwrap_or(0) / 60),
-            "next_question" => "Moved to the next question".to_owned(),
-            "end" => "Ended".to_owned(),
-            other => other.to_owned(),
+        let what = match event.action {
+            TimerAction::Extend => format!("{} by {} min", event.action.label(), event.seconds.unwrap_or(0) / 60),
+            action => action.label().to_owned(),
         };
         let reason = event.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default();
         format!("{} {what}{reason}", schedule::format_local_time(event.occurred_at, zone))
@@ -281,18 +275,20 @@ async fn show_round_feedback(
     let mut db = state.db.acquire().await?;
     let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
     let is_candidate = round.candidate_id == user.id;
-    if round.timer_state != "ended" && is_candidate {
+    if round.timer_state != TimerState::Ended && is_candidate {
         return Err(AppError::Conflict("Feedback opens when the round has ended."));
     }
     let mut questions = db::rounds::questions(&mut *db, id).await?;
     let lines = db::feedback::for_round(&mut *db, id).await?;
     // A peer candidate learns which hints were given once the interviewer's scorecard is in.
-    let released = lines.iter().any(|l| l.role == "interviewer" && l.status == "submitted");
-    if is_candidate && round.mode == "peer" && !released {
+    let released = lines.iter().any(|l| l.role == CardRole::Interviewer && l.status == CardStatus::Submitted);
+    if is_candidate && round.mode == LoopMode::Peer && !released {
         questions = questions.into_iter().map(RoundQuestion::for_candidate).collect();
     }
-    let notes_html =
-        db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?.map(|n| n.body_html).unwrap_or_default();
+    let notes_html = db::notes::find(&mut *db, id, round.candidate_id, NoteKind::Scratchpad)
+        .await?
+        .map(|n| n.body_html)
+        .unwrap_or_default();
     let timer_log = db::rounds::timer_log(&mut *db, id).await?;
     drop(db);
     let awaits_self_assessment = is_candidate
@@ -324,8 +320,8 @@ pub struct LoopFeedback {
     pub loop_id: Uuid,
     pub template: String,
     pub team: String,
-    pub level: String,
-    pub mode: String,
+    pub level: Level,
+    pub mode: LoopMode,
     pub candidate: String,
     pub starts_at: String,
     pub outcome: Option<&'static str>,
@@ -380,13 +376,13 @@ async fn build_loop_feedback(
     let cards = readable_cards(&lines, viewer, the_loop.candidate_id);
     let stages = round_stages(&lines);
     let is_candidate = viewer == the_loop.candidate_id;
-    let role = deciding_role(&the_loop.mode);
+    let role = deciding_role(the_loop.mode);
 
     let mut round_scores = Vec::new();
     let mut round_lines = Vec::new();
     let (mut used_total, mut allowed_total) = (0, 0);
     for round in &rounds {
-        let kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Coding);
+        let kind = round.kind;
         let round_cards: Vec<CardView> = cards.iter().filter(|c| c.round_position == round.position).cloned().collect();
         let deciding = round_cards.iter().find(|c| c.role == role);
         round_scores.push(deciding.map(|c| c.round_scores(kind)).unwrap_or(RoundScores {
@@ -402,7 +398,7 @@ async fn build_loop_feedback(
         round_lines.push(RoundLine {
             position: round.position,
             title: round.title.clone(),
-            kind: super::questions::kind_label(&round.kind).to_owned(),
+            kind: round.kind.label().to_owned(),
             recommendation: match deciding {
                 Some(card) => card.recommendation_label,
                 None if is_candidate
@@ -419,7 +415,7 @@ async fn build_loop_feedback(
             over_time: round.elapsed_ms > allowed,
             // As on the loop page: the candidate meets each question when its round starts;
             // an interviewer knows only the questions of their own rounds.
-            questions: if (viewer == the_loop.candidate_id && round.timer_state != "not_started")
+            questions: if (viewer == the_loop.candidate_id && round.timer_state != TimerState::NotStarted)
                 || round.interviewer_id == Some(viewer)
             {
                 round.question_titles.clone()
@@ -431,8 +427,11 @@ async fn build_loop_feedback(
     }
     let mut outcome = scoring::loop_outcome(&round_scores);
     // Blind scoring: an interviewer who has not submitted sees neither the others' scores nor the outcome.
-    let deciding_submitted: std::collections::HashSet<i16> =
-        lines.iter().filter(|l| l.role == role && l.status == "submitted").map(|l| l.round_position).collect();
+    let deciding_submitted: std::collections::HashSet<i16> = lines
+        .iter()
+        .filter(|l| l.role == role && l.status == CardStatus::Submitted)
+        .map(|l| l.round_position)
+        .collect();
     if deciding_submitted.len() > outcome.submitted {
         outcome.decision = None;
         outcome.submitted = deciding_submitted.len();
@@ -457,20 +456,17 @@ async fn build_loop_feedback(
         })
         .collect();
     by_mean.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let weak_kinds: Vec<String> = by_mean.iter().take(2).map(|(_, r)| r.kind.as_str().to_owned()).collect();
+    let weak_kinds: Vec<RoundKind> = by_mean.iter().take(2).map(|(_, r)| r.kind).collect();
     let suggestions: Vec<Suggestion> = if weak_kinds.is_empty() {
         Vec::new()
     } else {
-        db::feedback::unseen_questions(&mut *db, the_loop.candidate_id, &weak_kinds, &the_loop.team, 5).await?
+        db::feedback::unseen_questions(&mut *db, the_loop.candidate_id, &weak_kinds, the_loop.team, 5).await?
     };
     let suggestions = suggestions
         .into_iter()
         .map(|s| SuggestionLine {
             url: format!("/questions/{}", s.slug),
-            why: format!(
-                "{}: one of your lowest-scoring round kinds, not yet practised",
-                super::questions::kind_label(&s.kind)
-            ),
+            why: format!("{}: one of your lowest-scoring round kinds, not yet practised", s.kind.label()),
             title: s.title,
         })
         .collect();
@@ -478,9 +474,9 @@ async fn build_loop_feedback(
     let feedback = LoopFeedback {
         loop_id,
         template: the_loop.template_name.clone(),
-        team: super::questions::team_label(&the_loop.team).to_owned(),
-        level: the_loop.level.clone(),
-        mode: the_loop.mode.clone(),
+        team: the_loop.team.label().to_owned(),
+        level: the_loop.level,
+        mode: the_loop.mode,
         candidate: the_loop.candidate_name.clone(),
         starts_at: schedule::format_utc(the_loop.starts_at),
         outcome: outcome.decision.map(Recommendation::label),

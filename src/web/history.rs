@@ -20,7 +20,7 @@ use crate::db;
 use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, ScorePoint};
 use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
 use crate::domain::scoring::{self, Recommendation, RoundScores};
-use crate::domain::{Pillar, RoundKind, Team, schedule, timer};
+use crate::domain::{LoopMode, LoopStatus, Pillar, RoundKind, ScoreSeries, Team, schedule, timer};
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -53,13 +53,18 @@ impl HistoryQuery {
                 .map(|d| d.and_utc())
         };
         HistoryFilter {
-            mode: some(&self.mode).filter(|m| m == "peer" || m == "self_timed"),
+            mode: self.mode_filter(),
             template: some(&self.template),
-            team: Team::parse(self.team.trim()).map(|t| t.as_str().to_owned()),
+            team: Team::parse(self.team.trim()),
             from: day(&self.from),
             // "to" is inclusive: loops before the next midnight.
             until: day(&self.to).map(|d| d + chrono::Duration::days(1)),
         }
+    }
+
+    /// The mode filter, if one was chosen.
+    fn mode_filter(&self) -> Option<LoopMode> {
+        LoopMode::parse(self.mode.trim())
     }
 
     /// `after` is `<RFC 3339 instant>~<loop id>`; anything else starts from the newest.
@@ -78,7 +83,7 @@ pub struct LoopLine {
 pub struct QuestionHistory {
     pub slug: String,
     pub title: String,
-    pub kind: String,
+    pub kind: RoundKind,
     pub attempts: Vec<AttemptLine>,
 }
 
@@ -124,14 +129,6 @@ impl HistoryPage {
         ];
         let kept: Vec<(&str, &str)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         format!("/history?{}", serde_urlencoded::to_string(kept).unwrap_or_default())
-    }
-
-    fn team_label(&self, team: &str) -> &'static str {
-        super::questions::team_label(team)
-    }
-
-    fn kind_label(&self, kind: &str) -> &'static str {
-        super::questions::kind_label(kind)
     }
 
     /// Mean of (mine − others) over the loops that have other interviewers.
@@ -193,9 +190,9 @@ async fn show_history(
         (Vec::new(), Vec::new(), Vec::new())
     };
     drop(db);
-    let series = |name: &str| -> Vec<&ScorePoint> { score_points.iter().filter(|p| p.series == name).collect() };
-    let (pillar_points, kind_points) = (series("pillar"), series("kind"));
-    let gaps: Vec<(DateTime<Utc>, f64)> = series("gap").iter().map(|p| (p.starts_at, p.mean)).collect();
+    let series = |name: ScoreSeries| -> Vec<&ScorePoint> { score_points.iter().filter(|p| p.series == name).collect() };
+    let (pillar_points, kind_points) = (series(ScoreSeries::Pillar), series(ScoreSeries::Kind));
+    let gaps: Vec<(DateTime<Utc>, f64)> = series(ScoreSeries::Gap).iter().map(|p| (p.starts_at, p.mean)).collect();
 
     let pillar_series: Vec<Series> =
         Pillar::ALL.iter().map(|p| (p.label().to_owned(), points_of(&pillar_points, p.as_str()))).collect();
@@ -240,12 +237,15 @@ fn points_of(points: &[&ScorePoint], key: &str) -> Vec<(DateTime<Utc>, f64)> {
 
 /// The deciding recommendation of each round, where blind scoring lets the user read it.
 fn readable_recommendations(item: &HistoryLoop) -> Vec<Option<Recommendation>> {
-    let deciding = if item.mode == "self_timed" { CardRole::SelfAssessment } else { CardRole::Interviewer };
+    let deciding = match item.mode {
+        LoopMode::SelfTimed => CardRole::SelfAssessment,
+        LoopMode::Peer => CardRole::Interviewer,
+    };
     item.recommendations
         .iter()
         .enumerate()
         .map(|(index, recommendation)| {
-            let status = |statuses: &[String]| statuses.get(index).and_then(|s| CardStatus::parse(s));
+            let status = |statuses: &[Option<CardStatus>]| statuses.get(index).copied().flatten();
             let stage = RoundStage {
                 interviewer: status(&item.interviewer_statuses),
                 self_assessment: status(&item.self_statuses),
@@ -257,7 +257,7 @@ fn readable_recommendations(item: &HistoryLoop) -> Vec<Option<Recommendation>> {
             } else {
                 Reader::OtherInterviewer { scored: item.user_scored }
             };
-            blind_scoring::may_read(reader, deciding, stage).then(|| Recommendation::parse(recommendation)).flatten()
+            blind_scoring::may_read(reader, deciding, stage).then_some(*recommendation).flatten()
         })
         .collect()
 }
@@ -278,8 +278,8 @@ fn loop_line(item: HistoryLoop) -> LoopLine {
     let submitted = outcome.submitted;
     LoopLine {
         when: schedule::format_local(item.starts_at, zone),
-        outcome: match (item.status.as_str(), outcome.decision) {
-            ("cancelled", _) => "Cancelled",
+        outcome: match (item.status, outcome.decision) {
+            (LoopStatus::Cancelled, _) => "Cancelled",
             (_, Some(decision)) => decision.label(),
             (_, None) if submitted == 0 => "Not scored yet",
             _ => "Scoring in progress",
@@ -295,7 +295,7 @@ fn group_attempts(attempts: Vec<Attempt>) -> Vec<QuestionHistory> {
             by_question.entry((attempt.title.clone(), attempt.slug.clone())).or_insert_with(|| QuestionHistory {
                 slug: attempt.slug.clone(),
                 title: attempt.title.clone(),
-                kind: attempt.kind.clone(),
+                kind: attempt.kind,
                 attempts: Vec::new(),
             });
         entry.attempts.push(AttemptLine {

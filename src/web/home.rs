@@ -12,6 +12,7 @@ use crate::db;
 use crate::db::loops::{InterviewRound, LoopSummary};
 use crate::db::templates::TemplateWithRounds;
 use crate::domain::schedule;
+use crate::domain::timer::TimerState;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -29,10 +30,6 @@ struct HomePage {
 }
 
 impl HomePage {
-    fn status_label(&self, status: &str) -> &'static str {
-        super::loops::loop_status_label(status)
-    }
-
     fn when(&self, item: &LoopSummary) -> String {
         local(item.starts_at, &item.time_zone)
     }

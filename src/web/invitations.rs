@@ -16,7 +16,8 @@ use super::security::no_store;
 use super::session::{self, CurrentUser, SignedIn};
 use crate::db;
 use crate::db::invitations::{AcceptedRound, OpenedInvitation};
-use crate::domain::schedule;
+use crate::domain::timer::TimerState;
+use crate::domain::{LoopMode, schedule};
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -50,7 +51,7 @@ async fn create_invitation(
     if the_loop.candidate_id != user.id {
         return Err(AppError::Forbidden);
     }
-    if the_loop.mode != "peer" || matches!(the_loop.status.as_str(), "completed" | "cancelled") {
+    if the_loop.mode != LoopMode::Peer || the_loop.status.is_finished() {
         return Err(AppError::Conflict("Interviewers can be invited to a peer loop that is not finished."));
     }
     let round_ids: Vec<Uuid> = pairs.iter().filter(|(k, _)| k == "round").filter_map(|(_, v)| v.parse().ok()).collect();
@@ -62,7 +63,7 @@ async fn create_invitation(
     if chosen.len() != round_ids.len() {
         return Err(AppError::BadRequest("Those rounds are not all rounds of this loop."));
     }
-    if chosen.iter().any(|r| r.interviewer_id.is_some() || r.timer_state != "not_started") {
+    if chosen.iter().any(|r| r.interviewer_id.is_some() || r.timer_state != TimerState::NotStarted) {
         return Err(AppError::Conflict("A chosen round already has an interviewer or has started."));
     }
     let days = pairs
@@ -211,7 +212,7 @@ async fn find_usable(
         Err(Unusable::Revoked)
     } else if invitation.expires_at <= invitation.now {
         Err(Unusable::Expired)
-    } else if matches!(invitation.loop_status.as_str(), "completed" | "cancelled") {
+    } else if invitation.loop_status.is_finished() {
         Err(Unusable::Finished)
     } else if user == Some(invitation.candidate_id) {
         Err(Unusable::OwnLoop)

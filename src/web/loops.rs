@@ -23,7 +23,8 @@ use crate::db::loops::{LoopRow, NewLoop, NewRound, RoundRow};
 use crate::db::sessions::SessionUser;
 use crate::db::templates::TemplateWithRounds;
 use crate::domain::selection::{self, CandidateQuestion, RoundSlot, SelectionContext};
-use crate::domain::{Level, RoundKind, Team, ics, schedule, timer};
+use crate::domain::timer::TimerState;
+use crate::domain::{Level, LoopMode, LoopStatus, Team, ics, schedule, timer};
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -72,8 +73,9 @@ impl NewLoopPage {
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
     }
 
-    fn kind_label(&self, kind: &str) -> &'static str {
-        super::questions::kind_label(kind)
+    /// The mode the form has chosen (self-timed unless peer).
+    fn chosen_mode(&self) -> LoopMode {
+        LoopMode::parse(&self.form.mode).unwrap_or(LoopMode::SelfTimed)
     }
 }
 
@@ -87,7 +89,7 @@ async fn new_loop(State(state): State<AppState>, SignedIn(user): SignedIn) -> Re
         template: templates.first().map(|t| t.slug.clone()).unwrap_or_default(),
         team: Team::GenaiLlm.as_str().into(),
         level: Level::SeniorStaff.as_str().into(),
-        mode: "self_timed".into(),
+        mode: LoopMode::SelfTimed.as_str().into(),
         starts_at: schedule::to_local_input(next_quarter, zone),
         time_zone: zone.name().into(),
         break_minutes: "10".into(),
@@ -105,7 +107,7 @@ struct LoopRequest {
     zone: Tz,
     break_minutes: i16,
     request_key: Option<Uuid>,
-    peer: bool,
+    mode: LoopMode,
 }
 
 fn check_form(form: &LoopForm, templates: &[TemplateWithRounds]) -> Result<LoopRequest, FieldErrors> {
@@ -122,7 +124,8 @@ fn check_form(form: &LoopForm, templates: &[TemplateWithRounds]) -> Result<LoopR
     if level.is_none() {
         errors.add("level", "Choose a level.");
     }
-    if form.mode != "self_timed" && form.mode != "peer" {
+    let mode = LoopMode::parse(&form.mode);
+    if mode.is_none() {
         errors.add("mode", "Choose self-timed or peer.");
     }
     let zone = schedule::parse_time_zone(&form.time_zone).map_err(|e| errors.add("time_zone", capitalise(&e))).ok();
@@ -133,8 +136,8 @@ fn check_form(form: &LoopForm, templates: &[TemplateWithRounds]) -> Result<LoopR
     if break_minutes.is_none() {
         errors.add("break_minutes", "Enter a break of 0 to 120 minutes.");
     }
-    match (template, team, level, zone, starts_at, break_minutes) {
-        (Some(template), Some(team), Some(level), Some(zone), Some(starts_at), Some(break_minutes))
+    match (template, team, level, mode, zone, starts_at, break_minutes) {
+        (Some(template), Some(team), Some(level), Some(mode), Some(zone), Some(starts_at), Some(break_minutes))
             if errors.is_empty() =>
         {
             Ok(LoopRequest {
@@ -145,7 +148,7 @@ fn check_form(form: &LoopForm, templates: &[TemplateWithRounds]) -> Result<LoopR
                 zone,
                 break_minutes,
                 request_key: form.request_key.parse().ok(),
-                peer: form.mode == "peer",
+                mode,
             })
         }
         _ => Err(errors),
@@ -190,14 +193,12 @@ async fn selection_inputs(db: &mut sqlx::PgConnection, candidate: Uuid) -> Resul
         .collect();
     let candidates = bank
         .iter()
-        .filter_map(|q| {
-            Some(CandidateQuestion {
-                id: q.id,
-                kind: RoundKind::parse(&q.kind)?,
-                teams: q.teams.iter().filter_map(|t| Team::parse(t)).collect(),
-                levels: q.levels.iter().filter_map(|l| Level::parse(l)).collect(),
-                tags: q.tags.clone(),
-            })
+        .map(|q| CandidateQuestion {
+            id: q.id,
+            kind: q.kind,
+            teams: q.teams.clone(),
+            levels: q.levels.clone(),
+            tags: q.tags.clone(),
         })
         .collect();
     Ok(SelectionInputs { bank, candidates, last_seen, tag_weakness })
@@ -210,21 +211,16 @@ pub async fn pick_replacement(
     current: &[Uuid],
 ) -> Result<Option<Uuid>, AppError> {
     let inputs = selection_inputs(db, round.candidate_id).await?;
-    let (Some(kind), Some(team), Some(level)) =
-        (RoundKind::parse(&round.kind), Team::parse(&round.team), Level::parse(&round.level))
-    else {
-        return Ok(None);
-    };
     let context = SelectionContext {
-        team,
-        level,
+        team: round.team,
+        level: round.level,
         // A different draw from the loop's own, still reproducible.
         seed: (round.selection_seed as u64).wrapping_add(u64::from(round.position as u16)).wrapping_mul(0x9E37_79B9),
         last_seen: &inputs.last_seen,
         tag_weakness: &inputs.tag_weakness,
     };
     let exclude: std::collections::HashSet<Uuid> = current.iter().copied().collect();
-    Ok(selection::select_replacement(&inputs.candidates, kind, &context, &exclude))
+    Ok(selection::select_replacement(&inputs.candidates, round.kind, &context, &exclude))
 }
 
 /// Picks the questions and stores the loop, all in one transaction.
@@ -232,12 +228,8 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
     let mut tx = state.db.begin().await?;
     let inputs = selection_inputs(&mut tx, user.id).await?;
     let rounds = &request.template.rounds.0;
-    let slots: Vec<RoundSlot> = rounds
-        .iter()
-        .filter_map(|r| {
-            Some(RoundSlot { kind: RoundKind::parse(&r.kind)?, questions: r.question_count.max(1) as usize })
-        })
-        .collect();
+    let slots: Vec<RoundSlot> =
+        rounds.iter().map(|r| RoundSlot { kind: r.kind, questions: r.question_count.max(1) as usize }).collect();
     // A positive 63-bit seed: it is stored in a bigint and shown on the loop page.
     let seed = rand::random::<u64>() >> 1;
     let context = SelectionContext {
@@ -257,7 +249,7 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
                 ids.iter().map(|id| minutes_of.get(id).copied().unwrap_or(round.minutes)).collect();
             let budgets = timer::question_budgets(round.minutes, &suggested);
             NewRound {
-                kind: &round.kind,
+                kind: round.kind,
                 title: &round.title,
                 planned_minutes: round.minutes,
                 questions: ids
@@ -273,9 +265,9 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
         candidate_id: user.id,
         template_id: Some(request.template.id),
         template_name: &request.template.name,
-        team: request.team.as_str(),
-        level: request.level.as_str(),
-        mode: if request.peer { "peer" } else { "self_timed" },
+        team: request.team,
+        level: request.level,
+        mode: request.mode,
         starts_at: request.starts_at,
         time_zone: zone_name,
         break_minutes: request.break_minutes,
@@ -334,38 +326,22 @@ impl LoopPage {
         self.reschedule_typed.as_ref().map_or(self.the_loop.time_zone.as_str(), |typed| typed.time_zone.trim()) == zone
     }
 
-    fn kind_label(&self, kind: &str) -> &'static str {
-        super::questions::kind_label(kind)
-    }
-
-    fn team_label(&self) -> &'static str {
-        super::questions::team_label(&self.the_loop.team)
-    }
-
-    fn level_label(&self) -> &'static str {
-        Level::parse(&self.the_loop.level).map_or("", Level::label)
-    }
-
-    fn mode_label(&self) -> &'static str {
-        if self.the_loop.mode == "peer" { "Peer interview" } else { "Self-timed" }
-    }
-
-    fn status_label(&self) -> &'static str {
-        loop_status_label(&self.the_loop.status)
-    }
-
     fn can_change_schedule(&self) -> bool {
-        self.is_candidate && self.the_loop.status == "scheduled"
+        self.is_candidate && self.the_loop.status == LoopStatus::Scheduled
     }
 
     fn can_cancel(&self) -> bool {
-        self.is_candidate && matches!(self.the_loop.status.as_str(), "scheduled" | "in_progress")
+        self.is_candidate && !self.the_loop.status.is_finished()
     }
 
     /// A candidate meets each question when its round starts; an interviewer
     /// sees the questions of the rounds they interview.
     fn shows_questions(&self, round: &RoundRow) -> bool {
-        if self.is_candidate { round.timer_state != "not_started" } else { round.interviewer_id == Some(self.viewer) }
+        if self.is_candidate {
+            round.timer_state != TimerState::NotStarted
+        } else {
+            round.interviewer_id == Some(self.viewer)
+        }
     }
 
     /// The candidate takes part in every round; an interviewer in their own.
@@ -374,15 +350,15 @@ impl LoopPage {
     }
 
     fn is_peer(&self) -> bool {
-        self.the_loop.mode == "peer"
+        self.the_loop.mode == LoopMode::Peer
     }
 
     fn can_invite(&self) -> bool {
-        self.is_candidate && self.is_peer() && matches!(self.the_loop.status.as_str(), "scheduled" | "in_progress")
+        self.is_candidate && self.is_peer() && !self.the_loop.status.is_finished()
     }
 
     fn uninvited_rounds(&self) -> Vec<&RoundRow> {
-        self.rounds.iter().filter(|r| r.interviewer_id.is_none() && r.timer_state == "not_started").collect()
+        self.rounds.iter().filter(|r| r.interviewer_id.is_none() && r.timer_state == TimerState::NotStarted).collect()
     }
 
     fn invitation_state(&self, invitation: &InvitationSummary) -> &'static str {
@@ -408,26 +384,14 @@ impl LoopPage {
     }
 
     fn round_status(&self, round: &RoundRow) -> String {
-        match round.timer_state.as_str() {
-            "ended" => format!("Done · {} used", timer::format_duration(round.elapsed_ms)),
-            "running" => "Running".into(),
-            "paused" => "Paused".into(),
-            _ => "Not started".into(),
+        match round.timer_state {
+            TimerState::Ended => format!("Done · {} used", timer::format_duration(round.elapsed_ms)),
+            state => state.label().into(),
         }
     }
 
     fn time_zones(&self) -> impl Iterator<Item = &'static str> {
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
-    }
-}
-
-pub fn loop_status_label(status: &str) -> &'static str {
-    match status {
-        "scheduled" => "Scheduled",
-        "in_progress" => "In progress",
-        "completed" => "Completed",
-        "cancelled" => "Cancelled",
-        _ => "Unknown",
     }
 }
 
@@ -445,7 +409,7 @@ async fn load_loop_page(
     let minutes: Vec<i16> = rounds.iter().map(|r| r.planned_minutes).collect();
     let slots = schedule::timeline(the_loop.starts_at, &minutes, the_loop.break_minutes);
     let is_candidate = the_loop.candidate_id == user.id;
-    let invitations = if is_candidate && the_loop.mode == "peer" {
+    let invitations = if is_candidate && the_loop.mode == LoopMode::Peer {
         db::invitations::list_for_loop(&mut *db, loop_id).await?
     } else {
         Vec::new()

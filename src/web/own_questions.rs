@@ -86,11 +86,11 @@ impl QuestionForm {
     fn from_stored(stored: StoredQuestion) -> Self {
         QuestionForm {
             title: stored.title,
-            kind: stored.kind,
+            kind: stored.kind.as_str().to_owned(),
             difficulty: stored.difficulty.to_string(),
             minutes: stored.suggested_minutes.to_string(),
-            levels: stored.levels,
-            teams: stored.teams,
+            levels: stored.levels.iter().map(|l| l.as_str().to_owned()).collect(),
+            teams: stored.teams.iter().map(|t| t.as_str().to_owned()).collect(),
             tags: stored.tags.join(", "),
             prompt: stored.prompt_md,
             follow_ups: stored.follow_ups.join("\n"),

@@ -13,7 +13,7 @@ use super::session::SignedIn;
 use crate::db;
 use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
 use crate::domain::bank::{self, Guidance, SearchText};
-use crate::domain::{Difficulty, Level, RoundKind, Team};
+use crate::domain::{Difficulty, RoundKind, Team};
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -40,9 +40,9 @@ impl BankQuery {
         let some = |text: &str| Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned);
         Ok(QuestionFilter {
             text: SearchText::parse(&self.q).map_err(AppError::BadRequest)?,
-            kind: RoundKind::parse(self.kind.trim()).map(|k| k.as_str().to_owned()),
-            team: Team::parse(self.team.trim()).map(|t| t.as_str().to_owned()),
-            difficulty: self.difficulty.trim().parse().ok().and_then(Difficulty::parse).map(|d| i16::from(d.value())),
+            kind: RoundKind::parse(self.kind.trim()),
+            team: Team::parse(self.team.trim()),
+            difficulty: self.difficulty.trim().parse().ok().and_then(Difficulty::parse),
             tag: some(&self.tag),
         })
     }
@@ -77,15 +77,15 @@ impl QuestionListPage {
     }
 
     fn is_kind(&self, kind: &RoundKind) -> bool {
-        self.filter.kind.as_deref() == Some(kind.as_str())
+        self.filter.kind == Some(*kind)
     }
 
     fn is_team(&self, team: &Team) -> bool {
-        self.filter.team.as_deref() == Some(team.as_str())
+        self.filter.team == Some(*team)
     }
 
     fn is_difficulty(&self, difficulty: &Difficulty) -> bool {
-        self.filter.difficulty == Some(i16::from(difficulty.value()))
+        self.filter.difficulty == Some(*difficulty)
     }
 
     fn is_tag(&self, tag: &str) -> bool {
@@ -116,12 +116,12 @@ impl QuestionListPage {
     /// The link to another page of the same search.
     fn page_url(&self, page: i64) -> String {
         let f = &self.filter;
-        let difficulty = f.difficulty.map(|d| d.to_string());
+        let difficulty = f.difficulty.map(|d| d.value().to_string());
         let page = page.to_string();
         let pairs: Vec<(&str, &str)> = [
             ("q", f.text.as_ref().map(SearchText::as_typed)),
-            ("kind", f.kind.as_deref()),
-            ("team", f.team.as_deref()),
+            ("kind", f.kind.map(RoundKind::as_str)),
+            ("team", f.team.map(Team::as_str)),
             ("difficulty", difficulty.as_deref()),
             ("tag", f.tag.as_deref()),
             ("page", Some(page.as_str())),
@@ -156,20 +156,8 @@ struct QuestionPage {
 }
 
 impl QuestionPage {
-    fn kind_label(&self) -> &'static str {
-        kind_label(&self.question.kind)
-    }
-
-    fn difficulty_label(&self) -> &'static str {
-        difficulty_label(&self.question.difficulty)
-    }
-
-    fn team_labels(&self) -> Vec<&'static str> {
-        self.question.teams.iter().map(|t| team_label(t)).collect()
-    }
-
     fn level_labels(&self) -> Vec<&'static str> {
-        self.question.levels.iter().filter_map(|l| Level::parse(l)).map(Level::label).collect()
+        self.question.levels.iter().map(|l| l.label()).collect()
     }
 
     fn guidance_withheld(&self) -> bool {
@@ -192,16 +180,4 @@ async fn show_question(
         Guidance::WithheldUntilRoundEnds => question.without_guidance(),
     };
     render(&QuestionPage { layout: Layout::new(Some(user)), question, guidance })
-}
-
-pub fn kind_label(kind: &str) -> &'static str {
-    RoundKind::parse(kind).map_or("Other", RoundKind::label)
-}
-
-pub fn team_label(team: &str) -> &'static str {
-    Team::parse(team).map_or("Other", Team::label)
-}
-
-pub fn difficulty_label(difficulty: &i16) -> &'static str {
-    Difficulty::parse(i64::from(*difficulty)).map_or("Unknown", Difficulty::label)
 }

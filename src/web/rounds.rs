@@ -28,9 +28,9 @@ use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
 use crate::domain::blind_scoring::{CardRole, CardStatus};
-use crate::domain::schedule;
-use crate::domain::timer::{self, Milestone, QuestionProgress, TimerCommand, TimerError};
+use crate::domain::timer::{self, Milestone, QuestionProgress, TimerAction, TimerCommand, TimerError, TimerState};
 use crate::domain::timer_control::{self, ClockSeat};
+use crate::domain::{LoopMode, LoopStatus, NoteKind, schedule};
 use crate::live::{LiveEvent, LiveRound};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -56,7 +56,7 @@ fn is_candidate(round: &RoundState, user: Uuid) -> bool {
 
 fn controls_timer(round: &RoundState, user: Uuid) -> bool {
     let seat = ClockSeat {
-        self_timed: round.mode == "self_timed",
+        self_timed: round.mode == LoopMode::SelfTimed,
         is_candidate: is_candidate(round, user),
         is_interviewer: round.interviewer_id == Some(user),
         has_interviewer: round.interviewer_id.is_some(),
@@ -67,7 +67,7 @@ fn controls_timer(round: &RoundState, user: Uuid) -> bool {
 /// The timer as every client sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimerView {
-    pub state: &'static str,
+    pub state: TimerState,
     pub state_label: &'static str,
     pub remaining_ms: i64,
     pub allowed_ms: i64,
@@ -96,7 +96,7 @@ impl TimerView {
         let remaining_ms = timer.remaining_ms(round.now);
         let progress = timer.question_progress(round.now, &round.budgets_ms());
         TimerView {
-            state: timer.state.as_str(),
+            state: timer.state,
             state_label: timer.state.label(),
             remaining_ms,
             allowed_ms: timer.allowed_ms(),
@@ -114,7 +114,7 @@ impl TimerView {
         }
     }
 
-    pub fn is(&self, state: &str) -> bool {
+    pub fn is(&self, state: TimerState) -> bool {
         self.state == state
     }
 }
@@ -154,15 +154,11 @@ struct RoundPage {
 impl RoundPage {
     /// Questions of a self-timed round stay hidden until it starts.
     fn shows_questions(&self) -> bool {
-        !self.timer.is("not_started") || !self.is_candidate
-    }
-
-    fn kind_label(&self) -> &'static str {
-        super::questions::kind_label(&self.round.kind)
+        !self.timer.is(TimerState::NotStarted) || !self.is_candidate
     }
 
     fn ended(&self) -> bool {
-        self.timer.is("ended")
+        self.timer.is(TimerState::Ended)
     }
 
     fn has_several_questions(&self) -> bool {
@@ -175,7 +171,7 @@ impl RoundPage {
 
     fn can_go_to_next_question(&self) -> bool {
         self.can_control
-            && matches!(self.timer.state, "running" | "paused")
+            && matches!(self.timer.state, TimerState::Running | TimerState::Paused)
             && self.timer.current_question < self.questions.len() as i16
     }
 
@@ -213,11 +209,7 @@ impl RoundPage {
 
     /// Self-timed: the candidate is their own assessor. Peer: hints are the interviewer's.
     fn shows_hints(&self) -> bool {
-        self.is_interviewer() || self.round.mode == "self_timed"
-    }
-
-    fn pillar_label(&self, pillar: &str) -> &'static str {
-        crate::domain::Pillar::parse(pillar).map_or("", crate::domain::Pillar::label)
+        self.is_interviewer() || self.round.mode == LoopMode::SelfTimed
     }
 
     fn is_marked(&self, marked: &[i16], index: &usize) -> bool {
@@ -225,7 +217,7 @@ impl RoundPage {
     }
 
     fn can_swap(&self) -> bool {
-        self.is_interviewer() && self.timer.is("not_started")
+        self.is_interviewer() && self.timer.is(TimerState::NotStarted)
     }
 
     fn time_used(&self) -> String {
@@ -259,22 +251,22 @@ async fn show_round(
     let mut db = state.db.acquire().await?;
     let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
     let candidate = is_candidate(&round, user.id);
-    let hidden = candidate && round.timer_state == "not_started";
+    let hidden = candidate && round.timer_state == TimerState::NotStarted;
     let mut questions = if hidden { Vec::new() } else { db::rounds::questions(&mut *db, id).await? };
-    if candidate && round.mode == "peer" {
+    if candidate && round.mode == LoopMode::Peer {
         questions = questions.into_iter().map(RoundQuestion::for_candidate).collect();
     }
     // The candidate meets a second question when the round moves on to it.
-    if candidate && round.timer_state != "ended" {
+    if candidate && round.timer_state != TimerState::Ended {
         questions.retain(|q| q.position <= round.current_question);
     }
-    let scratchpad = db::notes::find(&mut *db, id, round.candidate_id, "scratchpad").await?;
-    let private_notes = if candidate { None } else { db::notes::find(&mut *db, id, user.id, "private").await? };
-    let criteria = if candidate { Vec::new() } else { db::rubrics::criteria_for_kind(&mut *db, &round.kind).await? };
+    let scratchpad = db::notes::find(&mut *db, id, round.candidate_id, NoteKind::Scratchpad).await?;
+    let private_notes =
+        if candidate { None } else { db::notes::find(&mut *db, id, user.id, NoteKind::Private).await? };
+    let criteria = if candidate { Vec::new() } else { db::rubrics::criteria_for_kind(&mut *db, round.kind).await? };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
     let own_role = if candidate { CardRole::SelfAssessment } else { CardRole::Interviewer };
-    let scorecard_status =
-        db::scorecards::status(&mut *db, id, own_role.as_str()).await?.as_deref().and_then(CardStatus::parse);
+    let scorecard_status = db::scorecards::status(&mut *db, id, own_role).await?;
     drop(db);
     render(&RoundPage {
         layout: Layout::new(Some(user.clone())),
@@ -319,21 +311,21 @@ async fn control_timer(
     headers: HeaderMap,
     Form(form): Form<TimerForm>,
 ) -> Result<Response, AppError> {
-    let command = match form.action.as_str() {
-        "start" => TimerCommand::Start,
-        "pause" => TimerCommand::Pause,
-        "resume" => TimerCommand::Resume,
-        "extend" => TimerCommand::Extend { minutes: 5 },
-        "next_question" => TimerCommand::NextQuestion,
-        "end" => TimerCommand::End,
-        _ => return Err(AppError::BadRequest("Unknown timer action.")),
+    let command = match TimerAction::parse(&form.action) {
+        Some(TimerAction::Start) => TimerCommand::Start,
+        Some(TimerAction::Pause) => TimerCommand::Pause,
+        Some(TimerAction::Resume) => TimerCommand::Resume,
+        Some(TimerAction::Extend) => TimerCommand::Extend { minutes: 5 },
+        Some(TimerAction::NextQuestion) => TimerCommand::NextQuestion,
+        Some(TimerAction::End) => TimerCommand::End,
+        None => return Err(AppError::BadRequest("Unknown timer action.")),
     };
     let mut tx = state.db.begin().await?;
     let round = db::rounds::lock_for_participant(&mut tx, id, user.id).await?.ok_or(AppError::NotFound)?;
     if !controls_timer(&round, user.id) {
         return Err(AppError::Forbidden);
     }
-    if round.loop_status == "cancelled" {
+    if round.loop_status == LoopStatus::Cancelled {
         return Err(AppError::Conflict("This loop was cancelled."));
     }
     if command == TimerCommand::Start && round.other_round_active {
@@ -356,7 +348,8 @@ async fn control_timer(
     let seconds = matches!(command, TimerCommand::Extend { .. }).then_some(300);
     let reason: String = form.reason.trim().chars().take(200).collect();
     let reason = Some(reason).filter(|r| !r.is_empty());
-    db::rounds::save_timer(&mut tx, &round, &updated, user.id, &form.action, seconds, reason.as_deref()).await?;
+    let action = TimerAction::of(&command);
+    db::rounds::save_timer(&mut tx, &round, &updated, user.id, action, seconds, reason.as_deref()).await?;
     tx.commit().await?;
     respond_with_state(&state, id, user.id, &headers, None).await
 }
@@ -440,7 +433,7 @@ async fn round_events(
 async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveRound>>, sqlx::Error> {
     let Some(round) = db::rounds::find(db, id).await? else { return Ok(None) };
     let scratchpad_json = match round.interviewer_id {
-        Some(_) => db::notes::find(db, id, round.candidate_id, "scratchpad")
+        Some(_) => db::notes::find(db, id, round.candidate_id, NoteKind::Scratchpad)
             .await?
             .map(|note| serde_json::json!({"version": note.version, "html": note.body_html}).to_string()),
         None => None,
@@ -514,10 +507,10 @@ async fn save_notes(
     let mut db = state.db.acquire().await?;
     let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
     // The candidate writes the scratchpad; the interviewer, private notes.
-    let kind = if is_candidate(&round, user.id) { "scratchpad" } else { "private" };
+    let kind = if is_candidate(&round, user.id) { NoteKind::Scratchpad } else { NoteKind::Private };
     let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version).await?;
     // Only a saved scratchpad is news: the interviewer watches it live.
-    if kind == "scratchpad" && matches!(outcome, SaveOutcome::Saved { .. }) {
+    if kind == NoteKind::Scratchpad && matches!(outcome, SaveOutcome::Saved { .. }) {
         db::rounds::notify_round_changed(&mut *db, id).await?;
     }
     let json = wants_json(&headers);
@@ -592,7 +585,7 @@ async fn swap_question(
     if round.interviewer_id != Some(user.id) {
         return Err(AppError::Forbidden);
     }
-    if round.timer_state != "not_started" {
+    if round.timer_state != TimerState::NotStarted {
         return Err(AppError::Conflict("A question can be swapped only before the round starts."));
     }
     let current = db::rounds::questions(&mut *tx, id).await?;

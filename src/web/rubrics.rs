@@ -45,23 +45,14 @@ struct RubricPage {
     criteria: Vec<Criterion>,
 }
 
-impl RubricPage {
-    fn pillar_label(&self, pillar: &str) -> &'static str {
-        Pillar::parse(pillar).map_or("Other", Pillar::label)
-    }
-
-    fn kind_label(&self) -> &'static str {
-        RoundKind::parse(&self.rubric.kind).map_or("Other", RoundKind::label)
-    }
-}
-
 async fn show_rubric(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(kind): Path<String>,
 ) -> Result<Response, AppError> {
     let mut db = state.db.acquire().await?;
-    let rubric = db::rubrics::find_by_kind(&mut *db, &kind).await?.ok_or(AppError::NotFound)?;
+    let kind = RoundKind::parse(&kind).ok_or(AppError::NotFound)?;
+    let rubric = db::rubrics::find_by_kind(&mut *db, kind).await?.ok_or(AppError::NotFound)?;
     let criteria = db::rubrics::criteria(&mut *db, rubric.id).await?;
     render(&RubricPage { layout: Layout::new(user), rubric, criteria })
 }

@@ -24,7 +24,8 @@ use crate::db::sessions::SessionUser;
 use crate::domain::blind_scoring::{self, CardRole, CardStatus};
 use crate::domain::scorecard::{CriterionAnswer, ScoreChoice, ScorecardInput};
 use crate::domain::scoring::Recommendation;
-use crate::domain::{Pillar, schedule};
+use crate::domain::timer::TimerState;
+use crate::domain::{LoopMode, schedule};
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -64,7 +65,7 @@ struct AssessmentPage {
 
 impl AssessmentPage {
     fn status(&self) -> Option<CardStatus> {
-        self.card.as_ref().and_then(|c| CardStatus::parse(&c.status))
+        self.card.as_ref().map(|c| c.status)
     }
 
     fn is_submitted(&self) -> bool {
@@ -77,14 +78,14 @@ impl AssessmentPage {
 
     /// Submitted and no longer open to amendments (a peer self-assessment).
     fn is_final(&self) -> bool {
-        self.is_submitted() && !blind_scoring::may_amend(self.role, self.round.mode == "peer")
+        self.is_submitted() && !blind_scoring::may_amend(self.role, self.round.mode == LoopMode::Peer)
     }
 
     /// A peer candidate may skip their self-assessment, once the round has started, until they submit it.
     fn may_skip(&self) -> bool {
         self.role == CardRole::SelfAssessment
-            && self.round.mode == "peer"
-            && self.round.timer_state != "not_started"
+            && self.round.mode == LoopMode::Peer
+            && self.round.timer_state != TimerState::NotStarted
             && self.status().is_none_or(|s| s == CardStatus::Draft)
     }
 
@@ -102,10 +103,6 @@ impl AssessmentPage {
 
     fn error_for(&self, prefix: &str, criterion: &Uuid) -> Option<&str> {
         self.errors.get(&format!("{prefix}_{criterion}"))
-    }
-
-    fn pillar_label(&self, pillar: &str) -> &'static str {
-        Pillar::parse(pillar).map_or("", Pillar::label)
     }
 
     fn recommendations(&self) -> &'static [Recommendation] {
@@ -128,7 +125,7 @@ async fn load(
 ) -> Result<(RoundState, CardRole, Vec<Criterion>), AppError> {
     let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
     let role = assessor_role(&round, user.id).ok_or(AppError::Forbidden)?;
-    let criteria = db::rubrics::criteria_for_kind(&state.db, &round.kind).await?;
+    let criteria = db::rubrics::criteria_for_kind(&state.db, round.kind).await?;
     Ok((round, role, criteria))
 }
 
@@ -162,7 +159,7 @@ async fn show_assessment(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let (round, role, criteria) = load(&state, &user, id).await?;
-    let card = db::scorecards::find(&state.db, id, role.as_str()).await?;
+    let card = db::scorecards::find(&state.db, id, role).await?;
     let (input, amendment_times) = match &card {
         Some(card) => {
             let stored = db::scorecards::scores(&state.db, card.id).await?;
@@ -199,7 +196,7 @@ fn stored_input(card: &Scorecard, stored: &[db::scorecards::StoredScore]) -> Sco
                 evidence: s.evidence.clone(),
             })
             .collect(),
-        recommendation: card.recommendation.as_deref().and_then(Recommendation::parse),
+        recommendation: card.recommendation,
         summary: card.summary.clone(),
         strengths: card.strengths.clone(),
         areas_to_improve: card.areas_to_improve.clone(),
@@ -241,7 +238,7 @@ async fn save_assessment(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let (round, role, criteria) = load(&state, &user, id).await?;
-    if round.timer_state == "not_started" {
+    if round.timer_state == TimerState::NotStarted {
         return Err(AppError::Conflict("Start the round before assessing it."));
     }
     let (input, intent, mut errors) = parse_form(&pairs, &criteria);
@@ -256,13 +253,13 @@ async fn save_assessment(
         return show_again(&state, user, round, role, criteria, input, errors).await;
     }
     let mut tx = state.db.begin().await?;
-    let existing = db::scorecards::find(&mut *tx, id, role.as_str()).await?;
-    let status = existing.as_ref().and_then(|c| CardStatus::parse(&c.status));
+    let existing = db::scorecards::find(&mut *tx, id, role).await?;
+    let status = existing.as_ref().map(|c| c.status);
     if status == Some(CardStatus::Skipped) {
         return Err(AppError::Conflict(SKIPPED_IS_FINAL));
     }
     let submitted = status == Some(CardStatus::Submitted);
-    if submitted && !blind_scoring::may_amend(role, round.mode == "peer") {
+    if submitted && !blind_scoring::may_amend(role, round.mode == LoopMode::Peer) {
         return Err(AppError::Conflict(PEER_SELF_ASSESSMENT_IS_FINAL));
     }
     if intent == "submit" || intent == "amend" {
@@ -276,7 +273,7 @@ async fn save_assessment(
             let card_id = existing.as_ref().ok_or(AppError::NotFound)?.id;
             // Read again under the lock: a parallel amendment may have just committed.
             db::scorecards::lock(&mut *tx, card_id).await?;
-            let card = db::scorecards::find(&mut *tx, id, role.as_str()).await?.ok_or(AppError::NotFound)?;
+            let card = db::scorecards::find(&mut *tx, id, role).await?.ok_or(AppError::NotFound)?;
             let stored = stored_input(&card, &db::scorecards::scores(&mut *tx, card_id).await?);
             if !stored.says_the_same_as(&input) {
                 db::scorecards::amend(&mut tx, card_id, user.id, &input).await?;
@@ -287,8 +284,7 @@ async fn save_assessment(
             return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
         }
         (_, false) => {
-            let SaveResult::Saved(card_id) =
-                db::scorecards::save_draft(&mut tx, id, user.id, role.as_str(), &input).await?
+            let SaveResult::Saved(card_id) = db::scorecards::save_draft(&mut tx, id, user.id, role, &input).await?
             else {
                 return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
             };
@@ -325,7 +321,7 @@ async fn show_again(
     input: ScorecardInput,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
-    let card = db::scorecards::find(&state.db, round.id, role.as_str()).await?;
+    let card = db::scorecards::find(&state.db, round.id, role).await?;
     let given = given(state, &round, role).await?;
     let page = AssessmentPage {
         layout: Layout::new(Some(user)),
@@ -349,22 +345,22 @@ async fn skip_self_assessment(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let (round, role, _) = load(&state, &user, id).await?;
-    if role != CardRole::SelfAssessment || round.mode != "peer" {
+    if role != CardRole::SelfAssessment || round.mode != LoopMode::Peer {
         return Err(AppError::Forbidden);
     }
-    if round.timer_state == "not_started" {
+    if round.timer_state == TimerState::NotStarted {
         return Err(AppError::Conflict("Start the round before assessing it."));
     }
     let mut tx = state.db.begin().await?;
     if !db::scorecards::skip_self_assessment(&mut tx, id, user.id).await? {
-        let status = db::scorecards::status(&mut *tx, id, role.as_str()).await?;
-        return Err(AppError::Conflict(match status.as_deref().and_then(CardStatus::parse) {
+        let status = db::scorecards::status(&mut *tx, id, role).await?;
+        return Err(AppError::Conflict(match status {
             Some(CardStatus::Skipped) => SKIPPED_IS_FINAL,
             _ => PEER_SELF_ASSESSMENT_IS_FINAL,
         }));
     }
     tx.commit().await?;
     tracing::info!(round_id = %id, "self-assessment skipped");
-    let next = if round.timer_state == "ended" { "feedback" } else { "assessment" };
+    let next = if round.timer_state == TimerState::Ended { "feedback" } else { "assessment" };
     Ok(Redirect::to(&format!("/rounds/{id}/{next}")).into_response())
 }

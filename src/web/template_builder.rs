@@ -188,13 +188,13 @@ async fn edit_template(
     let form = TemplateForm {
         name: template.name,
         description: template.description,
-        team: template.team.unwrap_or_default(),
+        team: template.team.map(|team| team.as_str().to_owned()).unwrap_or_default(),
         rounds: template
             .rounds
             .0
             .into_iter()
             .map(|r| RoundRow {
-                kind: r.kind,
+                kind: r.kind.as_str().to_owned(),
                 title: r.title,
                 minutes: r.minutes.to_string(),
                 questions: r.question_count.to_string(),
@@ -238,17 +238,20 @@ async fn handle(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
     let slug = editing.unwrap_or_else(|| owned_slug(&form.name));
+    // `check` refused unknown kinds and teams.
     let rounds: Vec<RoundSpec> = form
         .rounds
         .iter()
-        .map(|r| RoundSpec {
-            kind: r.kind.as_str(),
-            title: r.title.trim(),
-            minutes: r.minutes.trim().parse().unwrap_or(45),
-            question_count: r.questions.trim().parse().unwrap_or(1),
+        .filter_map(|r| {
+            Some(RoundSpec {
+                kind: RoundKind::parse(&r.kind)?,
+                title: r.title.trim(),
+                minutes: r.minutes.trim().parse().unwrap_or(45),
+                question_count: r.questions.trim().parse().unwrap_or(1),
+            })
         })
         .collect();
-    let team = Some(form.team.as_str()).filter(|t| !t.is_empty());
+    let team = Team::parse(&form.team);
     let mut tx = state.db.begin().await?;
     if !db::templates::save_owned(&mut tx, user.id, &slug, form.name.trim(), form.description.trim(), team, &rounds)
         .await?

@@ -24,16 +24,6 @@ struct TemplateListPage {
     templates: Vec<TemplateWithRounds>,
 }
 
-impl TemplateListPage {
-    fn kind_label(&self, kind: &str) -> &'static str {
-        super::questions::kind_label(kind)
-    }
-
-    fn team_label(&self, team: &str) -> &'static str {
-        super::questions::team_label(team)
-    }
-}
-
 impl TemplateWithRounds {
     pub fn total_minutes(&self) -> i64 {
         self.rounds.iter().map(|r| i64::from(r.minutes)).sum()

@@ -10,6 +10,7 @@ mod browser_loop;
 mod browser_peer;
 mod calendar;
 mod content;
+mod db_boundary;
 mod faults;
 mod feedback_history;
 mod fuzz;
