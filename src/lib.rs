@@ -9,6 +9,7 @@ pub mod domain;
 pub mod live;
 pub mod localpg;
 pub mod password_work;
+pub mod selection;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

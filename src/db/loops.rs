@@ -35,11 +35,20 @@ pub struct RoundRow {
     pub title: String,
     pub planned_minutes: i16,
     pub timer_state: TimerState,
+    /// The question the round has reached, 1-based.
+    pub current_question: i16,
     pub elapsed_ms: i64,
     pub extension_seconds: i32,
     pub interviewer_id: Option<Uuid>,
     pub interviewer_name: Option<String>,
     pub question_titles: Vec<String>,
+}
+
+impl RoundRow {
+    /// The round's planned time plus its extensions.
+    pub fn allowed_ms(&self) -> i64 {
+        i64::from(self.planned_minutes) * 60_000 + i64::from(self.extension_seconds) * 1000
+    }
 }
 
 pub struct NewLoop<'a> {
@@ -150,7 +159,7 @@ pub async fn find_for_participant(
 
 pub async fn rounds(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<RoundRow>, sqlx::Error> {
     sqlx::query_as(
-        "select r.id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state, r.elapsed_ms,
+        "select r.id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state, r.current_question, r.elapsed_ms,
                 r.extension_seconds, r.interviewer_id,
                 -- An interviewer who deleted their account leaves their submitted scorecard, not their name.
                 coalesce(iu.display_name, (select 'A deleted account' from scorecards s

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
 use crate::domain::scorecard::{ScoreChoice, ScorecardInput};
 use crate::domain::scoring::Recommendation;
 
@@ -20,6 +20,14 @@ pub async fn status(
         .bind(role)
         .fetch_optional(db)
         .await
+}
+
+/// Where both scorecards of the round stand, in one query.
+pub async fn round_stage(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<RoundStage, sqlx::Error> {
+    let cards: Vec<(CardRole, CardStatus)> =
+        sqlx::query_as("select role, status from scorecards where round_id = $1").bind(round_id).fetch_all(db).await?;
+    let of = |role| cards.iter().find(|(r, _)| *r == role).map(|(_, status)| *status);
+    Ok(RoundStage { interviewer: of(CardRole::Interviewer), self_assessment: of(CardRole::SelfAssessment) })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

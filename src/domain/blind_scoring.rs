@@ -27,7 +27,8 @@ pub struct RoundStage {
 }
 
 impl RoundStage {
-    fn status(self, card: CardRole) -> Option<CardStatus> {
+    /// Where the round's `card` stands (`None`: not begun).
+    pub fn of(self, card: CardRole) -> Option<CardStatus> {
         match card {
             CardRole::Interviewer => self.interviewer,
             CardRole::SelfAssessment => self.self_assessment,
@@ -68,7 +69,7 @@ pub enum Reader {
 /// - an interviewer of another round reads this round's interviewer card once
 ///   they have scored, and never the candidate's self-assessment of it.
 pub fn may_read(reader: Reader, card: CardRole, stage: RoundStage) -> bool {
-    if stage.status(card) != Some(CardStatus::Submitted) {
+    if stage.of(card) != Some(CardStatus::Submitted) {
         return false;
     }
     match (card, reader) {

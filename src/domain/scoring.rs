@@ -44,6 +44,13 @@ pub struct RoundScores {
     pub criteria: Vec<CriterionScore>,
 }
 
+impl RoundScores {
+    /// A round without a (readable) scorecard.
+    pub fn unscored(round_position: i16, kind: RoundKind) -> RoundScores {
+        RoundScores { round_position, kind, recommendation: None, criteria: Vec::new() }
+    }
+}
+
 /// A pillar's mean over the assessed criteria of submitted scorecards.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PillarSummary {

@@ -5,6 +5,7 @@
 //! the clock follows [`timer_control::may_control`]; both are reached through
 //! here so that the table test below lists every cell in one place.
 
+use super::LoopMode;
 use super::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
 use super::timer::TimerState;
 use super::timer_control::{self, ClockSeat};
@@ -33,6 +34,22 @@ impl Viewer {
         }
     }
 
+    /// The viewer's part in one round of a loop they take part in: the
+    /// candidate, that round's interviewer, or an interviewer of another round
+    /// (`scored`: they have submitted a scorecard of their own in the loop).
+    pub fn in_loop(user: uuid::Uuid, candidate: uuid::Uuid, interviewer: Option<uuid::Uuid>, scored: bool) -> Viewer {
+        Viewer::of(user, candidate, interviewer).unwrap_or(Viewer::OtherInterviewer { scored })
+    }
+
+    /// The scorecard this viewer fills in for the round, if any.
+    pub fn own_card(self) -> Option<CardRole> {
+        match self {
+            Viewer::Candidate => Some(CardRole::SelfAssessment),
+            Viewer::RoundInterviewer => Some(CardRole::Interviewer),
+            Viewer::OtherInterviewer { .. } => None,
+        }
+    }
+
     pub fn is_candidate(self) -> bool {
         self == Viewer::Candidate
     }
@@ -41,8 +58,8 @@ impl Viewer {
 /// How far a round has come: what every rule below depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stage {
-    /// A peer round: someone else interviews. Self-timed: the candidate is alone.
-    pub peer: bool,
+    /// Peer: someone else interviews. Self-timed: the candidate is alone.
+    pub mode: LoopMode,
     pub timer: TimerState,
     /// The question the round has reached, 1-based.
     pub current_question: i16,
@@ -75,6 +92,7 @@ pub enum Item {
 
 /// Whether `viewer` may see `item` of a round at `stage`.
 pub fn may_see(viewer: Viewer, item: Item, stage: Stage) -> bool {
+    let peer = stage.mode == LoopMode::Peer;
     let started = stage.timer != TimerState::NotStarted;
     let ended = stage.timer == TimerState::Ended;
     match (item, viewer) {
@@ -100,16 +118,16 @@ pub fn may_see(viewer: Viewer, item: Item, stage: Stage) -> bool {
         // The candidate meets each question when the round reaches it, and all of them once it ends.
         (Item::Question(position), Viewer::Candidate) => started && (ended || position <= stage.current_question),
         // Self-timed, the candidate is their own assessor; in a peer round the guide stays the interviewer's.
-        (Item::InterviewerGuide, Viewer::Candidate) => !stage.peer && started,
+        (Item::InterviewerGuide, Viewer::Candidate) => !peer && started,
         // A peer candidate learns which hints counted once the interviewer's scorecard is in.
-        (Item::GivenHints, Viewer::Candidate) => !stage.peer || stage.cards.interviewer == Some(CardStatus::Submitted),
+        (Item::GivenHints, Viewer::Candidate) => !peer || stage.cards.interviewer == Some(CardStatus::Submitted),
         // The answer would spoil the round: the candidate reads it once the round is over.
         (Item::ReferenceSolution, Viewer::Candidate) => ended,
         (Item::CandidateWork, Viewer::Candidate) => true,
-        (Item::Scorecard(card), viewer) => blind_scoring::may_read(reader(viewer), card, stage.cards),
+        (Item::Scorecard(card), viewer) => may_read_card(viewer, card, stage.cards),
         (Item::TimerControls, viewer) => {
             let seat = ClockSeat {
-                self_timed: !stage.peer,
+                self_timed: !peer,
                 is_candidate: viewer == Viewer::Candidate,
                 is_interviewer: viewer == Viewer::RoundInterviewer,
                 has_interviewer: stage.has_interviewer,
@@ -117,6 +135,12 @@ pub fn may_see(viewer: Viewer, item: Item, stage: Stage) -> bool {
             timer_control::may_control(seat, stage.timer)
         }
     }
+}
+
+/// Whether `viewer` may read the round's `card` as far as the scorecards have come
+/// (blind scoring; the rest of the stage plays no part in it).
+pub fn may_read_card(viewer: Viewer, card: CardRole, cards: RoundStage) -> bool {
+    blind_scoring::may_read(reader(viewer), card, cards)
 }
 
 fn reader(viewer: Viewer) -> Reader {
@@ -129,8 +153,11 @@ fn reader(viewer: Viewer) -> Reader {
 
 /// The scorecard whose scores decide a round: the candidate's own when they
 /// practise alone, the interviewer's in a peer round.
-pub fn deciding_card(peer: bool) -> CardRole {
-    if peer { CardRole::Interviewer } else { CardRole::SelfAssessment }
+pub fn deciding_card(mode: LoopMode) -> CardRole {
+    match mode {
+        LoopMode::Peer => CardRole::Interviewer,
+        LoopMode::SelfTimed => CardRole::SelfAssessment,
+    }
 }
 
 #[cfg(test)]
@@ -165,7 +192,7 @@ mod tests {
         self_card: Option<CardStatus>,
     ) -> Stage {
         Stage {
-            peer,
+            mode: if peer { LoopMode::Peer } else { LoopMode::SelfTimed },
             timer,
             current_question,
             has_interviewer: peer,
@@ -177,8 +204,10 @@ mod tests {
     /// have, and what they see: one letter per item of [`ITEMS`] (question 1,
     /// question 2, guide, given hints, reference solution, candidate's work,
     /// private notes, interviewer's card, self-assessment), `y` seen, `.` not.
+    type Row = (&'static str, bool, TimerState, i16, Option<CardStatus>, Option<CardStatus>, Viewer, &'static str);
+
     #[rustfmt::skip]
-    const TABLE: &[(&str, bool, TimerState, i16, Option<CardStatus>, Option<CardStatus>, Viewer, &str)] = &[
+    const TABLE: &[Row] = &[
         // Self-timed: the candidate alone, their own assessor.
         ("self, not started",             false, NotStarted, 1, None,            None,            CANDIDATE,    "...y.y..."),
         ("self, first question",          false, Running,    1, None,            None,            CANDIDATE,    "y.yy.y..."),
@@ -256,8 +285,8 @@ mod tests {
 
     #[test]
     fn the_deciding_card_is_the_interviewers_in_a_peer_round_and_the_candidates_alone() {
-        assert_eq!(deciding_card(true), CardRole::Interviewer);
-        assert_eq!(deciding_card(false), CardRole::SelfAssessment);
+        assert_eq!(deciding_card(LoopMode::Peer), CardRole::Interviewer);
+        assert_eq!(deciding_card(LoopMode::SelfTimed), CardRole::SelfAssessment);
     }
 
     #[test]
@@ -266,5 +295,7 @@ mod tests {
         assert_eq!(Viewer::of(me, me, Some(them)), Some(CANDIDATE));
         assert_eq!(Viewer::of(them, me, Some(them)), Some(INTERVIEWER));
         assert_eq!(Viewer::of(them, me, None), None);
+        assert_eq!(Viewer::in_loop(them, me, None, true), OTHER_SCORED);
+        assert_eq!(Viewer::in_loop(me, me, None, true), CANDIDATE);
     }
 }

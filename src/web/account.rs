@@ -25,7 +25,7 @@ use crate::password_work::Busy;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
-use super::feedback::CardView;
+use super::cards::{self, CardView};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -430,7 +430,7 @@ async fn export_data(
     for the_loop in db::account::loops(&mut *db, user.id).await? {
         // The interviewers' scorecards as the candidate's feedback pages show them.
         let lines = db::feedback::for_loop(&mut *db, the_loop.id).await?;
-        let mut received: Vec<CardView> = super::feedback::readable_cards(&lines, user.id, user.id)
+        let mut received: Vec<CardView> = cards::readable_cards(&lines, user.id, user.id)
             .into_iter()
             .filter(|card| card.role == CardRole::Interviewer)
             .collect();

@@ -2,7 +2,6 @@
 //! (rounds side by side, pillar chart, outcome by rule, what to practise next),
 //! printable and exportable as Markdown and JSON.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use askama::Template;
@@ -15,19 +14,22 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::cards::{CardView, readable_cards, round_stages};
 use super::extract::Path;
 use super::page::{Layout, render};
-use super::rounds::TimerView;
+use super::participant::ParticipantRound;
+use super::round_view::{self, TimerView};
 use super::session::SignedIn;
 use super::{assets, charts};
 use crate::db;
-use crate::db::feedback::{ScoreLine, Suggestion};
+use crate::db::feedback::Suggestion;
 use crate::db::loops::{LoopRow, RoundRow};
 use crate::db::rounds::{RoundQuestion, RoundState, TimerEvent};
-use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
-use crate::domain::scoring::{self, CriterionScore, Recommendation, RoundScores};
+use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::scoring::{self, DebriefRound, Recommendation, RoundScores};
 use crate::domain::timer::{TimerAction, TimerState};
-use crate::domain::{Level, LoopMode, NoteKind, Pillar, RoundKind, markdown, schedule, timer};
+use crate::domain::visibility::{self, Item, Viewer};
+use crate::domain::{Level, LoopMode, NoteKind, markdown, schedule, timer};
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -37,144 +39,6 @@ pub fn router() -> Router<AppState> {
         .route("/loops/{id}/feedback", get(show_loop_feedback))
         .route("/loops/{id}/feedback.md", get(export_markdown))
         .route("/loops/{id}/feedback.json", get(export_json))
-}
-
-/// One scorecard as a reader sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CardView {
-    pub round_position: i16,
-    pub role: CardRole,
-    pub role_label: &'static str,
-    /// From an interviewer the candidate withdrew from the loop after they submitted it.
-    pub withdrawn_interviewer: bool,
-    pub recommendation: Option<Recommendation>,
-    pub recommendation_label: &'static str,
-    pub summary: String,
-    pub strengths: String,
-    pub areas_to_improve: String,
-    pub criteria: Vec<CriterionView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CriterionView {
-    pub name: String,
-    pub pillar: Pillar,
-    pub pillar_label: &'static str,
-    pub score: Option<i16>,
-    pub not_assessed: bool,
-    /// What the given score looks like, from the rubric.
-    pub anchor: String,
-    /// What a 3 looks like: the next step for a lower score.
-    pub next_anchor: Option<String>,
-    pub evidence: String,
-}
-
-impl CardView {
-    pub fn coverage(&self) -> (usize, usize) {
-        (self.criteria.iter().filter(|c| c.score.is_some()).count(), self.criteria.len())
-    }
-
-    /// The recommendation's spelling for the page's CSS class, "none" before there is one.
-    pub fn recommendation_class(&self) -> &'static str {
-        self.recommendation.map_or("none", Recommendation::as_str)
-    }
-
-    fn round_scores(&self, kind: RoundKind) -> RoundScores {
-        RoundScores {
-            round_position: self.round_position,
-            kind,
-            recommendation: self.recommendation,
-            criteria: self
-                .criteria
-                .iter()
-                .map(|c| CriterionScore { pillar: c.pillar, score: c.score.map(|s| s as u8) })
-                .collect(),
-        }
-    }
-}
-
-/// How far each round's assessment has come, by round position.
-fn round_stages(lines: &[ScoreLine]) -> BTreeMap<i16, RoundStage> {
-    let mut stages: BTreeMap<i16, RoundStage> = BTreeMap::new();
-    for line in lines {
-        let stage = stages.entry(line.round_position).or_default();
-        match line.role {
-            CardRole::Interviewer => stage.interviewer = Some(line.status),
-            CardRole::SelfAssessment => stage.self_assessment = Some(line.status),
-        }
-    }
-    stages
-}
-
-/// Who `viewer` is to a round whose interviewer is `round_interviewer`;
-/// `scored`: they have submitted an interviewer scorecard of their own in the loop.
-fn reader(viewer: Uuid, candidate: Uuid, round_interviewer: Option<Uuid>, scored: bool) -> Reader {
-    if viewer == candidate {
-        Reader::Candidate
-    } else if round_interviewer == Some(viewer) {
-        Reader::RoundInterviewer
-    } else {
-        Reader::OtherInterviewer { scored }
-    }
-}
-
-/// Groups score lines into the scorecards `viewer` may read, as blind scoring rules
-/// ([`blind_scoring::may_read`]).
-pub(crate) fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec<CardView> {
-    let stages = round_stages(lines);
-    let scored = lines.iter().any(|l| {
-        l.author_id == Some(viewer)
-            && l.role == CardRole::Interviewer
-            && l.status == CardStatus::Submitted
-            && !l.author_withdrawn
-    });
-    let mut cards: BTreeMap<(i16, CardRole), CardView> = BTreeMap::new();
-    for line in lines {
-        let role = line.role;
-        let Some(stage) = stages.get(&line.round_position) else {
-            continue;
-        };
-        if !blind_scoring::may_read(reader(viewer, candidate, line.interviewer_id, scored), role, *stage) {
-            continue;
-        }
-        let card = cards.entry((line.round_position, role)).or_insert_with(|| CardView {
-            round_position: line.round_position,
-            role,
-            role_label: match (role, line.author_id, line.author_withdrawn) {
-                (CardRole::Interviewer, _, true) => "Withdrawn interviewer",
-                (CardRole::Interviewer, None, _) => "Interviewer (deleted account)",
-                _ => role.label(),
-            },
-            withdrawn_interviewer: line.author_withdrawn,
-            recommendation: line.recommendation,
-            recommendation_label: line.recommendation.map_or("—", Recommendation::label),
-            summary: line.summary.clone(),
-            strengths: line.strengths.clone(),
-            areas_to_improve: line.areas_to_improve.clone(),
-            criteria: Vec::new(),
-        });
-        let anchor_for =
-            |score: i16| line.anchors.get(usize::try_from(score - 1).unwrap_or(0)).cloned().unwrap_or_default();
-        card.criteria.push(CriterionView {
-            name: line.criterion_name.clone(),
-            pillar: line.pillar,
-            pillar_label: line.pillar.label(),
-            score: line.score,
-            not_assessed: line.not_assessed.unwrap_or(false) || line.score.is_none(),
-            anchor: line.score.map(anchor_for).unwrap_or_default(),
-            next_anchor: line.score.filter(|s| *s < 3).map(|_| anchor_for(3)),
-            evidence: line.evidence.clone().unwrap_or_default(),
-        });
-    }
-    cards.into_values().collect()
-}
-
-/// The role whose scorecard decides a round: the candidate's own in a self-timed loop.
-fn deciding_role(mode: LoopMode) -> CardRole {
-    match mode {
-        LoopMode::SelfTimed => CardRole::SelfAssessment,
-        LoopMode::Peer => CardRole::Interviewer,
-    }
 }
 
 #[derive(Template)]
@@ -190,6 +54,8 @@ struct RoundFeedbackPage {
     /// For a peer candidate: the interviewer's card is in and opens once they
     /// submit or skip their self-assessment.
     awaits_self_assessment: bool,
+    /// "What good looks like" for each question.
+    shows_guide: bool,
     timer_log: Vec<TimerEvent>,
 }
 
@@ -248,11 +114,11 @@ impl RoundFeedbackPage {
 
     /// The hints the interviewer gave: the candidate heard them, so feedback shows them (and only them).
     fn used_hints(&self, question: &RoundQuestion) -> Vec<String> {
-        pick(&question.hints, &question.hints_used)
+        round_view::pick(&question.hints, &question.hints_used)
     }
 
     fn used_follow_ups(&self, question: &RoundQuestion) -> Vec<String> {
-        pick(&question.follow_ups, &question.follow_ups_used)
+        round_view::pick(&question.follow_ups, &question.follow_ups_used)
     }
 
     /// "14:05 Paused — phone call" in the loop's time zone.
@@ -269,32 +135,22 @@ impl RoundFeedbackPage {
 
 async fn show_round_feedback(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    ParticipantRound { user, round, viewer }: ParticipantRound,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.acquire().await?;
-    let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
-    let is_candidate = round.candidate_id == user.id;
-    if round.timer_state != TimerState::Ended && is_candidate {
+    if round.timer_state != TimerState::Ended && viewer.is_candidate() {
         return Err(AppError::Conflict("Feedback opens when the round has ended."));
     }
-    let mut questions = db::rounds::questions(&mut *db, id).await?;
-    let lines = db::feedback::for_round(&mut *db, id).await?;
-    // A peer candidate learns which hints were given once the interviewer's scorecard is in.
-    let released = lines.iter().any(|l| l.role == CardRole::Interviewer && l.status == CardStatus::Submitted);
-    if is_candidate && round.mode == LoopMode::Peer && !released {
-        questions = questions.into_iter().map(RoundQuestion::for_candidate).collect();
-    }
-    let notes_html = db::notes::find(&mut *db, id, round.candidate_id, NoteKind::Scratchpad)
+    let mut db = state.db.acquire().await?;
+    let lines = db::feedback::for_round(&mut *db, round.id).await?;
+    let cards_stage = round_stages(&lines).get(&round.position).copied().unwrap_or_default();
+    let stage = round_view::stage(&round, cards_stage);
+    let questions = round_view::questions_seen_by(db::rounds::questions(&mut *db, round.id).await?, viewer, stage);
+    let notes_html = db::notes::find(&mut *db, round.id, round.candidate_id, NoteKind::Scratchpad)
         .await?
         .map(|n| n.body_html)
         .unwrap_or_default();
-    let timer_log = db::rounds::timer_log(&mut *db, id).await?;
+    let timer_log = db::rounds::timer_log(&mut *db, round.id).await?;
     drop(db);
-    let awaits_self_assessment = is_candidate
-        && round_stages(&lines)
-            .get(&round.position)
-            .is_some_and(|stage| stage.interviewer_card_awaits_self_assessment());
     let cards = readable_cards(&lines, user.id, round.candidate_id);
     render(&RoundFeedbackPage {
         layout: Layout::new(Some(user)),
@@ -303,15 +159,11 @@ async fn show_round_feedback(
         questions,
         cards,
         notes_html,
-        is_candidate,
-        awaits_self_assessment,
+        is_candidate: viewer.is_candidate(),
+        awaits_self_assessment: viewer.is_candidate() && cards_stage.interviewer_card_awaits_self_assessment(),
+        shows_guide: visibility::may_see(viewer, Item::InterviewerGuide, stage),
         timer_log,
     })
-}
-
-/// The items at `indexes` (the hints or follow-ups an interviewer ticked).
-pub fn pick(items: &[String], indexes: &[i16]) -> Vec<String> {
-    indexes.iter().filter_map(|i| items.get(usize::try_from(*i).ok()?).cloned()).collect()
 }
 
 /// The whole debrief, as the page shows it and as the exports carry it.
@@ -376,92 +228,65 @@ async fn build_loop_feedback(
     let cards = readable_cards(&lines, viewer, the_loop.candidate_id);
     let stages = round_stages(&lines);
     let is_candidate = viewer == the_loop.candidate_id;
-    let role = deciding_role(the_loop.mode);
-
-    let mut round_scores = Vec::new();
-    let mut round_lines = Vec::new();
-    let (mut used_total, mut allowed_total) = (0, 0);
-    for round in &rounds {
-        let kind = round.kind;
-        let round_cards: Vec<CardView> = cards.iter().filter(|c| c.round_position == round.position).cloned().collect();
-        let deciding = round_cards.iter().find(|c| c.role == role);
-        round_scores.push(deciding.map(|c| c.round_scores(kind)).unwrap_or(RoundScores {
-            round_position: round.position,
-            kind,
-            recommendation: None,
-            criteria: Vec::new(),
-        }));
-        let allowed = i64::from(round.planned_minutes) * 60_000 + i64::from(round.extension_seconds) * 1000;
-        used_total += round.elapsed_ms;
-        allowed_total += allowed;
-        let (assessed, criteria) = deciding.map_or((0, 0), CardView::coverage);
-        round_lines.push(RoundLine {
-            position: round.position,
-            title: round.title.clone(),
-            kind: round.kind.label().to_owned(),
-            recommendation: match deciding {
-                Some(card) => card.recommendation_label,
-                None if is_candidate
-                    && stages.get(&round.position).is_some_and(|s| s.interviewer_card_awaits_self_assessment()) =>
-                {
-                    "Sealed until you submit or skip your self-assessment"
-                }
-                None => "Not submitted",
-            },
-            assessed,
-            criteria,
-            time_used: timer::format_duration(round.elapsed_ms),
-            time_allowed: timer::format_duration(allowed),
-            over_time: round.elapsed_ms > allowed,
-            // As on the loop page: the candidate meets each question when its round starts;
-            // an interviewer knows only the questions of their own rounds.
-            questions: if (viewer == the_loop.candidate_id && round.timer_state != TimerState::NotStarted)
-                || round.interviewer_id == Some(viewer)
-            {
-                round.question_titles.clone()
-            } else {
-                Vec::new()
-            },
-            cards: round_cards,
-        });
-    }
-    let mut outcome = scoring::loop_outcome(&round_scores);
-    // Blind scoring: an interviewer who has not submitted sees neither the others' scores nor the outcome.
-    let deciding_submitted: std::collections::HashSet<i16> = lines
+    let deciding_card = visibility::deciding_card(the_loop.mode);
+    let deciding =
+        |round: &RoundRow| cards.iter().find(|c| c.round_position == round.position && c.role == deciding_card);
+    let debrief_rounds: Vec<DebriefRound> = rounds
         .iter()
-        .filter(|l| l.role == role && l.status == CardStatus::Submitted)
-        .map(|l| l.round_position)
-        .collect();
-    if deciding_submitted.len() > outcome.submitted {
-        outcome.decision = None;
-        outcome.submitted = deciding_submitted.len();
-        outcome.rule = if is_candidate {
-            "Scoring is blind: submit or skip your self-assessment of each round to see its interviewer's scorecard and the outcome."
-        } else {
-            "Scoring is blind: submit your own scorecard to see the other interviewers' scores and the outcome."
-        }
-        .into();
-    }
-    let pillars = scoring::pillar_summaries(&round_scores)
-        .into_iter()
-        .map(|p| PillarLine { pillar: p.pillar.label(), mean: p.mean, scored: p.scored })
-        .collect();
-
-    // Practise next: unseen questions of the kinds whose rounds scored lowest.
-    let mut by_mean: Vec<(f64, &RoundScores)> = round_scores
-        .iter()
-        .filter_map(|r| {
-            let scores: Vec<f64> = r.criteria.iter().filter_map(|c| c.score.map(f64::from)).collect();
-            (!scores.is_empty()).then(|| (scores.iter().sum::<f64>() / scores.len() as f64, r))
+        .map(|round| DebriefRound {
+            scores: deciding(round).map_or_else(
+                || RoundScores::unscored(round.position, round.kind),
+                |card| card.round_scores(round.kind),
+            ),
+            deciding_submitted: stages.get(&round.position).and_then(|stage| stage.of(deciding_card))
+                == Some(CardStatus::Submitted),
+            elapsed_ms: round.elapsed_ms,
+            allowed_ms: round.allowed_ms(),
         })
         .collect();
-    by_mean.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let weak_kinds: Vec<RoundKind> = by_mean.iter().take(2).map(|(_, r)| r.kind).collect();
-    let suggestions: Vec<Suggestion> = if weak_kinds.is_empty() {
+    let debrief = scoring::debrief(&debrief_rounds, is_candidate);
+    let suggestions: Vec<Suggestion> = if debrief.weakest_kinds.is_empty() {
         Vec::new()
     } else {
-        db::feedback::unseen_questions(&mut *db, the_loop.candidate_id, &weak_kinds, the_loop.team, 5).await?
+        db::feedback::unseen_questions(&mut *db, the_loop.candidate_id, &debrief.weakest_kinds, the_loop.team, 5)
+            .await?
     };
+    drop(db);
+
+    let round_lines = rounds
+        .iter()
+        .map(|round| {
+            let deciding = deciding(round);
+            let coverage = deciding.map(|card| card.coverage(round.kind));
+            let sealed = stages.get(&round.position).is_some_and(|s| s.interviewer_card_awaits_self_assessment());
+            RoundLine {
+                position: round.position,
+                title: round.title.clone(),
+                kind: round.kind.label().to_owned(),
+                recommendation: match deciding {
+                    Some(card) => card.recommendation_label,
+                    None if is_candidate && sealed => "Sealed until you submit or skip your self-assessment",
+                    None => "Not submitted",
+                },
+                assessed: coverage.map_or(0, |c| c.assessed),
+                criteria: coverage.map_or(0, |c| c.total),
+                time_used: timer::format_duration(round.elapsed_ms),
+                time_allowed: timer::format_duration(round.allowed_ms()),
+                over_time: round.elapsed_ms > round.allowed_ms(),
+                questions: round_view::question_titles_seen_by(
+                    round,
+                    the_loop.mode,
+                    Viewer::in_loop(viewer, the_loop.candidate_id, round.interviewer_id, false),
+                ),
+                cards: cards.iter().filter(|c| c.round_position == round.position).cloned().collect(),
+            }
+        })
+        .collect();
+    let pillars = debrief
+        .pillars
+        .iter()
+        .map(|p| PillarLine { pillar: p.pillar.label(), mean: p.mean, scored: p.scored })
+        .collect();
     let suggestions = suggestions
         .into_iter()
         .map(|s| SuggestionLine {
@@ -479,14 +304,14 @@ async fn build_loop_feedback(
         mode: the_loop.mode,
         candidate: the_loop.candidate_name.clone(),
         starts_at: schedule::format_utc(the_loop.starts_at),
-        outcome: outcome.decision.map(Recommendation::label),
-        outcome_rule: outcome.rule,
-        submitted: outcome.submitted,
-        total: outcome.total,
+        outcome: debrief.outcome.decision.map(Recommendation::label),
+        outcome_rule: debrief.outcome.rule,
+        submitted: debrief.outcome.submitted,
+        total: debrief.outcome.total,
         pillars,
         rounds: round_lines,
-        time_used: timer::format_duration(used_total),
-        time_allowed: timer::format_duration(allowed_total),
+        time_used: timer::format_duration(debrief.used_ms),
+        time_allowed: timer::format_duration(debrief.allowed_ms),
         suggestions,
     };
     Ok((the_loop, feedback))

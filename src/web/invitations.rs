@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::extract::{Form, Path};
 use super::page::{Layout, render};
+use super::participant::ParticipantLoop;
 use super::security::no_store;
 use super::session::{self, CurrentUser, SignedIn};
 use crate::db;
@@ -43,14 +44,12 @@ struct CreatedPage {
 
 async fn create_invitation(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(loop_id): Path<Uuid>,
+    participant: ParticipantLoop,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let the_loop = db::loops::find_for_participant(&state.db, loop_id, user.id).await?.ok_or(AppError::NotFound)?;
-    if the_loop.candidate_id != user.id {
-        return Err(AppError::Forbidden);
-    }
+    participant.require_candidate()?;
+    let ParticipantLoop { user, the_loop } = participant;
+    let loop_id = the_loop.id;
     if the_loop.mode != LoopMode::Peer || the_loop.status.is_finished() {
         return Err(AppError::Conflict("Interviewers can be invited to a peer loop that is not finished."));
     }

@@ -13,17 +13,20 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{Form, Path};
+use super::extract::Form;
 use super::forms::{FieldErrors, capitalise};
 use super::page::{Layout, render};
+use super::participant::ParticipantLoop;
+use super::round_view;
 use super::session::SignedIn;
 use crate::db;
 use crate::db::invitations::InvitationSummary;
 use crate::db::loops::{LoopRow, NewLoop, NewRound, RoundRow};
 use crate::db::sessions::SessionUser;
 use crate::db::templates::TemplateWithRounds;
-use crate::domain::selection::{self, CandidateQuestion, RoundSlot, SelectionContext};
+use crate::domain::selection::{self, RoundSlot, SelectionContext};
 use crate::domain::timer::TimerState;
+use crate::domain::visibility::Viewer;
 use crate::domain::{Level, LoopMode, LoopStatus, Team, ics, schedule, timer};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -173,60 +176,10 @@ async fn create_loop(
     Ok(Redirect::to(&format!("/loops/{loop_id}")).into_response())
 }
 
-/// What question selection knows about a candidate: the bank they may be
-/// given, when they last had each question, and their weak tags.
-struct SelectionInputs {
-    bank: Vec<db::loops::BankEntry>,
-    candidates: Vec<CandidateQuestion>,
-    last_seen: HashMap<Uuid, DateTime<Utc>>,
-    tag_weakness: HashMap<String, f64>,
-}
-
-async fn selection_inputs(db: &mut sqlx::PgConnection, candidate: Uuid) -> Result<SelectionInputs, AppError> {
-    let bank = db::loops::selectable_questions(&mut *db, candidate).await?;
-    let last_seen = db::loops::last_seen(&mut *db, candidate).await?.into_iter().collect();
-    // A mean score of 4 is no weakness, 1 is the most.
-    let tag_weakness = db::loops::mean_score_per_tag(&mut *db, candidate)
-        .await?
-        .into_iter()
-        .map(|(tag, mean)| (tag, ((4.0 - mean) / 3.0).clamp(0.0, 1.0)))
-        .collect();
-    let candidates = bank
-        .iter()
-        .map(|q| CandidateQuestion {
-            id: q.id,
-            kind: q.kind,
-            teams: q.teams.clone(),
-            levels: q.levels.clone(),
-            tags: q.tags.clone(),
-        })
-        .collect();
-    Ok(SelectionInputs { bank, candidates, last_seen, tag_weakness })
-}
-
-/// A question for the round's kind that is in none of `current`, for a swap.
-pub async fn pick_replacement(
-    db: &mut sqlx::PgConnection,
-    round: &crate::db::rounds::RoundState,
-    current: &[Uuid],
-) -> Result<Option<Uuid>, AppError> {
-    let inputs = selection_inputs(db, round.candidate_id).await?;
-    let context = SelectionContext {
-        team: round.team,
-        level: round.level,
-        // A different draw from the loop's own, still reproducible.
-        seed: (round.selection_seed as u64).wrapping_add(u64::from(round.position as u16)).wrapping_mul(0x9E37_79B9),
-        last_seen: &inputs.last_seen,
-        tag_weakness: &inputs.tag_weakness,
-    };
-    let exclude: std::collections::HashSet<Uuid> = current.iter().copied().collect();
-    Ok(selection::select_replacement(&inputs.candidates, round.kind, &context, &exclude))
-}
-
 /// Picks the questions and stores the loop, all in one transaction.
 async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopRequest) -> Result<Uuid, AppError> {
     let mut tx = state.db.begin().await?;
-    let inputs = selection_inputs(&mut tx, user.id).await?;
+    let inputs = crate::selection::inputs(&mut tx, user.id).await?;
     let rounds = &request.template.rounds.0;
     let slots: Vec<RoundSlot> =
         rounds.iter().map(|r| RoundSlot { kind: r.kind, questions: r.question_count.max(1) as usize }).collect();
@@ -336,12 +289,9 @@ impl LoopPage {
 
     /// A candidate meets each question when its round starts; an interviewer
     /// sees the questions of the rounds they interview.
-    fn shows_questions(&self, round: &RoundRow) -> bool {
-        if self.is_candidate {
-            round.timer_state != TimerState::NotStarted
-        } else {
-            round.interviewer_id == Some(self.viewer)
-        }
+    fn question_titles(&self, round: &RoundRow) -> Vec<String> {
+        let viewer = Viewer::in_loop(self.viewer, self.the_loop.candidate_id, round.interviewer_id, false);
+        round_view::question_titles_seen_by(round, self.the_loop.mode, viewer)
     }
 
     /// The candidate takes part in every round; an interviewer in their own.
@@ -397,13 +347,12 @@ impl LoopPage {
 
 async fn load_loop_page(
     state: &AppState,
-    user: SessionUser,
-    loop_id: Uuid,
+    ParticipantLoop { user, the_loop }: ParticipantLoop,
     errors: FieldErrors,
     reschedule_typed: Option<RescheduleForm>,
 ) -> Result<LoopPage, AppError> {
+    let loop_id = the_loop.id;
     let mut db = state.db.acquire().await?;
-    let the_loop = db::loops::find_for_participant(&mut *db, loop_id, user.id).await?.ok_or(AppError::NotFound)?;
     let rounds = db::loops::rounds(&mut *db, loop_id).await?;
     let zone = schedule::parse_time_zone(&the_loop.time_zone).unwrap_or(Tz::UTC);
     let minutes: Vec<i16> = rounds.iter().map(|r| r.planned_minutes).collect();
@@ -429,12 +378,8 @@ async fn load_loop_page(
     })
 }
 
-async fn show_loop(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
-) -> Result<Response, AppError> {
-    render(&load_loop_page(&state, user, id, FieldErrors::default(), None).await?)
+async fn show_loop(State(state): State<AppState>, participant: ParticipantLoop) -> Result<Response, AppError> {
+    render(&load_loop_page(&state, participant, FieldErrors::default(), None).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -447,10 +392,11 @@ struct RescheduleForm {
 
 async fn reschedule_loop(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    participant: ParticipantLoop,
     Form(form): Form<RescheduleForm>,
 ) -> Result<Response, AppError> {
+    participant.require_candidate()?;
+    let (id, user) = (participant.the_loop.id, participant.user.id);
     let mut errors = FieldErrors::default();
     let zone = schedule::parse_time_zone(&form.time_zone).map_err(|e| errors.add("time_zone", capitalise(&e))).ok();
     let starts_at = zone.and_then(|z| {
@@ -460,31 +406,21 @@ async fn reschedule_loop(
     if break_minutes.is_none() {
         errors.add("break_minutes", "Enter a break of 0 to 120 minutes.");
     }
-    let the_loop = db::loops::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
-    if the_loop.candidate_id != user.id {
-        return Err(AppError::Forbidden);
-    }
     if let (Some(zone), Some(starts_at), Some(break_minutes)) = (zone, starts_at, break_minutes) {
-        if db::loops::reschedule(&state.db, id, user.id, starts_at, zone.name(), break_minutes).await? {
+        if db::loops::reschedule(&state.db, id, user, starts_at, zone.name(), break_minutes).await? {
             return Ok(Redirect::to(&format!("/loops/{id}")).into_response());
         }
         return Err(AppError::Conflict("Only a loop that has not started can be rescheduled."));
     }
-    let page = load_loop_page(&state, user, id, errors, Some(form)).await?;
+    let page = load_loop_page(&state, participant, errors, Some(form)).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
-async fn cancel_loop(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
-) -> Result<Response, AppError> {
-    let the_loop = db::loops::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
-    if the_loop.candidate_id != user.id {
-        return Err(AppError::Forbidden);
-    }
+async fn cancel_loop(State(state): State<AppState>, participant: ParticipantLoop) -> Result<Response, AppError> {
+    participant.require_candidate()?;
+    let id = participant.the_loop.id;
     let mut db = state.db.acquire().await?;
-    if !db::loops::cancel(&mut db, id, user.id).await? {
+    if !db::loops::cancel(&mut db, id, participant.user.id).await? {
         return Err(AppError::Conflict("A loop can be cancelled only before it is complete."));
     }
     tracing::info!(loop_id = %id, "loop cancelled");
@@ -494,11 +430,10 @@ async fn cancel_loop(
 /// The loop's rounds this participant takes part in, as a calendar file.
 async fn loop_calendar(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    ParticipantLoop { user, the_loop }: ParticipantLoop,
 ) -> Result<Response, AppError> {
+    let id = the_loop.id;
     let mut db = state.db.acquire().await?;
-    let the_loop = db::loops::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
     let rows = db::calendar::rounds_of_loop(&mut *db, id).await?;
     drop(db);
     let events = super::calendar::events_for(user.id, &rows, &state.settings.base_url);

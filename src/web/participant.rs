@@ -9,11 +9,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::extract::Path;
-use super::session::{SignedIn, SignInRequired};
+use super::session::{SignInRequired, SignedIn};
 use crate::db;
 use crate::db::loops::LoopRow;
 use crate::db::rounds::RoundState;
 use crate::db::sessions::SessionUser;
+use crate::domain::visibility::Viewer;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -21,12 +22,20 @@ use crate::web::error::AppError;
 pub struct ParticipantRound {
     pub user: SessionUser,
     pub round: RoundState,
+    pub viewer: Viewer,
 }
 
 /// `/loops/{id}/…` as its candidate or one of its interviewers.
 pub struct ParticipantLoop {
     pub user: SessionUser,
     pub the_loop: LoopRow,
+}
+
+impl ParticipantLoop {
+    /// Only the loop's candidate may do this (reschedule, cancel, invite): 403 for its interviewers.
+    pub fn require_candidate(&self) -> Result<(), AppError> {
+        if self.the_loop.candidate_id == self.user.id { Ok(()) } else { Err(AppError::Forbidden) }
+    }
 }
 
 impl<S> FromRequestParts<S> for ParticipantRound
@@ -38,8 +47,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (user, id, state) = signed_in_with_id(parts, state).await?;
-        let round = found(db::rounds::find_for_participant(&state.db, id, user.id).await)?;
-        Ok(ParticipantRound { user, round })
+        let round = found(db::rounds::find_for_participant(&state.db, id, user.id).await)
+            .map_err(IntoResponse::into_response)?;
+        let viewer = found(Ok(Viewer::of(user.id, round.candidate_id, round.interviewer_id)))
+            .map_err(IntoResponse::into_response)?;
+        Ok(ParticipantRound { user, round, viewer })
     }
 }
 
@@ -52,14 +64,17 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (user, id, state) = signed_in_with_id(parts, state).await?;
-        let the_loop = found(db::loops::find_for_participant(&state.db, id, user.id).await)?;
+        let the_loop = found(db::loops::find_for_participant(&state.db, id, user.id).await)
+            .map_err(IntoResponse::into_response)?;
         Ok(ParticipantLoop { user, the_loop })
     }
 }
 
 /// The round, locked for update in the caller's transaction, if `user` takes part in it.
-pub async fn lock_round(tx: &mut PgConnection, id: Uuid, user: Uuid) -> Result<RoundState, AppError> {
-    db::rounds::lock_for_participant(tx, id, user).await?.ok_or(AppError::NotFound)
+pub async fn lock_round(tx: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(RoundState, Viewer), AppError> {
+    let round = db::rounds::lock_for_participant(tx, id, user).await?.ok_or(AppError::NotFound)?;
+    let viewer = Viewer::of(user, round.candidate_id, round.interviewer_id).ok_or(AppError::NotFound)?;
+    Ok((round, viewer))
 }
 
 async fn signed_in_with_id<S>(parts: &mut Parts, state: &S) -> Result<(SessionUser, Uuid, AppState), Response>
@@ -73,6 +88,6 @@ where
 }
 
 /// A row the user takes part in, or the 404 (or outage page) for everyone else.
-fn found<T>(row: Result<Option<T>, sqlx::Error>) -> Result<T, Response> {
-    row.map_err(AppError::from).and_then(|row| row.ok_or(AppError::NotFound)).map_err(IntoResponse::into_response)
+fn found<T>(row: Result<Option<T>, sqlx::Error>) -> Result<T, AppError> {
+    row?.ok_or(AppError::NotFound)
 }

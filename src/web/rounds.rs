@@ -19,19 +19,22 @@ use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
 use super::extract::{Form, Path};
-use super::forms::wants_json;
+use super::forms::{json_or_redirect, wants_json};
 use super::page::{Layout, render};
+use super::participant::{ParticipantRound, lock_round};
+use super::round_view::{self, QuestionView, TimerView};
 use super::session::{self, SignedIn};
 use crate::db;
 use crate::db::live::StreamHolder;
 use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
-use crate::domain::blind_scoring::{CardRole, CardStatus};
-use crate::domain::timer::{self, Milestone, QuestionProgress, TimerAction, TimerCommand, TimerError, TimerState};
-use crate::domain::timer_control::{self, ClockSeat};
+use crate::domain::blind_scoring::CardStatus;
+use crate::domain::timer::{self, TimerAction, TimerCommand, TimerError, TimerState};
+use crate::domain::visibility::{self, Item, Stage, Viewer};
 use crate::domain::{LoopMode, LoopStatus, NoteKind, schedule};
 use crate::live::{LiveEvent, LiveRound};
+use crate::selection;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -49,90 +52,6 @@ pub fn router() -> Router<AppState> {
 /// Largest scratchpad accepted; the database allows a little more.
 pub const MAX_NOTE_BYTES: usize = 100_000;
 
-/// Who the viewer is in this round.
-fn is_candidate(round: &RoundState, user: Uuid) -> bool {
-    round.candidate_id == user
-}
-
-fn controls_timer(round: &RoundState, user: Uuid) -> bool {
-    let seat = ClockSeat {
-        self_timed: round.mode == LoopMode::SelfTimed,
-        is_candidate: is_candidate(round, user),
-        is_interviewer: round.interviewer_id == Some(user),
-        has_interviewer: round.interviewer_id.is_some(),
-    };
-    timer_control::may_control(seat, round.timer().state)
-}
-
-/// The timer as every client sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct TimerView {
-    pub state: TimerState,
-    pub state_label: &'static str,
-    pub remaining_ms: i64,
-    pub allowed_ms: i64,
-    pub elapsed_ms: i64,
-    pub clock: String,
-    pub milestone: &'static str,
-    pub current_question: i16,
-    pub questions: Vec<QuestionView>,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct QuestionView {
-    pub position: i16,
-    pub budget_ms: i64,
-    pub used_ms: i64,
-    pub is_current: bool,
-    pub overran: bool,
-    pub used_clock: String,
-    pub budget_clock: String,
-}
-
-impl TimerView {
-    pub fn of(round: &RoundState) -> TimerView {
-        let timer = round.timer();
-        let remaining_ms = timer.remaining_ms(round.now);
-        let progress = timer.question_progress(round.now, &round.budgets_ms());
-        TimerView {
-            state: timer.state,
-            state_label: timer.state.label(),
-            remaining_ms,
-            allowed_ms: timer.allowed_ms(),
-            elapsed_ms: timer.elapsed_ms(round.now),
-            clock: timer::format_clock(remaining_ms),
-            milestone: match timer::milestone(remaining_ms) {
-                Milestone::None => "none",
-                Milestone::FiveMinutes => "five-minutes",
-                Milestone::OneMinute => "one-minute",
-                Milestone::TimeUp => "time-up",
-            },
-            current_question: timer.current_question,
-            questions: progress.iter().map(QuestionView::of).collect(),
-            version: round.timer_version,
-        }
-    }
-
-    pub fn is(&self, state: TimerState) -> bool {
-        self.state == state
-    }
-}
-
-impl QuestionView {
-    fn of(progress: &QuestionProgress) -> QuestionView {
-        QuestionView {
-            position: progress.position,
-            budget_ms: progress.budget_ms,
-            used_ms: progress.used_ms,
-            is_current: progress.is_current,
-            overran: progress.overran,
-            used_clock: timer::format_duration(progress.used_ms),
-            budget_clock: timer::format_duration(progress.budget_ms),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "rounds/show.html")]
 struct RoundPage {
@@ -140,7 +59,8 @@ struct RoundPage {
     round: RoundState,
     timer: TimerView,
     questions: Vec<RoundQuestion>,
-    can_control: bool,
+    viewer: Viewer,
+    stage: Stage,
     is_candidate: bool,
     scratchpad: Option<Note>,
     /// The interviewer's own private notes (never loaded for the candidate).
@@ -152,9 +72,26 @@ struct RoundPage {
 }
 
 impl RoundPage {
-    /// Questions of a self-timed round stay hidden until it starts.
+    fn sees(&self, item: Item) -> bool {
+        visibility::may_see(self.viewer, item, self.stage)
+    }
+
+    /// The candidate meets the questions when the round starts.
     fn shows_questions(&self) -> bool {
-        !self.timer.is(TimerState::NotStarted) || !self.is_candidate
+        self.sees(Item::Question(1))
+    }
+
+    /// Self-timed: the candidate is their own assessor. Peer: hints and follow-ups are the interviewer's.
+    fn shows_hints(&self) -> bool {
+        self.sees(Item::InterviewerGuide)
+    }
+
+    fn can_control(&self) -> bool {
+        self.sees(Item::TimerControls)
+    }
+
+    fn is_peer(&self) -> bool {
+        self.round.mode == LoopMode::Peer
     }
 
     fn ended(&self) -> bool {
@@ -170,7 +107,7 @@ impl RoundPage {
     }
 
     fn can_go_to_next_question(&self) -> bool {
-        self.can_control
+        self.can_control()
             && matches!(self.timer.state, TimerState::Running | TimerState::Paused)
             && self.timer.current_question < self.questions.len() as i16
     }
@@ -204,12 +141,7 @@ impl RoundPage {
     }
 
     fn is_interviewer(&self) -> bool {
-        self.round.interviewer_id == Some(self.layout.user_id())
-    }
-
-    /// Self-timed: the candidate is their own assessor. Peer: hints are the interviewer's.
-    fn shows_hints(&self) -> bool {
-        self.is_interviewer() || self.round.mode == LoopMode::SelfTimed
+        self.viewer == Viewer::RoundInterviewer
     }
 
     fn is_marked(&self, marked: &[i16], index: &usize) -> bool {
@@ -245,41 +177,39 @@ impl RoundPage {
 
 async fn show_round(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    ParticipantRound { user, round, viewer }: ParticipantRound,
 ) -> Result<Response, AppError> {
     let mut db = state.db.acquire().await?;
-    let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
-    let candidate = is_candidate(&round, user.id);
-    let hidden = candidate && round.timer_state == TimerState::NotStarted;
-    let mut questions = if hidden { Vec::new() } else { db::rounds::questions(&mut *db, id).await? };
-    if candidate && round.mode == LoopMode::Peer {
-        questions = questions.into_iter().map(RoundQuestion::for_candidate).collect();
-    }
-    // The candidate meets a second question when the round moves on to it.
-    if candidate && round.timer_state != TimerState::Ended {
-        questions.retain(|q| q.position <= round.current_question);
-    }
-    let scratchpad = db::notes::find(&mut *db, id, round.candidate_id, NoteKind::Scratchpad).await?;
-    let private_notes =
-        if candidate { None } else { db::notes::find(&mut *db, id, user.id, NoteKind::Private).await? };
-    let criteria = if candidate { Vec::new() } else { db::rubrics::criteria_for_kind(&mut *db, round.kind).await? };
+    let stage = round_view::stage(&round, db::scorecards::round_stage(&mut *db, round.id).await?);
+    let questions = if visibility::may_see(viewer, Item::Question(1), stage) {
+        round_view::questions_seen_by(db::rounds::questions(&mut *db, round.id).await?, viewer, stage)
+    } else {
+        Vec::new()
+    };
+    let scratchpad = db::notes::find(&mut *db, round.id, round.candidate_id, NoteKind::Scratchpad).await?;
+    let private_notes = match visibility::may_see(viewer, Item::PrivateNotes, stage) {
+        true => db::notes::find(&mut *db, round.id, user.id, NoteKind::Private).await?,
+        false => None,
+    };
+    let criteria = match viewer.is_candidate() {
+        true => Vec::new(),
+        false => db::rubrics::criteria_for_kind(&mut *db, round.kind).await?,
+    };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
-    let own_role = if candidate { CardRole::SelfAssessment } else { CardRole::Interviewer };
-    let scorecard_status = db::scorecards::status(&mut *db, id, own_role).await?;
     drop(db);
     render(&RoundPage {
-        layout: Layout::new(Some(user.clone())),
+        layout: Layout::new(Some(user)),
         timer: TimerView::of(&round),
-        can_control: controls_timer(&round, user.id),
-        is_candidate: candidate,
+        viewer,
+        stage,
+        is_candidate: viewer.is_candidate(),
+        scorecard_status: viewer.own_card().and_then(|card| stage.cards.of(card)),
         round,
         questions,
         scratchpad,
         private_notes,
         criteria,
         next_round,
-        scorecard_status,
     })
 }
 
@@ -321,8 +251,8 @@ async fn control_timer(
         None => return Err(AppError::BadRequest("Unknown timer action.")),
     };
     let mut tx = state.db.begin().await?;
-    let round = db::rounds::lock_for_participant(&mut tx, id, user.id).await?.ok_or(AppError::NotFound)?;
-    if !controls_timer(&round, user.id) {
+    let (round, viewer) = lock_round(&mut tx, id, user.id).await?;
+    if !round_view::controls_clock(&round, viewer) {
         return Err(AppError::Forbidden);
     }
     if round.loop_status == LoopStatus::Cancelled {
@@ -375,13 +305,8 @@ async fn respond_with_state(
     Ok((status, Json(TimerResponse { timer: TimerView::of(&round), error })).into_response())
 }
 
-async fn round_state(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
-) -> Result<Response, AppError> {
-    let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
-    Ok(Json(TimerView::of(&round)).into_response())
+async fn round_state(ParticipantRound { round, .. }: ParticipantRound) -> Json<TimerView> {
+    Json(TimerView::of(&round))
 }
 
 /// Server-sent events: the timer now, then again whenever it changes (or the
@@ -389,11 +314,10 @@ async fn round_state(
 /// stream ends when its session ends or its viewer loses access to the round.
 async fn round_events(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    ParticipantRound { user, round, .. }: ParticipantRound,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    let id = round.id;
     let session_hash = session::session_hash(&headers).ok_or(AppError::NotFound)?;
     let round_closed = state.live.closed();
     let holder = StreamHolder { session_hash, user: user.id, round: id };
@@ -457,13 +381,17 @@ async fn live_events(
         Some(generation) => state.live_rounds.get(id, generation, || read_live_round(&state.db, id)).await,
         None => read_live_round(&state.db, id).await,
     };
-    let round = match read {
-        Ok(Some(round)) if round.candidate_id == user || round.interviewer_id == Some(user) => round,
-        Ok(_) => return vec![Ok(Event::default().event("gone").data("{}"))],
+    let (round, viewer) = match read {
+        Ok(Some(round)) => match Viewer::of(user, round.candidate_id, round.interviewer_id) {
+            Some(viewer) => (round, viewer),
+            None => return vec![Ok(Event::default().event("gone").data("{}"))],
+        },
+        Ok(None) => return vec![Ok(Event::default().event("gone").data("{}"))],
         Err(_) => return vec![Ok(Event::default().event("retry").data("{}"))],
     };
     let mut events = vec![Ok(Event::default().event("timer").data(round.timer_json.as_str()))];
-    if round.interviewer_id == Some(user)
+    // The interviewer watches the candidate's work; the candidate has it on their own screen.
+    if viewer == Viewer::RoundInterviewer
         && let Some(scratchpad) = &round.scratchpad_json
     {
         events.push(Ok(Event::default().event("scratchpad").data(scratchpad.as_str())));
@@ -494,20 +422,19 @@ struct NotesConflict {
 /// otherwise answers 409 with the stored text so the page can show both.
 async fn save_notes(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    ParticipantRound { user, round, viewer }: ParticipantRound,
     headers: HeaderMap,
     Form(form): Form<NotesForm>,
 ) -> Result<Response, AppError> {
+    let id = round.id;
     if form.body.len() > MAX_NOTE_BYTES {
         return Err(AppError::PayloadTooLarge("Notes are limited to 100 000 characters."));
     }
     // Rendered before taking a connection, so a queue of renders holds none.
     let html = super::render_markdown(form.body.clone()).await?;
     let mut db = state.db.acquire().await?;
-    let round = db::rounds::find_for_participant(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
     // The candidate writes the scratchpad; the interviewer, private notes.
-    let kind = if is_candidate(&round, user.id) { NoteKind::Scratchpad } else { NoteKind::Private };
+    let kind = if viewer.is_candidate() { NoteKind::Scratchpad } else { NoteKind::Private };
     let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version).await?;
     // Only a saved scratchpad is news: the interviewer watches it live.
     if kind == NoteKind::Scratchpad && matches!(outcome, SaveOutcome::Saved { .. }) {
@@ -536,16 +463,15 @@ async fn save_notes(
 /// `follow_<question>_<index>` for each ticked box.
 async fn save_marks(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    ParticipantRound { round, viewer, .. }: ParticipantRound,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let mut tx = state.db.begin().await?;
-    let round = db::rounds::find_for_participant(&mut *tx, id, user.id).await?.ok_or(AppError::NotFound)?;
-    if round.interviewer_id != Some(user.id) {
+    if viewer != Viewer::RoundInterviewer {
         return Err(AppError::Forbidden);
     }
+    let id = round.id;
+    let mut tx = state.db.begin().await?;
     for position in 1..=round.question_count() {
         let marked = |prefix: &str| -> Vec<i16> {
             let wanted = format!("{prefix}_{position}_");
@@ -561,10 +487,7 @@ async fn save_marks(
         db::rounds::set_marks(&mut *tx, id, position, &marked("hint"), &marked("follow")).await?;
     }
     tx.commit().await?;
-    if wants_json(&headers) {
-        return Ok(Json(serde_json::json!({"saved": true})).into_response());
-    }
-    Ok(Redirect::to(&format!("/rounds/{id}#questions")).into_response())
+    Ok(json_or_redirect(&headers, serde_json::json!({"saved": true}), &format!("/rounds/{id}#questions")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -581,8 +504,8 @@ async fn swap_question(
     Form(form): Form<SwapForm>,
 ) -> Result<Response, AppError> {
     let mut tx = state.db.begin().await?;
-    let round = db::rounds::lock_for_participant(&mut tx, id, user.id).await?.ok_or(AppError::NotFound)?;
-    if round.interviewer_id != Some(user.id) {
+    let (round, viewer) = lock_round(&mut tx, id, user.id).await?;
+    if viewer != Viewer::RoundInterviewer {
         return Err(AppError::Forbidden);
     }
     if round.timer_state != TimerState::NotStarted {
@@ -592,9 +515,8 @@ async fn swap_question(
     if !current.iter().any(|q| q.position == form.position) {
         return Err(AppError::BadRequest("No question at that position."));
     }
-    let replacement =
-        super::loops::pick_replacement(&mut tx, &round, &current.iter().map(|q| q.question_id).collect::<Vec<_>>())
-            .await?;
+    let current_ids: Vec<Uuid> = current.iter().map(|q| q.question_id).collect();
+    let replacement = selection::pick_replacement(&mut tx, &round, &current_ids).await?;
     let Some(question_id) = replacement else {
         return Err(AppError::Conflict("There is no other question that fits this round."));
     };

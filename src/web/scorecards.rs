@@ -12,19 +12,21 @@ use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use uuid::Uuid;
 
-use super::extract::{Form, Path};
+use super::extract::Form;
 use super::forms::{FieldErrors, wants_json};
 use super::page::{Layout, render};
-use super::session::SignedIn;
+use super::participant::ParticipantRound;
+use super::round_view;
 use crate::db;
 use crate::db::rounds::RoundState;
 use crate::db::rubrics::Criterion;
 use crate::db::scorecards::{SaveResult, Scorecard};
 use crate::db::sessions::SessionUser;
 use crate::domain::blind_scoring::{self, CardRole, CardStatus};
-use crate::domain::scorecard::{CriterionAnswer, ScoreChoice, ScorecardInput};
+use crate::domain::scorecard::{self, CriterionAnswer, Intent, Refusal, ScoreChoice, ScorecardInput, Step};
 use crate::domain::scoring::Recommendation;
 use crate::domain::timer::TimerState;
+use crate::domain::visibility::Viewer;
 use crate::domain::{LoopMode, schedule};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -34,20 +36,6 @@ pub fn router() -> Router<AppState> {
         .route("/rounds/{id}/assessment", get(show_assessment).post(save_assessment))
         .route("/rounds/{id}/assessment/skip", post(skip_self_assessment))
 }
-
-/// The scorecard role `user` fills in for this round, if any.
-pub fn assessor_role(round: &RoundState, user: Uuid) -> Option<CardRole> {
-    if round.candidate_id == user {
-        Some(CardRole::SelfAssessment)
-    } else if round.interviewer_id == Some(user) {
-        Some(CardRole::Interviewer)
-    } else {
-        None
-    }
-}
-
-const SKIPPED_IS_FINAL: &str = "You skipped this self-assessment; skipping is final.";
-const PEER_SELF_ASSESSMENT_IS_FINAL: &str = "In a peer round your self-assessment is final once submitted: it was written blind to the interviewer's scorecard.";
 
 #[derive(Template)]
 #[template(path = "rounds/assessment.html")]
@@ -118,15 +106,11 @@ impl AssessmentPage {
     }
 }
 
-async fn load(
-    state: &AppState,
-    user: &SessionUser,
-    id: Uuid,
-) -> Result<(RoundState, CardRole, Vec<Criterion>), AppError> {
-    let round = db::rounds::find_for_participant(&state.db, id, user.id).await?.ok_or(AppError::NotFound)?;
-    let role = assessor_role(&round, user.id).ok_or(AppError::Forbidden)?;
-    let criteria = db::rubrics::criteria_for_kind(&state.db, round.kind).await?;
-    Ok((round, role, criteria))
+/// The scorecard the participant fills in for the round, and its rubric.
+async fn load(state: &AppState, participant: &ParticipantRound) -> Result<(CardRole, Vec<Criterion>), AppError> {
+    let role = participant.viewer.own_card().ok_or(AppError::Forbidden)?;
+    let criteria = db::rubrics::criteria_for_kind(&state.db, participant.round.kind).await?;
+    Ok((role, criteria))
 }
 
 /// One question's hints given and follow-ups asked.
@@ -142,23 +126,20 @@ async fn given(state: &AppState, round: &RoundState, role: CardRole) -> Result<V
         return Ok(Vec::new());
     }
     let questions = db::rounds::questions(&state.db, round.id).await?;
-    let pick = super::feedback::pick;
     Ok(questions
         .iter()
         .map(|q| GivenLine {
             title: q.title.clone(),
-            hints: pick(&q.hints, &q.hints_used),
-            follow_ups: pick(&q.follow_ups, &q.follow_ups_used),
+            hints: round_view::pick(&q.hints, &q.hints_used),
+            follow_ups: round_view::pick(&q.follow_ups, &q.follow_ups_used),
         })
         .collect())
 }
 
-async fn show_assessment(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
-) -> Result<Response, AppError> {
-    let (round, role, criteria) = load(&state, &user, id).await?;
+async fn show_assessment(State(state): State<AppState>, participant: ParticipantRound) -> Result<Response, AppError> {
+    let (role, criteria) = load(&state, &participant).await?;
+    let ParticipantRound { user, round, .. } = participant;
+    let id = round.id;
     let card = db::scorecards::find(&state.db, id, role).await?;
     let (input, amendment_times) = match &card {
         Some(card) => {
@@ -204,7 +185,7 @@ fn stored_input(card: &Scorecard, stored: &[db::scorecards::StoredScore]) -> Sco
 }
 
 /// Reads the posted form against the rubric's criteria (unknown ids are ignored).
-fn parse_form(pairs: &[(String, String)], criteria: &[Criterion]) -> (ScorecardInput, String, FieldErrors) {
+fn parse_form(pairs: &[(String, String)], criteria: &[Criterion]) -> (ScorecardInput, Intent, FieldErrors) {
     let fields: HashMap<&str, &str> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut errors = FieldErrors::default();
     let answers = criteria
@@ -227,17 +208,18 @@ fn parse_form(pairs: &[(String, String)], criteria: &[Criterion]) -> (ScorecardI
         strengths: text("strengths"),
         areas_to_improve: text("areas_to_improve"),
     };
-    (input, text("intent"), errors)
+    (input, Intent::parse(&text("intent")), errors)
 }
 
 async fn save_assessment(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    participant: ParticipantRound,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let (round, role, criteria) = load(&state, &user, id).await?;
+    let (role, criteria) = load(&state, &participant).await?;
+    let ParticipantRound { user, round, .. } = participant;
+    let id = round.id;
     if round.timer_state == TimerState::NotStarted {
         return Err(AppError::Conflict("Start the round before assessing it."));
     }
@@ -252,24 +234,19 @@ async fn save_assessment(
         }
         return show_again(&state, user, round, role, criteria, input, errors).await;
     }
-    let mut tx = state.db.begin().await?;
-    let existing = db::scorecards::find(&mut *tx, id, role).await?;
-    let status = existing.as_ref().map(|c| c.status);
-    if status == Some(CardStatus::Skipped) {
-        return Err(AppError::Conflict(SKIPPED_IS_FINAL));
-    }
-    let submitted = status == Some(CardStatus::Submitted);
-    if submitted && !blind_scoring::may_amend(role, round.mode == LoopMode::Peer) {
-        return Err(AppError::Conflict(PEER_SELF_ASSESSMENT_IS_FINAL));
-    }
-    if intent == "submit" || intent == "amend" {
+    if intent.needs_complete_card() {
         for (field, message) in input.missing_for_submission() {
             errors.add(field, message);
         }
     }
-
-    let outcome = match (intent.as_str(), submitted) {
-        ("amend", true) if errors.is_empty() => {
+    let mut tx = state.db.begin().await?;
+    let existing = db::scorecards::find(&mut *tx, id, role).await?;
+    let may_amend = blind_scoring::may_amend(role, round.mode == LoopMode::Peer);
+    let step = scorecard::next_step(intent, existing.as_ref().map(|c| c.status), may_amend, errors.is_empty());
+    let submitted_or_amended = match step {
+        Step::Refuse(refusal) => return Err(AppError::Conflict(refusal.message())),
+        Step::ShowMissing => false,
+        Step::Amend => {
             let card_id = existing.as_ref().ok_or(AppError::NotFound)?.id;
             // Read again under the lock: a parallel amendment may have just committed.
             db::scorecards::lock(&mut *tx, card_id).await?;
@@ -278,31 +255,23 @@ async fn save_assessment(
             if !stored.says_the_same_as(&input) {
                 db::scorecards::amend(&mut tx, card_id, user.id, &input).await?;
             }
-            Some(format!("/rounds/{id}/feedback"))
+            true
         }
-        (_, true) if intent != "amend" => {
-            return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
-        }
-        (_, false) => {
+        Step::SaveDraft { submit } => {
             let SaveResult::Saved(card_id) = db::scorecards::save_draft(&mut tx, id, user.id, role, &input).await?
             else {
-                return Err(AppError::Conflict("This scorecard is submitted; use \"Amend\" to change it."));
+                return Err(AppError::Conflict(Refusal::SubmittedUseAmend.message()));
             };
-            if intent == "submit" && errors.is_empty() && db::scorecards::submit(&mut tx, card_id).await? {
-                Some(format!("/rounds/{id}/feedback"))
-            } else {
-                None
-            }
+            submit && db::scorecards::submit(&mut tx, card_id).await?
         }
-        _ => None,
     };
     tx.commit().await?;
 
-    if let Some(next) = outcome {
+    if submitted_or_amended {
         tracing::info!(round_id = %id, role = role.as_str(), "scorecard submitted or amended");
-        return Ok(Redirect::to(&next).into_response());
+        return Ok(Redirect::to(&format!("/rounds/{id}/feedback")).into_response());
     }
-    if intent == "save" && wants_json(&headers) {
+    if intent == Intent::Save && wants_json(&headers) {
         return Ok(Json(serde_json::json!({"saved": true})).into_response());
     }
     if errors.is_empty() {
@@ -341,11 +310,10 @@ async fn show_again(
 /// interviewer's scorecard to them. Recorded, and final.
 async fn skip_self_assessment(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    ParticipantRound { user, round, viewer }: ParticipantRound,
 ) -> Result<Response, AppError> {
-    let (round, role, _) = load(&state, &user, id).await?;
-    if role != CardRole::SelfAssessment || round.mode != LoopMode::Peer {
+    let id = round.id;
+    if viewer != Viewer::Candidate || round.mode != LoopMode::Peer {
         return Err(AppError::Forbidden);
     }
     if round.timer_state == TimerState::NotStarted {
@@ -353,11 +321,14 @@ async fn skip_self_assessment(
     }
     let mut tx = state.db.begin().await?;
     if !db::scorecards::skip_self_assessment(&mut tx, id, user.id).await? {
-        let status = db::scorecards::status(&mut *tx, id, role).await?;
-        return Err(AppError::Conflict(match status {
-            Some(CardStatus::Skipped) => SKIPPED_IS_FINAL,
-            _ => PEER_SELF_ASSESSMENT_IS_FINAL,
-        }));
+        let status = db::scorecards::status(&mut *tx, id, CardRole::SelfAssessment).await?;
+        return Err(AppError::Conflict(
+            match status {
+                Some(CardStatus::Skipped) => Refusal::SkippedIsFinal,
+                _ => Refusal::PeerSelfAssessmentIsFinal,
+            }
+            .message(),
+        ));
     }
     tx.commit().await?;
     tracing::info!(round_id = %id, "self-assessment skipped");

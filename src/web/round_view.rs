@@ -1,0 +1,144 @@
+//! A round as the pages, exports and live streams show it: the timer every
+//! client agrees on, and the round's questions cut down to what the viewer may
+//! see at the stage the round has reached ([`visibility`]).
+
+use serde::Serialize;
+
+use crate::db::loops::RoundRow;
+use crate::db::rounds::{RoundQuestion, RoundState};
+use crate::domain::LoopMode;
+use crate::domain::blind_scoring::RoundStage;
+use crate::domain::timer::{self, Milestone, QuestionProgress, TimerState};
+use crate::domain::visibility::{self, Item, Stage, Viewer};
+
+/// The stage of `round` with its scorecards as far as they have come.
+pub fn stage(round: &RoundState, cards: RoundStage) -> Stage {
+    Stage {
+        mode: round.mode,
+        timer: round.timer_state,
+        current_question: round.current_question,
+        has_interviewer: round.interviewer_id.is_some(),
+        cards,
+    }
+}
+
+/// The questions `viewer` may see, each with only the parts they may see.
+pub fn questions_seen_by(questions: Vec<RoundQuestion>, viewer: Viewer, stage: Stage) -> Vec<RoundQuestion> {
+    let sees = |item| visibility::may_see(viewer, item, stage);
+    let (guide, given) = (sees(Item::InterviewerGuide), sees(Item::GivenHints));
+    questions
+        .into_iter()
+        .filter(|question| sees(Item::Question(question.position)))
+        .map(|mut question| {
+            if !guide {
+                // Only the hints and follow-ups that were given, if those may be seen.
+                let given_only = |items: &[String], used: &[i16]| if given { pick(items, used) } else { Vec::new() };
+                question.hints = given_only(&question.hints, &question.hints_used);
+                question.follow_ups = given_only(&question.follow_ups, &question.follow_ups_used);
+                question.hints_used = (0..question.hints.len() as i16).collect();
+                question.follow_ups_used = (0..question.follow_ups.len() as i16).collect();
+                question.good_answer_html.clear();
+            } else if !given {
+                question.hints_used.clear();
+                question.follow_ups_used.clear();
+            }
+            question
+        })
+        .collect()
+}
+
+/// The items at `indexes` (the hints or follow-ups an interviewer ticked).
+pub fn pick(items: &[String], indexes: &[i16]) -> Vec<String> {
+    indexes.iter().filter_map(|i| items.get(usize::try_from(*i).ok()?).cloned()).collect()
+}
+
+/// The timer as every client sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimerView {
+    pub state: TimerState,
+    pub state_label: &'static str,
+    pub remaining_ms: i64,
+    pub allowed_ms: i64,
+    pub elapsed_ms: i64,
+    pub clock: String,
+    pub milestone: &'static str,
+    pub current_question: i16,
+    pub questions: Vec<QuestionView>,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionView {
+    pub position: i16,
+    pub budget_ms: i64,
+    pub used_ms: i64,
+    pub is_current: bool,
+    pub overran: bool,
+    pub used_clock: String,
+    pub budget_clock: String,
+}
+
+impl TimerView {
+    pub fn of(round: &RoundState) -> TimerView {
+        let timer = round.timer();
+        let remaining_ms = timer.remaining_ms(round.now);
+        let progress = timer.question_progress(round.now, &round.budgets_ms());
+        TimerView {
+            state: timer.state,
+            state_label: timer.state.label(),
+            remaining_ms,
+            allowed_ms: timer.allowed_ms(),
+            elapsed_ms: timer.elapsed_ms(round.now),
+            clock: timer::format_clock(remaining_ms),
+            milestone: match timer::milestone(remaining_ms) {
+                Milestone::None => "none",
+                Milestone::FiveMinutes => "five-minutes",
+                Milestone::OneMinute => "one-minute",
+                Milestone::TimeUp => "time-up",
+            },
+            current_question: timer.current_question,
+            questions: progress.iter().map(QuestionView::of).collect(),
+            version: round.timer_version,
+        }
+    }
+
+    pub fn is(&self, state: TimerState) -> bool {
+        self.state == state
+    }
+}
+
+impl QuestionView {
+    fn of(progress: &QuestionProgress) -> QuestionView {
+        QuestionView {
+            position: progress.position,
+            budget_ms: progress.budget_ms,
+            used_ms: progress.used_ms,
+            is_current: progress.is_current,
+            overran: progress.overran,
+            used_clock: timer::format_duration(progress.used_ms),
+            budget_clock: timer::format_duration(progress.budget_ms),
+        }
+    }
+}
+
+/// Whether `viewer` runs the round's clock now (the scorecards play no part in it).
+pub fn controls_clock(round: &RoundState, viewer: Viewer) -> bool {
+    visibility::may_see(viewer, Item::TimerControls, stage(round, RoundStage::default()))
+}
+
+/// The titles of a loop's round's questions that `viewer` may see (the
+/// scorecards play no part in it).
+pub fn question_titles_seen_by(row: &RoundRow, mode: LoopMode, viewer: Viewer) -> Vec<String> {
+    let stage = Stage {
+        mode,
+        timer: row.timer_state,
+        current_question: row.current_question,
+        has_interviewer: row.interviewer_id.is_some(),
+        cards: RoundStage::default(),
+    };
+    (1..)
+        .zip(&row.question_titles)
+        .filter(|(position, _)| visibility::may_see(viewer, Item::Question(*position), stage))
+        .map(|(_, title)| title.clone())
+        .collect()
+}
