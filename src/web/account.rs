@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::auth;
+use super::busy;
 use super::extract::{Form, Path};
 use super::forms::FieldErrors;
 use super::page::{Layout, render};
@@ -186,7 +186,7 @@ async fn refused(
 ) -> Result<Response, AppError> {
     let current = current_token_hash(headers);
     let page = account_page(state, user, &current, None, password_errors, delete_errors).await?;
-    Ok(auth::busy_retry_after((status, render(&page)?).into_response()))
+    Ok(busy::busy_retry_after((status, render(&page)?).into_response()))
 }
 
 fn throttled_message(wait: std::time::Duration) -> String {
@@ -216,7 +216,7 @@ async fn change_password(
             StatusCode::TOO_MANY_REQUESTS
         }
         Confirmation::Busy => {
-            errors.add(account::CURRENT_PASSWORD, auth::BUSY_MESSAGE);
+            errors.add(account::CURRENT_PASSWORD, busy::BUSY_MESSAGE);
             StatusCode::SERVICE_UNAVAILABLE
         }
         Confirmation::Matches | Confirmation::Wrong => {
@@ -240,7 +240,7 @@ async fn change_password(
     let hash = match state.password_work.run(move |memory| password::hash_in(&new_password, memory)).await {
         Ok(hash) => hash.map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing failed: {e}")))?,
         Err(Busy) => {
-            errors.add(account::CURRENT_PASSWORD, auth::BUSY_MESSAGE);
+            errors.add(account::CURRENT_PASSWORD, busy::BUSY_MESSAGE);
             return refused(&state, user, &headers, StatusCode::SERVICE_UNAVAILABLE, errors, FieldErrors::default())
                 .await;
         }
@@ -326,7 +326,7 @@ async fn delete_account(
             Some(StatusCode::TOO_MANY_REQUESTS)
         }
         Confirmation::Busy => {
-            errors.add("password", auth::BUSY_MESSAGE);
+            errors.add("password", busy::BUSY_MESSAGE);
             Some(StatusCode::SERVICE_UNAVAILABLE)
         }
     };

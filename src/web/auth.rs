@@ -3,15 +3,16 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::busy::{BUSY_MESSAGE, with_retry_after};
 use super::extract::Form;
 use super::forms::FieldErrors;
+use super::invitation_links;
 use super::page::{Layout, render};
 use super::session::{self, ClientIp, CurrentUser};
 use crate::db;
@@ -94,7 +95,7 @@ async fn may_sign_up(state: &AppState, next: &str) -> Result<bool, AppError> {
         return Ok(true);
     }
     let invited = match account::invitation_token(next) {
-        Some(token) => super::invitations::is_usable_link(state, token).await?,
+        Some(token) => invitation_links::is_usable_link(state, token).await?,
         None => false,
     };
     Ok(account::may_sign_up(state.sign_up, invited))
@@ -260,25 +261,6 @@ async fn sign_in(
             refuse(StatusCode::UNPROCESSABLE_ENTITY, errors)
         }
     }
-}
-
-pub(super) const BUSY_MESSAGE: &str =
-    "mockloop is busy checking other passwords. Nothing was sent wrong: try again in a few seconds.";
-
-/// A 503 (password work refused as busy) gets the `Retry-After` the pool asks for.
-pub(super) fn busy_retry_after(response: Response) -> Response {
-    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
-        with_retry_after(response, password_work::RETRY_AFTER)
-    } else {
-        response
-    }
-}
-
-fn with_retry_after(mut response: Response, wait: Duration) -> Response {
-    if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
 }
 
 /// Issues a fresh session id (dropping any previous one) and sends the user on.

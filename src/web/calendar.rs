@@ -9,13 +9,12 @@ use axum::routing::{get, post};
 use chrono::Utc;
 
 use super::extract::Path;
-use super::loops::ics_response;
+use super::ics_feed::{events_for, ics_response};
 use super::page::{Layout, render};
 use super::security::no_store;
 use super::session::{self, SignedIn};
 use crate::db;
-use crate::db::calendar::LoopRoundRow;
-use crate::domain::{LoopStatus, ics, schedule};
+use crate::domain::ics;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -62,31 +61,4 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Result
     drop(db);
     let events = events_for(user, &rows, &state.settings.base_url);
     Ok(ics_response(ics::calendar("mockloop", &events, Utc::now()), "mockloop.ics"))
-}
-
-/// Calendar events for the rounds `user` takes part in: all of a loop they are
-/// the candidate of, and only their own rounds in others' loops.
-pub fn events_for(user: uuid::Uuid, rows: &[LoopRoundRow], base_url: &str) -> Vec<ics::CalendarEvent> {
-    let mut events = Vec::new();
-    for loop_rows in rows.chunk_by(|a, b| a.loop_id == b.loop_id) {
-        let first = &loop_rows[0];
-        let minutes: Vec<i16> = loop_rows.iter().map(|r| r.planned_minutes).collect();
-        let slots = schedule::timeline(first.starts_at, &minutes, first.break_minutes);
-        for (row, slot) in loop_rows.iter().zip(slots) {
-            if first.candidate_id != user && row.interviewer_id != Some(user) {
-                continue;
-            }
-            events.push(ics::CalendarEvent {
-                uid: format!("round-{}@mockloop", row.round_id),
-                sequence: row.calendar_sequence,
-                starts_at: slot.starts_at,
-                ends_at: slot.ends_at,
-                summary: format!("mockloop: {} (round {} of {})", row.title, row.position, loop_rows.len()),
-                description: format!("{} · {} loop", row.kind.label(), row.template_name),
-                url: format!("{base_url}/loops/{}", row.loop_id),
-                cancelled: row.status == LoopStatus::Cancelled,
-            });
-        }
-    }
-    events
 }

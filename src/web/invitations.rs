@@ -11,6 +11,7 @@ use chrono::{Duration, Utc};
 use uuid::Uuid;
 
 use super::extract::{Form, Path};
+use super::invitation_links::{self, Unusable};
 use super::page::{Layout, render};
 use super::participant::ParticipantLoop;
 use super::security::no_store;
@@ -21,9 +22,6 @@ use crate::domain::timer::TimerState;
 use crate::domain::{LoopMode, schedule};
 use crate::state::AppState;
 use crate::web::error::AppError;
-
-/// Links expire after this many days unless the candidate picks another.
-pub const DEFAULT_EXPIRY_DAYS: i64 = 14;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -70,7 +68,7 @@ async fn create_invitation(
         .find(|(k, _)| k == "expires_days")
         .and_then(|(_, v)| v.trim().parse::<i64>().ok())
         .filter(|d| (1..=60).contains(d))
-        .unwrap_or(DEFAULT_EXPIRY_DAYS);
+        .unwrap_or(invitation_links::DEFAULT_EXPIRY_DAYS);
     let (token, hash) = session::new_token();
     let expires_at = Utc::now() + Duration::days(days);
     let mut tx = state.db.begin().await?;
@@ -124,44 +122,6 @@ async fn revoke_invitation(
     Ok(Redirect::to(&format!("/loops/{loop_id}#invitations")).into_response())
 }
 
-/// Why a link cannot be used, as its page says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unusable {
-    Unknown,
-    Revoked,
-    Expired,
-    Taken,
-    Finished,
-    OwnLoop,
-}
-
-impl Unusable {
-    fn status(self) -> StatusCode {
-        match self {
-            Unusable::Unknown => StatusCode::NOT_FOUND,
-            Unusable::OwnLoop => StatusCode::CONFLICT,
-            _ => StatusCode::GONE,
-        }
-    }
-
-    fn message(self) -> &'static str {
-        match self {
-            Unusable::Unknown => {
-                "This invitation link is not valid. Check that it was copied whole, or ask for a new one."
-            }
-            Unusable::Revoked => {
-                "This invitation was withdrawn by the candidate. Ask them for a new link if they still need you."
-            }
-            Unusable::Expired => "This invitation has expired. Ask the candidate for a new link.",
-            Unusable::Taken => "Every round of this invitation already has an interviewer.",
-            Unusable::Finished => "This loop is over, so it takes no more interviewers.",
-            Unusable::OwnLoop => {
-                "This is an invitation to your own loop: send the link to the peer who will interview you."
-            }
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "invitations/show.html")]
 struct InvitationPage {
@@ -185,49 +145,12 @@ impl InvitationPage {
     }
 }
 
-/// A token we could have issued: 43 URL-safe base64 characters (256 bits).
-fn is_well_formed(token: &str) -> bool {
-    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Whether `token` is a link someone could accept now: on a server with closed
-/// sign-up, holding one lets a newcomer create an account.
-pub(super) async fn is_usable_link(state: &AppState, token: &str) -> Result<bool, AppError> {
-    Ok(find_usable(state, token, None).await?.is_ok())
-}
-
-async fn find_usable(
-    state: &AppState,
-    token: &str,
-    user: Option<Uuid>,
-) -> Result<Result<OpenedInvitation, Unusable>, AppError> {
-    if !is_well_formed(token) {
-        return Ok(Err(Unusable::Unknown));
-    }
-    let Some(invitation) = db::invitations::find_by_token(&state.db, &session::hash_token(token)).await? else {
-        return Ok(Err(Unusable::Unknown));
-    };
-    Ok(if invitation.revoked_at.is_some() {
-        Err(Unusable::Revoked)
-    } else if invitation.expires_at <= invitation.now {
-        Err(Unusable::Expired)
-    } else if invitation.loop_status.is_finished() {
-        Err(Unusable::Finished)
-    } else if user == Some(invitation.candidate_id) {
-        Err(Unusable::OwnLoop)
-    } else if invitation.open_rounds == 0 {
-        Err(Unusable::Taken)
-    } else {
-        Ok(invitation)
-    })
-}
-
 async fn open_invitation(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let usable = find_usable(&state, &token, user.as_ref().map(|u| u.id)).await?;
+    let usable = invitation_links::find_usable(&state, &token, user.as_ref().map(|u| u.id)).await?;
     let signed_in = user.is_some();
     let layout = Layout::new(user);
     match usable {
@@ -246,7 +169,7 @@ async fn accept_invitation(
     SignedIn(user): SignedIn,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let invitation = match find_usable(&state, &token, Some(user.id)).await? {
+    let invitation = match invitation_links::find_usable(&state, &token, Some(user.id)).await? {
         Ok(invitation) => invitation,
         Err(problem) => {
             let page = InvitationPage {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Timelike, Utc};
@@ -19,6 +19,7 @@ use super::page::{Layout, render};
 use super::participant::ParticipantLoop;
 use super::round_view;
 use super::session::SignedIn;
+use super::{ics_feed, invitation_links};
 use crate::db;
 use crate::db::invitations::InvitationSummary;
 use crate::db::loops::{LoopRow, NewLoop, NewRound, RoundRow};
@@ -330,7 +331,7 @@ impl LoopPage {
     }
 
     fn default_expiry_days(&self) -> i64 {
-        super::invitations::DEFAULT_EXPIRY_DAYS
+        invitation_links::DEFAULT_EXPIRY_DAYS
     }
 
     fn round_status(&self, round: &RoundRow) -> String {
@@ -436,18 +437,7 @@ async fn loop_calendar(
     let mut db = state.db.acquire().await?;
     let rows = db::calendar::rounds_of_loop(&mut *db, id).await?;
     drop(db);
-    let events = super::calendar::events_for(user.id, &rows, &state.settings.base_url);
+    let events = ics_feed::events_for(user.id, &rows, &state.settings.base_url);
     let body = ics::calendar(&format!("mockloop: {}", the_loop.template_name), &events, Utc::now());
-    Ok(ics_response(body, &format!("mockloop-{}.ics", &id.simple().to_string()[..8])))
-}
-
-pub fn ics_response(body: String, filename: &str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    response
+    Ok(ics_feed::ics_response(body, &format!("mockloop-{}.ics", &id.simple().to_string()[..8])))
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod assets;
 pub mod auth;
+pub mod busy;
 pub mod calendar;
 pub mod cards;
 pub mod charts;
@@ -13,6 +14,8 @@ pub mod forms;
 pub mod health;
 pub mod history;
 pub mod home;
+pub mod ics_feed;
+pub mod invitation_links;
 pub mod invitations;
 pub mod limits;
 pub mod loops;
