@@ -33,6 +33,7 @@ pub fn build_router(state: AppState) -> Router {
     web::routes()
         .with_state(state)
         .layer(web::limits::body_limit())
+        .layer(middleware::from_fn(web::limits::refuse_announced_oversized_bodies))
         .layer(web::security::csrf_layer())
         .layer(middleware::from_fn(move |request, next| {
             web::security::refuse_origins_of_another_scheme(site_scheme, request, next)

@@ -25,7 +25,7 @@ where
         match axum::Form::<T>::from_request(request, state).await {
             Ok(axum::Form(value)) => Ok(Form(value)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::PayloadTooLarge("The form is larger than mockloop accepts; nothing was saved."))
+                Err(AppError::PayloadTooLarge(super::limits::OVERSIZED_FORM))
             }
             // The rejection's text can quote what was sent, so only its status is logged.
             Err(rejection) => {

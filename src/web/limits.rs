@@ -5,15 +5,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody as _};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use tower_http::timeout::{DeadlineBody, TimeoutError};
 
-use crate::web::error::ErrorPage;
+use crate::web::error::{AppError, ErrorPage};
 
 /// Largest request body read (a full scorecard of non-Latin text fits).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -21,6 +21,20 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_BODY_BYTES)
 }
+
+/// Refuses a body whose announced size is over the limit before any handler
+/// work (a session or round lookup) is done for it; a body that does not say
+/// its size is still cut off by [`body_limit`] as it is read.
+pub async fn refuse_announced_oversized_bodies(request: Request, next: Next) -> Response {
+    let announced = request.body().size_hint().lower() as usize;
+    if announced > MAX_BODY_BYTES {
+        return AppError::PayloadTooLarge(OVERSIZED_FORM).into_response();
+    }
+    next.run(request).await
+}
+
+/// What an oversized form is told, wherever it is refused.
+pub const OVERSIZED_FORM: &str = "The form is larger than mockloop accepts; nothing was saved.";
 
 /// Cuts off a body that takes longer than `deadline` to arrive in full (a client
 /// trickling it would otherwise hold a connection and a handler indefinitely),
