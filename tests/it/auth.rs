@@ -57,13 +57,7 @@ async fn sign_up_errors_keep_what_was_typed_except_the_password() {
 async fn a_taken_username_is_refused_whatever_its_case() {
     let app = TestApp::new().await;
     app.sign_up("linus").await;
-    let response = app
-        .post_form(
-            "/signup",
-            &[("username", "LINUS"), ("password", "another pass"), ("password_confirm", "another pass")],
-            None,
-        )
-        .await;
+    let response = app.post_sign_up("LINUS", "another pass", "another pass").await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("That username is taken"), "{}", response.body);
     assert_eq!(app.count("select count(*) from users").await, 1);
@@ -72,13 +66,7 @@ async fn a_taken_username_is_refused_whatever_its_case() {
 #[tokio::test]
 async fn mismatched_passwords_are_refused() {
     let app = TestApp::new().await;
-    let response = app
-        .post_form(
-            "/signup",
-            &[("username", "ken"), ("password", "correct horse"), ("password_confirm", "correct horsf")],
-            None,
-        )
-        .await;
+    let response = app.post_sign_up("ken", "correct horse", "correct horsf").await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("The two passwords differ."));
 }
@@ -185,13 +173,7 @@ async fn secure_cookies_are_marked_secure() {
     let app =
         TestApp::with_settings(Settings { base_url: "https://x".into(), secure_cookies: true, behind_proxy: false })
             .await;
-    let response = app
-        .post_form(
-            "/signup",
-            &[("username", "sam"), ("password", "correct horse"), ("password_confirm", "correct horse")],
-            None,
-        )
-        .await;
+    let response = app.post_sign_up("sam", "correct horse", "correct horse").await;
     assert!(response.header("set-cookie").contains("; Secure"));
     assert!(response.header("strict-transport-security").contains("max-age="));
 }
@@ -234,23 +216,11 @@ async fn usernames_are_normalised_and_look_alikes_of_taken_ones_are_refused() {
     app.sign_up("Ｌｉｎｕｓ").await;
     assert_eq!(app.count("select count(*) from users where username = 'linus'").await, 1, "stored NFKC, lower-cased");
     for look_alike in ["l1nus", "LINUS", "1inus", "ｌｉｎｕｓ", "iinus"] {
-        let response = app
-            .post_form(
-                "/signup",
-                &[("username", look_alike), ("password", "another pass"), ("password_confirm", "another pass")],
-                None,
-            )
-            .await;
+        let response = app.post_sign_up(look_alike, "another pass", "another pass").await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{look_alike}");
         assert!(response.body.contains("That username"), "{look_alike}: {}", response.body);
     }
-    let cyrillic = app
-        .post_form(
-            "/signup",
-            &[("username", "linu\u{0455}"), ("password", "another pass"), ("password_confirm", "another pass")],
-            None,
-        )
-        .await;
+    let cyrillic = app.post_sign_up("linu\u{0455}", "another pass", "another pass").await;
     assert_eq!(cyrillic.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(cyrillic.body.contains("Use the letters a–z, digits and . _ - @ + only."), "{}", cyrillic.body);
     assert_eq!(app.count("select count(*) from users").await, 1);

@@ -52,13 +52,7 @@ impl People {
         for role in [Candidate, InterviewerA, InterviewerB, Stranger, Withdrawn] {
             let username = unique("user");
             let password = unique("passwordcanary");
-            let response = app
-                .post_form(
-                    "/signup",
-                    &[("username", &username), ("password", &password), ("password_confirm", &password)],
-                    None,
-                )
-                .await;
+            let response = app.post_sign_up(&username, &password, &password).await;
             assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-up: {}", response.body);
             people.cookies.push((role, response.session_cookie().expect("a session cookie")));
             people.passwords.push(password);
@@ -560,7 +554,7 @@ async fn the_servers_logs_hold_no_password_cookie_token_or_private_text() {
     let body = "template=phone-screen&team=infra-data&level=junior_mid&mode=peer&starts_at=2027-12-01T09%3A30&time_zone=UTC&break_minutes=10";
     let created = http(port, &post("/loops", &cookie), body).await.expect("loop");
     let loop_path = header_value(&created, "location").expect("loop location").to_owned();
-    let round = format!("/rounds/{}", round_of(&db, &loop_path).await);
+    let round = format!("/rounds/{}", ScheduledLoop::at(&db.pool, &loop_path).await.round_ids[0]);
     let invited = http(
         port,
         &post(&format!("{loop_path}/invitations"), &cookie),
@@ -648,12 +642,4 @@ fn cookie_of(response: &str) -> String {
         .filter(|c| c.starts_with("mockloop_session=") && c.len() > "mockloop_session=".len())
         .unwrap_or_else(|| panic!("a session cookie: {response}"))
         .to_owned()
-}
-
-async fn round_of(db: &TestDb, loop_path: &str) -> Uuid {
-    sqlx::query_scalar("select id from rounds where loop_id = $1 order by position limit 1")
-        .bind(id_of(loop_path))
-        .fetch_one(&db.pool)
-        .await
-        .expect("the loop's round")
 }

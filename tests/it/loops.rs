@@ -178,7 +178,7 @@ async fn invalid_schedules_are_refused_with_messages_and_keep_what_was_typed() {
         let page = response.page();
         assert!(page.has("#form-errors"), "{field}={value}");
         assert!(
-            page.texts(".field-error").iter().any(|e| e == message),
+            page.texts(".field-error").iter().any(|e| e.contains(message)),
             "{field}={value} says {message:?}: {}",
             response.body
         );

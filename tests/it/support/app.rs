@@ -151,15 +151,15 @@ impl TestApp {
         self.send(request.body(Body::from(body)).expect("request")).await
     }
 
+    /// Sends the sign-up form with these three fields, as a visitor.
+    pub async fn post_sign_up(&self, username: &str, password: &str, password_confirm: &str) -> TestResponse {
+        let form = [("username", username), ("password", password), ("password_confirm", password_confirm)];
+        self.post_form("/signup", &form, None).await
+    }
+
     /// Signs up `username` (password [`PASSWORD`]) and returns the session cookie.
     pub async fn sign_up(&self, username: &str) -> String {
-        let response = self
-            .post_form(
-                "/signup",
-                &[("username", username), ("password", PASSWORD), ("password_confirm", PASSWORD)],
-                None,
-            )
-            .await;
+        let response = self.post_sign_up(username, PASSWORD, PASSWORD).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-up succeeds: {}", response.body);
         response.session_cookie().expect("sign-up sets a session cookie")
     }
