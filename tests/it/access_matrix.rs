@@ -9,14 +9,12 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestResponse};
-use crate::loops::id_of;
-use crate::peer::{
-    JSON, LiveClient, PeerFixture, accept, draft_form, guidance_fragments, invitation_of, invite, questions_of_round,
-    save_note, schedule_peer_loop, withdraw,
-};
-use crate::rounds::timer;
-use crate::scorecards::{criteria_of_round, post_assessment};
+use crate::support::live::LiveClient;
+use crate::support::loops::{accept, invitation_of, invite, withdraw};
+use crate::support::questions::{guidance_fragments, questions_of_round};
+use crate::support::rounds::{end_round, note_version, save_note, start_round};
+use crate::support::scorecards::{criteria_of_round, draft_form, post_assessment};
+use crate::support::{LoopBuilder, PeerFixture, ScheduledLoop, TestApp, TestResponse, id_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -197,7 +195,8 @@ impl Matrix {
         let live = LiveClient::new(&app);
         let candidate = app.sign_up("casey").await;
         let withdrawn = app.sign_up("wren").await;
-        let (loop_path, rounds) = schedule_peer_loop(&app, &candidate).await;
+        let ScheduledLoop { path: loop_path, rounds, .. } =
+            LoopBuilder::peer_pair().for_user(&candidate).schedule(&app).await;
         // The first to take round 2 writes a note on it and is withdrawn; B takes it after.
         let token = invite(&app, &candidate, &loop_path, &rounds[1..]).await;
         accept(&app, &withdrawn, &token, &loop_path).await;
@@ -214,8 +213,7 @@ impl Matrix {
         let stranger = app.sign_up("sasha").await;
         let f = PeerFixture { candidate, interviewer_a, interviewer_b, stranger, loop_path, rounds, token };
         let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
-        let (status, json) = timer(&app, &f.interviewer_a, r1, "start").await;
-        assert_eq!(status, StatusCode::OK, "{json}");
+        start_round(&app, &f.interviewer_a, r1).await;
 
         let criteria = criteria_of_round(&app, r1).await;
         let scratch = unique("scratchcanary");
@@ -261,7 +259,8 @@ impl Matrix {
         }
 
         // A second loop, not started, for rescheduling, inviting, withdrawing and cancelling.
-        let (loop2, loop2_rounds) = schedule_peer_loop(&app, &f.candidate).await;
+        let ScheduledLoop { path: loop2, rounds: loop2_rounds, .. } =
+            LoopBuilder::peer_pair().for_user(&f.candidate).schedule(&app).await;
         let token = invite(&app, &f.candidate, &loop2, &loop2_rounds[..1]).await;
         // A second link for the same round stays unaccepted, to be withdrawn below.
         invite(&app, &f.candidate, &loop2, &loop2_rounds[..1]).await;
@@ -315,7 +314,7 @@ impl Matrix {
     }
 
     async fn note_version(&self, round: &str, kind: &str) -> i32 {
-        crate::helpers::note_version(&self.app.db, id_of(round), kind).await
+        note_version(&self.app.db, id_of(round), kind).await
     }
 
     async fn request(&self, call: Call, path: &str, role: Role) -> TestResponse {
@@ -356,11 +355,7 @@ impl Matrix {
         };
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let script = matches!(form, Form::Timer | Form::Notes | Form::Marks | Form::Assessment);
-        if script {
-            app.post_form_with(path, &pairs, cookie, &JSON).await
-        } else {
-            app.post_form(path, &pairs, cookie).await
-        }
+        if script { app.post_json(path, &pairs, cookie).await } else { app.post_form(path, &pairs, cookie).await }
     }
 
     /// Requests every row as every role and records what differs from the table.
@@ -425,8 +420,7 @@ async fn every_page_action_and_stream_answers_each_role_as_the_matrix_says_and_l
     let mut matrix = Matrix::seed().await;
     matrix.check("round 1 running", WHILE_ROUND_1_RUNS).await;
     matrix.check("round 1 running", ACTIONS).await;
-    let (status, json) = timer(&matrix.app, &matrix.f.interviewer_a, &matrix.f.rounds[0], "end").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    end_round(&matrix.app, &matrix.f.interviewer_a, &matrix.f.rounds[0]).await;
     matrix.check("round 1 ended", AFTER_ROUND_1_ENDS).await;
 
     println!(

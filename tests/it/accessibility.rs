@@ -4,8 +4,7 @@
 
 use fantoccini::Locator;
 
-use crate::browser::{Browser, serve_app};
-use crate::browser_loop::{sign_up, wait_for_text};
+use crate::support::browser::{Browser, serve_app};
 
 const AXE: &str = include_str!("../fixtures/axe/axe.min.js");
 
@@ -51,7 +50,7 @@ async fn every_main_page_has_no_violation_axe_can_find() {
         check(&browser, &base, path, &mut problems, &mut pages).await;
     }
 
-    sign_up(&browser, &base, "axeuser").await;
+    browser.sign_up(&base, "axeuser").await;
     for path in [
         "/",
         "/questions",
@@ -69,11 +68,7 @@ async fn every_main_page_has_no_violation_axe_can_find() {
 
     // A self-timed phone screen: loop page, the round running with notes holding
     // a code block wider than the page, the self-assessment, both feedback pages.
-    c.goto(&format!("{base}/loops/new")).await.expect("new loop");
-    browser.click("input[name=template][value=phone-screen]").await;
-    browser.click("#schedule-loop").await;
-    wait_for_text(&browser, "#loop-seed", |t| !t.is_empty()).await;
-    let loop_url = c.current_url().await.expect("url").to_string();
+    let loop_url = browser.schedule_loop(&base, "phone-screen", false).await;
     check_here(&browser, "loop page", &mut problems, &mut pages).await;
     browser.click("#round-1 a.button").await;
     browser.text("#question-hidden").await;
@@ -82,7 +77,7 @@ async fn every_main_page_has_no_violation_axe_can_find() {
     browser.text("#question-1").await;
     let wide = format!("Plan:\n\n```python\nscores = [{}]\n```", "0.5, ".repeat(80));
     browser.fill("#notes-body", &wide).await;
-    wait_for_text(&browser, "#notes-status", |t| t.starts_with("Saved")).await;
+    browser.wait_for_text("#notes-status", |t| t.starts_with("Saved")).await;
     c.refresh().await.expect("reload");
     browser.text("#question-1").await;
     check_here(&browser, "round, running", &mut problems, &mut pages).await;
@@ -119,30 +114,20 @@ async fn the_peer_pages_have_no_violation_axe_can_find() {
     let interviewer = Browser::launch().await;
     let mut problems = Vec::new();
     let mut pages = 0;
-    sign_up(&candidate, &base, "axecandidate").await;
-    sign_up(&interviewer, &base, "axeinterviewer").await;
+    candidate.sign_up(&base, "axecandidate").await;
+    interviewer.sign_up(&base, "axeinterviewer").await;
 
     let c = &candidate.client;
-    c.goto(&format!("{base}/loops/new")).await.expect("new loop");
-    candidate.click("input[name=template][value=phone-screen]").await;
-    c.find(Locator::Css("#mode option[value=peer]")).await.expect("peer").click().await.expect("choose peer");
-    candidate.click("#schedule-loop").await;
-    wait_for_text(&candidate, "#loop-seed", |t| !t.is_empty()).await;
-    let loop_url = c.current_url().await.expect("url").to_string();
-    candidate.click("#invite-form input[name=round]").await;
-    candidate.click("#create-invitation").await;
-    candidate.text("#invite-link").await;
+    let loop_url = candidate.schedule_loop(&base, "phone-screen", true).await;
+    let invite_path = candidate.invite_to_first_round().await;
     check_here(&candidate, "new invitation", &mut problems, &mut pages).await;
-    let link =
-        c.find(Locator::Css("#invite-link")).await.expect("link").prop("value").await.expect("value").expect("a link");
-    let invite_path = link.split_once("/invite/").map(|(_, token)| format!("/invite/{token}")).expect("invite path");
 
     let i = &interviewer.client;
     i.goto(&format!("{base}{invite_path}")).await.expect("invitation");
     interviewer.text("#accept-invitation").await;
     check_here(&interviewer, "invitation", &mut problems, &mut pages).await;
     interviewer.click("#accept-invitation").await;
-    wait_for_text(&interviewer, "#timeline", |t| t.contains("interviewer")).await;
+    interviewer.wait_for_text("#timeline", |t| t.contains("interviewer")).await;
     check_here(&interviewer, "loop page, interviewer", &mut problems, &mut pages).await;
     // The candidate is asked before the interviewer is withdrawn (and does not confirm here).
     c.goto(&loop_url).await.expect("loop");
@@ -153,11 +138,11 @@ async fn the_peer_pages_have_no_violation_axe_can_find() {
     interviewer.text("#hints-1").await;
     check_here(&interviewer, "round, interviewer, not started", &mut problems, &mut pages).await;
     interviewer.click("#timer-start").await;
-    wait_for_text(&interviewer, "#timer-state", |t| t.starts_with("Running")).await;
+    interviewer.wait_for_text("#timer-state", |t| t.starts_with("Running")).await;
     check_here(&interviewer, "round, interviewer, running", &mut problems, &mut pages).await;
     let round_path = i.current_url().await.expect("url").path().to_owned();
     interviewer.click("#timer-end").await;
-    wait_for_text(&interviewer, "#timer-state", |t| t.starts_with("Ended")).await;
+    interviewer.wait_for_text("#timer-state", |t| t.starts_with("Ended")).await;
     i.goto(&format!("{base}{round_path}/assessment")).await.expect("scorecard");
     interviewer.text("main").await;
     check_here(&interviewer, "scorecard form", &mut problems, &mut pages).await;

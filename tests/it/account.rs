@@ -1,27 +1,24 @@
 //! Accounts people manage: the password, sessions, "download all my data",
 //! deleting the account; the operator's `mockloop users …`; closed sign-up.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use axum::http::StatusCode;
 use clap::Parser;
 use mockloop::config::Cli;
 use mockloop::domain::account::SignUp;
-use mockloop::state::{AppState, Settings};
+use mockloop::state::AppState;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestDb, TestResponse};
-use crate::loops::id_of;
-use crate::peer::{PeerFixture, accept, invite, peer_loop, save_note, schedule_peer_loop, submit_card};
-use crate::rounds::timer;
+use crate::support::app::settings;
+use crate::support::browser::{Browser, serve_app};
+use crate::support::loops::{accept, invite};
+use crate::support::rounds::{end_round, save_note, start_round};
+use crate::support::scorecards::{criteria_of_round, draft_form, post_assessment, submit_card};
+use crate::support::server::run_cli;
+use crate::support::{
+    LoopBuilder, PASSWORD, PeerFixture, ScheduledLoop, TestApp, TestDb, TestResponse, id_of, peer_loop,
+};
 
-const PASSWORD: &str = "correct horse";
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-
-fn settings() -> Settings {
-    Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: false }
-}
 
 async fn sign_in_as(app: &TestApp, username: &str, password: &str, user_agent: &str) -> TestResponse {
     app.post_form_with(
@@ -59,14 +56,6 @@ async fn change_password(app: &TestApp, cookie: &str, current: &str, new: &str, 
     .await
 }
 
-async fn user_id(app: &TestApp, username: &str) -> Option<Uuid> {
-    sqlx::query_scalar("select id from users where username = $1")
-        .bind(username)
-        .fetch_optional(&app.db)
-        .await
-        .expect("user lookup")
-}
-
 #[tokio::test]
 async fn changing_the_password_ends_other_sessions_keeps_this_one_and_retires_the_old_password() {
     let app = TestApp::new().await;
@@ -86,7 +75,7 @@ async fn changing_the_password_ends_other_sessions_keeps_this_one_and_retires_th
     assert!(page.body.contains("every other session is signed out"), "{}", page.body);
     let odd = app.get("/account?done=%3Cb%3E", Some(&rotated)).await;
     assert_eq!(odd.status, StatusCode::OK, "an unknown notice is ignored");
-    assert!(!odd.body.contains(r#"id="account-notice""#));
+    assert!(!odd.page().has("#account-notice"));
 
     let old = sign_in_as(&app, "ada", PASSWORD, FIREFOX).await;
     assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY, "the old password stops working");
@@ -105,16 +94,20 @@ async fn a_wrong_current_password_is_explained_at_its_field_and_changes_nothing(
     let response = change_password(&app, &here, "not my password", "a brand new secret", "a brand new secret").await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("That is not your current password. Nothing was changed."), "{}", response.body);
-    assert!(
-        response.body.contains(r#"aria-invalid="true" aria-describedby="current_password-error""#),
-        "the message is tied to its field: {}",
-        response.body
+    let page = response.page();
+    assert_eq!(page.attr("#current_password", "aria-invalid").as_deref(), Some("true"), "the field is marked invalid");
+    assert_eq!(
+        page.attr("#current_password", "aria-describedby").as_deref(),
+        Some("current_password-error"),
+        "the message is tied to its field"
     );
+    assert_eq!(page.text_of("#current_password-error"), "That is not your current password. Nothing was changed.");
     assert!(!response.body.contains("a brand new secret"), "passwords are never echoed back");
 
     let mismatch = change_password(&app, &here, PASSWORD, "a brand new secret", "a brand new secreT").await;
     assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(mismatch.body.contains(r#"id="new_password_confirm-error""#), "{}", mismatch.body);
+    assert!(mismatch.page().has("#new_password_confirm-error"), "{}", mismatch.body);
+    assert_eq!(mismatch.page().attr("#new_password_confirm", "aria-invalid").as_deref(), Some("true"));
 
     let hash_after: String =
         sqlx::query_scalar("select password_hash from users").fetch_one(&app.db).await.expect("hash");
@@ -130,12 +123,13 @@ async fn the_sessions_list_shows_each_session_and_ending_one_signs_only_it_out()
     let firefox = second_session(&app, "barbara", PASSWORD).await;
     let stranger = app.sign_up("mallory").await;
 
-    let page = app.get("/account", Some(&here)).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.body.matches(r#"<tr id="session-"#).count(), 2, "{}", page.body);
-    assert_eq!(page.body.matches(r#"id="this-session""#).count(), 1, "one session is marked as this one");
-    assert!(page.body.contains("Firefox on Linux"), "{}", page.body);
-    assert!(page.body.contains(r#"id="end-other-sessions""#));
+    let response = app.get("/account", Some(&here)).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let page = response.page();
+    assert_eq!(page.count("tr[id^=session-]"), 2, "{}", response.body);
+    assert_eq!(page.count("tr[id^=session-] #this-session"), 1, "one session is marked as this one");
+    assert!(page.texts("tr[id^=session-]").iter().any(|row| row.contains("Firefox on Linux")), "{}", response.body);
+    assert!(page.has("#end-other-sessions"));
 
     let firefox_id: Uuid = sqlx::query_scalar("select id from sessions where user_agent like '%Firefox%'")
         .fetch_one(&app.db)
@@ -156,8 +150,7 @@ async fn the_sessions_list_shows_each_session_and_ending_one_signs_only_it_out()
     assert_eq!(everywhere_else.status, StatusCode::SEE_OTHER);
     assert!(!signed_in(&app, &third).await && !signed_in(&app, &fourth).await, "signed out everywhere else");
     assert!(signed_in(&app, &here).await && signed_in(&app, &stranger).await, "but here, and not other accounts");
-    let page = app.get("/account", Some(&here)).await;
-    assert!(page.body.contains(r#"id="no-other-sessions""#), "{}", page.body);
+    assert!(app.get("/account", Some(&here)).await.page().has("#no-other-sessions"));
 }
 
 /// A canary: text only one person wrote, to look for where it must not be.
@@ -185,8 +178,7 @@ struct WrittenLoop {
 async fn written_loop(app: &TestApp) -> WrittenLoop {
     let f = peer_loop(app).await;
     let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
-    let (status, json) = timer(app, &f.interviewer_a, r1, "start").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    start_round(app, &f.interviewer_a, r1).await;
     let (scratchpad, private_a, private_b, draft_a) =
         (canary("scratchcanary"), canary("privatecanarya"), canary("privatecanaryb"), canary("draftcanarya"));
     for (cookie, round, text) in
@@ -195,12 +187,11 @@ async fn written_loop(app: &TestApp) -> WrittenLoop {
         let saved = save_note(app, cookie, round, text, 0).await;
         assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     }
-    let criteria = crate::scorecards::criteria_of_round(app, r1).await;
-    let draft = crate::peer::draft_form(&criteria, &draft_a, "draft evidence");
-    let saved = crate::scorecards::post_assessment(app, &f.interviewer_a, r1, &draft).await;
+    let criteria = criteria_of_round(app, r1).await;
+    let draft = draft_form(&criteria, &draft_a, "draft evidence");
+    let saved = post_assessment(app, &f.interviewer_a, r1, &draft).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    let (status, json) = timer(app, &f.interviewer_a, r1, "end").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    end_round(app, &f.interviewer_a, r1).await;
     WrittenLoop { f, scratchpad, private_a, private_b, draft_a }
 }
 
@@ -286,9 +277,10 @@ async fn deleting_with_a_wrong_password_is_refused_and_deletes_nothing() {
         let response = app.post_form("/account/delete", &[("password", password)], Some(&cookie)).await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(response.body.contains(message), "{}", response.body);
-        assert!(response.body.contains(r#"aria-describedby="password-error""#));
+        assert_eq!(response.page().attr("#password", "aria-describedby").as_deref(), Some("password-error"));
+        assert!(response.page().text_of("#password-error").contains(message), "the message is at the field");
     }
-    assert!(user_id(&app, "edsger").await.is_some());
+    assert!(app.find_user("edsger").await.is_some());
     assert!(signed_in(&app, &cookie).await);
 }
 
@@ -297,27 +289,27 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
     let app = TestApp::new().await;
     let w = written_loop(&app).await;
     let r1 = &w.f.rounds[0];
-    let avery = user_id(&app, "avery").await.expect("avery");
+    let avery = app.find_user("avery").await.expect("avery");
     // Avery has their own loop as candidate, where casey interviews, and a submitted scorecard on casey's.
-    let (own_loop, own_rounds) = schedule_peer_loop(&app, &w.f.interviewer_a).await;
+    let ScheduledLoop { path: own_loop, rounds: own_rounds, .. } =
+        LoopBuilder::peer_pair().for_user(&w.f.interviewer_a).schedule(&app).await;
     let token = invite(&app, &w.f.interviewer_a, &own_loop, &own_rounds[..1]).await;
     accept(&app, &w.f.candidate, &token, &own_loop).await;
     let casey_note_on_avery = canary("caseynote");
-    let (status, json) = timer(&app, &w.f.candidate, &own_rounds[0], "start").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    start_round(&app, &w.f.candidate, &own_rounds[0]).await;
     assert_eq!(save_note(&app, &w.f.candidate, &own_rounds[0], &casey_note_on_avery, 0).await.status, StatusCode::OK);
     submit_card(&app, &w.f.candidate, r1, "Casey's self-assessment.", "hire").await;
     let verdict = canary("verdictcanary");
     submit_card(&app, &w.f.interviewer_a, r1, &verdict, "hire").await;
     // And a round of Casey's second loop that Avery is interviewing right now, with a draft.
-    let (second_loop, second_rounds) = schedule_peer_loop(&app, &w.f.candidate).await;
+    let ScheduledLoop { path: second_loop, rounds: second_rounds, .. } =
+        LoopBuilder::peer_pair().for_user(&w.f.candidate).schedule(&app).await;
     let token = invite(&app, &w.f.candidate, &second_loop, &second_rounds[..1]).await;
     accept(&app, &w.f.interviewer_a, &token, &second_loop).await;
-    let (status, json) = timer(&app, &w.f.interviewer_a, &second_rounds[0], "start").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
-    let criteria = crate::scorecards::criteria_of_round(&app, &second_rounds[0]).await;
-    let draft = crate::peer::draft_form(&criteria, &canary("unsubmitteddraft"), "evidence");
-    let saved = crate::scorecards::post_assessment(&app, &w.f.interviewer_a, &second_rounds[0], &draft).await;
+    start_round(&app, &w.f.interviewer_a, &second_rounds[0]).await;
+    let criteria = criteria_of_round(&app, &second_rounds[0]).await;
+    let draft = draft_form(&criteria, &canary("unsubmitteddraft"), "evidence");
+    let saved = post_assessment(&app, &w.f.interviewer_a, &second_rounds[0], &draft).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
 
     let page = app.get("/account", Some(&w.f.interviewer_a)).await;
@@ -339,11 +331,11 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
 
     let response = app.post_form("/account/delete", &[("password", PASSWORD)], Some(&w.f.interviewer_a)).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
-    assert!(response.body.contains(r#"id="account-deleted""#));
+    assert!(response.page().has("#account-deleted"));
     assert!(response.header("set-cookie").contains("Max-Age=0"), "the cookie is cleared");
 
     // Everything of Avery's is gone…
-    assert!(user_id(&app, "avery").await.is_none());
+    assert!(app.find_user("avery").await.is_none());
     for (table, column) in [
         ("sessions", "user_id"),
         ("loops", "candidate_id"),
@@ -406,18 +398,9 @@ async fn deleting_removes_the_users_data_and_keeps_their_submitted_scorecards_on
     app.sign_up("avery").await;
 }
 
+/// `mockloop <args>` on `db`: whether it succeeded, and its stdout and stderr.
 fn mockloop(db: &TestDb, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mockloop"))
-        .args(args)
-        .env("DATABASE_URL", db.url())
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mockloop runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    let output = child.wait_with_output().expect("mockloop ends");
+    let output = run_cli(db, args, stdin);
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -483,10 +466,10 @@ async fn the_operator_lists_disables_resets_and_deletes_accounts_from_the_comman
     let (ok, _, err) = mockloop(&db, &["users", "delete", "bob"], "");
     assert!(!ok && err.contains("add --yes"), "{err}");
     assert!(err.contains("Scorecards you submitted on other people's loops (0) stay on their record"), "{err}");
-    assert!(user_id(&app, "bob").await.is_some(), "nothing is deleted without --yes");
+    assert!(app.find_user("bob").await.is_some(), "nothing is deleted without --yes");
     let (ok, out, err) = mockloop(&db, &["users", "delete", "bob", "--yes"], "");
     assert!(ok && out.contains("deleted bob"), "{out}{err}");
-    assert!(user_id(&app, "bob").await.is_none());
+    assert!(app.find_user("bob").await.is_none());
     assert_eq!(app.count("select count(*) from sessions").await, 2, "alice's and carol's sessions are left");
 }
 
@@ -504,14 +487,15 @@ async fn closed_sign_up_refuses_newcomers_but_lets_an_invited_peer_in() {
     let db = TestDb::new().await;
     let open = TestApp::on(db.pool.clone(), settings());
     let candidate = open.sign_up("casey").await;
-    let (loop_path, rounds) = schedule_peer_loop(&open, &candidate).await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::peer_pair().for_user(&candidate).schedule(&open).await;
     let token = invite(&open, &candidate, &loop_path, &rounds[..1]).await;
     let closed = TestApp::with_state(AppState::new(db.pool.clone(), settings()).with_sign_up(SignUp::Closed));
     let users_before = closed.count("select count(*) from users").await;
 
     let page = closed.get("/signup", None).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains(r#"id="sign-up-closed""#) && !page.body.contains("sign-up-submit"), "{}", page.body);
+    assert!(page.page().has("#sign-up-closed") && !page.page().has("#sign-up-submit"), "{}", page.body);
     let form = [("username", "newcomer"), ("password", PASSWORD), ("password_confirm", PASSWORD)];
     let refused = closed.post_form("/signup", &form, None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -523,7 +507,7 @@ async fn closed_sign_up_refuses_newcomers_but_lets_an_invited_peer_in() {
 
     let next = format!("/invite/{token}");
     let page = closed.get(&format!("/signup?next={}", next.replace('/', "%2F")), None).await;
-    assert!(page.body.contains("sign-up-submit"), "the invitee gets the form: {}", page.body);
+    assert!(page.page().has("#sign-up-submit"), "the invitee gets the form: {}", page.body);
     let invited = closed.post_form("/signup", &[form[0], form[1], form[2], ("next", next.as_str())], None).await;
     assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
     assert_eq!(invited.header("location"), next);
@@ -538,7 +522,7 @@ async fn closed_sign_up_refuses_newcomers_but_lets_an_invited_peer_in() {
 }
 
 /// Types `text` into whatever has the keyboard focus, as a keyboard would.
-async fn type_keys(browser: &crate::browser::Browser, text: &str) {
+async fn type_keys(browser: &Browser, text: &str) {
     let focused = browser.client.active_element().await.expect("a focused element");
     focused.send_keys(text).await.expect("typing");
 }
@@ -546,14 +530,10 @@ async fn type_keys(browser: &crate::browser::Browser, text: &str) {
 #[tokio::test]
 async fn the_account_page_works_from_the_keyboard_and_labels_every_control() {
     use fantoccini::key::Key;
-    let (base, _db) = crate::browser::serve_app().await;
-    let browser = crate::browser::Browser::launch().await;
+    let (base, _db) = serve_app().await;
+    let browser = Browser::launch().await;
     let c = &browser.client;
-    c.goto(&format!("{base}/signup")).await.expect("sign-up page");
-    browser.fill("#username", "keyboard").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.fill("#password_confirm", PASSWORD).await;
-    browser.click("#sign-up-submit").await;
+    browser.sign_up(&base, "keyboard").await;
     browser.click("#nav-account").await;
     assert_eq!(browser.text("#account-username").await, "keyboard");
 

@@ -3,7 +3,8 @@
 use axum::http::StatusCode;
 use mockloop::state::Settings;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
+use crate::support::app::behind_proxy;
 
 #[tokio::test]
 async fn signing_up_signs_you_in_and_shows_your_name() {
@@ -26,7 +27,7 @@ async fn signing_up_signs_you_in_and_shows_your_name() {
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
 
     let home = app.get("/", Some(&cookie)).await;
-    assert!(home.body.contains(r#"id="signed-in-as">Ada L.<"#), "{}", home.body);
+    assert_eq!(home.page().text_of("#signed-in-as"), "Ada L.");
     let stored: String = sqlx::query_scalar("select password_hash from users where username = 'ada'")
         .fetch_one(&app.db)
         .await
@@ -46,7 +47,8 @@ async fn sign_up_errors_keep_what_was_typed_except_the_password() {
         .await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("Use at least 8 characters."), "{}", response.body);
-    assert!(response.body.contains(r#"value="grace""#) && response.body.contains(r#"value="Grace H""#));
+    let page = response.page();
+    assert_eq!((page.field_value("#username"), page.field_value("#display_name")), ("grace".into(), "Grace H".into()));
     assert!(!response.body.contains("tiny"), "the password is never echoed back");
     assert_eq!(app.count("select count(*) from users").await, 0);
 }
@@ -55,13 +57,7 @@ async fn sign_up_errors_keep_what_was_typed_except_the_password() {
 async fn a_taken_username_is_refused_whatever_its_case() {
     let app = TestApp::new().await;
     app.sign_up("linus").await;
-    let response = app
-        .post_form(
-            "/signup",
-            &[("username", "LINUS"), ("password", "another pass"), ("password_confirm", "another pass")],
-            None,
-        )
-        .await;
+    let response = app.post_sign_up("LINUS", "another pass", "another pass").await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("That username is taken"), "{}", response.body);
     assert_eq!(app.count("select count(*) from users").await, 1);
@@ -70,13 +66,7 @@ async fn a_taken_username_is_refused_whatever_its_case() {
 #[tokio::test]
 async fn mismatched_passwords_are_refused() {
     let app = TestApp::new().await;
-    let response = app
-        .post_form(
-            "/signup",
-            &[("username", "ken"), ("password", "correct horse"), ("password_confirm", "correct horsf")],
-            None,
-        )
-        .await;
+    let response = app.post_sign_up("ken", "correct horse", "correct horsf").await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("The two passwords differ."));
 }
@@ -88,7 +78,7 @@ async fn a_wrong_password_gets_a_form_error_and_keeps_the_username() {
     let response = app.post_form("/signin", &[("username", "Barbara"), ("password", "wrong horse")], None).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("Wrong username or password."), "{}", response.body);
-    assert!(response.body.contains(r#"value="Barbara""#));
+    assert_eq!(response.page().field_value("#username"), "Barbara");
     assert!(!response.body.contains("wrong horse"));
     assert!(response.session_cookie().is_none());
 }
@@ -158,12 +148,7 @@ async fn repeated_wrong_passwords_are_throttled_with_retry_after() {
 
 #[tokio::test]
 async fn many_failures_from_one_address_throttle_every_account_from_it() {
-    let app = TestApp::with_settings(Settings {
-        base_url: "http://localhost".into(),
-        secure_cookies: false,
-        behind_proxy: true,
-    })
-    .await;
+    let app = TestApp::with_settings(behind_proxy()).await;
     app.sign_up("victim").await;
     let from = [("sec-fetch-site", "same-origin"), ("x-forwarded-for", "203.0.113.9")];
     for n in 0..20 {
@@ -188,13 +173,7 @@ async fn secure_cookies_are_marked_secure() {
     let app =
         TestApp::with_settings(Settings { base_url: "https://x".into(), secure_cookies: true, behind_proxy: false })
             .await;
-    let response = app
-        .post_form(
-            "/signup",
-            &[("username", "sam"), ("password", "correct horse"), ("password_confirm", "correct horse")],
-            None,
-        )
-        .await;
+    let response = app.post_sign_up("sam", "correct horse", "correct horse").await;
     assert!(response.header("set-cookie").contains("; Secure"));
     assert!(response.header("strict-transport-security").contains("max-age="));
 }
@@ -210,7 +189,7 @@ async fn a_hostile_next_sends_you_home_from_sign_in_and_sign_up() {
         assert_eq!(signed_in.header("location"), "/", "{hostile:?}");
         let form = app.get(&format!("/signin?{query}"), None).await;
         assert_eq!(form.status, StatusCode::OK, "{hostile:?}");
-        assert!(form.body.contains(r#"name="next" value="/""#), "{hostile:?}");
+        assert_eq!(form.page().field_value("input[name=next]"), "/", "{hostile:?}");
         let posted = app
             .post_form("/signin", &[("username", "redirected"), ("password", "correct horse"), ("next", hostile)], None)
             .await;
@@ -237,23 +216,11 @@ async fn usernames_are_normalised_and_look_alikes_of_taken_ones_are_refused() {
     app.sign_up("Ｌｉｎｕｓ").await;
     assert_eq!(app.count("select count(*) from users where username = 'linus'").await, 1, "stored NFKC, lower-cased");
     for look_alike in ["l1nus", "LINUS", "1inus", "ｌｉｎｕｓ", "iinus"] {
-        let response = app
-            .post_form(
-                "/signup",
-                &[("username", look_alike), ("password", "another pass"), ("password_confirm", "another pass")],
-                None,
-            )
-            .await;
+        let response = app.post_sign_up(look_alike, "another pass", "another pass").await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{look_alike}");
         assert!(response.body.contains("That username"), "{look_alike}: {}", response.body);
     }
-    let cyrillic = app
-        .post_form(
-            "/signup",
-            &[("username", "linu\u{0455}"), ("password", "another pass"), ("password_confirm", "another pass")],
-            None,
-        )
-        .await;
+    let cyrillic = app.post_sign_up("linu\u{0455}", "another pass", "another pass").await;
     assert_eq!(cyrillic.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(cyrillic.body.contains("Use the letters a–z, digits and . _ - @ + only."), "{}", cyrillic.body);
     assert_eq!(app.count("select count(*) from users").await, 1);
@@ -284,8 +251,9 @@ async fn a_display_name_with_direction_or_zero_width_characters_is_refused_and_k
             "{}",
             response.body
         );
-        assert!(response.body.contains(r#"value="ada""#), "the username is kept");
-        assert!(response.body.contains(&format!(r#"value="{name}""#)), "the name is kept as typed: {}", response.body);
+        let page = response.page();
+        assert_eq!(page.field_value("#username"), "ada", "the username is kept");
+        assert_eq!(page.field_value("#display_name"), name, "the name is kept as typed: {}", response.body);
     }
     assert_eq!(app.count("select count(*) from users").await, 0);
 }
@@ -294,17 +262,12 @@ async fn a_display_name_with_direction_or_zero_width_characters_is_refused_and_k
 mod under_attack {
     use std::time::{Duration, Instant};
 
+    use crate::support::app::behind_proxy;
+    use crate::support::server::{Server, ServerDatabase, free_port, header_value, http};
+    use crate::support::{TestApp, TestDb};
     use axum::http::StatusCode;
     use futures_util::future::join_all;
     use mockloop::domain::sign_in_throttle::MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS;
-    use mockloop::state::Settings;
-
-    use crate::helpers::{TestApp, TestDb};
-    use crate::server_process::{Server, ServerDatabase, free_port, header_value, http};
-
-    fn behind_proxy() -> Settings {
-        Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: true }
-    }
 
     fn from(address: &str) -> [(&'static str, &str); 2] {
         [("sec-fetch-site", "same-origin"), ("x-forwarded-for", address)]
@@ -410,7 +373,7 @@ mod under_attack {
         let refused = app.post_form_with("/signup", &form("one-more"), None, &from("203.0.113.7")).await;
         assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(refused.body.contains("Too many accounts were made from your network lately"), "{}", refused.body);
-        assert!(refused.body.contains(r#"value="one-more""#), "the form is kept");
+        assert_eq!(refused.page().field_value("#username"), "one-more", "the form is kept");
         let wait: u64 = refused.header("retry-after").parse().expect("Retry-After");
         assert!((1..=3600).contains(&wait), "{wait}");
         let elsewhere = app.post_form_with("/signup", &form("one-more"), None, &from("198.51.100.8")).await;

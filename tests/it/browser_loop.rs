@@ -5,33 +5,9 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 
-use crate::browser::{Browser, serve_app};
-use crate::helpers::TestDb;
-use crate::server_process::{Server, ServerDatabase, free_port};
-
-pub(crate) async fn sign_up(browser: &Browser, base: &str, name: &str) {
-    browser.client.goto(&format!("{base}/signup")).await.expect("sign-up page");
-    browser.fill("#username", name).await;
-    browser.fill("#password", "correct horse").await;
-    browser.fill("#password_confirm", "correct horse").await;
-    browser.click("#sign-up-submit").await;
-    browser.text("#signed-in-as").await;
-}
-
-/// Waits until `css` exists and its text satisfies `check`.
-pub(crate) async fn wait_for_text(browser: &Browser, css: &str, check: impl Fn(&str) -> bool) -> String {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(element) = browser.client.find(Locator::Css(css)).await
-            && let Ok(text) = element.text().await
-            && check(&text)
-        {
-            return text;
-        }
-        assert!(std::time::Instant::now() < deadline, "{css} never matched");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use crate::support::TestDb;
+use crate::support::browser::{Browser, serve_app};
+use crate::support::server::{Server, ServerDatabase, free_port};
 
 /// "44:58" or "+1:02:03" as signed seconds remaining.
 fn clock_seconds(text: &str) -> i64 {
@@ -49,12 +25,12 @@ async fn schedule_two_round_loop(browser: &Browser, base: &str) -> String {
     browser.fill("#minutes_0", "20").await;
     browser.fill("#minutes_1", "15").await;
     browser.click("#save-template").await;
-    wait_for_text(browser, "#template-list", |t| t.contains("Two-round practice")).await;
+    browser.wait_for_text("#template-list", |t| t.contains("Two-round practice")).await;
 
     c.goto(&format!("{base}/loops/new")).await.expect("new loop");
     browser.click("input[name=template][value^=my-]").await;
     browser.click("#schedule-loop").await;
-    wait_for_text(browser, "#loop-seed", |t| !t.is_empty()).await;
+    browser.wait_for_text("#loop-seed", |t| !t.is_empty()).await;
     c.current_url().await.expect("url").to_string()
 }
 
@@ -82,7 +58,7 @@ async fn assess(browser: &Browser, recommendation: &str) {
     browser.fill("#strengths", "Structured answers").await;
     browser.fill("#areas_to_improve", "Test edge cases earlier").await;
     browser.click("#scorecard-submit").await;
-    wait_for_text(browser, "h1", |t| t.starts_with("Round feedback")).await;
+    browser.wait_for_text("h1", |t| t.starts_with("Round feedback")).await;
 }
 
 #[tokio::test]
@@ -90,7 +66,7 @@ async fn a_two_round_self_timed_loop_runs_from_scheduling_to_history() {
     let (base, _db) = serve_app().await;
     let browser = Browser::launch().await;
     let c = &browser.client;
-    sign_up(&browser, &base, "looper").await;
+    browser.sign_up(&base, "looper").await;
     let loop_url = schedule_two_round_loop(&browser, &base).await;
     assert!(browser.text("#timeline").await.contains("Revealed when the round starts"));
 
@@ -100,27 +76,27 @@ async fn a_two_round_self_timed_loop_runs_from_scheduling_to_history() {
     assert_eq!(browser.text("#clock").await, "20:00");
     browser.click("#timer-start").await;
     browser.text("#question-1").await;
-    wait_for_text(&browser, "#clock", |t| clock_seconds(t) < 1200).await;
+    browser.wait_for_text("#clock", |t| clock_seconds(t) < 1200).await;
 
     browser.click("#timer-pause").await;
-    wait_for_text(&browser, "#timer-state", |t| t.starts_with("Paused")).await;
+    browser.wait_for_text("#timer-state", |t| t.starts_with("Paused")).await;
     browser.click("#timer-resume").await;
-    wait_for_text(&browser, "#timer-state", |t| t.starts_with("Running")).await;
+    browser.wait_for_text("#timer-state", |t| t.starts_with("Running")).await;
     browser.click("#timer-extend").await;
-    wait_for_text(&browser, "#clock", |t| clock_seconds(t) > 1200).await;
+    browser.wait_for_text("#clock", |t| clock_seconds(t) > 1200).await;
 
     // Notes autosave; a reload shows the same notes and the same time.
     browser.fill("#notes-body", "Use a min-heap.\n\n```python\nheapq.heappush(h, x)\n```").await;
-    wait_for_text(&browser, "#notes-status", |t| t.starts_with("Saved")).await;
+    browser.wait_for_text("#notes-status", |t| t.starts_with("Saved")).await;
     browser.click("#timer-pause").await;
-    wait_for_text(&browser, "#timer-state", |t| t.starts_with("Paused")).await;
+    browser.wait_for_text("#timer-state", |t| t.starts_with("Paused")).await;
     let before = browser.text("#clock").await;
     c.refresh().await.expect("reload");
     assert_eq!(browser.text("#clock").await, before, "a paused timer reads the same after a reload");
-    let notes = c.find(Locator::Css("#notes-body")).await.expect("notes").prop("value").await.expect("value");
+    let notes = browser.field_value("#notes-body").await;
     assert_eq!(notes.as_deref(), Some("Use a min-heap.\n\n```python\nheapq.heappush(h, x)\n```"));
     browser.click("#timer-resume").await;
-    wait_for_text(&browser, "#timer-state", |t| t.starts_with("Running")).await;
+    browser.wait_for_text("#timer-state", |t| t.starts_with("Running")).await;
     let running = clock_seconds(&browser.text("#clock").await);
     c.refresh().await.expect("reload");
     let after_reload = clock_seconds(&browser.text("#clock").await);
@@ -167,25 +143,25 @@ async fn a_running_round_survives_the_server_being_killed_and_restarted() {
     server.wait_ready().await;
 
     let browser = Browser::launch().await;
-    sign_up(&browser, &base, "survivor").await;
+    browser.sign_up(&base, "survivor").await;
     let loop_url = schedule_two_round_loop(&browser, &base).await;
     browser.client.goto(&loop_url).await.expect("loop");
     browser.click("#round-1 a.button").await;
     browser.click("#timer-start").await;
     browser.text("#question-1").await;
     browser.fill("#notes-body", "Notes written before the crash").await;
-    wait_for_text(&browser, "#notes-status", |t| t.starts_with("Saved")).await;
+    browser.wait_for_text("#notes-status", |t| t.starts_with("Saved")).await;
     let before = clock_seconds(&browser.text("#clock").await);
 
     server.kill();
     // While it is down the page keeps counting and says it is reconnecting.
-    wait_for_text(&browser, "#connection", |t| t.contains("Reconnecting")).await;
+    browser.wait_for_text("#connection", |t| t.contains("Reconnecting")).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let server = Server::start(ServerDatabase::Url(&url), port);
     server.wait_ready().await;
 
     // The live stream reconnects by itself; then a reload reads the stored state.
-    wait_for_text(&browser, "#connection", |t| t.is_empty()).await;
+    browser.wait_for_text("#connection", |t| t.is_empty()).await;
     browser.client.refresh().await.expect("reload");
     let after = clock_seconds(&browser.text("#clock").await);
     assert!(
@@ -193,8 +169,7 @@ async fn a_running_round_survives_the_server_being_killed_and_restarted() {
         "the timer kept running on the server's clock: {before} then {after}"
     );
     assert_eq!(browser.text("#timer-state").await, "Running");
-    let notes =
-        browser.client.find(Locator::Css("#notes-body")).await.expect("notes").prop("value").await.expect("value");
+    let notes = browser.field_value("#notes-body").await;
     assert_eq!(notes.as_deref(), Some("Notes written before the crash"));
     browser.close().await;
     server.terminate();
@@ -204,7 +179,7 @@ async fn a_running_round_survives_the_server_being_killed_and_restarted() {
 async fn only_the_five_minute_milestone_is_announced_when_the_clock_crosses_it() {
     let (base, db) = serve_app().await;
     let browser = Browser::launch().await;
-    sign_up(&browser, &base, "listener").await;
+    browser.sign_up(&base, "listener").await;
     schedule_two_round_loop(&browser, &base).await;
     browser.click("#round-1 a.button").await;
     browser.click("#timer-start").await;
@@ -225,7 +200,7 @@ async fn only_the_five_minute_milestone_is_announced_when_the_clock_crosses_it()
     assert_eq!(browser.text("#timer-announcer").await, "", "the ticking itself is not announced");
     let role = browser.client.find(Locator::Css("#clock")).await.expect("clock").attr("role").await.expect("role");
     assert_eq!(role.as_deref(), Some("timer"));
-    let announced = wait_for_text(&browser, "#timer-announcer", |t| !t.is_empty()).await;
+    let announced = browser.wait_for_text("#timer-announcer", |t| !t.is_empty()).await;
     assert_eq!(announced, "Five minutes left.");
     assert!(
         browser.client.find(Locator::Css("#clock.milestone-five-minutes")).await.is_ok(),

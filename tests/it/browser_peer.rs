@@ -5,51 +5,26 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 
-use crate::browser::{Browser, serve_app};
-use crate::browser_loop::{sign_up, wait_for_text};
-use crate::helpers::TestDb;
-use crate::server_process::{Server, ServerDatabase, free_port};
+use crate::support::TestDb;
+use crate::support::browser::{Browser, serve_app};
+use crate::support::server::{Server, ServerDatabase, free_port};
 
 /// Runs one peer round: invitation, live timer, live scratchpad, scorecard
 /// hidden from the candidate until submitted. Each person uses their own base URL.
 async fn peer_round(candidate_base: &str, interviewer_base: &str) {
     let candidate = Browser::launch().await;
     let interviewer = Browser::launch().await;
-    sign_up(&candidate, candidate_base, "candidate").await;
-    sign_up(&interviewer, interviewer_base, "interviewer").await;
+    candidate.sign_up(candidate_base, "candidate").await;
+    interviewer.sign_up(interviewer_base, "interviewer").await;
 
     // The candidate schedules a one-round peer loop and invites the interviewer.
-    candidate.client.goto(&format!("{candidate_base}/loops/new")).await.expect("new loop");
-    candidate.click("input[name=template][value=phone-screen]").await;
-    candidate
-        .client
-        .find(Locator::Css("#mode option[value=peer]"))
-        .await
-        .expect("peer option")
-        .click()
-        .await
-        .expect("choose peer");
-    candidate.click("#schedule-loop").await;
-    // The loop page has a seed; reading the URL before it loads would give /loops/new.
-    wait_for_text(&candidate, "#loop-seed", |t| !t.is_empty()).await;
-    let loop_path = candidate.client.current_url().await.expect("url").path().to_owned();
-    candidate.click("#invite-form input[name=round]").await;
-    candidate.click("#create-invitation").await;
-    candidate.text("#invite-link").await;
-    let link = candidate
-        .client
-        .find(Locator::Css("#invite-link"))
-        .await
-        .expect("link")
-        .prop("value")
-        .await
-        .expect("value")
-        .expect("a link");
-    let invite_path = link.split_once("/invite/").map(|(_, token)| format!("/invite/{token}")).expect("an invite path");
+    let loop_url = candidate.schedule_loop(candidate_base, "phone-screen", true).await;
+    let loop_path = url::Url::parse(&loop_url).expect("loop URL").path().to_owned();
+    let invite_path = candidate.invite_to_first_round().await;
 
     interviewer.client.goto(&format!("{interviewer_base}{invite_path}")).await.expect("invitation");
     interviewer.click("#accept-invitation").await;
-    wait_for_text(&interviewer, "#timeline", |t| t.contains("interviewer")).await;
+    interviewer.wait_for_text("#timeline", |t| t.contains("interviewer")).await;
     let round_path = interviewer
         .client
         .find(Locator::Css("#round-1 a.button"))
@@ -70,7 +45,7 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
     interviewer.click("#timer-start").await;
     let started = Instant::now();
     candidate.text("#question-1").await;
-    wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Running")).await;
+    candidate.wait_for_text("#timer-state", |t| t.starts_with("Running")).await;
     let start_seen = started.elapsed();
     assert!(start_seen < Duration::from_secs(3), "start reached the candidate in {start_seen:?}");
     println!("peer round: timer start seen by the candidate after {start_seen:?} (including the page reload)");
@@ -82,7 +57,7 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
     // The candidate types; the interviewer watches.
     candidate.fill("#notes-body", "Two pointers after sorting: O(n log n).").await;
     let typed = Instant::now();
-    wait_for_text(&interviewer, "#notes-rendered", |t| t.contains("Two pointers after sorting")).await;
+    interviewer.wait_for_text("#notes-rendered", |t| t.contains("Two pointers after sorting")).await;
     let scratchpad_seen = typed.elapsed();
     assert!(scratchpad_seen < Duration::from_secs(4), "the scratchpad reached the interviewer in {scratchpad_seen:?}");
     println!(
@@ -91,10 +66,10 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
 
     interviewer.click("#timer-pause").await;
     let paused = Instant::now();
-    wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Paused")).await;
+    candidate.wait_for_text("#timer-state", |t| t.starts_with("Paused")).await;
     println!("peer round: pause seen by the candidate after {:?}", paused.elapsed());
     interviewer.click("#timer-resume").await;
-    wait_for_text(&candidate, "#timer-state", |t| t.starts_with("Running")).await;
+    candidate.wait_for_text("#timer-state", |t| t.starts_with("Running")).await;
     interviewer.click("#timer-end").await;
     candidate.text("#round-complete").await;
 
@@ -112,7 +87,7 @@ async fn peer_round(candidate_base: &str, interviewer_base: &str) {
     interviewer.fill("#summary", "INTERVIEWER-SUMMARY solid round").await;
     interviewer.click("input[name=recommendation][value=hire]").await;
     interviewer.click("#scorecard-submit").await;
-    wait_for_text(&interviewer, "h1", |t| t.starts_with("Round feedback")).await;
+    interviewer.wait_for_text("h1", |t| t.starts_with("Round feedback")).await;
 
     // Blind both ways: it opens to the candidate once they assess themselves, or skip that.
     candidate.client.refresh().await.expect("reload");

@@ -2,27 +2,17 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::support::{LoopBuilder, TestApp};
 
-async fn schedule(app: &TestApp, cookie: &str, template: &str, key: &str) -> String {
-    let response = app
-        .post_form(
-            "/loops",
-            &[
-                ("template", template),
-                ("team", "infra-data"),
-                ("level", "senior_staff"),
-                ("mode", "self_timed"),
-                ("starts_at", "2026-12-01T09:30"),
-                ("time_zone", "America/New_York"),
-                ("break_minutes", "15"),
-                ("request_key", key),
-            ],
-            Some(cookie),
-        )
+/// Schedules a self-timed loop of `template` at 09:30 in New York for `cookie`.
+async fn schedule(app: &TestApp, cookie: &str, template: &str) {
+    LoopBuilder::self_timed(template)
+        .team("infra-data")
+        .time_zone("America/New_York")
+        .break_minutes("15")
+        .for_user(cookie)
+        .schedule(app)
         .await;
-    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
-    response.header("location").to_owned()
 }
 
 /// The feed path from the page that shows it once.
@@ -36,8 +26,8 @@ async fn the_feed_lists_only_the_owners_rounds_and_can_be_replaced_or_revoked() 
     let app = TestApp::new().await;
     let owner = app.sign_up("subscriber").await;
     let other = app.sign_up("neighbour").await;
-    schedule(&app, &owner, "mle-onsite-5", "9b0d6f1e-1c57-4f51-9a38-5f0f64b0a001").await;
-    schedule(&app, &other, "phone-screen", "9b0d6f1e-1c57-4f51-9a38-5f0f64b0a002").await;
+    schedule(&app, &owner, "mle-onsite-5").await;
+    schedule(&app, &other, "phone-screen").await;
 
     let created = app.post_form("/calendar/feed", &[], Some(&owner)).await;
     assert_eq!(created.status, StatusCode::OK);

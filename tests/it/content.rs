@@ -6,16 +6,9 @@ use std::process::Command;
 
 use mockloop::content::{self, ContentErrors};
 
-use crate::helpers::{TestDb, repo_path};
-
-fn mockloop(db: &TestDb, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mockloop"))
-        .args(args)
-        .env("DATABASE_URL", db.url())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("mockloop runs")
-}
+use crate::support::TestDb;
+use crate::support::db::repo_path;
+use crate::support::server::run_cli;
 
 /// The example questions of the interview guide, as quoted in it.
 fn guide_examples() -> Vec<String> {
@@ -28,7 +21,7 @@ fn guide_examples() -> Vec<String> {
 #[tokio::test]
 async fn the_exported_bank_meets_the_minimums_and_holds_every_guide_example() {
     let db = TestDb::new().await;
-    let output = mockloop(&db, &["questions", "export", "--format", "json"]);
+    let output = run_cli(&db, &["questions", "export", "--format", "json"], "");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let questions: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON array on stdout");
 
@@ -68,7 +61,8 @@ async fn the_exported_bank_meets_the_minimums_and_holds_every_guide_example() {
 async fn markdown_export_reads_back_as_the_same_questions() {
     let db = TestDb::new().await;
     let out = tempdir("export");
-    let output = mockloop(&db, &["questions", "export", "--format", "markdown", "--out", out.to_str().expect("utf-8")]);
+    let output =
+        run_cli(&db, &["questions", "export", "--format", "markdown", "--out", out.to_str().expect("utf-8")], "");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let exported = content::load_dir(&out).expect("exported files load");
     let shipped = content::load_dir(&repo_path("content")).expect("shipped content loads");
@@ -100,7 +94,7 @@ async fn a_broken_file_refuses_the_whole_import_and_names_the_file() {
     let broken = new_question.replace(slug, "import-test-broken").replacen("kind = \"", "kind = \"cooking", 1);
     std::fs::write(dir.join("questions/import-test-broken.md"), broken).expect("write");
 
-    let output = mockloop(&db, &["questions", "import", dir.to_str().expect("utf-8")]);
+    let output = run_cli(&db, &["questions", "import", dir.to_str().expect("utf-8")], "");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("import-test-broken.md [import-test-broken]: unknown kind `cooking"), "{stderr}");
@@ -118,7 +112,7 @@ async fn a_valid_import_adds_questions_by_slug() {
     let good = std::fs::read_to_string(first_shipped_question()).expect("read");
     let slug = "import-test-added";
     std::fs::write(dir.join(format!("{slug}.md")), retitle(&good, slug)).expect("write");
-    let output = mockloop(&db, &["questions", "import", dir.to_str().expect("utf-8")]);
+    let output = run_cli(&db, &["questions", "import", dir.to_str().expect("utf-8")], "");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let title: String = sqlx::query_scalar("select title from questions where slug = $1")
         .bind(slug)

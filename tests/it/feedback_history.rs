@@ -7,27 +7,19 @@ use axum::http::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
-use crate::loops::{escape_html, id_of, schedule_loop};
-use crate::rounds::{run_round, timer};
-use crate::scorecards::{criteria_of_round, post_assessment, run_and_assess, scorecard_form};
+use crate::support::html::{escape_html, text};
+use crate::support::rounds::{run_round, start_round};
+use crate::support::scorecards::{criteria_of_round, post_assessment, run_and_assess, scorecard_form};
+use crate::support::{LoopBuilder, Page, ScheduledLoop, TestApp, id_of};
 
 /// The loop ids listed in the history table, in order.
 fn history_ids(body: &str) -> Vec<Uuid> {
-    let Some(start) = body.find(r#"id="history-loops""#) else { return Vec::new() };
-    let table = &body[start..start + body[start..].find("</table>").expect("table end")];
-    table
-        .split(r#"<th scope="row"><a href="/loops/"#)
-        .skip(1)
-        .map(|rest| rest[..36].parse().unwrap_or_else(|_| panic!("a loop id: {rest}")))
-        .collect()
+    Page::parse(body).attrs("#history-loops tbody th[scope=row] a", "href").iter().map(|href| id_of(href)).collect()
 }
 
 /// The href of the "Older loops" link, if there is one.
 fn older_link(body: &str) -> Option<String> {
-    let end = body.find(r#"" rel="next" id="history-older""#)?;
-    let start = body[..end].rfind("href=\"")? + "href=\"".len();
-    Some(body[start..end].replace("&#38;", "&"))
+    Page::parse(body).attr("a#history-older[rel=next]", "href")
 }
 
 /// A loop stored directly, without rounds, for history listings.
@@ -51,38 +43,45 @@ async fn insert_loop(app: &TestApp, username: &str, template: &str, team: &str, 
 async fn round_feedback_shows_each_score_with_its_anchor_and_the_evidence() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("reviewed").await;
-    let (_, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     let round = &rounds[0];
     let scores = ["1", "2", "3", "4"];
     run_and_assess(&app, &cookie, round, &scores, "hire").await;
 
     let page = app.get(&format!("{round}/feedback"), Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
-    let body = page.body;
-    let card_at = body.find(r#"id="card-1-self""#).expect("the self-assessment is shown");
-    let card = &body[card_at..];
+    let page = page.page();
+    let card = page.one("#card-1-self");
+    let rows: Vec<_> = page.select("#card-1-self table.scores tbody tr").collect();
     let criteria = criteria_of_round(&app, round).await;
+    assert_eq!(rows.len(), criteria.len(), "a row per criterion");
     for (index, criterion) in criteria.iter().enumerate() {
         let score: usize = scores[index % scores.len()].parse().expect("score");
-        let row_at = card.find(&escape_html(&criterion.name)).unwrap_or_else(|| panic!("{} listed", criterion.name));
-        let row = &card[row_at..row_at + card[row_at..].find("</tr>").expect("row end")];
-        assert!(row.contains(&format!(r#"<span class="score score-{score}">{score}</span>"#)), "{row}");
-        assert!(row.contains(&escape_html(&criterion.anchors[score - 1])), "the anchor for {score}: {row}");
-        assert!(row.contains(&format!("Evidence for {}", criterion.slug)), "{row}");
+        let row = rows
+            .iter()
+            .find(|row| text(**row).starts_with(&criterion.name))
+            .unwrap_or_else(|| panic!("{} listed", criterion.name));
+        let cells: Vec<String> = row.child_elements().map(text).collect();
+        assert_eq!(cells[1], score.to_string(), "the score of {}", criterion.name);
+        assert!(row.inner_html().contains(&format!(r#"<span class="score score-{score}">"#)), "{cells:?}");
+        assert!(cells[2].starts_with(&criterion.anchors[score - 1]), "the anchor for {score}: {cells:?}");
+        assert_eq!(cells[3], format!("Evidence for {}", criterion.slug));
         if score < 3 {
-            assert!(row.contains(&format!("A 3 looks like: {}", escape_html(&criterion.anchors[2]))), "{row}");
+            assert!(cells[2].ends_with(&format!("A 3 looks like: {}", criterion.anchors[2])), "{cells:?}");
         }
     }
-    assert!(card.contains("Hire</span>") && card.contains("Clear reasoning out loud."));
-    assert!(body.contains(r#"id="time-summary">Time used 0:0"#), "time used against allowed: {body}");
+    let card = text(card);
+    assert!(card.contains("Hire") && card.contains("Clear reasoning out loud."), "{card}");
+    let time = page.text_of("#time-summary");
+    assert!(time.starts_with("Time used 0:0"), "time used against allowed: {time}");
 }
 
 #[tokio::test]
 async fn round_feedback_waits_for_the_round_to_end() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("impatient").await;
-    let (_, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
-    timer(&app, &cookie, &rounds[0], "start").await;
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
+    start_round(&app, &cookie, &rounds[0]).await;
     let response = app.get(&format!("{}/feedback", rounds[0]), Some(&cookie)).await;
     assert_eq!(response.status, StatusCode::CONFLICT);
 }
@@ -91,52 +90,57 @@ async fn round_feedback_waits_for_the_round_to_end() {
 async fn loop_feedback_shows_the_outcome_with_its_rule_and_the_pillar_chart() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("debriefed").await;
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     run_and_assess(&app, &cookie, &rounds[0], &["3"], "hire").await;
     let criteria = criteria_of_round(&app, &rounds[0]).await.len();
 
     let page = app.get(&format!("{loop_path}/feedback"), Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
-    let body = page.body;
-    assert!(body.contains(r#"id="outcome-decision">Hire</span>"#), "{body}");
+    let page = page.page();
+    assert_eq!(page.text_of("#outcome-decision"), "Hire");
+    let rule = page.text_of("#outcome-rule");
     assert!(
-        body.contains(r#"id="outcome-rule">No round is a No Hire but only 0 of 1 are Strong Hire"#),
-        "the rule that produced it: {body}"
+        rule.starts_with("No round is a No Hire but only 0 of 1 are Strong Hire"),
+        "the rule that produced it: {rule}"
     );
-    assert!(!body.contains(r#"id="submitted-count""#), "complete loops show no count");
-    let chart_at = body.find(r#"id="pillar-chart""#).expect("pillar chart");
-    assert!(body[chart_at..].trim_start_matches(r#"id="pillar-chart">"#).starts_with("<svg"));
-    assert!(body.contains("Criteria covered") && body.contains(&format!("<td>{criteria} of {criteria}</td>")));
-    assert!(body.contains(r#"id="time-management""#));
-    assert!(body.contains(r#"id="export-markdown""#) && body.contains(r#"id="export-json""#));
-    assert!(app.get(&loop_path, Some(&cookie)).await.body.contains(r#"id="loop-feedback""#));
+    assert!(!page.has("#submitted-count"), "complete loops show no count");
+    assert!(page.has("#pillar-chart > svg:first-child"), "the pillar chart is drawn");
+    assert_eq!(page.text_of("#rounds-table thead th:nth-child(4)"), "Criteria covered");
+    assert_eq!(page.texts("#rounds-table tbody td")[2], format!("{criteria} of {criteria}"));
+    assert!(page.has("#time-management"));
+    assert!(page.has("#export-markdown") && page.has("#export-json"));
+    assert!(app.get(&loop_path, Some(&cookie)).await.page().has("#loop-feedback"));
 }
 
 #[tokio::test]
 async fn an_incomplete_loop_is_pending_and_counts_its_submitted_scorecards() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("partway").await;
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "mle-onsite-5").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("mle-onsite-5").for_user(&cookie).schedule(&app).await;
     assert_eq!(rounds.len(), 5);
     run_and_assess(&app, &cookie, &rounds[0], &["4"], "strong_hire").await;
     // A draft in round 2 does not count.
-    timer(&app, &cookie, &rounds[1], "start").await;
+    start_round(&app, &cookie, &rounds[1]).await;
     let criteria = criteria_of_round(&app, &rounds[1]).await;
     let draft = post_assessment(&app, &cookie, &rounds[1], &scorecard_form(&criteria, &["2"], "no_hire", "save")).await;
     assert_eq!(draft.status, StatusCode::SEE_OTHER);
 
-    let body = app.get(&format!("{loop_path}/feedback"), Some(&cookie)).await.body;
-    assert!(body.contains(r#"id="outcome-decision">Pending</span>"#), "{body}");
-    assert!(body.contains(r#"id="submitted-count">1 of 5 scorecards submitted</p>"#), "{body}");
-    assert!(body.contains("the outcome waits for all of them"));
-    assert!(body.contains("<td>Not submitted</td>"));
+    let response = app.get(&format!("{loop_path}/feedback"), Some(&cookie)).await;
+    let page = response.page();
+    assert_eq!(page.text_of("#outcome-decision"), "Pending");
+    assert_eq!(page.text_of("#submitted-count"), "1 of 5 scorecards submitted");
+    assert!(response.body.contains("the outcome waits for all of them"));
+    assert!(page.texts("#rounds-table tbody td").iter().any(|cell| cell == "Not submitted"));
 }
 
 #[tokio::test]
 async fn loop_feedback_does_not_reveal_the_questions_of_rounds_not_yet_started() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("peeker").await;
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "mle-onsite-5").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("mle-onsite-5").for_user(&cookie).schedule(&app).await;
     run_round(&app, &cookie, &rounds[0]).await;
     let titles: Vec<String> = sqlx::query_scalar(
         "select q.title from round_questions rq join rounds r on r.id = rq.round_id
@@ -163,22 +167,24 @@ async fn loop_feedback_does_not_reveal_the_questions_of_rounds_not_yet_started()
 async fn one_strong_no_hire_caps_the_outcome_at_no_hire() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("capped").await;
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "mle-onsite-5").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("mle-onsite-5").for_user(&cookie).schedule(&app).await;
     for (index, round) in rounds.iter().enumerate() {
         let (scores, recommendation) = if index == 1 { (["1"], "strong_no_hire") } else { (["4"], "strong_hire") };
         run_and_assess(&app, &cookie, round, &scores, recommendation).await;
     }
-    let body = app.get(&format!("{loop_path}/feedback"), Some(&cookie)).await.body;
-    assert!(body.contains(r#"id="outcome-decision">No Hire</span>"#), "four Strong Hires do not outweigh it: {body}");
-    assert!(body.contains(r#"id="outcome-rule">A Strong No Hire in round 2 caps the loop at No Hire."#), "{body}");
-    assert!(!body.contains(r#"id="submitted-count""#));
+    let page = app.get(&format!("{loop_path}/feedback"), Some(&cookie)).await.page();
+    assert_eq!(page.text_of("#outcome-decision"), "No Hire", "four Strong Hires do not outweigh it");
+    assert!(page.text_of("#outcome-rule").starts_with("A Strong No Hire in round 2 caps the loop at No Hire."));
+    assert!(!page.has("#submitted-count"));
 }
 
 #[tokio::test]
 async fn the_debrief_exports_as_markdown_and_json() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("exporter").await;
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     run_and_assess(&app, &cookie, &rounds[0], &["3", "na"], "hire").await;
     let criteria = criteria_of_round(&app, &rounds[0]).await;
 
@@ -210,7 +216,8 @@ async fn history_lists_loops_newest_first_and_filters_them() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("historian").await;
     app.sign_up("someone").await;
-    let (scheduled, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { path: scheduled, rounds, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     run_and_assess(&app, &cookie, &rounds[0], &["3"], "hire").await;
     let newest = id_of(&scheduled);
     let a =
@@ -226,10 +233,12 @@ async fn history_lists_loops_newest_first_and_filters_them() {
     assert_eq!(all.status, StatusCode::OK);
     assert_eq!(history_ids(&all.body), [newest, c, b, a, d], "newest first, only this user's");
     assert!(!all.body.contains(&theirs.to_string()));
-    assert!(all.body.contains(r#"<td class="outcome-cell">Hire</td>"#), "the scored loop shows its outcome");
-    assert!(all.body.contains(r#"<td class="outcome-cell">Not scored yet</td>"#));
-    assert!(all.body.contains(r#"id="pillar-progress""#), "a submitted scorecard draws the progress chart");
-    assert!(all.body.contains(r#"id="questions-seen""#));
+    let page = all.page();
+    let outcomes = page.texts("#history-loops td.outcome-cell");
+    assert!(outcomes.iter().any(|o| o == "Hire"), "the scored loop shows its outcome: {outcomes:?}");
+    assert!(outcomes.iter().any(|o| o == "Not scored yet"), "{outcomes:?}");
+    assert!(page.has("#pillar-progress"), "a submitted scorecard draws the progress chart");
+    assert!(page.has("#questions-seen"));
 
     let cases: [(&str, Vec<Uuid>); 7] = [
         ("mode=peer", vec![c]),
@@ -247,10 +256,8 @@ async fn history_lists_loops_newest_first_and_filters_them() {
             assert!(body.contains("No loops match these filters."), "{query}");
         }
     }
-    let kept = app.get("/history?mode=peer&team=camera-cv", Some(&cookie)).await.body;
-    assert!(
-        kept.contains(r#"<option value="peer" selected>"#) && kept.contains(r#"<option value="camera-cv" selected>"#)
-    );
+    let kept = app.get("/history?mode=peer&team=camera-cv", Some(&cookie)).await.page();
+    assert!(kept.has("option[value=peer][selected]") && kept.has("option[value=camera-cv][selected]"));
 }
 
 #[tokio::test]
@@ -285,7 +292,7 @@ async fn history_pages_through_loops_with_a_keyset_cursor_without_overlap() {
     let overlap: HashSet<&Uuid> = first_ids.iter().filter(|id| second_ids.contains(id)).collect();
     assert!(overlap.is_empty(), "{overlap:?}");
     assert!(older_link(&second.body).is_none(), "no older page after the last");
-    assert!(second.body.contains(r#"<a href="/history">← Newest</a>"#));
+    assert!(second.page().texts("a[href='/history']").iter().any(|link| link == "← Newest"));
 }
 
 #[tokio::test]
@@ -295,10 +302,7 @@ async fn a_completed_loops_feedback_revalidates_until_a_score_changes() {
     let mut conn = app.db.acquire().await.expect("connection");
     mockloop::db::demo::generate(&mut conn, &request).await.expect("demo data");
     drop(conn);
-    let signed_in = app
-        .post_form("/signin", &[("username", "demo-7-1"), ("password", mockloop::commands::DEMO_PASSWORD)], None)
-        .await;
-    let cookie = signed_in.session_cookie().expect("demo user signs in");
+    let cookie = app.sign_in_with("demo-7-1", mockloop::commands::DEMO_PASSWORD).await;
     let loop_id: Uuid = sqlx::query_scalar(
         "select l.id from loops l join users u on u.id = l.candidate_id where u.username = 'demo-7-1' limit 1",
     )
@@ -354,8 +358,8 @@ async fn history_score_points_follow_submission_amendment_and_cancellation() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("pointed").await;
     // Six rounds: with one assessed, the loop is still in progress and can be cancelled.
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "mle-onsite").await;
-    let loop_id = id_of(&loop_path);
+    let ScheduledLoop { path: loop_path, id: loop_id, rounds, .. } =
+        LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
     let pillar_means = || async {
         sqlx::query_scalar::<_, f64>("select avg(mean) from loop_score_points where loop_id = $1 and series = 'pillar'")
             .bind(loop_id)

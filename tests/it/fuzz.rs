@@ -11,16 +11,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use mockloop::content::{question_file, rubric_file, template_file};
 use mockloop::domain::{ics, markdown};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
-/// Cases per property: `MOCKLOOP_PROOF=full` for the long run.
-pub(crate) fn cases(reduced: u32, full: u32) -> u32 {
-    if std::env::var("MOCKLOOP_PROOF").as_deref() == Ok("full") { full } else { reduced }
-}
-
-pub(crate) fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
-}
+use crate::support::proof::{proof_count, runner};
 
 /// Pieces of Markdown and HTML that attacks are made of; strategies join
 /// random runs of them so that the renderer sees them in odd combinations.
@@ -303,7 +295,7 @@ fn the_scanner_flags_what_the_renderer_must_never_emit() {
 #[test]
 fn rendered_markdown_never_carries_script_for_any_input() {
     let count = AtomicU32::new(0);
-    let cases = cases(10_000, 500_000);
+    let cases = proof_count(10_000, 500_000);
     runner(cases)
         .run(&adversarial_markdown(), |markdown| {
             count.fetch_add(1, Ordering::Relaxed);
@@ -418,7 +410,7 @@ fn the_question_parser_answers_every_input_with_a_question_or_a_clear_error() {
     let parsed = AtomicU32::new(0);
     let path = Path::new("questions/coding/fuzzed-question.md");
     let shipped = Path::new("questions/behavioral/behavioral-challenging-technical-problem.md");
-    runner(cases(10_000, 500_000))
+    runner(proof_count(10_000, 500_000))
         .run(&question_files(), |text| {
             count.fetch_add(1, Ordering::Relaxed);
             // A mutated shipped file keeps its own slug, so it is read under its own name.
@@ -450,7 +442,7 @@ fn the_rubric_and_template_parsers_answer_every_input_with_content_or_a_clear_er
     let count = AtomicU32::new(0);
     let parsed = AtomicU32::new(0);
     let inputs = prop_oneof![any::<String>(), mutated(SHIPPED_RUBRIC), mutated(SHIPPED_TEMPLATES)];
-    runner(cases(5_000, 200_000))
+    runner(proof_count(5_000, 200_000))
         .run(&inputs, |text| {
             count.fetch_add(1, Ordering::Relaxed);
             let rubric = rubric_file::parse(Path::new("rubrics/coding.toml"), &text).map(|_| ());
@@ -504,7 +496,7 @@ fn calendar_text_never_breaks_out_of_its_property_and_reads_back_as_written() {
         )
         .prop_map(|pieces| pieces.concat()),
     ];
-    runner(cases(10_000, 200_000))
+    runner(proof_count(10_000, 200_000))
         .run(&(text.clone(), text.clone(), text), |(name, summary, description)| {
             count.fetch_add(1, Ordering::Relaxed);
             let event = ics::CalendarEvent {

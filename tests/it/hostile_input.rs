@@ -12,15 +12,15 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use fantoccini::cookies::Cookie;
 use fantoccini::error::CmdError;
-use mockloop::state::Settings;
 use uuid::Uuid;
 
-use crate::browser::{Browser, serve_app_on};
-use crate::helpers::{TestApp, TestDb, TestResponse};
-use crate::loops::{escape_html, id_of};
-use crate::peer::{JSON, accept, invite, save_note, schedule_peer_loop};
-use crate::rounds::timer;
-use crate::scorecards::{criteria_of_round, post_assessment};
+use crate::support::app::behind_proxy;
+use crate::support::browser::{Browser, serve_app_on};
+use crate::support::html::{escape_html, urlencode};
+use crate::support::proof::full;
+use crate::support::rounds::{end_round, note_version, save_note, start_round, timer};
+use crate::support::scorecards::{criteria_of_round, pairs, post_assessment};
+use crate::support::{LoopBuilder, ScheduledLoop, TestApp, TestDb, TestResponse, id_of};
 
 /// Payloads for every run: each tries to run `window.__pwned=1` (or alert)
 /// from a different context, or breaks text in a way that once broke apps.
@@ -85,10 +85,6 @@ const INVALID_UTF8: &[&[u8]] = &[b"%FF%FE%FD", b"\xff\xfe=\xc3\x28", b"%C0%AF%E0
 /// A form to send invalid UTF-8 in: its name, path, sender, the valid
 /// fields and the field that gets the bytes.
 type GarbledForm<'a> = (&'a str, String, Option<&'a String>, Vec<(&'a str, &'a str)>, &'a str);
-
-fn full() -> bool {
-    std::env::var("MOCKLOOP_PROOF").as_deref() == Ok("full")
-}
 
 fn corpus() -> Vec<String> {
     let mut payloads: Vec<String> = PAYLOADS.iter().map(|p| (*p).to_owned()).collect();
@@ -178,10 +174,6 @@ fn has_message(response: &TestResponse) -> bool {
         || body.contains("\"conflict\"")
 }
 
-fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
-    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
-
 async fn sign_up_with_display_name(app: &TestApp, display_name: &str) -> Option<String> {
     let username = format!("h{}", &Uuid::new_v4().simple().to_string()[..12]);
     let form = [
@@ -202,16 +194,14 @@ fn rand_byte() -> u8 {
 
 /// Sends the corpus into every field; returns the run with the pages to render.
 async fn submit_corpus(db: &TestDb) -> Run {
-    let settings = Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: true };
-    let app = TestApp::on(db.pool.clone(), settings);
+    let app = TestApp::on(db.pool.clone(), behind_proxy());
     let payloads = corpus();
     // The peers' display names are payloads too: each is shown to the other.
     let candidate = sign_up_with_display_name(&app, PAYLOADS[3]).await.expect("candidate signs up");
     let interviewer = sign_up_with_display_name(&app, PAYLOADS[1]).await.expect("interviewer signs up");
-    let (loop_path, rounds) = schedule_peer_loop(&app, &candidate).await;
-    let token = invite(&app, &candidate, &loop_path, &rounds[..1]).await;
-    accept(&app, &interviewer, &token, &loop_path).await;
-    let (loop2, _) = schedule_peer_loop(&app, &candidate).await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::peer_pair().for_user(&candidate).interviewed_by(&[&interviewer]).schedule(&app).await;
+    let ScheduledLoop { path: loop2, .. } = LoopBuilder::peer_pair().for_user(&candidate).schedule(&app).await;
     let mut run = Run {
         app,
         candidate,
@@ -225,8 +215,7 @@ async fn submit_corpus(db: &TestDb) -> Run {
     };
     let (candidate, interviewer) = (run.candidate.clone(), run.interviewer.clone());
     let r1 = run.rounds[0].clone();
-    let (status, json) = timer(&run.app, &interviewer, &r1, "start").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    start_round(&run.app, &interviewer, &r1).await;
 
     let ok = [StatusCode::OK];
     let redirect = [StatusCode::SEE_OTHER];
@@ -358,7 +347,7 @@ async fn submit_corpus(db: &TestDb) -> Run {
         for action in ["pause", "resume", "extend"] {
             let response = run
                 .app
-                .post_form_with(&format!("{r1}/timer"), &[("action", action), ("reason", p)], Some(&interviewer), &JSON)
+                .post_json(&format!("{r1}/timer"), &[("action", action), ("reason", p)], Some(&interviewer))
                 .await;
             run.judge(&format!("timer {action} reason"), p, &response, &ok);
         }
@@ -412,14 +401,7 @@ async fn submit_corpus(db: &TestDb) -> Run {
     // Bytes that are not UTF-8 in an otherwise complete form: decoded with
     // replacement characters (as browsers never send them) or refused, never a 5xx.
     for bytes in INVALID_UTF8 {
-        let scratch_version: i32 = sqlx::query_scalar(
-            "select coalesce(max(version), 0) from notes where round_id = $1 and kind = 'scratchpad'",
-        )
-        .bind(id_of(&r1))
-        .fetch_one(&run.app.db)
-        .await
-        .expect("note version");
-        let scratch_version = scratch_version.to_string();
+        let scratch_version = note_version(&run.app.db, id_of(&r1), "scratchpad").await.to_string();
         let forms: [GarbledForm; 6] = [
             ("sign-up", "/signup".to_owned(), None, vec![("password", "correct horse")], "username"),
             ("own question", "/questions".to_owned(), Some(&candidate), vec![("kind", "coding")], "title"),
@@ -448,8 +430,7 @@ async fn submit_corpus(db: &TestDb) -> Run {
     assert!(status == StatusCode::OK || status == StatusCode::CONFLICT, "{status}");
 
     // The last accepted payloads stay in the round: submit both cards with the first script payload.
-    let (status, json) = timer(&run.app, &interviewer, &r1, "end").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    end_round(&run.app, &interviewer, &r1).await;
     let criteria = criteria_of_round(&run.app, &r1).await;
     let mut card: Vec<(String, String)> = criteria
         .iter()
@@ -473,13 +454,7 @@ async fn submit_corpus(db: &TestDb) -> Run {
     }
     // A note and a scratchpad that the pages render as Markdown.
     for (who, kind) in [(&candidate, "scratchpad"), (&interviewer, "private")] {
-        let version: i32 =
-            sqlx::query_scalar("select coalesce(max(version), 0) from notes where round_id = $1 and kind = $2")
-                .bind(id_of(&r1))
-                .bind(kind)
-                .fetch_one(&run.app.db)
-                .await
-                .expect("note version");
+        let version = note_version(&run.app.db, id_of(&r1), kind).await;
         let response = save_note(&run.app, who, &r1, &PAYLOADS[..12].join("\n\n"), version).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     }
@@ -510,10 +485,6 @@ async fn submit_corpus(db: &TestDb) -> Run {
         run.show(&candidate, &format!("/templates/{slug}/edit"));
     }
     run
-}
-
-fn urlencode(text: &str) -> String {
-    serde_urlencoded::to_string([("", text)]).expect("encodes").trim_start_matches('=').to_owned()
 }
 
 /// Checks the live page after load: the sentinel, alerts, and anything in the
@@ -761,7 +732,8 @@ async fn an_address_with_an_unparseable_id_is_the_404_page_and_does_not_quote_it
 async fn a_garbled_form_gets_the_apps_400_page_and_changes_nothing() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("garbler").await;
-    let (loop_path, rounds) = crate::loops::schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     let response = app.post_bytes(&format!("{}/notes", rounds[0]), b"body=x".to_vec(), Some(&cookie)).await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST, "no base_version: {}", response.body);
     assert!(response.body.contains("incomplete or garbled"), "{}", response.body);
@@ -774,11 +746,13 @@ async fn a_garbled_form_gets_the_apps_400_page_and_changes_nothing() {
 async fn a_refused_reschedule_shows_the_time_zone_and_break_that_were_typed() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("rescheduler").await;
-    let (loop_path, _) = crate::loops::schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { path: loop_path, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     let form = [("starts_at", "2027-03-04T05:06"), ("time_zone", "Asia/Tokyo"), ("break_minutes", "999")];
     let response = app.post_form(&format!("{loop_path}/reschedule"), &form, Some(&cookie)).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.body);
-    assert!(response.body.contains(r#"value="2027-03-04T05:06""#), "the typed start is kept");
-    assert!(response.body.contains(r#"value="999""#), "the typed break is kept");
-    assert!(response.body.contains("<option selected>Asia/Tokyo</option>"), "the chosen zone is kept");
+    let page = response.page();
+    assert_eq!(page.field_value("#reschedule #starts_at"), "2027-03-04T05:06", "the typed start is kept");
+    assert_eq!(page.field_value("#reschedule #break_minutes"), "999", "the typed break is kept");
+    assert_eq!(page.field_value("#reschedule #time_zone"), "Asia/Tokyo", "the chosen zone is kept");
 }

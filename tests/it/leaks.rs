@@ -13,23 +13,17 @@
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use mockloop::state::{AppState, Settings};
-use tower::ServiceExt;
+use axum::http::StatusCode;
 use uuid::Uuid;
 
 use crate::access_matrix::{ROLES, Role, Role::*};
-use crate::helpers::{TestApp, TestResponse};
-use crate::loops::{id_of, schedule_loop};
-use crate::peer::{
-    LiveClient, accept, draft_form, guidance_fragments, invitation_of, invite, questions_of_round, save_note,
-    schedule_peer_loop, withdraw,
-};
-use crate::rounds::{run_round, timer};
-use crate::scorecards::{Criterion, criteria_of_round, post_assessment, set};
-use crate::server_process::{Server, ServerDatabase, free_port, header_value, http};
+use crate::support::live::{LiveClient, read_for};
+use crate::support::loops::{accept, invitation_of, invite, withdraw};
+use crate::support::questions::{guidance_fragments, questions_of_round};
+use crate::support::rounds::{end_round, note_version, run_round, save_note, start_round};
+use crate::support::scorecards::{Criterion, criteria_of_round, draft_form, post_assessment, set};
+use crate::support::server::{Server, ServerDatabase, free_port, header_value, http};
+use crate::support::{LoopBuilder, ScheduledLoop, TestApp, TestDb, TestResponse, id_of};
 
 fn unique(label: &str) -> String {
     format!("{label}{}", Uuid::new_v4().simple())
@@ -58,13 +52,7 @@ impl People {
         for role in [Candidate, InterviewerA, InterviewerB, Stranger, Withdrawn] {
             let username = unique("user");
             let password = unique("passwordcanary");
-            let response = app
-                .post_form(
-                    "/signup",
-                    &[("username", &username), ("password", &password), ("password_confirm", &password)],
-                    None,
-                )
-                .await;
+            let response = app.post_sign_up(&username, &password, &password).await;
             assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-up: {}", response.body);
             people.cookies.push((role, response.session_cookie().expect("a session cookie")));
             people.passwords.push(password);
@@ -197,16 +185,10 @@ impl Crawl {
     /// Live streams: every role subscribes to both rounds, then the
     /// participants write; each stream is read for a bounded time.
     async fn watch_live_writes(&mut self, stage: &str, writes: Vec<(Role, String, String)>) {
-        let router = mockloop::startup::build_router(AppState::new(self.app.db.clone(), settings()));
         let mut streams = Vec::new();
         for role in ROLES {
             for round in self.rounds.clone() {
-                let mut request = Request::get(format!("{round}/events"));
-                if let Some(cookie) = self.people.cookie(role) {
-                    request = request.header(header::COOKIE, cookie);
-                }
-                let response =
-                    router.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("answer");
+                let response = self.live.open(&format!("{round}/events"), self.people.cookie(role)).await;
                 streams.push((role, format!("{round}/events"), response));
             }
         }
@@ -219,21 +201,14 @@ impl Crawl {
         for (role, path, response) in streams {
             let status = response.status();
             let headers = response.headers().clone();
-            let mut body = response.into_body();
-            let mut bytes = Vec::new();
-            let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
-            while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, body.frame()).await {
-                if let Ok(data) = frame.into_data() {
-                    bytes.extend_from_slice(&data);
-                }
-            }
-            let response = TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() };
+            let body = read_for(&mut response.into_body(), Duration::from_millis(1500)).await;
+            let response = TestResponse { status, headers, body };
             self.inspect(stage, role, &format!("{path} (live)"), &response);
         }
     }
 
     async fn note_version(&self, round: &str, kind: &str) -> i32 {
-        crate::helpers::note_version(&self.app.db, id_of(round), kind).await
+        note_version(&self.app.db, id_of(round), kind).await
     }
 
     /// Submits a scorecard with a canary in every text field, each labelled `<label> <field>`.
@@ -262,10 +237,6 @@ fn filled_card(criteria: &[Criterion]) -> Vec<(String, String)> {
         criteria.iter().map(|c| (format!("score_{}", c.id), "3".to_owned())).collect();
     form.extend([("recommendation".to_owned(), "hire".to_owned()), ("intent".to_owned(), "submit".to_owned())]);
     form
-}
-
-fn settings() -> Settings {
-    Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: false }
 }
 
 /// The same-site paths a page links to (`href` and `src`), entity-decoded, without fragments.
@@ -325,7 +296,8 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     let live = LiveClient::new(&app);
     let people = People::sign_up(&app).await;
     let candidate = people.cookie(Candidate).expect("candidate").to_owned();
-    let (loop_path, rounds) = schedule_peer_loop(&app, &candidate).await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::peer_pair().for_user(&candidate).schedule(&app).await;
     // Round 1's first interviewer writes a note and is withdrawn before it starts; A takes it.
     let token_withdrawn = invite(&app, &candidate, &loop_path, &rounds[..1]).await;
     let withdrawn = people.cookie(Withdrawn).expect("the withdrawn interviewer").to_owned();
@@ -339,7 +311,8 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     let token_b = invite(&app, &candidate, &loop_path, &rounds[1..]).await;
     accept(&app, people.cookie(InterviewerB).expect("B"), &token_b, &loop_path).await;
     // A second loop with a link nobody has accepted yet.
-    let (loop2, loop2_rounds) = schedule_peer_loop(&app, &candidate).await;
+    let ScheduledLoop { path: loop2, rounds: loop2_rounds, .. } =
+        LoopBuilder::peer_pair().for_user(&candidate).schedule(&app).await;
     let pending_token = invite(&app, &candidate, &loop2, &loop2_rounds).await;
     let feed = app.post_form("/calendar/feed", &[], Some(&candidate)).await;
     let feed_start = feed.body.find("/calendar/feed/").expect("the feed address is shown once");
@@ -387,7 +360,8 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     crawl.plant("the candidate's template name", template_name, &[Candidate, InterviewerA, InterviewerB]);
     // The stranger's own self-timed loop, with a scratchpad only they may read.
     let stranger = crawl.cookie(Stranger).to_owned();
-    let (stranger_loop, stranger_rounds) = schedule_loop(&crawl.app, &stranger, "phone-screen").await;
+    let ScheduledLoop { path: stranger_loop, rounds: stranger_rounds, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&stranger).schedule(&crawl.app).await;
     // Their own round may draw round 1's or 2's (public, bank) question; give it another, so that
     // seeing its hints in their own round is not mistaken for a leak from the candidate's loop.
     sqlx::query(
@@ -401,8 +375,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     .execute(&crawl.app.db)
     .await
     .expect("a question unlike round 1's");
-    let (status, json) = timer(&crawl.app, &stranger, &stranger_rounds[0], "start").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    start_round(&crawl.app, &stranger, &stranger_rounds[0]).await;
     let stranger_scratch = unique("strangerscratch");
     let saved = save_note(&crawl.app, &stranger, &stranger_rounds[0], &stranger_scratch, 0).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
@@ -413,8 +386,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     }
 
     // Round 1 running: a scratchpad, private notes on both rounds, two drafts.
-    let (status, json) = timer(&crawl.app, crawl.cookie(InterviewerA), &r1, "start").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    start_round(&crawl.app, crawl.cookie(InterviewerA), &r1).await;
     let criteria = criteria_of_round(&crawl.app, &r1).await;
     let scratch = unique("scratchcanary");
     let private_a = unique("privatecanarya");
@@ -497,8 +469,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     crawl.plant("A's live private notes", live_private, &[InterviewerA]);
 
     // The candidate submits: sealed from A until A submits too.
-    let (status, json) = timer(&crawl.app, crawl.cookie(InterviewerA), &r1, "end").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    end_round(&crawl.app, crawl.cookie(InterviewerA), &r1).await;
     crawl.submit_card(Candidate, &r1, "the sealed self-assessment", &[Candidate]).await;
     crawl.allow_in_bank("round 1's", &[Candidate, InterviewerA, InterviewerB, Stranger, Withdrawn]);
     crawl.crawl_all("self-assessment sealed").await;
@@ -545,7 +516,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
 
 #[tokio::test]
 async fn the_servers_logs_hold_no_password_cookie_token_or_private_text() {
-    let db = crate::helpers::TestDb::new().await;
+    let db = TestDb::new().await;
     let url = db.url();
     let port = free_port();
     let log_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("leaks-{}.log", Uuid::new_v4()));
@@ -583,7 +554,7 @@ async fn the_servers_logs_hold_no_password_cookie_token_or_private_text() {
     let body = "template=phone-screen&team=infra-data&level=junior_mid&mode=peer&starts_at=2027-12-01T09%3A30&time_zone=UTC&break_minutes=10";
     let created = http(port, &post("/loops", &cookie), body).await.expect("loop");
     let loop_path = header_value(&created, "location").expect("loop location").to_owned();
-    let round = format!("/rounds/{}", round_of(&db, &loop_path).await);
+    let round = format!("/rounds/{}", ScheduledLoop::at(&db.pool, &loop_path).await.round_ids[0]);
     let invited = http(
         port,
         &post(&format!("{loop_path}/invitations"), &cookie),
@@ -671,12 +642,4 @@ fn cookie_of(response: &str) -> String {
         .filter(|c| c.starts_with("mockloop_session=") && c.len() > "mockloop_session=".len())
         .unwrap_or_else(|| panic!("a session cookie: {response}"))
         .to_owned()
-}
-
-async fn round_of(db: &crate::helpers::TestDb, loop_path: &str) -> Uuid {
-    sqlx::query_scalar("select id from rounds where loop_id = $1 order by position limit 1")
-        .bind(id_of(loop_path))
-        .fetch_one(&db.pool)
-        .await
-        .expect("the loop's round")
 }

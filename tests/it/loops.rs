@@ -6,47 +6,9 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestResponse};
-use crate::rounds::timer;
-
-/// The schedule form for `template` on 1 Dec 2026, 09:30 in Berlin, with 10-minute breaks.
-fn loop_form<'a>(template: &'a str, request_key: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("template", template),
-        ("team", "genai-llm"),
-        ("level", "senior_staff"),
-        ("mode", "self_timed"),
-        ("starts_at", "2026-12-01T09:30"),
-        ("time_zone", "Europe/Berlin"),
-        ("break_minutes", "10"),
-        ("request_key", request_key),
-    ]
-}
-
-/// Schedules a self-timed loop of `template` (see [`loop_form`]) and returns
-/// its path and its rounds' paths, in order.
-pub(crate) async fn schedule_loop(app: &TestApp, cookie: &str, template: &str) -> (String, Vec<String>) {
-    let key = Uuid::new_v4().to_string();
-    let response = app.post_form("/loops", &loop_form(template, &key), Some(cookie)).await;
-    assert_eq!(response.status, StatusCode::SEE_OTHER, "the loop is scheduled: {}", response.body);
-    let loop_path = response.header("location").to_owned();
-    let round_ids: Vec<Uuid> = sqlx::query_scalar("select id from rounds where loop_id = $1 order by position")
-        .bind(id_of(&loop_path))
-        .fetch_all(&app.db)
-        .await
-        .expect("rounds");
-    (loop_path, round_ids.iter().map(|id| format!("/rounds/{id}")).collect())
-}
-
-/// The id at the end of a path such as `/loops/<id>` or `/rounds/<id>`.
-pub(crate) fn id_of(path: &str) -> Uuid {
-    path.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("no id at the end of {path}"))
-}
-
-/// Text as askama escapes it into a page.
-pub(crate) fn escape_html(text: &str) -> String {
-    text.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
-}
+use crate::support::html::escape_html;
+use crate::support::rounds::start_round;
+use crate::support::{LoopBuilder, ScheduledLoop, TestApp, TestResponse, id_of};
 
 /// The question ids of every round of a loop.
 async fn question_ids(app: &TestApp, loop_path: &str) -> Vec<Uuid> {
@@ -128,8 +90,7 @@ async fn reschedule(
 async fn scheduling_a_loop_creates_its_rounds_and_keeps_the_questions_hidden() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("scheduler").await;
-    let key = Uuid::new_v4().to_string();
-    let response = app.post_form("/loops", &loop_form("mle-onsite", &key), Some(&cookie)).await;
+    let response = app.post_form("/loops", &LoopBuilder::self_timed("mle-onsite").form(), Some(&cookie)).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     let loop_path = response.header("location").to_owned();
     assert!(loop_path.starts_with("/loops/"), "{loop_path}");
@@ -152,35 +113,36 @@ async fn scheduling_a_loop_creates_its_rounds_and_keeps_the_questions_hidden() {
     assert_eq!(starts_at.to_rfc3339(), "2026-12-01T08:30:00+00:00", "09:30 in Berlin is 08:30 UTC in December");
     assert_eq!(zone, "Europe/Berlin");
 
-    let page = app.get(&loop_path, Some(&cookie)).await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains(&format!(r#"id="loop-seed">{seed}</code>"#)), "the seed is shown: {}", page.body);
-    let timeline_at = page.body.find(r#"id="timeline""#).expect("a timeline");
-    let timeline = &page.body[timeline_at..];
-    let mut last = 0;
-    for slot in ["09:30–10:15", "10:25–11:10", "11:20–12:20", "12:30–13:15", "13:25–14:10", "14:20–15:05"] {
-        let at = timeline.find(slot).unwrap_or_else(|| panic!("{slot} in the timeline: {timeline}"));
-        assert!(at > last, "{slot} comes after the previous round");
-        last = at;
+    let response = app.get(&loop_path, Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let page = response.page();
+    assert_eq!(page.text_of("#loop-seed"), seed.to_string(), "the seed is shown");
+    let slots = page.texts("#timeline tbody tr");
+    let expected = ["09:30–10:15", "10:25–11:10", "11:20–12:20", "12:30–13:15", "13:25–14:10", "14:20–15:05"];
+    assert_eq!(slots.len(), expected.len(), "a timeline row per round: {slots:?}");
+    for (row, slot) in slots.iter().zip(expected) {
+        assert!(row.contains(slot), "the rounds run in order, this one at {slot}: {row}");
     }
     for title in question_titles(&app, &loop_path).await {
-        assert!(!page.body.contains(&escape_html(&title)), "{title} is hidden before its round starts");
+        assert!(!response.body.contains(&escape_html(&title)), "{title} is hidden before its round starts");
     }
-    assert_eq!(page.body.matches("Revealed when the round starts").count(), 6);
+    assert_eq!(page.texts("#timeline td").iter().filter(|t| *t == "Revealed when the round starts").count(), 6);
 }
 
 #[tokio::test]
 async fn a_question_title_appears_on_the_loop_page_once_its_round_starts() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("starter").await;
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "mle-onsite").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
     let titles = question_titles(&app, &loop_path).await;
-    let (status, _) = timer(&app, &cookie, &rounds[0], "start").await;
-    assert_eq!(status, StatusCode::OK);
-    let page = app.get(&loop_path, Some(&cookie)).await.body;
-    assert!(page.contains(&escape_html(&titles[0])), "the started round's question shows");
-    assert!(!page.contains(&escape_html(&titles[1])), "the next round's question stays hidden");
-    assert_eq!(page.matches("Revealed when the round starts").count(), 5);
+    start_round(&app, &cookie, &rounds[0]).await;
+    let response = app.get(&loop_path, Some(&cookie)).await;
+    let page = response.page();
+    let first_row = page.text_of("#timeline #round-1");
+    assert!(first_row.contains(&titles[0]), "the started round's question shows in its row: {first_row}");
+    assert!(!response.body.contains(&escape_html(&titles[1])), "the next round's question stays hidden");
+    assert_eq!(page.texts("#timeline td").iter().filter(|t| *t == "Revealed when the round starts").count(), 5);
 }
 
 #[tokio::test]
@@ -188,34 +150,41 @@ async fn invalid_schedules_are_refused_with_messages_and_keep_what_was_typed() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("typo").await;
     let key = Uuid::new_v4().to_string();
-    let cases: [(&str, &str, &str, &str); 4] = [
-        ("time_zone", "Mars/Olympus", "Unknown time zone `Mars/Olympus`", r#"value="2026-12-01T09:30""#),
+    let schedule = LoopBuilder::self_timed("mle-onsite").request_key(&key);
+    // The field set wrong, its value, the message, and a field that keeps what was typed.
+    let cases: [(&str, &str, &str, (&str, &str)); 4] = [
+        ("time_zone", "Mars/Olympus", "Unknown time zone `Mars/Olympus`", ("#starts_at", "2026-12-01T09:30")),
         (
             "starts_at",
             "next tuesday-ish",
             "Enter a date and time such as 2026-12-01T09:30",
-            r#"value="next tuesday-ish""#,
+            ("#starts_at", "next tuesday-ish"),
         ),
         (
             "starts_at",
             "2026-03-29T02:30",
             "2026-03-29T02:30 does not exist in Europe/Berlin",
-            r#"value="2026-03-29T02:30""#,
+            ("#starts_at", "2026-03-29T02:30"),
         ),
-        ("break_minutes", "500", "Enter a break of 0 to 120 minutes.", r#"value="500""#),
+        ("break_minutes", "500", "Enter a break of 0 to 120 minutes.", ("#break_minutes", "500")),
     ];
-    for (field, value, message, kept) in cases {
-        let mut form = loop_form("mle-onsite", &key);
+    for (field, value, message, (kept_field, kept)) in cases {
+        let mut form = schedule.form();
         for pair in form.iter_mut().filter(|(name, _)| *name == field) {
             pair.1 = value;
         }
         let response = app.post_form("/loops", &form, Some(&cookie)).await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}={value}");
-        assert!(response.body.contains(r#"id="form-errors""#), "{field}={value}");
-        assert!(response.body.contains(message), "{field}={value} says {message:?}: {}", response.body);
-        assert!(response.body.contains(kept), "{field}={value} keeps {kept}");
-        assert!(response.body.contains(r#"value="mle-onsite" checked"#), "the template stays chosen");
-        assert!(response.body.contains(&format!(r#"name="request_key" value="{key}""#)), "the request key is kept");
+        let page = response.page();
+        assert!(page.has("#form-errors"), "{field}={value}");
+        assert!(
+            page.texts(".field-error").iter().any(|e| e.contains(message)),
+            "{field}={value} says {message:?}: {}",
+            response.body
+        );
+        assert_eq!(page.field_value(kept_field), kept, "{field}={value} keeps {kept_field}");
+        assert!(page.has("input[name=template][value=mle-onsite][checked]"), "the template stays chosen");
+        assert_eq!(page.field_value("input[name=request_key]"), key, "the request key is kept");
     }
     let zone_kept = app
         .post_form(
@@ -233,13 +202,10 @@ async fn invalid_schedules_are_refused_with_messages_and_keep_what_was_typed() {
         )
         .await;
     assert_eq!(zone_kept.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let body = zone_kept.body;
-    assert!(body.contains("<option selected>Asia/Tokyo</option>"), "the zone stays selected");
-    assert!(
-        body.contains(r#"<option value="camera-cv" selected>"#)
-            && body.contains(r#"<option value="junior_mid" selected>"#)
-    );
-    assert!(body.contains(r#"value="15""#), "the break is kept");
+    let page = zone_kept.page();
+    assert_eq!(page.field_value("#time_zone"), "Asia/Tokyo", "the zone stays selected");
+    assert_eq!((page.field_value("#team"), page.field_value("#level")), ("camera-cv".into(), "junior_mid".into()));
+    assert_eq!(page.field_value("#break_minutes"), "15", "the break is kept");
     assert_eq!(app.count("select count(*) from loops").await, 0, "nothing was scheduled");
 }
 
@@ -247,8 +213,8 @@ async fn invalid_schedules_are_refused_with_messages_and_keep_what_was_typed() {
 async fn posting_the_same_form_twice_creates_one_loop() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("doubleclick").await;
-    let key = Uuid::new_v4().to_string();
-    let form = loop_form("mle-onsite", &key);
+    let schedule = LoopBuilder::self_timed("mle-onsite");
+    let form = schedule.form();
     let first = app.post_form("/loops", &form, Some(&cookie)).await;
     let second = app.post_form("/loops", &form, Some(&cookie)).await;
     assert_eq!((first.status, second.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
@@ -257,8 +223,7 @@ async fn posting_the_same_form_twice_creates_one_loop() {
     assert_eq!(app.count("select count(*) from rounds").await, 6);
     assert_eq!(app.count("select count(*) from round_questions").await, 6);
 
-    let other_key = Uuid::new_v4().to_string();
-    let third = app.post_form("/loops", &loop_form("mle-onsite", &other_key), Some(&cookie)).await;
+    let third = app.post_form("/loops", &LoopBuilder::self_timed("mle-onsite").form(), Some(&cookie)).await;
     assert_eq!(third.status, StatusCode::SEE_OTHER);
     assert_ne!(third.header("location"), first.header("location"), "a new key is a new loop");
     assert_eq!(app.count("select count(*) from loops").await, 2);
@@ -279,8 +244,10 @@ async fn a_second_loop_does_not_repeat_a_question_of_the_first_while_unseen_ones
         .await;
     assert_eq!(thin_kinds, 0, "the bank has at least two senior questions of every kind");
 
-    let (first, _) = schedule_loop(&app, &cookie, "mle-onsite").await;
-    let (second, _) = schedule_loop(&app, &cookie, "mle-onsite").await;
+    let ScheduledLoop { path: first, .. } =
+        LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
+    let ScheduledLoop { path: second, .. } =
+        LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
     let first_ids: HashSet<Uuid> = question_ids(&app, &first).await.into_iter().collect();
     let second_ids: Vec<Uuid> = question_ids(&app, &second).await;
     assert_eq!((first_ids.len(), second_ids.len()), (6, 6));
@@ -293,7 +260,8 @@ async fn other_users_get_404_for_someone_elses_loop_and_cannot_change_it() {
     let app = TestApp::new().await;
     let owner = app.sign_up("owner").await;
     let stranger = app.sign_up("stranger").await;
-    let (loop_path, rounds) = schedule_loop(&app, &owner, "phone-screen").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&owner).schedule(&app).await;
     let round = &rounds[0];
 
     for path in [
@@ -355,23 +323,24 @@ async fn other_users_get_404_for_someone_elses_loop_and_cannot_change_it() {
     assert_eq!(app.count("select count(*) from timer_events").await, 0);
     assert_eq!(app.count("select count(*) from notes").await, 0);
     assert_eq!(app.count("select count(*) from scorecards").await, 0);
-    assert!(app.get("/history", Some(&stranger)).await.body.contains(r#"id="history-empty""#));
+    assert!(app.get("/history", Some(&stranger)).await.page().has("#history-empty"));
 }
 
 #[tokio::test]
 async fn visitors_are_sent_to_sign_in() {
     let app = TestApp::new().await;
     let owner = app.sign_up("host").await;
-    let (loop_path, rounds) = schedule_loop(&app, &owner, "phone-screen").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&owner).schedule(&app).await;
     let round = &rounds[0];
     for path in ["/loops/new".to_owned(), "/history".to_owned(), loop_path.clone(), round.clone()] {
         let response = app.get(&path, None).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER, "GET {path}");
         assert!(response.header("location").starts_with("/signin?next="), "GET {path}");
     }
-    let key = Uuid::new_v4().to_string();
+    let schedule = LoopBuilder::self_timed("phone-screen");
     for (path, form) in [
-        ("/loops".to_owned(), loop_form("phone-screen", &key)),
+        ("/loops".to_owned(), schedule.form()),
         (format!("{round}/timer"), vec![("action", "start")]),
         (format!("{loop_path}/cancel"), vec![]),
     ] {
@@ -388,7 +357,8 @@ async fn visitors_are_sent_to_sign_in() {
 async fn the_calendar_has_an_event_per_round_and_tracks_reschedules_and_cancellation() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("planner").await;
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "mle-onsite").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
 
     let first = calendar(&app, &cookie, &loop_path).await;
     assert!(first.header("content-type").starts_with("text/calendar"), "{}", first.header("content-type"));
@@ -422,21 +392,21 @@ async fn the_calendar_has_an_event_per_round_and_tracks_reschedules_and_cancella
     assert_eq!(property(&third, "UID"), uids);
     assert!(property(&third, "STATUS").iter().all(|s| s == "CANCELLED"));
     assert!(property(&third, "SEQUENCE").iter().all(|s| s == "2"));
-    assert!(app.get(&loop_path, Some(&cookie)).await.body.contains(r#"id="loop-status">Cancelled<"#));
+    assert_eq!(app.get(&loop_path, Some(&cookie)).await.page().text_of("#loop-status"), "Cancelled");
 }
 
 #[tokio::test]
 async fn a_started_loop_cannot_be_rescheduled_and_a_bad_new_time_is_refused() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("latecomer").await;
-    let (loop_path, rounds) = schedule_loop(&app, &cookie, "mle-onsite").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
     let invalid = reschedule(&app, &cookie, &loop_path, "2026-12-02T10:00", "500").await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(invalid.body.contains("Enter a break of 0 to 120 minutes."), "{}", invalid.body);
-    assert!(invalid.body.contains(r#"id="reschedule" open"#), "the form stays open with its error");
+    assert!(invalid.page().has("details#reschedule[open]"), "the form stays open with its error");
 
-    let (status, _) = timer(&app, &cookie, &rounds[0], "start").await;
-    assert_eq!(status, StatusCode::OK);
+    start_round(&app, &cookie, &rounds[0]).await;
     let refused = reschedule(&app, &cookie, &loop_path, "2026-12-02T10:00", "10").await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(refused.body.contains("Only a loop that has not started can be rescheduled"), "{}", refused.body);

@@ -14,14 +14,12 @@ use mockloop::domain::markdown::{self, MAX_NESTING};
 use mockloop::web::rounds::MAX_NOTE_BYTES;
 use nix::sys::resource::{UsageWho, getrusage};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
-use crate::helpers::{TestApp, TestDb};
-use crate::loops::id_of;
-use crate::peer::peer_loop;
-use crate::rounds::run_round;
-use crate::scorecards::{criteria_of_round, post_assessment, scorecard_form, set};
-use crate::server_process::{Server, ServerDatabase, free_port, http, self_timed_round};
+use crate::support::proof::{proof_count, runner};
+use crate::support::rounds::{run_round, save_note};
+use crate::support::scorecards::{criteria_of_round, post_assessment, scorecard_form, set};
+use crate::support::server::{ServedCandidate, http, serve_test_db};
+use crate::support::{TestApp, id_of, peer_loop};
 
 /// Most time one render may take, and most memory it may hold at once.
 const TIME_BOUND: Duration = Duration::from_millis(50);
@@ -326,8 +324,7 @@ fn every_adversarial_shape_renders_within_50_ms_and_20_mb() {
 /// nesting in front: what the fixed corpus does not think of.
 #[test]
 fn random_mixtures_of_delimiters_and_nesting_render_within_50_ms() {
-    let cases = if std::env::var("MOCKLOOP_PROOF").as_deref() == Ok("full") { 300 } else { 40 };
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let mut runner = runner(proof_count(40, 300));
     let shape = (
         prop::collection::vec(prop::sample::select(UNITS), 1..6),
         prop::collection::vec(prop::sample::select(&["> ", "- ", "1. ", "* ", "  "][..]), 0..64),
@@ -361,12 +358,10 @@ fn deep_nesting_loses_markup_past_the_limit_but_keeps_every_word() {
 /// 99 000 `>`, `/healthz` keeps answering, and the note is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_keeps_answering_while_it_saves_a_pathological_note() {
-    let db = TestDb::new().await;
-    let url = db.url();
-    let port = free_port();
-    let server = Server::start(ServerDatabase::Url(&url), port);
-    server.wait_ready().await;
-    let (cookie, round) = self_timed_round(port, "stalling").await;
+    let (db, server) = serve_test_db(&[]).await;
+    let port = server.port;
+    let candidate = ServedCandidate::with_round(port, &db.pool, "stalling").await;
+    let (cookie, round) = (candidate.cookie.clone(), candidate.round_path());
     let rss_before = server.memory_kb("VmRSS");
 
     let body = format!("body={}&base_version=0", "%3E".repeat(99_000));
@@ -438,7 +433,7 @@ async fn other_peoples_html_and_remote_images_stay_inert_in_exports_and_pages() 
     }
     let note = "![p](https://evil.example/pixel.png) ![q](//evil.example/p.png) <img src=http://evil.example/r.png> \
                 ![ok](/static/logo.png)";
-    let saved = crate::peer::save_note(&app, &f.candidate, round, note, 0).await;
+    let saved = save_note(&app, &f.candidate, round, note, 0).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
 
     for (reader, other) in [(&f.candidate, "interviewer"), (&f.interviewer_a, "candidate")] {
@@ -458,15 +453,16 @@ async fn other_peoples_html_and_remote_images_stay_inert_in_exports_and_pages() 
             .collect();
         assert!(live.is_empty(), "live markup in the export: {live:?}\n{md}");
     }
-    let page = app.get(round, Some(&f.interviewer_a)).await.body;
-    let notes_at = page.find(r#"id="notes-rendered""#).expect("the candidate's notes");
-    let notes = &page[notes_at..notes_at + page[notes_at..].find("</section>").expect("section end")];
+    let page = app.get(round, Some(&f.interviewer_a)).await.page();
+    let notes = page.inner_html("#notes-rendered");
+    let sources = page.attrs("#notes-rendered img", "src");
+    assert_eq!(sources, ["/static/logo.png"], "only the same-origin image stays an image: {notes}");
     assert!(
         !notes.contains("src=\"https:") && !notes.contains("src=\"//") && !notes.contains("src=\"http:"),
         "{notes}"
     );
-    assert!(notes.contains(r#"<img src="/static/logo.png""#), "a same-origin image stays: {notes}");
-    assert!(notes.contains(r#"href="https://evil.example/pixel.png""#), "a remote image becomes a link: {notes}");
+    let links = page.attrs("#notes-rendered a", "href");
+    assert!(links.contains(&"https://evil.example/pixel.png".to_owned()), "a remote image becomes a link: {notes}");
     let stored: String = sqlx::query_scalar("select body_html from notes where round_id = $1 and kind = 'scratchpad'")
         .bind(id_of(round))
         .fetch_one(&app.db)

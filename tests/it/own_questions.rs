@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 fn question_form<'a>(title: &'a str, follow_ups: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -39,11 +39,9 @@ async fn a_private_question_is_seen_by_its_owner_only() {
 
     let page = app.get(&location, Some(&owner)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.body.contains("<strong>Adam</strong>") && !page.body.contains("<script>alert"),
-        "Markdown rendered, sanitised"
-    );
-    assert!(page.body.contains("id=\"edit-question\""));
+    assert_eq!(page.page().text_of("#prompt strong"), "Adam", "Markdown rendered");
+    assert!(!page.body.contains("<script>alert"), "sanitised");
+    assert!(page.page().has("#edit-question"));
     assert!(app.get("/questions?q=adam+scratch", Some(&owner)).await.body.contains("Adam from scratch"));
 
     assert_eq!(app.get(&location, Some(&stranger)).await.status, StatusCode::NOT_FOUND);
@@ -64,10 +62,10 @@ async fn an_invalid_question_keeps_everything_typed_and_names_the_problem() {
         app.post_form("/questions", &question_form("Only one follow-up", "Just this one"), Some(&cookie)).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("Give at least 2 follow-ups, found 1"), "{}", response.body);
-    assert!(
-        response.body.contains("value=\"Only one follow-up\"") && response.body.contains(">Just this one</textarea>")
-    );
-    assert!(response.body.contains("value=\"camera-cv\" checked"), "checkbox choices kept");
+    let page = response.page();
+    assert_eq!(page.field_value("#title"), "Only one follow-up");
+    assert_eq!(page.field_value("#follow_ups"), "Just this one");
+    assert!(page.has("input[name=teams][value=camera-cv][checked]"), "checkbox choices kept");
     assert_eq!(app.count("select count(*) from questions where owner_id is not null").await, 0);
 }
 
@@ -76,11 +74,9 @@ async fn the_owner_edits_and_deletes_a_private_question() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("editor").await;
     let location = create(&app, &cookie, "First title").await;
-    let edit_form = app.get(&format!("{location}/edit"), Some(&cookie)).await;
-    assert!(
-        edit_form.body.contains("value=\"First title\"")
-            && edit_form.body.contains("Why bias correction?\nWhen does it fail?")
-    );
+    let edit_form = app.get(&format!("{location}/edit"), Some(&cookie)).await.page();
+    assert_eq!(edit_form.field_value("#title"), "First title");
+    assert_eq!(edit_form.field_value("#follow_ups"), "Why bias correction?\nWhen does it fail?");
     let saved =
         app.post_form(&format!("{location}/edit"), &question_form("Second title", "One\nTwo"), Some(&cookie)).await;
     assert_eq!(saved.header("location"), location);

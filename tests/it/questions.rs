@@ -2,13 +2,13 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::support::proof::{proof_count, runner};
+use crate::support::{Page, TestApp};
 
 /// The slugs listed on a bank page, in order.
 fn listed_slugs(body: &str) -> Vec<String> {
-    body.match_indices("class=\"question-title\" href=\"/questions/")
-        .map(|(at, m)| body[at + m.len()..].split('"').next().unwrap_or("").to_owned())
-        .collect()
+    let hrefs = Page::parse(body).attrs("a.question-title", "href");
+    hrefs.iter().map(|href| href.trim_start_matches("/questions/").to_owned()).collect()
 }
 
 #[tokio::test]
@@ -34,7 +34,7 @@ async fn full_text_search_ranks_matching_questions_first() {
     assert!(top_title.to_lowercase().contains("moving average"), "{top_title}");
 
     let none = app.get("/questions?q=zzzqqqxxy", Some(&cookie)).await;
-    assert!(none.body.contains("id=\"no-results\""));
+    assert!(none.page().has("#no-results"));
 }
 
 #[tokio::test]
@@ -48,7 +48,7 @@ async fn filters_narrow_the_list_and_can_be_combined() {
     assert_eq!(slugs.len() as i64, expected);
     assert!(expected >= 5);
     assert!(slugs.iter().all(|s| s.starts_with("domain-")), "{slugs:?}");
-    assert!(body.contains(r#"<option value="domain" selected>"#), "the chosen filter stays selected");
+    assert!(Page::parse(&body).has("option[value=domain][selected]"), "the chosen filter stays selected");
 
     let hard = listed_slugs(&app.get("/questions?difficulty=3&kind=coding", Some(&cookie)).await.body);
     let hard_count = app.count("select count(*) from questions where difficulty = 3 and kind = 'coding'").await;
@@ -68,8 +68,9 @@ async fn pages_of_results_do_not_overlap_and_keep_the_filters() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("pager").await;
     let first = app.get("/questions?kind=coding", Some(&cookie)).await.body;
-    assert!(first.contains("Showing 1–20 of"), "{first}");
-    assert!(first.contains(r#"href="/questions?kind=coding&#38;page=2""#), "{first}");
+    let page = Page::parse(&first);
+    assert!(page.text_of("#result-count").starts_with("Showing 1–20 of"), "{first}");
+    assert!(page.attrs("a", "href").contains(&"/questions?kind=coding&page=2".to_owned()), "{first}");
     let second = app.get("/questions?kind=coding&page=2", Some(&cookie)).await.body;
     let (a, b) = (listed_slugs(&first), listed_slugs(&second));
     assert_eq!(a.len(), 20);
@@ -97,19 +98,10 @@ async fn a_question_page_hides_hints_and_guidance_behind_reveal_controls() {
         .fetch_one(&app.db)
         .await
         .expect("question");
-    let body = app.get(&format!("/questions/{slug}"), Some(&cookie)).await.body;
-    let details_start =
-        body.find(r#"<details class="reveal" id="reveal-hints">"#).expect("hints are in a details element");
-    let details_end = details_start + body[details_start..].find("</details>").expect("closed");
-    let escaped_hint = hint
-        .replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;")
-        .replace('"', "&#34;")
-        .replace('\'', "&#39;");
-    let hint_at = body.find(&escaped_hint).expect("the hint is on the page");
-    assert!(details_start < hint_at && hint_at < details_end, "the hint is inside the reveal control");
-    assert!(body.contains(r#"id="reveal-guidance""#));
+    let page = app.get(&format!("/questions/{slug}"), Some(&cookie)).await.page();
+    let hints = page.texts("details.reveal#reveal-hints li");
+    assert!(hints.contains(&hint), "the hint is inside the reveal control: {hints:?}");
+    assert!(page.has("details#reveal-guidance"));
 
     let missing = app.get("/questions/no-such-question", Some(&cookie)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -119,14 +111,14 @@ async fn a_question_page_hides_hints_and_guidance_behind_reveal_controls() {
 async fn rubric_pages_show_every_criterion_with_four_anchors_and_a_pillar() {
     let app = TestApp::new().await;
     let list = app.get("/rubrics", None).await;
-    assert_eq!(list.body.matches("href=\"/rubrics/").count(), 6);
+    assert_eq!(list.page().count("a[href^='/rubrics/']"), 6);
     let page = app.get("/rubrics/ml_system_design", None).await;
     assert_eq!(page.status, StatusCode::OK);
     let criteria = app
         .count("select count(*) from rubric_criteria c join rubrics r on r.id = c.rubric_id where r.kind = 'ml_system_design'")
         .await;
-    assert_eq!(page.body.matches("class=\"criterion\"").count() as i64, criteria);
-    assert_eq!(page.body.matches("<th scope=\"row\">").count() as i64, criteria * 4);
+    assert_eq!(page.page().count("section.criterion") as i64, criteria);
+    assert_eq!(page.page().count("section.criterion th[scope=row]") as i64, criteria * 4);
     assert!(page.body.contains("Engineering Excellence &#38; Scalability"));
     assert_eq!(app.get("/rubrics/astrology", None).await.status, StatusCode::NOT_FOUND);
 }
@@ -149,9 +141,9 @@ async fn operator_only_searches_find_nothing_and_keep_the_text_in_the_box() {
         let query = serde_urlencoded::to_string([("q", &typed)]).expect("encodes");
         let response = app.get(&format!("/questions?{query}"), Some(&cookie)).await;
         assert_eq!(response.status, StatusCode::OK, "{typed}: {}", response.body);
-        assert!(response.body.contains(r#"id="no-results""#), "{typed}: nothing matches");
-        let escaped = typed.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;");
-        assert!(response.body.contains(&format!(r#"value="{escaped}""#)), "{typed}: the text stays in the box");
+        let page = response.page();
+        assert!(page.has("#no-results"), "{typed}: nothing matches");
+        assert_eq!(page.field_value("input[name=q]"), typed, "{typed}: the text stays in the box");
     }
     // Exclusions, phrases and "or" still work.
     let found = async |query: &str| total(&app.get(&format!("/questions?{query}"), Some(&cookie)).await.body);
@@ -169,8 +161,7 @@ async fn operator_only_searches_find_nothing_and_keep_the_text_in_the_box() {
 
 /// How many questions a bank page says match.
 fn total(body: &str) -> i64 {
-    let at = body.find(r#"id="result-count""#).expect("the result count");
-    let text = &body[at..at + body[at..].find("</p>").expect("closed")];
+    let text = Page::parse(body).text_of("#result-count");
     match text.find(" of ") {
         Some(of) => text[of + 4..].split(' ').next().and_then(|n| n.parse().ok()).expect("a number"),
         None => 0,
@@ -248,7 +239,7 @@ async fn no_search_text_gives_a_server_error() {
     let handle = tokio::runtime::Handle::current();
     let (count, refused) = (AtomicU32::new(0), AtomicU32::new(0));
     let slowest = std::sync::Mutex::new(std::time::Duration::ZERO);
-    crate::fuzz::runner(crate::fuzz::cases(300, 5_000))
+    runner(proof_count(300, 5_000))
         .run(&hostile_search(), |typed| {
             count.fetch_add(1, Ordering::Relaxed);
             let query = serde_urlencoded::to_string([("q", &typed)]).expect("encodes");

@@ -23,7 +23,8 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestDb};
+use crate::support::app::settings;
+use crate::support::{LoopBuilder, TestApp, TestDb, TestResponse};
 
 /// Tables that grow with use; reading one whole is a page that slows as the instance ages.
 const LARGE_TABLES: &[&str] =
@@ -118,14 +119,11 @@ async fn demo_app() -> (TestApp, TestDb) {
         .connect_with(mockloop::db::page_serving(db.options.clone()))
         .await
         .expect("explaining pool");
-    let app = TestApp::on(
-        explained,
-        mockloop::state::Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: false },
-    );
+    let app = TestApp::on(explained, settings());
     (app, db)
 }
 
-async fn measure<F: Future<Output = crate::helpers::TestResponse>>(request: F) -> Measured {
+async fn measure<F: Future<Output = TestResponse>>(request: F) -> Measured {
     let captured = Arc::new(Mutex::new(Captured::default()));
     let subscriber = Registry::default().with(CaptureLayer(captured.clone()));
     let response = {
@@ -176,13 +174,6 @@ fn has_index_condition(node: &[&str]) -> bool {
         .any(|line| line.trim_start().starts_with("Index Cond:"))
 }
 
-async fn sign_in(app: &TestApp, username: &str) -> String {
-    let response = app
-        .post_form("/signin", &[("username", username), ("password", mockloop::commands::DEMO_PASSWORD)], None)
-        .await;
-    response.session_cookie().unwrap_or_else(|| panic!("{username} signs in: {}", response.status))
-}
-
 async fn latest_loop(app: &TestApp, username: &str) -> (Uuid, Uuid) {
     sqlx::query_as(
         "select l.id, r.id from loops l join users u on u.id = l.candidate_id join rounds r on r.loop_id = l.id
@@ -201,7 +192,7 @@ async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
     let mut scans = Vec::new();
     let mut per_user: Vec<Vec<(String, usize)>> = Vec::new();
     for username in ["demo-2-1", "demo-3-1"] {
-        let cookie = sign_in(&app, username).await;
+        let cookie = app.sign_in_with(username, mockloop::commands::DEMO_PASSWORD).await;
         let (loop_id, round_id) = latest_loop(&app, username).await;
         let pages = [
             "/".to_owned(),
@@ -237,21 +228,8 @@ async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
         assert!(notes.status.is_redirection(), "notes save: {}", notes.status);
         scans.extend(whole_table_scans(&notes.plans).into_iter().map(|s| format!("notes save: {s}")));
         figures.push(("notes save".to_owned(), notes.queries));
-        let created = measure(app.post_form(
-            "/loops",
-            &[
-                ("template", "mle-onsite"),
-                ("team", "genai-llm"),
-                ("level", "senior_staff"),
-                ("mode", "self_timed"),
-                ("starts_at", "2030-01-07T09:00"),
-                ("time_zone", "UTC"),
-                ("break_minutes", "10"),
-                ("request_key", &Uuid::new_v4().to_string()),
-            ],
-            Some(&cookie),
-        ))
-        .await;
+        let schedule = LoopBuilder::self_timed("mle-onsite").starts_at("2030-01-07T09:00").time_zone("UTC");
+        let created = measure(app.post_form("/loops", &schedule.form(), Some(&cookie))).await;
         assert_eq!(created.status, StatusCode::SEE_OTHER, "loop created");
         scans.extend(whole_table_scans(&created.plans).into_iter().map(|s| format!("loop create: {s}")));
         figures.push(("loop create".to_owned(), created.queries));

@@ -1,104 +1,12 @@
 //! Self-assessment scorecards: drafts, validation, submission, amendments.
 
 use axum::http::StatusCode;
-use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestResponse};
-use crate::loops::{id_of, schedule_loop};
-use crate::rounds::{run_round, timer};
-
-/// A live rubric criterion, in rubric order.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct Criterion {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    pub anchors: Vec<String>,
-}
-
-/// The live criteria of the rubric for rounds of `kind`.
-pub(crate) async fn criteria(app: &TestApp, kind: &str) -> Vec<Criterion> {
-    let criteria: Vec<Criterion> = sqlx::query_as(
-        "select c.id, c.slug, c.name, c.anchors from rubric_criteria c join rubrics r on r.id = c.rubric_id
-         where r.kind = $1 and not c.retired order by c.position",
-    )
-    .bind(kind)
-    .fetch_all(&app.db)
-    .await
-    .expect("criteria");
-    assert!(criteria.len() >= 4, "the {kind} rubric has its criteria");
-    criteria
-}
-
-/// The criteria of the rubric that applies to `round`.
-pub(crate) async fn criteria_of_round(app: &TestApp, round: &str) -> Vec<Criterion> {
-    let kind: String = sqlx::query_scalar("select kind from rounds where id = $1")
-        .bind(id_of(round))
-        .fetch_one(&app.db)
-        .await
-        .expect("round kind");
-    criteria(app, &kind).await
-}
-
-/// A scorecard form: criterion `i` gets `scores[i % scores.len()]` and the
-/// evidence "Evidence for <slug>".
-pub(crate) fn scorecard_form(
-    criteria: &[Criterion],
-    scores: &[&str],
-    recommendation: &str,
-    intent: &str,
-) -> Vec<(String, String)> {
-    let mut form: Vec<(String, String)> = criteria
-        .iter()
-        .enumerate()
-        .flat_map(|(index, c)| {
-            [
-                (format!("score_{}", c.id), scores[index % scores.len()].to_owned()),
-                (format!("evidence_{}", c.id), format!("Evidence for {}", c.slug)),
-            ]
-        })
-        .collect();
-    form.extend([
-        ("recommendation".to_owned(), recommendation.to_owned()),
-        ("summary".to_owned(), "Solid round overall.".to_owned()),
-        ("strengths".to_owned(), "Clear reasoning out loud.".to_owned()),
-        ("areas_to_improve".to_owned(), "Test edge cases earlier.".to_owned()),
-        ("intent".to_owned(), intent.to_owned()),
-    ]);
-    form
-}
-
-/// Replaces (or adds) the value of `name` in a form.
-pub(crate) fn set(form: &mut Vec<(String, String)>, name: &str, value: &str) {
-    match form.iter_mut().find(|(key, _)| key == name) {
-        Some(pair) => pair.1 = value.to_owned(),
-        None => form.push((name.to_owned(), value.to_owned())),
-    }
-}
-
-pub(crate) async fn post_assessment(
-    app: &TestApp,
-    cookie: &str,
-    round: &str,
-    form: &[(String, String)],
-) -> TestResponse {
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    app.post_form(&format!("{round}/assessment"), &pairs, Some(cookie)).await
-}
-
-/// Runs `round` and submits a complete self-assessment with `scores` and `recommendation`.
-pub(crate) async fn run_and_assess(app: &TestApp, cookie: &str, round: &str, scores: &[&str], recommendation: &str) {
-    run_round(app, cookie, round).await;
-    submit_assessment(app, cookie, round, scores, recommendation).await;
-}
-
-/// Submits a complete self-assessment of a started round.
-pub(crate) async fn submit_assessment(app: &TestApp, cookie: &str, round: &str, scores: &[&str], recommendation: &str) {
-    let criteria = criteria_of_round(app, round).await;
-    let response =
-        post_assessment(app, cookie, round, &scorecard_form(&criteria, scores, recommendation, "submit")).await;
-    assert_eq!(response.status, StatusCode::SEE_OTHER, "the scorecard is submitted: {}", response.body);
-}
+use crate::support::rounds::run_round;
+use crate::support::scorecards::{
+    Criterion, criteria_of_round, pairs, post_assessment, scorecard_form, set, submit_assessment,
+};
+use crate::support::{LoopBuilder, ScheduledLoop, TestApp, id_of};
 
 async fn card_status(app: &TestApp, round: &str) -> Option<String> {
     sqlx::query_scalar("select status from scorecards where round_id = $1 and role = 'self'")
@@ -110,19 +18,16 @@ async fn card_status(app: &TestApp, round: &str) -> Option<String> {
 
 /// A started phone-screen round and its rubric.
 async fn started_round(app: &TestApp, cookie: &str) -> (String, Vec<Criterion>) {
-    let (_, rounds) = schedule_loop(app, cookie, "phone-screen").await;
-    let round = rounds[0].clone();
-    let (status, json) = timer(app, cookie, &round, "start").await;
-    assert_eq!(status, StatusCode::OK, "{json}");
-    let criteria = criteria_of_round(app, &round).await;
-    (round, criteria)
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(cookie).started(app).await;
+    let criteria = criteria_of_round(app, &rounds[0]).await;
+    (rounds[0].clone(), criteria)
 }
 
 #[tokio::test]
 async fn assessing_a_round_before_it_starts_is_refused() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("eager").await;
-    let (_, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     let criteria = criteria_of_round(&app, &rounds[0]).await;
     for intent in ["save", "submit"] {
         let response =
@@ -150,21 +55,14 @@ async fn a_saved_draft_is_kept_as_a_draft_and_shown_again() {
     assert_eq!(saved.header("location"), format!("{round}/assessment"));
     assert_eq!(card_status(&app, &round).await.as_deref(), Some("draft"));
 
-    let page = app.get(&format!("{round}/assessment"), Some(&cookie)).await.body;
-    assert!(page.contains(&format!(r#"name="score_{}" value="3" checked"#, first.id)), "the score is kept");
-    assert!(page.contains(">Named the invariant before coding.</textarea>"));
-    assert!(page.contains(">Half done</textarea>"));
-    assert!(page.contains(r#"id="scorecard-status" aria-live="polite">Draft saved<"#));
+    let page = app.get(&format!("{round}/assessment"), Some(&cookie)).await.page();
+    assert!(page.has(&format!("input[name='score_{}'][value='3'][checked]", first.id)), "the score is kept");
+    assert_eq!(page.field_value(&format!("[id='evidence_{}']", first.id)), "Named the invariant before coding.");
+    assert_eq!(page.field_value("#summary"), "Half done");
+    assert_eq!(page.text_of("#scorecard-status"), "Draft saved");
+    assert_eq!(page.attr("#scorecard-status", "aria-live").as_deref(), Some("polite"));
 
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let autosave = app
-        .post_form_with(
-            &format!("{round}/assessment"),
-            &pairs,
-            Some(&cookie),
-            &[("sec-fetch-site", "same-origin"), ("accept", "application/json")],
-        )
-        .await;
+    let autosave = app.post_json(&format!("{round}/assessment"), &pairs(&form), Some(&cookie)).await;
     assert_eq!(autosave.status, StatusCode::OK);
     assert_eq!(autosave.body, r#"{"saved":true}"#);
     assert_eq!(app.count("select count(*) from scorecards").await, 1, "still one scorecard");
@@ -181,17 +79,17 @@ async fn submitting_with_a_criterion_unanswered_names_it_and_keeps_the_draft() {
 
     let response = post_assessment(&app, &cookie, &round, &form).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response.body.contains(r#"id="form-errors""#));
-    assert!(
-        response
-            .body
-            .contains(&format!(r#"<fieldset class="criterion field-invalid" id="criterion-{}">"#, missing.slug)),
-        "the unanswered criterion is marked: {}",
-        response.body
+    let page = response.page();
+    assert!(page.has("#form-errors"));
+    let marked = format!("#criterion-{}", missing.slug);
+    assert_eq!(
+        page.attr(&marked, "class").as_deref(),
+        Some("criterion field-invalid"),
+        "the unanswered criterion is marked"
     );
-    assert_eq!(response.body.matches("field-invalid").count(), 1, "only that one");
-    assert!(response.body.contains("Choose a score, or &#34;not assessed&#34;."));
-    assert!(response.body.contains(&format!(r#"name="score_{}" value="3" checked"#, criteria[0].id)), "answers kept");
+    assert_eq!(page.count(".field-invalid"), 1, "only that one");
+    assert_eq!(page.text_of(&format!("{marked} .field-error")), "Choose a score, or \"not assessed\".");
+    assert!(page.has(&format!("input[name='score_{}'][value='3'][checked]", criteria[0].id)), "answers kept");
 
     assert_eq!(card_status(&app, &round).await.as_deref(), Some("draft"), "the draft is kept");
     assert_eq!(app.count("select count(*) from criterion_scores where score = 3").await, criteria.len() as i64 - 1);
@@ -207,15 +105,15 @@ async fn a_score_without_evidence_is_refused() {
 
     let response = post_assessment(&app, &cookie, &round, &form).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response.body.contains("Write the evidence behind this score."), "{}", response.body);
-    assert!(response.body.contains(&format!(r#"id="criterion-{}">"#, criteria[1].slug)));
+    let message = response.page().text_of(&format!("#criterion-{} .field-error", criteria[1].slug));
+    assert_eq!(message, "Write the evidence behind this score.", "at the criterion without evidence");
     assert_eq!(card_status(&app, &round).await.as_deref(), Some("draft"));
 
     let mut no_recommendation = scorecard_form(&criteria, &["2"], "", "submit");
     set(&mut no_recommendation, "recommendation", "maybe");
     let response = post_assessment(&app, &cookie, &round, &no_recommendation).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "there is no neutral recommendation");
-    assert!(response.body.contains("Choose an overall recommendation."));
+    assert_eq!(response.page().text_of("#recommendation-group .field-error"), "Choose an overall recommendation.");
     assert_eq!(card_status(&app, &round).await.as_deref(), Some("draft"));
 }
 
@@ -254,9 +152,9 @@ async fn a_complete_submission_locks_the_scorecard() {
             .expect("scorecard");
     assert_eq!((recommendation.as_deref(), summary.as_str()), (Some("hire"), "Solid round overall."));
     assert_eq!(app.count("select count(*) from criterion_scores where score = 1").await, 0, "scores unchanged");
-    let page = app.get(&format!("{round}/assessment"), Some(&cookie)).await.body;
-    assert!(page.contains(r#"id="submitted-note""#) && page.contains(r#"id="scorecard-amend""#));
-    assert!(!page.contains(r#"id="scorecard-submit""#));
+    let page = app.get(&format!("{round}/assessment"), Some(&cookie)).await.page();
+    assert!(page.has("#submitted-note") && page.has("#scorecard-amend"));
+    assert!(!page.has("#scorecard-submit"));
 }
 
 #[tokio::test]
@@ -293,8 +191,8 @@ async fn an_amendment_changes_a_submitted_scorecard_and_records_what_it_said() {
     .expect("amendment");
     assert_eq!(previous, ("hire".to_owned(), "Solid round overall.".to_owned(), criteria.len() as i64));
 
-    let page = app.get(&format!("{round}/assessment"), Some(&cookie)).await.body;
-    assert!(page.contains(" Amended "), "the page says when it was amended");
+    let note = app.get(&format!("{round}/assessment"), Some(&cookie)).await.page().text_of("#submitted-note");
+    assert!(note.contains(" Amended "), "the page says when it was amended: {note}");
 
     let mut incomplete = scorecard_form(&criteria, &["4"], "strong_hire", "amend");
     set(&mut incomplete, &format!("score_{}", criteria[0].id), "");
@@ -313,7 +211,8 @@ async fn scores_outside_one_to_four_are_refused() {
         set(&mut form, &format!("score_{}", criteria[0].id), bad);
         let response = post_assessment(&app, &cookie, &round, &form).await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "score {bad} with {intent}");
-        assert!(response.body.contains("Choose 1 to 4, or &#34;not assessed&#34;."), "score {bad}");
+        let message = response.page().text_of(&format!("#criterion-{} .field-error", criteria[0].slug));
+        assert_eq!(message, "Choose 1 to 4, or \"not assessed\".", "score {bad}");
         assert_ne!(card_status(&app, &round).await.as_deref(), Some("submitted"), "score {bad}");
     }
     assert_eq!(app.count("select count(*) from criterion_scores where score not between 1 and 4").await, 0);
@@ -339,21 +238,22 @@ async fn not_assessed_is_stored_as_not_assessed_and_needs_no_evidence() {
     assert_eq!((score, not_assessed), (None, true));
     assert_eq!(app.count("select count(*) from criterion_scores where not_assessed").await, 1);
 
-    let page = app.get(&format!("{round}/assessment"), Some(&cookie)).await.body;
-    assert!(page.contains(&format!(r#"name="score_{}" value="na" checked"#, criteria[0].id)));
+    let page = app.get(&format!("{round}/assessment"), Some(&cookie)).await.page();
+    assert!(page.has(&format!("input[name='score_{}'][value=na][checked]", criteria[0].id)));
 }
 
 #[tokio::test]
 async fn the_round_page_links_to_the_self_assessment_once_it_ends() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("linker").await;
-    let (_, rounds) = schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     run_round(&app, &cookie, &rounds[0]).await;
-    let page = app.get(&rounds[0], Some(&cookie)).await.body;
-    assert!(page.contains(&format!(r#"href="{}/assessment" id="self-assess">Assess yourself<"#, rounds[0])));
+    let page = app.get(&rounds[0], Some(&cookie)).await.page();
+    assert_eq!(page.attr("#self-assess", "href"), Some(format!("{}/assessment", rounds[0])));
+    assert_eq!(page.text_of("#self-assess"), "Assess yourself");
     submit_assessment(&app, &cookie, &rounds[0], &["2"], "no_hire").await;
-    let page = app.get(&rounds[0], Some(&cookie)).await.body;
-    assert!(page.contains(r#"id="self-assess">View your self-assessment<"#));
+    let page = app.get(&rounds[0], Some(&cookie)).await.page();
+    assert_eq!(page.text_of("#self-assess"), "View your self-assessment");
 }
 
 #[tokio::test]
@@ -374,14 +274,6 @@ async fn an_out_of_range_score_does_not_wipe_the_answer_already_saved() {
         .await
         .expect("criterion score");
     assert_eq!(score, Some(3), "the saved 3 is kept, not replaced by \"unanswered\"");
-    let pairs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let autosave = app
-        .post_form_with(
-            &format!("{round}/assessment"),
-            &pairs,
-            Some(&cookie),
-            &[("sec-fetch-site", "same-origin"), ("accept", "application/json")],
-        )
-        .await;
+    let autosave = app.post_json(&format!("{round}/assessment"), &pairs(&bad), Some(&cookie)).await;
     assert_ne!(autosave.body, r#"{"saved":true}"#, "an autosave with a refused score does not claim to be saved");
 }

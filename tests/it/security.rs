@@ -3,9 +3,8 @@
 use axum::http::StatusCode;
 use mockloop::state::Settings;
 
-use crate::browser::{Browser, serve_app};
-use crate::browser_loop::sign_up;
-use crate::helpers::TestApp;
+use crate::support::browser::{Browser, serve_app};
+use crate::support::{LoopBuilder, ScheduledLoop, TestApp};
 
 #[tokio::test]
 async fn a_forged_cross_site_sign_up_is_refused_and_changes_nothing() {
@@ -66,7 +65,7 @@ async fn pages_that_show_a_secret_link_are_not_stored() {
     assert!(feed.body.contains("/calendar/feed/"), "the page shows the feed URL");
     assert_eq!(feed.header("cache-control"), "no-store");
 
-    let (loop_path, rounds) = crate::peer::schedule_peer_loop(&app, &cookie).await;
+    let ScheduledLoop { path: loop_path, rounds, .. } = LoopBuilder::peer_pair().for_user(&cookie).schedule(&app).await;
     let round_id = rounds[0].trim_start_matches("/rounds/");
     let invitation = app.post_form(&format!("{loop_path}/invitations"), &[("round", round_id)], Some(&cookie)).await;
     assert_eq!(invitation.status, StatusCode::OK, "{}", invitation.body);
@@ -94,7 +93,7 @@ async fn a_browser_sent_to_sign_in_with_a_hostile_next_stays_on_the_site() {
         assert_eq!(url.path(), "/", "next={next}");
     };
 
-    sign_up(&browser, &base, "browsing").await;
+    browser.sign_up(&base, "browsing").await;
     for next in hostile {
         if let Err(error) = browser.client.goto(&format!("{base}/signin?next={next}")).await {
             panic!("next={next}: the browser was sent off the site ({error})");
@@ -105,11 +104,7 @@ async fn a_browser_sent_to_sign_in_with_a_hostile_next_stays_on_the_site() {
     browser.click("#sign-out").await;
     browser.text("#nav-sign-in").await;
     for next in hostile {
-        browser.client.goto(&format!("{base}/signin?next={next}")).await.expect("sign-in page");
-        browser.fill("#username", "browsing").await;
-        browser.fill("#password", "correct horse").await;
-        browser.click("#sign-in-submit").await;
-        browser.text("#signed-in-as").await;
+        browser.sign_in_at(&format!("{base}/signin?next={next}"), "browsing").await;
         landed_on(browser.client.current_url().await.expect("url"), next);
         browser.click("#sign-out").await;
         browser.text("#nav-sign-in").await;
@@ -164,7 +159,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     }
     let not_found = &responses.iter().find(|(p, _)| p == "/no-such-page").expect("404").1;
     assert_eq!(not_found.status, StatusCode::NOT_FOUND);
-    assert!(not_found.body.contains("Page not found") && not_found.body.contains("site-nav"), "404 is in the layout");
+    assert!(not_found.body.contains("Page not found") && not_found.page().has(".site-nav"), "404 is in the layout");
 }
 
 #[tokio::test]
@@ -172,7 +167,10 @@ async fn pages_have_no_inline_script_or_style() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("inline").await;
     for path in ["/", "/questions", "/rubrics", "/signin"] {
-        let body = app.get(path, Some(&cookie)).await.body;
-        assert!(!body.contains("<script>") && !body.contains(" style=") && !body.contains("<style"), "{path}");
+        let response = app.get(path, Some(&cookie)).await;
+        let page = response.page();
+        assert!(!response.body.contains("<script>") && !response.body.contains(" style="), "{path}");
+        let inline = (page.count("script:not([src])"), page.count("[style]"), page.count("style"));
+        assert_eq!(inline, (0, 0, 0), "{path}: inline scripts, style attributes, style elements");
     }
 }

@@ -8,20 +8,18 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use mockloop::state::{AppState, Limits, Settings};
+use mockloop::state::{AppState, Limits};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use super::{candidate_with_running_round, send, sign_up};
-use crate::helpers::{TestApp, TestDb, repo_path};
-use crate::server_process::{Server, ServerDatabase, free_port};
-
-fn settings() -> Settings {
-    Settings { base_url: "http://localhost".into(), secure_cookies: false, behind_proxy: false }
-}
+use crate::support::app::settings;
+use crate::support::db::repo_path;
+use crate::support::rounds::save_note;
+use crate::support::server::{ServedCandidate, open_event_stream, send, serve_test_db, sign_up};
+use crate::support::{JSON, LoopBuilder, ScheduledLoop, TestApp};
 
 /// The router on `pool` with `limits`, for answers the shared test app cannot give.
 fn app_router(pool: sqlx::PgPool, limits: Limits) -> Router {
@@ -150,15 +148,8 @@ async fn an_oversized_body_gets_a_413_page_on_every_route_that_reads_one() {
         }
     }
     // Under the body limit but over a field's own limit: the field's message.
-    let (_, rounds) = crate::loops::schedule_loop(&app, &cookie, "phone-screen").await;
-    let notes = app
-        .post_form_with(
-            &format!("{}/notes", rounds[0]),
-            &[("body", &"n".repeat(150_000)), ("base_version", "0")],
-            Some(&cookie),
-            &[("sec-fetch-site", "same-origin"), ("accept", "application/json")],
-        )
-        .await;
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
+    let notes = save_note(&app, &cookie, &rounds[0], &"n".repeat(150_000), 0).await;
     assert_eq!(notes.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(notes.body.contains("100 000 characters"), "{}", notes.body);
     println!(
@@ -170,11 +161,8 @@ async fn an_oversized_body_gets_a_413_page_on_every_route_that_reads_one() {
 
 #[tokio::test]
 async fn a_body_trickled_slower_than_the_deadline_is_cut_off_with_408() {
-    let db = TestDb::new().await;
-    let url = db.url();
-    let port = free_port();
-    let server = Server::start_with_args(ServerDatabase::Url(&url), port, &["--request-body-timeout", "2"]);
-    server.wait_ready().await;
+    let (_db, server) = serve_test_db(&["--request-body-timeout", "2"]).await;
+    let port = server.port;
     let cookie = sign_up(port, "trickler").await;
 
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
@@ -218,11 +206,8 @@ async fn a_body_trickled_slower_than_the_deadline_is_cut_off_with_408() {
 
 #[tokio::test]
 async fn headers_trickled_for_over_ten_seconds_are_cut_off() {
-    let db = TestDb::new().await;
-    let url = db.url();
-    let port = free_port();
-    let server = Server::start(ServerDatabase::Url(&url), port);
-    server.wait_ready().await;
+    let (_db, server) = serve_test_db(&[]).await;
+    let port = server.port;
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.expect("request line");
     let began = Instant::now();
@@ -248,61 +233,34 @@ async fn headers_trickled_for_over_ten_seconds_are_cut_off() {
     );
 }
 
-/// Opens a live stream and returns the connection once the first event (or an answer) arrived.
-async fn open_stream(port: u16, cookie: &str, round: Uuid) -> (TcpStream, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
-    let request = format!(
-        "GET /rounds/{round}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("request");
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 4096];
-    loop {
-        let text = String::from_utf8_lossy(&received);
-        if text.contains("event: timer") || (text.contains("\r\n\r\n") && !text.starts_with("HTTP/1.1 200")) {
-            return (stream, text.into_owned());
-        }
-        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer))
-            .await
-            .expect("an answer")
-            .expect("read");
-        assert!(read > 0, "closed early: {text}");
-        received.extend_from_slice(&buffer[..read]);
-    }
-}
-
 #[tokio::test]
 async fn live_streams_past_the_per_user_cap_are_refused_with_429() {
     let cap = 3;
-    let db = TestDb::new().await;
-    let url = db.url();
-    let port = free_port();
-    let server =
-        Server::start_with_args(ServerDatabase::Url(&url), port, &["--max-live-streams-per-user", &cap.to_string()]);
-    server.wait_ready().await;
-    let candidate = candidate_with_running_round(port, &db.pool, "tabhoarder").await;
+    let (db, server) = serve_test_db(&["--max-live-streams-per-user", &cap.to_string()]).await;
+    let port = server.port;
+    let candidate = ServedCandidate::with_running_round(port, &db.pool, "tabhoarder").await;
     let mut open = Vec::new();
     for _ in 0..cap {
-        let (stream, text) = open_stream(port, &candidate.cookie, candidate.round).await;
+        let (stream, text) = open_event_stream(port, &candidate.cookie, &candidate.round_path()).await;
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
         open.push(stream);
     }
-    let (_, refused) = open_stream(port, &candidate.cookie, candidate.round).await;
+    let (_, refused) = open_event_stream(port, &candidate.cookie, &candidate.round_path()).await;
     assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
     assert!(refused.to_ascii_lowercase().contains("retry-after:"), "{refused}");
     assert!(refused.contains("Too many open round pages"), "{refused}");
     assert!(refused.to_ascii_lowercase().contains("content-security-policy"), "{refused}");
 
     // Another account is counted apart.
-    let other = candidate_with_running_round(port, &db.pool, "othertabs").await;
-    let (_other_stream, text) = open_stream(port, &other.cookie, other.round).await;
+    let other = ServedCandidate::with_running_round(port, &db.pool, "othertabs").await;
+    let (_other_stream, text) = open_event_stream(port, &other.cookie, &other.round_path()).await;
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
 
     // Closing a tab frees its slot (noticed at the latest at the next keep-alive).
     drop(open.pop());
     let began = Instant::now();
     let reopened = loop {
-        let (stream, text) = open_stream(port, &candidate.cookie, candidate.round).await;
+        let (stream, text) = open_event_stream(port, &candidate.cookie, &candidate.round_path()).await;
         if text.starts_with("HTTP/1.1 200") {
             break stream;
         }
@@ -324,10 +282,10 @@ async fn live_streams_past_the_per_user_cap_are_refused_with_429() {
 async fn every_kind_of_response_carries_the_full_security_header_set() {
     let app = TestApp::new().await;
     let cookie = app.sign_up("headers").await;
-    let (loop_path, rounds) = crate::loops::schedule_loop(&app, &cookie, "phone-screen").await;
+    let ScheduledLoop { path: loop_path, rounds, .. } =
+        LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
     let round = &rounds[0];
     let router = app_router(app.db.clone(), Limits { max_live_streams_per_user: 1, ..Limits::default() });
-    let json = [("sec-fetch-site", "same-origin"), ("accept", "application/json")];
 
     let mut cases: Vec<(&str, Request<Body>, Option<StatusCode>)> = vec![
         ("home page", get("/", Some(&cookie)), Some(StatusCode::OK)),
@@ -355,7 +313,7 @@ async fn every_kind_of_response_carries_the_full_security_header_set() {
         ),
         (
             "timer conflict",
-            post(&format!("{round}/timer"), Some(&cookie), &json, "action=pause"),
+            post(&format!("{round}/timer"), Some(&cookie), &JSON, "action=pause"),
             Some(StatusCode::CONFLICT),
         ),
         (

@@ -1,19 +1,15 @@
-//! Test fixtures: a PostgreSQL database per test (copied from a migrated,
-//! content-loaded template), the app's router, and small HTTP helpers.
+//! The per-test database: a PostgreSQL database copied from a template that
+//! holds the migrated schema and the shipped content, on DATABASE_URL's server
+//! or on a throwaway cluster under `target/` shared by all test processes.
 
 use std::path::{Path, PathBuf};
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
 use mockloop::localpg::{Durability, LocalPostgres};
-use mockloop::state::{AppState, Settings};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
-use tower::ServiceExt;
 
+/// A path in the checkout.
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
@@ -138,135 +134,4 @@ impl TestDb {
             None => format!("postgres://{}@{}:{}/{database}", o.get_username(), o.get_host(), o.get_port()),
         }
     }
-}
-
-/// The app's router on its own test database.
-pub struct TestApp {
-    pub db: PgPool,
-    router: Router,
-}
-
-pub struct TestResponse {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: String,
-}
-
-impl TestResponse {
-    /// The session cookie this response sets, as `name=value`.
-    pub fn session_cookie(&self) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("mockloop_session=") && !v.starts_with("mockloop_session=;"))
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned)
-    }
-
-    pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-    }
-}
-
-impl TestApp {
-    pub async fn new() -> TestApp {
-        Self::with_settings(Settings {
-            base_url: "http://localhost".into(),
-            secure_cookies: false,
-            behind_proxy: false,
-        })
-        .await
-    }
-
-    pub async fn with_settings(settings: Settings) -> TestApp {
-        Self::on(TestDb::new().await.pool, settings)
-    }
-
-    /// The router on a database that something else (a served app, say) uses too.
-    pub fn on(db: PgPool, settings: Settings) -> TestApp {
-        Self::with_state(AppState::new(db.clone(), settings))
-    }
-
-    /// The router over state built by the test (another sign-up policy, say).
-    pub fn with_state(state: AppState) -> TestApp {
-        TestApp { db: state.db.clone(), router: mockloop::startup::build_router(state) }
-    }
-
-    pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.expect("router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
-    }
-
-    pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
-        let mut request = Request::get(path);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        self.send(request.body(Body::empty()).expect("request")).await
-    }
-
-    /// A form post as a browser on this site sends it.
-    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
-        self.post_form_with(path, form, cookie, &[("sec-fetch-site", "same-origin")]).await
-    }
-
-    pub async fn post_form_with(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-        cookie: Option<&str>,
-        extra_headers: &[(&str, &str)],
-    ) -> TestResponse {
-        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        for (name, value) in extra_headers {
-            request = request.header(*name, *value);
-        }
-        let body = serde_urlencoded::to_string(form).expect("form encodes");
-        self.send(request.body(Body::from(body)).expect("request")).await
-    }
-
-    /// A form post whose body is these exact bytes (which need not be UTF-8).
-    pub async fn post_bytes(&self, path: &str, body: Vec<u8>, cookie: Option<&str>) -> TestResponse {
-        let mut request = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header("sec-fetch-site", "same-origin");
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        self.send(request.body(Body::from(body)).expect("request")).await
-    }
-
-    /// Signs up `username` (password "correct horse") and returns the session cookie.
-    pub async fn sign_up(&self, username: &str) -> String {
-        let response = self
-            .post_form(
-                "/signup",
-                &[("username", username), ("password", "correct horse"), ("password_confirm", "correct horse")],
-                None,
-            )
-            .await;
-        assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-up succeeds: {}", response.body);
-        response.session_cookie().expect("sign-up sets a session cookie")
-    }
-
-    pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.db).await.expect("count query")
-    }
-}
-
-/// The stored version of a round's note of `kind` (0 when none was saved).
-pub async fn note_version(db: &PgPool, round_id: uuid::Uuid, kind: &str) -> i32 {
-    sqlx::query_scalar("select coalesce(max(version), 0) from notes where round_id = $1 and kind = $2")
-        .bind(round_id)
-        .bind(kind)
-        .fetch_one(db)
-        .await
-        .expect("note version")
 }

@@ -1,0 +1,173 @@
+//! Running a peer round: who runs the timer, hint ticks, question swaps, and
+//! the candidate's scratchpad on the interviewer's live stream.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::support::html::escape_html;
+use crate::support::live::{LiveClient, events_named};
+use crate::support::questions::questions_of_round;
+use crate::support::rounds::{end_round, save_note, start_round, timer};
+use crate::support::scorecards::submit_card;
+use crate::support::{TestApp, id_of, peer_loop};
+
+#[tokio::test]
+async fn only_the_interviewer_runs_the_timer_of_a_peer_round() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let round = &f.rounds[0];
+    let state = || async {
+        sqlx::query_scalar::<_, String>("select timer_state from rounds where id = $1")
+            .bind(id_of(round))
+            .fetch_one(&app.db)
+            .await
+            .expect("timer state")
+    };
+
+    let page = app.get(round, Some(&f.candidate)).await;
+    assert!(!page.page().has("#timer-start"), "no controls for the candidate");
+    for (who, cookie, status) in [
+        ("candidate", &f.candidate, StatusCode::FORBIDDEN),
+        ("round 2's interviewer", &f.interviewer_b, StatusCode::NOT_FOUND),
+        ("stranger", &f.stranger, StatusCode::NOT_FOUND),
+    ] {
+        let (got, _) = timer(&app, cookie, round, "start").await;
+        assert_eq!(got, status, "{who} starts the timer");
+    }
+    assert_eq!(state().await, "not_started");
+
+    let json = start_round(&app, &f.interviewer_a, round).await;
+    assert_eq!(json["timer"]["state"], "running");
+    let (status, _) = timer(&app, &f.candidate, round, "pause").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the candidate cannot pause");
+    let form_post = app.post_form(&format!("{round}/timer"), &[("action", "end")], Some(&f.candidate)).await;
+    assert_eq!(form_post.status, StatusCode::FORBIDDEN, "nor end it with the plain form");
+    assert_eq!(state().await, "running");
+    let (status, json) = timer(&app, &f.interviewer_a, round, "pause").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(state().await, "paused");
+    let candidates_view = app.get(&format!("{round}/state"), Some(&f.candidate)).await;
+    let view: Value = serde_json::from_str(&candidates_view.body).expect("state JSON");
+    assert_eq!(view["state"], "paused", "the candidate sees the interviewer's change");
+}
+
+#[tokio::test]
+async fn ticked_hints_are_stored_and_shown_in_feedback_once_the_interviewer_submits() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let round = &f.rounds[0];
+    let question = &questions_of_round(&app, round).await[0];
+    assert!(!question.follow_ups.is_empty());
+    start_round(&app, &f.interviewer_a, round).await;
+
+    let refused = app.post_form(&format!("{round}/marks"), &[("hint_1_0", "on")], Some(&f.candidate)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "the candidate cannot tick hints");
+    let ticked = app
+        .post_form(&format!("{round}/marks"), &[("hint_1_0", "on"), ("follow_1_0", "on")], Some(&f.interviewer_a))
+        .await;
+    assert_eq!(ticked.status, StatusCode::SEE_OTHER, "{}", ticked.body);
+    let (hints, follow_ups): (Vec<i16>, Vec<i16>) =
+        sqlx::query_as("select hints_used, follow_ups_used from round_questions where round_id = $1 and position = 1")
+            .bind(id_of(round))
+            .fetch_one(&app.db)
+            .await
+            .expect("marks");
+    assert_eq!((hints, follow_ups), (vec![0], vec![0]));
+    let page = app.get(round, Some(&f.interviewer_a)).await;
+    let page = page.page();
+    assert!(page.has("#hints-1 input[name=hint_1_0][checked]"), "the tick is shown again");
+    assert!(page.has("#follow-ups-1 input[name=follow_1_0][checked]"));
+
+    end_round(&app, &f.interviewer_a, round).await;
+    let sealed = app.get(&format!("{round}/feedback"), Some(&f.candidate)).await;
+    assert_eq!(sealed.status, StatusCode::OK, "{}", sealed.body);
+    assert!(!sealed.body.contains("Hints given"), "nothing is released before the scorecard");
+    assert!(!sealed.body.contains(&escape_html(&question.hints[0])));
+
+    submit_card(&app, &f.interviewer_a, round, "Good use of the first hint.", "hire").await;
+    let released = app.get(&format!("{round}/feedback"), Some(&f.candidate)).await;
+    assert_eq!(released.status, StatusCode::OK);
+    let given = released.page().text_of("#hints-given-1");
+    assert!(given.contains(&question.hints[0]), "the ticked hint is listed as given: {given}");
+    let asked = released.page().text_of("#follow-ups-asked-1");
+    assert!(asked.contains(&question.follow_ups[0]), "the ticked follow-up is listed as asked: {asked}");
+    for hint in question.hints.iter().skip(1) {
+        assert!(!released.body.contains(&escape_html(hint)), "an unticked hint stays hidden: {hint:?}");
+    }
+    assert!(!released.body.contains("What good looks like"), "guidance stays the interviewer's");
+    let interviewers_view = app.get(&format!("{round}/feedback"), Some(&f.interviewer_a)).await;
+    assert!(interviewers_view.page().has("#hints-given-1"));
+}
+
+#[tokio::test]
+async fn the_interviewer_swaps_the_question_only_before_the_round_starts() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let round = &f.rounds[0];
+    let question_id = || async {
+        sqlx::query_scalar::<_, Uuid>("select question_id from round_questions where round_id = $1 and position = 1")
+            .bind(id_of(round))
+            .fetch_one(&app.db)
+            .await
+            .expect("question")
+    };
+    let original = question_id().await;
+
+    let by_candidate = app.post_form(&format!("{round}/swap"), &[("position", "1")], Some(&f.candidate)).await;
+    assert_eq!(by_candidate.status, StatusCode::FORBIDDEN, "the candidate cannot pick their question");
+    let by_other = app.post_form(&format!("{round}/swap"), &[("position", "1")], Some(&f.interviewer_b)).await;
+    assert_eq!(by_other.status, StatusCode::NOT_FOUND);
+    assert_eq!(question_id().await, original);
+
+    let swapped = app.post_form(&format!("{round}/swap"), &[("position", "1")], Some(&f.interviewer_a)).await;
+    assert_eq!(swapped.status, StatusCode::SEE_OTHER, "{}", swapped.body);
+    assert_eq!(swapped.header("location"), round.as_str());
+    let replacement = question_id().await;
+    assert_ne!(replacement, original);
+    let kind: String = sqlx::query_scalar("select kind from questions where id = $1")
+        .bind(replacement)
+        .fetch_one(&app.db)
+        .await
+        .expect("kind");
+    assert_eq!(kind, "coding", "the replacement fits the round");
+    let page = app.get(round, Some(&f.interviewer_a)).await;
+    let title = &questions_of_round(&app, round).await[0].title;
+    assert!(page.body.contains(&escape_html(title)));
+
+    start_round(&app, &f.interviewer_a, round).await;
+    let late = app.post_form(&format!("{round}/swap"), &[("position", "1")], Some(&f.interviewer_a)).await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert!(late.body.contains("A question can be swapped only before the round starts."));
+    assert_eq!(question_id().await, replacement);
+    assert!(!app.get(round, Some(&f.interviewer_a)).await.page().has("#swap-1"));
+}
+
+#[tokio::test]
+async fn the_interviewers_event_stream_carries_the_candidates_scratchpad() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let live = LiveClient::new(&app);
+    let round = &f.rounds[0];
+    let saved = save_note(&app, &f.candidate, round, "First idea: **two pointers**.", 0).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+
+    let stream = live.first_events(&format!("{round}/events"), Some(&f.interviewer_a)).await;
+    assert_eq!(stream.status, StatusCode::OK);
+    let timers = events_named(&stream.body, "timer");
+    assert!(!timers.is_empty(), "{}", stream.body);
+    let timer: Value = serde_json::from_str(timers[0]).expect("timer JSON");
+    assert_eq!(timer["state"], "not_started");
+    let pads = events_named(&stream.body, "scratchpad");
+    assert!(!pads.is_empty(), "the interviewer gets the scratchpad: {}", stream.body);
+    let pad: Value = serde_json::from_str(pads[0]).expect("scratchpad JSON");
+    assert_eq!(pad["version"], 1);
+    assert!(pad["html"].as_str().is_some_and(|html| html.contains("<strong>two pointers</strong>")), "{pad}");
+
+    // Nobody outside the round gets a stream.
+    let other = live.first_events(&format!("{round}/events"), Some(&f.interviewer_b)).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    assert!(!other.body.contains("two pointers"));
+    let visitor = live.first_events(&format!("{round}/events"), None).await;
+    assert_eq!(visitor.status, StatusCode::SEE_OTHER);
+}

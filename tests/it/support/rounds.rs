@@ -1,0 +1,72 @@
+//! A round as its participants drive it: the timer (as the page's script
+//! sends its commands), the clock moved back in the database, and notes.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::app::{TestApp, TestResponse};
+use super::loops::id_of;
+
+/// Sends a timer `action` as the page's script does, and returns the status and JSON answer.
+pub async fn timer(app: &TestApp, cookie: &str, round: &str, action: &str) -> (StatusCode, Value) {
+    let response = app.post_json(&format!("{round}/timer"), &[("action", action)], Some(cookie)).await;
+    let json = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+    (response.status, json)
+}
+
+/// Sends a timer `action` that must succeed; returns the JSON answer.
+pub async fn timer_ok(app: &TestApp, cookie: &str, round: &str, action: &str) -> Value {
+    let (status, json) = timer(app, cookie, round, action).await;
+    assert_eq!(status, StatusCode::OK, "{action}: {json}");
+    json
+}
+
+/// Starts a round (as whoever runs its clock).
+pub async fn start_round(app: &TestApp, cookie: &str, round: &str) -> Value {
+    timer_ok(app, cookie, round, "start").await
+}
+
+/// Ends a running or paused round.
+pub async fn end_round(app: &TestApp, cookie: &str, round: &str) -> Value {
+    timer_ok(app, cookie, round, "end").await
+}
+
+/// Starts and ends a round, leaving its time used as recorded.
+pub async fn run_round(app: &TestApp, cookie: &str, round: &str) {
+    start_round(app, cookie, round).await;
+    end_round(app, cookie, round).await;
+}
+
+/// Pretends a running round started `minutes` earlier than it did.
+pub async fn rewind(app: &TestApp, round: &str, minutes: i32) {
+    let moved = sqlx::query(
+        "update rounds set running_since = running_since - make_interval(mins => $2),
+                           started_at = started_at - make_interval(mins => $2)
+         where id = $1 and timer_state = 'running'",
+    )
+    .bind(id_of(round))
+    .bind(minutes)
+    .execute(&app.db)
+    .await
+    .expect("rewind");
+    assert_eq!(moved.rows_affected(), 1, "the round is running");
+}
+
+/// Saves a note as the round page's script does (the scratchpad for the
+/// candidate, private notes for an interviewer) over `base_version`.
+pub async fn save_note(app: &TestApp, cookie: &str, round: &str, body: &str, base_version: i32) -> TestResponse {
+    let version = base_version.to_string();
+    app.post_json(&format!("{round}/notes"), &[("body", body), ("base_version", &version)], Some(cookie)).await
+}
+
+/// The stored version of a round's note of `kind` (0 when none was saved).
+pub async fn note_version(db: &PgPool, round_id: Uuid, kind: &str) -> i32 {
+    sqlx::query_scalar("select coalesce(max(version), 0) from notes where round_id = $1 and kind = $2")
+        .bind(round_id)
+        .bind(kind)
+        .fetch_one(db)
+        .await
+        .expect("note version")
+}
