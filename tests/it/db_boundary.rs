@@ -4,7 +4,7 @@
 use mockloop::domain::Team;
 use mockloop::domain::timer::TimerState;
 
-use crate::helpers::TestDb;
+use crate::support::db::TestDb;
 
 #[tokio::test]
 async fn a_state_the_code_does_not_know_is_a_decode_error_not_a_default() {
