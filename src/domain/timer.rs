@@ -67,6 +67,20 @@ text_enum!(
 );
 
 impl TimerAction {
+    /// Whether the clock offers this action in `state`, on question `current`
+    /// of `question_count` (the page's buttons; `static/round.js` mirrors it).
+    pub fn offered(self, state: TimerState, current: i16, question_count: i16) -> bool {
+        let live = matches!(state, TimerState::Running | TimerState::Paused);
+        match self {
+            TimerAction::Start => state == TimerState::NotStarted,
+            TimerAction::Pause => state == TimerState::Running,
+            TimerAction::Resume => state == TimerState::Paused,
+            TimerAction::Extend => state != TimerState::Ended,
+            TimerAction::NextQuestion => live && current < question_count,
+            TimerAction::End => live,
+        }
+    }
+
     /// The action a command is logged as.
     pub fn of(command: &TimerCommand) -> TimerAction {
         match command {
@@ -357,6 +371,24 @@ mod tests {
         assert_eq!(format_duration(11), "0:00");
         assert_eq!(format_duration(61_999), "1:01");
         assert_eq!(format_duration(3_725_000), "1:02:05");
+    }
+
+    #[test]
+    fn each_state_offers_only_the_buttons_that_apply() {
+        use TimerAction::{End, Extend, NextQuestion, Pause, Resume, Start};
+        // (state, question 1 of 2: offered actions)
+        let table = [
+            (TimerState::NotStarted, vec![Start, Extend]),
+            (TimerState::Running, vec![Pause, Extend, NextQuestion, End]),
+            (TimerState::Paused, vec![Resume, Extend, NextQuestion, End]),
+            (TimerState::Ended, vec![]),
+        ];
+        for (state, offered) in table {
+            let actual: Vec<TimerAction> =
+                TimerAction::ALL.iter().copied().filter(|action| action.offered(state, 1, 2)).collect();
+            assert_eq!(actual, offered, "{state:?}");
+        }
+        assert!(!NextQuestion.offered(TimerState::Running, 2, 2), "the last question has no next");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::charts::{self, Series};
-use super::page::{Layout, render};
+use super::page::{Layout, choices, render};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, ScorePoint};
@@ -113,8 +113,24 @@ struct HistoryPage {
 }
 
 impl HistoryPage {
-    fn teams(&self) -> &'static [Team] {
-        Team::ALL
+    fn mode_choices(&self) -> Vec<(String, String)> {
+        choices(LoopMode::ALL.iter().map(|mode| (mode.as_str(), mode.label())))
+    }
+
+    fn template_choices(&self) -> Vec<(String, String)> {
+        choices(self.templates.iter().map(|name| (name.as_str(), name.as_str())))
+    }
+
+    fn team_choices(&self) -> Vec<(String, String)> {
+        choices(Team::ALL.iter().map(|team| (team.as_str(), team.label())))
+    }
+
+    fn chosen_mode(&self) -> String {
+        self.query.mode_filter().map_or(String::new(), |mode| mode.as_str().to_owned())
+    }
+
+    fn chosen_team(&self) -> String {
+        Team::parse(self.query.team.trim()).map_or(String::new(), |team| team.as_str().to_owned())
     }
 
     fn next_url(&self) -> String {

@@ -32,3 +32,9 @@ impl Layout {
 pub fn render(page: &impl Template) -> Result<Response, AppError> {
     Ok(Html(page.render()?).into_response())
 }
+
+/// The options of a filter dropdown (see the `select` macro): each value's
+/// spelling in URLs and its label.
+pub fn choices<'a>(values: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(String, String)> {
+    values.into_iter().map(|(value, label)| (value.to_owned(), label.to_owned())).collect()
+}

@@ -8,7 +8,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::extract::Path;
-use super::page::{Layout, render};
+use super::page::{Layout, choices, render};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
@@ -64,32 +64,36 @@ struct QuestionListPage {
 }
 
 impl QuestionListPage {
-    fn kinds(&self) -> &'static [RoundKind] {
-        RoundKind::ALL
+    fn kind_choices(&self) -> Vec<(String, String)> {
+        choices(RoundKind::ALL.iter().map(|kind| (kind.as_str(), kind.label())))
     }
 
-    fn teams(&self) -> &'static [Team] {
-        Team::ALL
+    fn team_choices(&self) -> Vec<(String, String)> {
+        choices(Team::ALL.iter().map(|team| (team.as_str(), team.label())))
     }
 
-    fn difficulties(&self) -> [Difficulty; 3] {
-        Difficulty::ALL
+    fn difficulty_choices(&self) -> Vec<(String, String)> {
+        Difficulty::ALL.iter().map(|d| (d.value().to_string(), d.label().to_owned())).collect()
     }
 
-    fn is_kind(&self, kind: &RoundKind) -> bool {
-        self.filter.kind == Some(*kind)
+    fn tag_choices(&self) -> Vec<(String, String)> {
+        choices(self.tags.iter().map(|tag| (tag.as_str(), tag.as_str())))
     }
 
-    fn is_team(&self, team: &Team) -> bool {
-        self.filter.team == Some(*team)
+    fn chosen_kind(&self) -> String {
+        self.filter.kind.map_or(String::new(), |kind| kind.as_str().to_owned())
     }
 
-    fn is_difficulty(&self, difficulty: &Difficulty) -> bool {
-        self.filter.difficulty == Some(*difficulty)
+    fn chosen_team(&self) -> String {
+        self.filter.team.map_or(String::new(), |team| team.as_str().to_owned())
     }
 
-    fn is_tag(&self, tag: &str) -> bool {
-        self.filter.tag.as_deref() == Some(tag)
+    fn chosen_difficulty(&self) -> String {
+        self.filter.difficulty.map_or(String::new(), |d| d.value().to_string())
+    }
+
+    fn chosen_tag(&self) -> String {
+        self.filter.tag.clone().unwrap_or_default()
     }
 
     fn text(&self) -> &str {

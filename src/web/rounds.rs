@@ -106,10 +106,10 @@ impl RoundPage {
         self.timer.questions.iter().find(|q| q.position == *position)
     }
 
-    fn can_go_to_next_question(&self) -> bool {
-        self.can_control()
-            && matches!(self.timer.state, TimerState::Running | TimerState::Paused)
-            && self.timer.current_question < self.questions.len() as i16
+    /// Whether the clock offers `action` now; the others are rendered hidden
+    /// (the script shows them as the state changes).
+    fn offers(&self, action: TimerAction) -> bool {
+        action.offered(self.timer.state, self.timer.current_question, self.questions.len() as i16)
     }
 
     /// The note this viewer writes: the candidate's scratchpad, or the interviewer's private notes.

@@ -90,7 +90,12 @@ impl AssessmentPage {
     }
 
     fn error_for(&self, prefix: &str, criterion: &Uuid) -> Option<&str> {
-        self.errors.get(&format!("{prefix}_{criterion}"))
+        self.errors.get(&self.field_name(prefix, criterion))
+    }
+
+    /// A criterion's field: `score_<id>` or `evidence_<id>`.
+    fn field_name(&self, prefix: &str, criterion: &Uuid) -> String {
+        format!("{prefix}_{criterion}")
     }
 
     fn recommendations(&self) -> &'static [Recommendation] {

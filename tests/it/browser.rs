@@ -50,3 +50,27 @@ async fn a_new_user_signs_up_out_and_in_then_searches_and_reveals_a_hint() {
 
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_browser_writes_the_clock_as_the_server_does() {
+    let (base, _db) = serve_app().await;
+    let browser = Browser::launch().await;
+    browser.sign_up(&base, "clockreader").await;
+    browser.schedule_loop(&base, "phone-screen", false).await;
+    browser.click("#timeline a[href^='/rounds/']").await;
+    browser.text("#clock").await;
+    // Remaining time rounds up and overtime down, across the minute and hour boundaries.
+    let samples: Vec<i64> = vec![
+        0, 1, 999, 1_000, 1_001, 59_999, 60_000, 61_500, 599_001, 3_599_999, 3_600_000, 3_661_001, 36_000_000, -1,
+        -999, -1_000, -1_001, -59_999, -60_000, -3_600_000, -3_661_999,
+    ];
+    let written = browser
+        .client
+        .execute("return arguments[0].map(window.mockloop.formatClock);", vec![serde_json::json!(samples)])
+        .await
+        .expect("formatClock runs");
+    let written: Vec<String> = serde_json::from_value(written).expect("a list of strings");
+    let expected: Vec<String> = samples.iter().map(|ms| mockloop::domain::timer::format_clock(*ms)).collect();
+    assert_eq!(written, expected);
+    browser.close().await;
+}
