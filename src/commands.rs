@@ -74,14 +74,7 @@ impl Database {
 pub async fn ensure_database(local: &LocalPostgres, name: &str) -> anyhow::Result<()> {
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect_with(&local.connect_options("postgres")).await?;
-    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-        .bind(name)
-        .fetch_one(&mut admin)
-        .await?;
-    if !exists {
-        // Identifiers cannot be bound; `name` is ours, never user input.
-        sqlx::query(&format!("create database \"{name}\"")).execute(&mut admin).await?;
-    }
+    db::ensure_database(&mut admin, name).await?;
     admin.close().await?;
     Ok(())
 }

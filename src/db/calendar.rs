@@ -7,21 +7,23 @@ use uuid::Uuid;
 use crate::domain::{LoopStatus, RoundKind, Team};
 
 pub async fn has_feed(db: impl PgExecutor<'_>, user: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("select calendar_token_hash is not null from users where id = $1").bind(user).fetch_one(db).await
+    sqlx::query_scalar!(r#"select calendar_token_hash is not null as "has_feed!" from users where id = $1"#, user)
+        .fetch_one(db)
+        .await
 }
 
 /// Replaces the feed token (the old URL stops working); `None` turns the feed off.
 pub async fn set_token_hash(db: impl PgExecutor<'_>, user: Uuid, hash: Option<&[u8]>) -> Result<(), sqlx::Error> {
-    sqlx::query("update users set calendar_token_hash = $2 where id = $1").bind(user).bind(hash).execute(db).await?;
+    sqlx::query!("update users set calendar_token_hash = $2 where id = $1", user, hash).execute(db).await?;
     Ok(())
 }
 
 pub async fn owner_of_token(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("select id from users where calendar_token_hash = $1").bind(token_hash).fetch_optional(db).await
+    sqlx::query_scalar!("select id from users where calendar_token_hash = $1", token_hash).fetch_optional(db).await
 }
 
 /// Every round of every loop `user` takes part in, loop by loop in order.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct LoopRoundRow {
     pub loop_id: Uuid,
     pub template_name: String,
@@ -39,23 +41,34 @@ pub struct LoopRoundRow {
     pub interviewer_id: Option<Uuid>,
 }
 
-const LOOP_ROUNDS: &str = "select l.id as loop_id, l.template_name, l.team, l.status, l.starts_at, l.break_minutes,
-        l.calendar_sequence, l.candidate_id, r.id as round_id, r.position, r.title, r.kind, r.planned_minutes,
-        r.interviewer_id
-    from loops l join rounds r on r.loop_id = l.id";
+/// `query_as!` for [`LoopRoundRow`]s: the one select, completed by a string
+/// literal (`where … order by …`) and its arguments.
+macro_rules! loop_rounds {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            LoopRoundRow,
+            r#"select l.id as loop_id, l.template_name, l.team as "team: Team", l.status as "status: LoopStatus",
+                    l.starts_at, l.break_minutes, l.calendar_sequence, l.candidate_id, r.id as round_id, r.position,
+                    r.title, r.kind as "kind: RoundKind", r.planned_minutes, r.interviewer_id
+                from loops l join rounds r on r.loop_id = l.id "#
+                + $rest,
+            $($arg),*
+        )
+    };
+}
 
 pub async fn loop_rounds(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<LoopRoundRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{LOOP_ROUNDS} where l.candidate_id = $1
+    loop_rounds!(
+        "where l.candidate_id = $1
             or exists (select 1 from rounds x where x.loop_id = l.id and x.interviewer_id = $1)
-         order by l.starts_at, l.id, r.position"
-    ))
-    .bind(user)
+         order by l.starts_at, l.id, r.position",
+        user,
+    )
     .fetch_all(db)
     .await
 }
 
 /// One loop's rounds, in the same shape.
 pub async fn rounds_of_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<LoopRoundRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{LOOP_ROUNDS} where l.id = $1 order by r.position")).bind(loop_id).fetch_all(db).await
+    loop_rounds!("where l.id = $1 order by r.position", loop_id).fetch_all(db).await
 }

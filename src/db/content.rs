@@ -5,7 +5,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::templates::{self, RoundSpec};
 use crate::content::ContentBundle;
-use crate::domain::markdown;
+use crate::domain::{RoundKind, Team, markdown};
 
 /// How many rows an import inserted or changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,7 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
             })
         })
         .collect();
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "insert into questions (slug, kind, title, prompt_md, prompt_html, follow_ups, hints,
                                 good_answer_md, good_answer_html, tags, teams, levels, difficulty,
                                 suggested_minutes, guide_quotes, content_hash)
@@ -74,8 +74,8 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
              suggested_minutes = excluded.suggested_minutes, guide_quotes = excluded.guide_quotes,
              content_hash = excluded.content_hash
          where questions.owner_id is null and questions.content_hash <> excluded.content_hash",
+        serde_json::Value::Array(rows),
     )
-    .bind(serde_json::Value::Array(rows))
     .execute(&mut *db)
     .await?;
     Ok(result.rows_affected())
@@ -84,17 +84,17 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
 async fn import_rubrics(db: &mut PgConnection, bundle: &ContentBundle) -> Result<u64, sqlx::Error> {
     let mut changed = 0;
     for rubric in &bundle.rubrics {
-        let rubric_id: Option<uuid::Uuid> = sqlx::query_scalar(
+        let rubric_id = sqlx::query_scalar!(
             "insert into rubrics (kind, title, summary, content_hash) values ($1, $2, $3, $4)
              on conflict (kind) do update set title = excluded.title, summary = excluded.summary,
                  content_hash = excluded.content_hash, updated_at = now()
              where rubrics.content_hash <> excluded.content_hash
              returning id",
+            rubric.kind as RoundKind,
+            rubric.title,
+            rubric.summary,
+            rubric.content_hash,
         )
-        .bind(rubric.kind.as_str())
-        .bind(&rubric.title)
-        .bind(&rubric.summary)
-        .bind(&rubric.content_hash)
         .fetch_optional(&mut *db)
         .await?;
         let Some(rubric_id) = rubric_id else { continue };
@@ -110,7 +110,7 @@ async fn import_rubrics(db: &mut PgConnection, bundle: &ContentBundle) -> Result
                 })
             })
             .collect();
-        sqlx::query(
+        sqlx::query!(
             "insert into rubric_criteria (rubric_id, slug, position, name, pillar, description, anchors, retired)
              select $1, slug, position, name, pillar, description, anchors, false
              from jsonb_to_recordset($2) as c(slug text, position smallint, name text, pillar text,
@@ -118,17 +118,19 @@ async fn import_rubrics(db: &mut PgConnection, bundle: &ContentBundle) -> Result
              on conflict (rubric_id, slug) do update set position = excluded.position,
                  name = excluded.name, pillar = excluded.pillar, description = excluded.description,
                  anchors = excluded.anchors, retired = false",
+            rubric_id,
+            serde_json::Value::Array(criteria),
         )
-        .bind(rubric_id)
-        .bind(serde_json::Value::Array(criteria))
         .execute(&mut *db)
         .await?;
         let slugs: Vec<&str> = rubric.criteria.iter().map(|c| c.slug.as_str()).collect();
-        sqlx::query("update rubric_criteria set retired = true where rubric_id = $1 and slug <> all($2)")
-            .bind(rubric_id)
-            .bind(&slugs)
-            .execute(&mut *db)
-            .await?;
+        sqlx::query!(
+            "update rubric_criteria set retired = true where rubric_id = $1 and slug <> all($2)",
+            rubric_id,
+            slugs.as_slice() as &[&str],
+        )
+        .execute(&mut *db)
+        .await?;
     }
     Ok(changed)
 }
@@ -136,18 +138,18 @@ async fn import_rubrics(db: &mut PgConnection, bundle: &ContentBundle) -> Result
 async fn import_templates(db: &mut PgConnection, bundle: &ContentBundle) -> Result<u64, sqlx::Error> {
     let mut changed = 0;
     for template in &bundle.templates {
-        let template_id: Option<uuid::Uuid> = sqlx::query_scalar(
+        let template_id = sqlx::query_scalar!(
             "insert into loop_templates (slug, name, description, team, content_hash) values ($1, $2, $3, $4, $5)
              on conflict (slug) do update set name = excluded.name, description = excluded.description,
                  team = excluded.team, content_hash = excluded.content_hash
              where loop_templates.owner_id is null and loop_templates.content_hash <> excluded.content_hash
              returning id",
+            template.slug,
+            template.name,
+            template.description,
+            template.team as Option<Team>,
+            template.content_hash,
         )
-        .bind(&template.slug)
-        .bind(&template.name)
-        .bind(&template.description)
-        .bind(template.team.map(|team| team.as_str()))
-        .bind(&template.content_hash)
         .fetch_optional(&mut *db)
         .await?;
         let Some(template_id) = template_id else { continue };

@@ -5,6 +5,11 @@
 //! Every random choice comes from PostgreSQL's `random()` after `setseed`, so
 //! one seed gives the same names, dates, questions and scores every time; only
 //! the row ids (gen_random_uuid) differ.
+//!
+//! The one exception to checked SQL (`query!`): the statements on the
+//! `demo_*` temporary tables cannot be described at compile time, because
+//! those tables exist only inside the generating transaction. They are
+//! still static text, and `tests/it/scale.rs` and `feedback_history.rs` run them.
 
 use sqlx::{Connection, PgConnection};
 
@@ -39,18 +44,12 @@ pub struct DemoSummary {
     pub notes: i64,
 }
 
-/// The six rounds of a demo loop: position, kind, title, minutes.
-const ROUNDS: &str = "(values (1, 'coding', 'Coding', 60), (2, 'ml_fundamentals', 'ML fundamentals', 45),
-    (3, 'ml_system_design', 'ML system design', 60), (4, 'domain', 'Domain deep dive', 45),
-    (5, 'behavioral', 'Behavioral', 45), (6, 'hiring_manager', 'Hiring manager', 45))
-    as k(position, kind, title, minutes)";
-
 /// Generates the data in one transaction, then refreshes planner statistics.
 pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<DemoSummary, DemoError> {
-    let kinds_ready: i64 = sqlx::query_scalar(
-        "select count(*) from rubrics rb
+    let kinds_ready = sqlx::query_scalar!(
+        r#"select count(*) as "kinds!" from rubrics rb
          where exists (select 1 from questions q where q.kind = rb.kind and q.owner_id is null)
-           and exists (select 1 from rubric_criteria c where c.rubric_id = rb.id and not c.retired)",
+           and exists (select 1 from rubric_criteria c where c.rubric_id = rb.id and not c.retired)"#,
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -133,8 +132,9 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .execute(&mut *tx)
     .await?;
     // A round's level drifts upward over the two years at the user's own pace;
-    // peer rounds draw an interviewer other than the candidate.
-    sqlx::query(&format!(
+    // peer rounds draw an interviewer other than the candidate. The six rounds
+    // of a demo loop are the `values` list: position, kind, title, minutes.
+    sqlx::query(
         "create temp table demo_rounds on commit drop as
          with picked as (
              select gen_random_uuid() as id, l.id as loop_id, l.candidate_id, l.self_bias, k.position, k.kind,
@@ -144,12 +144,16 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
                         + (random() - 0.5) * 0.6 as level,
                     floor(random() * 1000)::int as question_pick, floor(random() * 1000)::int as note_pick,
                     case when l.mode = 'peer' then 1 + floor(random() * $1)::int end as interviewer_rn
-             from demo_loops l cross join {ROUNDS})
+             from demo_loops l cross join
+                  (values (1, 'coding', 'Coding', 60), (2, 'ml_fundamentals', 'ML fundamentals', 45),
+                          (3, 'ml_system_design', 'ML system design', 60), (4, 'domain', 'Domain deep dive', 45),
+                          (5, 'behavioral', 'Behavioral', 45), (6, 'hiring_manager', 'Hiring manager', 45))
+                  as k(position, kind, title, minutes))
          select picked.*, case when p.id <> picked.candidate_id then p.id else p2.id end as interviewer_id
          from picked
          left join demo_pool p on p.rn = picked.interviewer_rn
-         left join demo_pool p2 on p2.rn = picked.interviewer_rn % $1 + 1"
-    ))
+         left join demo_pool p2 on p2.rn = picked.interviewer_rn % $1 + 1",
+    )
     .bind(pool_size)
     .execute(&mut *tx)
     .await?;

@@ -10,7 +10,7 @@ use crate::domain::scoring::Recommendation;
 use crate::domain::{Pillar, RoundKind, Team};
 
 /// One criterion row of one scorecard.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ScoreLine {
     pub round_id: Uuid,
     pub round_position: i16,
@@ -35,31 +35,39 @@ pub struct ScoreLine {
     pub evidence: Option<String>,
 }
 
-const SCORE_LINES: &str = "select r.id as round_id, r.position as round_position, r.interviewer_id, s.role, s.author_id, s.status,
-        s.author_withdrawn_at is not null as author_withdrawn, s.recommendation, s.summary, s.strengths, s.areas_to_improve, s.submitted_at,
-        c.name as criterion_name, c.pillar, c.anchors, cs.score, cs.not_assessed, cs.evidence
-    from rounds r
-    join scorecards s on s.round_id = r.id
-    join rubrics rb on rb.kind = r.kind
-    join rubric_criteria c on c.rubric_id = rb.id and not c.retired
-    left join criterion_scores cs on cs.scorecard_id = s.id and cs.criterion_id = c.id";
+/// `query_as!` for [`ScoreLine`]s: the one select, completed by a string
+/// literal (`where … order by …`) and its arguments.
+macro_rules! score_lines {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            ScoreLine,
+            r#"select r.id as round_id, r.position as round_position, r.interviewer_id, s.role as "role: CardRole",
+                    s.author_id, s.status as "status: CardStatus",
+                    s.author_withdrawn_at is not null as "author_withdrawn!",
+                    s.recommendation as "recommendation: Recommendation", s.summary, s.strengths,
+                    s.areas_to_improve, s.submitted_at, c.name as criterion_name, c.pillar as "pillar: Pillar",
+                    c.anchors, cs.score, cs.not_assessed as "not_assessed?", cs.evidence as "evidence?"
+                from rounds r
+                join scorecards s on s.round_id = r.id
+                join rubrics rb on rb.kind = r.kind
+                join rubric_criteria c on c.rubric_id = rb.id and not c.retired
+                left join criterion_scores cs on cs.scorecard_id = s.id and cs.criterion_id = c.id "#
+                + $rest,
+            $($arg),*
+        )
+    };
+}
 
 pub async fn for_round(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<ScoreLine>, sqlx::Error> {
-    sqlx::query_as(&format!("{SCORE_LINES} where r.id = $1 order by s.role, c.position"))
-        .bind(round_id)
-        .fetch_all(db)
-        .await
+    score_lines!("where r.id = $1 order by s.role, c.position", round_id).fetch_all(db).await
 }
 
 pub async fn for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<ScoreLine>, sqlx::Error> {
-    sqlx::query_as(&format!("{SCORE_LINES} where r.loop_id = $1 order by r.position, s.role, c.position"))
-        .bind(loop_id)
-        .fetch_all(db)
-        .await
+    score_lines!("where r.loop_id = $1 order by r.position, s.role, c.position", loop_id).fetch_all(db).await
 }
 
 /// Questions the candidate has not had yet, of the given kinds, for "practise next".
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Suggestion {
     pub slug: String,
     pub title: String,
@@ -73,23 +81,24 @@ pub async fn unseen_questions(
     team: Team,
     limit: i64,
 ) -> Result<Vec<Suggestion>, sqlx::Error> {
-    sqlx::query_as(
-        // The candidate's questions first, as one set: probing per question would
-        // walk every round that ever used it, across all users.
-        "with seen as materialized (
+    // The candidate's questions first, as one set: probing per question would
+    // walk every round that ever used it, across all users.
+    sqlx::query_as!(
+        Suggestion,
+        r#"with seen as materialized (
              select rq.question_id from loops l join rounds r on r.loop_id = l.id
              join round_questions rq on rq.round_id = r.id where l.candidate_id = $1)
-         select q.slug, q.title, q.kind from questions q
+         select q.slug, q.title, q.kind as "kind: RoundKind" from questions q
          where q.kind = any($2) and (q.owner_id is null or q.owner_id = $1)
            and (cardinality(q.teams) = 0 or $3 = any(q.teams))
            and q.id not in (select question_id from seen)
          order by array_position($2, q.kind), $3 = any(q.teams) desc, q.difficulty, q.slug
-         limit $4",
+         limit $4"#,
+        candidate,
+        kinds as &[RoundKind],
+        team as Team,
+        limit,
     )
-    .bind(candidate)
-    .bind(kinds)
-    .bind(team)
-    .bind(limit)
     .fetch_all(db)
     .await
 }
@@ -103,8 +112,8 @@ pub async fn completed_loop_version(
     loop_id: Uuid,
     viewer: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select concat_ws('|', l.updated_at,
+    sqlx::query_scalar!(
+        r#"select concat_ws('|', l.updated_at,
                 (select concat_ws(',', count(*), max(s.updated_at), max(s.submitted_at))
                  from rounds r join scorecards s on s.round_id = r.id where r.loop_id = l.id),
                 (select concat_ws(',', count(*), max(a.amended_at))
@@ -114,12 +123,13 @@ pub async fn completed_loop_version(
                  join questions q on q.id = rq.question_id where r.loop_id = l.id),
                 (select concat_ws(',', count(*), max(x.starts_at)) from loops x where x.candidate_id = l.candidate_id),
                 (select concat_ws(',', count(*), max(q.updated_at)) from questions q where q.owner_id = l.candidate_id))
+                as "version!"
          from loops l
          where l.id = $1 and l.status = 'completed'
-           and (l.candidate_id = $2 or exists (select 1 from rounds r where r.loop_id = l.id and r.interviewer_id = $2))",
+           and (l.candidate_id = $2 or exists (select 1 from rounds r where r.loop_id = l.id and r.interviewer_id = $2))"#,
+        loop_id,
+        viewer,
     )
-    .bind(loop_id)
-    .bind(viewer)
     .fetch_optional(db)
     .await
 }

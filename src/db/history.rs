@@ -24,7 +24,7 @@ pub struct Cursor {
     pub id: Uuid,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct HistoryLoop {
     pub id: Uuid,
     pub template_name: String,
@@ -46,9 +46,6 @@ pub struct HistoryLoop {
     pub user_scored: bool,
 }
 
-/// The deciding scorecard of a round: the candidate's own when self-timed.
-const DECIDING_ROLE: &str = "case l.mode when 'self_timed' then 'self' else 'interviewer' end";
-
 pub async fn loops(
     db: impl PgExecutor<'_>,
     user: Uuid,
@@ -56,23 +53,27 @@ pub async fn loops(
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<HistoryLoop>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select l.id, l.template_name, l.team, l.mode, l.status, l.starts_at, l.time_zone,
-                l.candidate_id = $1 as as_candidate, u.display_name as candidate_name,
+    sqlx::query_as!(
+        HistoryLoop,
+        // The deciding scorecard of a round is the candidate's own when self-timed.
+        r#"select l.id, l.template_name, l.team as "team: Team", l.mode as "mode: LoopMode",
+                l.status as "status: LoopStatus", l.starts_at, l.time_zone,
+                l.candidate_id = $1 as "as_candidate!", u.display_name as candidate_name,
                 array(select s.recommendation from rounds r
-                      left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = {DECIDING_ROLE}
-                      where r.loop_id = l.id order by r.position) as recommendations,
+                      left join scorecards s on s.round_id = r.id and s.status = 'submitted'
+                                             and s.role = case l.mode when 'self_timed' then 'self' else 'interviewer' end
+                      where r.loop_id = l.id order by r.position) as "recommendations!: Vec<Option<Recommendation>>",
                 array(select s.status from rounds r
                       left join scorecards s on s.round_id = r.id and s.role = 'interviewer'
-                      where r.loop_id = l.id order by r.position) as interviewer_statuses,
+                      where r.loop_id = l.id order by r.position) as "interviewer_statuses!: Vec<Option<CardStatus>>",
                 array(select s.status from rounds r
                       left join scorecards s on s.round_id = r.id and s.role = 'self'
-                      where r.loop_id = l.id order by r.position) as self_statuses,
+                      where r.loop_id = l.id order by r.position) as "self_statuses!: Vec<Option<CardStatus>>",
                 array(select coalesce(r.interviewer_id = $1, false) from rounds r
-                      where r.loop_id = l.id order by r.position) as user_interviews,
+                      where r.loop_id = l.id order by r.position) as "user_interviews!",
                 exists (select 1 from rounds r join scorecards s on s.round_id = r.id
                         where r.loop_id = l.id and s.author_id = $1 and s.role = 'interviewer'
-                          and s.status = 'submitted' and s.author_withdrawn_at is null) as user_scored
+                          and s.status = 'submitted' and s.author_withdrawn_at is null) as "user_scored!"
          from loops l join users u on u.id = l.candidate_id
          -- Two index lookups (as candidate, as interviewer); an OR here would scan every loop.
          where l.id in (select id from loops where candidate_id = $1
@@ -84,32 +85,31 @@ pub async fn loops(
            and ($6::timestamptz is null or l.starts_at < $6)
            and ($7::timestamptz is null or (l.starts_at, l.id) < ($7, $8))
          order by l.starts_at desc, l.id desc
-         limit $9"
-    ))
-    .bind(user)
-    .bind(filter.mode)
-    .bind(filter.template.as_deref())
-    .bind(filter.team)
-    .bind(filter.from)
-    .bind(filter.until)
-    .bind(after.map(|c| c.starts_at))
-    .bind(after.map(|c| c.id))
-    .bind(limit)
+         limit $9"#,
+        user,
+        filter.mode as Option<LoopMode>,
+        filter.template.as_deref(),
+        filter.team as Option<Team>,
+        filter.from,
+        filter.until,
+        after.map(|c| c.starts_at),
+        after.map(|c| c.id),
+        limit,
+    )
     .fetch_all(db)
     .await
 }
 
 /// Template names the user's loops used, for the filter.
 pub async fn template_names(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("select distinct template_name from loops where candidate_id = $1 order by 1")
-        .bind(user)
+    sqlx::query_scalar!("select distinct template_name from loops where candidate_id = $1 order by 1", user)
         .fetch_all(db)
         .await
 }
 
 /// A mean score of one loop in one series: per pillar, per round kind, or the
 /// self-assessment's gap to the interviewer's ("gap", with an empty key).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ScorePoint {
     pub starts_at: DateTime<Utc>,
     pub series: ScoreSeries,
@@ -120,17 +120,18 @@ pub struct ScorePoint {
 /// Every score point of the candidate's loops, oldest first (kept per loop by
 /// `refresh_loop_score_points` whenever scores change, so this reads a few rows per loop).
 pub async fn score_points(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<ScorePoint>, sqlx::Error> {
-    sqlx::query_as(
-        "select starts_at, series, group_key, mean from loop_score_points
-         where candidate_id = $1 order by starts_at, loop_id",
+    sqlx::query_as!(
+        ScorePoint,
+        r#"select starts_at, series as "series: ScoreSeries", group_key, mean from loop_score_points
+         where candidate_id = $1 order by starts_at, loop_id"#,
+        candidate,
     )
-    .bind(candidate)
     .fetch_all(db)
     .await
 }
 
 /// One attempt at a question: when, how it scored, how long it took.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Attempt {
     pub slug: String,
     pub title: String,
@@ -145,8 +146,11 @@ pub struct Attempt {
 
 pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> Result<Vec<Attempt>, sqlx::Error> {
     // Scores are looked up for the rows shown only, after the sort and limit.
-    sqlx::query_as(
-        "select shown.*,
+    sqlx::query_as!(
+        Attempt,
+        r#"select shown.slug as "slug!", shown.title as "title!", shown.kind as "kind!: RoundKind",
+                shown.loop_id as "loop_id!", shown.round_id as "round_id!", shown.starts_at as "starts_at!",
+                shown.elapsed_ms as "elapsed_ms!", shown.allowed_ms as "allowed_ms!",
                 (select avg(cs.score)::float8 from scorecards s
                  join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
                  where s.round_id = shown.round_id and s.status = 'submitted'
@@ -164,16 +168,16 @@ pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> R
                where l.candidate_id = $1
                order by q.title, l.starts_at desc
                limit $2) as shown
-         order by shown.title, shown.starts_at desc",
+         order by shown.title, shown.starts_at desc"#,
+        candidate,
+        limit,
     )
-    .bind(candidate)
-    .bind(limit)
     .fetch_all(db)
     .await
 }
 
 /// An interviewer's mean score on a loop beside the other interviewers' of the same loop.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Calibration {
     pub loop_id: Uuid,
     pub template_name: String,
@@ -189,8 +193,9 @@ pub async fn calibration(
     interviewer: Uuid,
     limit: i64,
 ) -> Result<Vec<Calibration>, sqlx::Error> {
-    sqlx::query_as(
-        "with mine as (
+    sqlx::query_as!(
+        Calibration,
+        r#"with mine as (
              select r.loop_id, avg(cs.score)::float8 as mean
              from scorecards s join rounds r on r.id = s.round_id
              join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
@@ -208,14 +213,14 @@ pub async fn calibration(
              join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
              group by r.loop_id)
          select l.id as loop_id, l.template_name, l.starts_at, u.display_name as candidate_name,
-                mine.mean as my_mean, others.mean as others_mean
+                mine.mean as "my_mean!", others.mean as others_mean
          from mine join loops l on l.id = mine.loop_id join users u on u.id = l.candidate_id
          left join others on others.loop_id = mine.loop_id
          order by l.starts_at desc
-         limit $2",
+         limit $2"#,
+        interviewer,
+        limit,
     )
-    .bind(interviewer)
-    .bind(limit)
     .fetch_all(db)
     .await
 }

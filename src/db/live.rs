@@ -18,18 +18,19 @@ pub async fn still_allowed(db: impl PgExecutor<'_>, streams: &[StreamHolder]) ->
     let sessions: Vec<&[u8]> = streams.iter().map(|s| s.session_hash.as_slice()).collect();
     let users: Vec<Uuid> = streams.iter().map(|s| s.user).collect();
     let rounds: Vec<Uuid> = streams.iter().map(|s| s.round).collect();
-    sqlx::query_scalar(
-        "select exists (select 1 from sessions x join users u on u.id = x.user_id
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from sessions x join users u on u.id = x.user_id
                         where x.id_hash = o.session_hash and x.user_id = o.user_id and x.expires_at > now()
                           and u.disabled_at is null)
                 and exists (select 1 from rounds r join loops l on l.id = r.loop_id
                             where r.id = o.round_id and (l.candidate_id = o.user_id or r.interviewer_id = o.user_id))
+                as "allowed!"
          from unnest($1::bytea[], $2::uuid[], $3::uuid[]) with ordinality as o(session_hash, user_id, round_id, n)
-         order by o.n",
+         order by o.n"#,
+        sessions.as_slice() as &[&[u8]],
+        users.as_slice() as &[Uuid],
+        rounds.as_slice() as &[Uuid],
     )
-    .bind(sessions)
-    .bind(users)
-    .bind(rounds)
     .fetch_all(db)
     .await
 }

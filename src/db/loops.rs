@@ -8,7 +8,7 @@ use crate::domain::timer::TimerState;
 use crate::domain::{Level, LoopMode, LoopStatus, RoundKind, Team};
 
 /// A loop as its pages need it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct LoopRow {
     pub id: Uuid,
     pub candidate_id: Uuid,
@@ -27,7 +27,7 @@ pub struct LoopRow {
 }
 
 /// A round with its questions' titles, for the loop page and calendars.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RoundRow {
     pub id: Uuid,
     pub position: i16,
@@ -76,32 +76,34 @@ pub struct NewRound<'a> {
 /// Creates the loop with its rounds and questions; a repeated request key
 /// returns the loop the first request created.
 pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound<'_>]) -> Result<Uuid, sqlx::Error> {
-    let inserted: Option<Uuid> = sqlx::query_scalar(
+    let inserted = sqlx::query_scalar!(
         "insert into loops (candidate_id, template_id, template_name, team, level, mode, starts_at,
                             time_zone, break_minutes, selection_seed, request_key)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          on conflict (candidate_id, request_key) where request_key is not null do nothing
          returning id",
+        new.candidate_id,
+        new.template_id,
+        new.template_name,
+        new.team as Team,
+        new.level as Level,
+        new.mode as LoopMode,
+        new.starts_at,
+        new.time_zone,
+        new.break_minutes,
+        new.seed,
+        new.request_key,
     )
-    .bind(new.candidate_id)
-    .bind(new.template_id)
-    .bind(new.template_name)
-    .bind(new.team)
-    .bind(new.level)
-    .bind(new.mode)
-    .bind(new.starts_at)
-    .bind(new.time_zone)
-    .bind(new.break_minutes)
-    .bind(new.seed)
-    .bind(new.request_key)
     .fetch_optional(&mut *db)
     .await?;
     let Some(loop_id) = inserted else {
-        return sqlx::query_scalar("select id from loops where candidate_id = $1 and request_key = $2")
-            .bind(new.candidate_id)
-            .bind(new.request_key)
-            .fetch_one(&mut *db)
-            .await;
+        return sqlx::query_scalar!(
+            "select id from loops where candidate_id = $1 and request_key = $2",
+            new.candidate_id,
+            new.request_key,
+        )
+        .fetch_one(&mut *db)
+        .await;
     };
     let rows: Vec<_> = rounds
         .iter()
@@ -119,7 +121,7 @@ pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound
         })
         .collect();
     // Rounds and their questions in one statement each, from the same JSON.
-    sqlx::query(
+    sqlx::query!(
         "with spec as (select * from jsonb_to_recordset($2) as r(position smallint, kind text, title text,
                                                                planned_minutes smallint, questions jsonb)),
               inserted as (insert into rounds (loop_id, position, kind, title, planned_minutes)
@@ -129,9 +131,9 @@ pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound
          select i.id, q.position, q.id, q.budget
          from inserted i join spec s on s.position = i.position,
               jsonb_to_recordset(s.questions) as q(position smallint, id uuid, budget smallint)",
+        loop_id,
+        serde_json::Value::Array(rows),
     )
-    .bind(loop_id)
-    .bind(serde_json::Value::Array(rows))
     .execute(&mut *db)
     .await?;
     Ok(loop_id)
@@ -143,40 +145,43 @@ pub async fn find_for_participant(
     loop_id: Uuid,
     viewer: Uuid,
 ) -> Result<Option<LoopRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select l.id, l.candidate_id, u.display_name as candidate_name, l.template_name, l.team, l.level,
-                l.mode, l.status, l.starts_at, l.time_zone, l.break_minutes, l.selection_seed,
-                l.calendar_sequence, l.created_at
+    sqlx::query_as!(
+        LoopRow,
+        r#"select l.id, l.candidate_id, u.display_name as candidate_name, l.template_name, l.team as "team: Team",
+                l.level as "level: Level", l.mode as "mode: LoopMode", l.status as "status: LoopStatus",
+                l.starts_at, l.time_zone, l.break_minutes, l.selection_seed, l.calendar_sequence, l.created_at
          from loops l join users u on u.id = l.candidate_id
          where l.id = $1
-           and (l.candidate_id = $2 or exists (select 1 from rounds r where r.loop_id = l.id and r.interviewer_id = $2))",
+           and (l.candidate_id = $2 or exists (select 1 from rounds r where r.loop_id = l.id and r.interviewer_id = $2))"#,
+        loop_id,
+        viewer,
     )
-    .bind(loop_id)
-    .bind(viewer)
     .fetch_optional(db)
     .await
 }
 
 pub async fn rounds(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<RoundRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select r.id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state, r.current_question, r.elapsed_ms,
-                r.extension_seconds, r.interviewer_id,
+    sqlx::query_as!(
+        RoundRow,
+        r#"select r.id, r.position, r.kind as "kind: RoundKind", r.title, r.planned_minutes,
+                r.timer_state as "timer_state: TimerState", r.current_question, r.elapsed_ms, r.extension_seconds,
+                r.interviewer_id,
                 -- An interviewer who deleted their account leaves their submitted scorecard, not their name.
                 coalesce(iu.display_name, (select 'A deleted account' from scorecards s
                                            where s.round_id = r.id and s.role = 'interviewer' and s.author_id is null))
                     as interviewer_name,
                 array(select q.title from round_questions rq join questions q on q.id = rq.question_id
-                      where rq.round_id = r.id order by rq.position) as question_titles
+                      where rq.round_id = r.id order by rq.position) as "question_titles!"
          from rounds r left join users iu on iu.id = r.interviewer_id
-         where r.loop_id = $1 order by r.position",
+         where r.loop_id = $1 order by r.position"#,
+        loop_id,
     )
-    .bind(loop_id)
     .fetch_all(db)
     .await
 }
 
 /// A summary line per loop for the dashboard.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct LoopSummary {
     pub id: Uuid,
     pub template_name: String,
@@ -194,15 +199,17 @@ pub async fn recent_for_candidate(
     candidate: Uuid,
     limit: i64,
 ) -> Result<Vec<LoopSummary>, sqlx::Error> {
-    sqlx::query_as(
-        "select l.id, l.template_name, l.team, l.mode, l.status, l.starts_at, l.time_zone,
-                (select count(*) from rounds r where r.loop_id = l.id) as rounds,
-                (select count(*) from rounds r where r.loop_id = l.id and r.timer_state = 'ended') as rounds_ended
+    sqlx::query_as!(
+        LoopSummary,
+        r#"select l.id, l.template_name, l.team as "team: Team", l.mode as "mode: LoopMode",
+                l.status as "status: LoopStatus", l.starts_at, l.time_zone,
+                (select count(*) from rounds r where r.loop_id = l.id) as "rounds!",
+                (select count(*) from rounds r where r.loop_id = l.id and r.timer_state = 'ended') as "rounds_ended!"
          from loops l where l.candidate_id = $1
-         order by l.starts_at desc, l.id desc limit $2",
+         order by l.starts_at desc, l.id desc limit $2"#,
+        candidate,
+        limit,
     )
-    .bind(candidate)
-    .bind(limit)
     .fetch_all(db)
     .await
 }
@@ -216,15 +223,15 @@ pub async fn reschedule(
     time_zone: &str,
     break_minutes: i16,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update loops set starts_at = $3, time_zone = $4, break_minutes = $5, calendar_sequence = calendar_sequence + 1
          where id = $1 and candidate_id = $2 and status = 'scheduled'",
+        loop_id,
+        candidate,
+        starts_at,
+        time_zone,
+        break_minutes,
     )
-    .bind(loop_id)
-    .bind(candidate)
-    .bind(starts_at)
-    .bind(time_zone)
-    .bind(break_minutes)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -232,25 +239,25 @@ pub async fn reschedule(
 
 pub async fn cancel(db: &mut PgConnection, loop_id: Uuid, candidate: Uuid) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update loops set status = 'cancelled', cancelled_at = now(), calendar_sequence = calendar_sequence + 1
          where id = $1 and candidate_id = $2 and status in ('scheduled', 'in_progress')",
+        loop_id,
+        candidate,
     )
-    .bind(loop_id)
-    .bind(candidate)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
         return Ok(false);
     }
     // A cancelled loop leaves the history charts.
-    sqlx::query("select refresh_loop_score_points(array[$1::uuid])").bind(loop_id).execute(&mut *tx).await?;
+    sqlx::query!("select refresh_loop_score_points(array[$1::uuid])", loop_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(true)
 }
 
 /// What question selection needs to know about the bank and the candidate's past.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct BankEntry {
     pub id: Uuid,
     pub kind: RoundKind,
@@ -261,32 +268,36 @@ pub struct BankEntry {
 }
 
 pub async fn selectable_questions(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<BankEntry>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, kind, teams, levels, tags, suggested_minutes from questions
-         where owner_id is null or owner_id = $1 order by slug",
+    sqlx::query_as!(
+        BankEntry,
+        r#"select id, kind as "kind: RoundKind", teams as "teams: Vec<Team>", levels as "levels: Vec<Level>", tags,
+                suggested_minutes
+         from questions
+         where owner_id is null or owner_id = $1 order by slug"#,
+        candidate,
     )
-    .bind(candidate)
     .fetch_all(db)
     .await
 }
 
 /// When the candidate last had each question, over loops not cancelled.
 pub async fn last_seen(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, sqlx::Error> {
-    sqlx::query_as(
-        "select rq.question_id, max(l.starts_at)
+    let rows = sqlx::query!(
+        r#"select rq.question_id, max(l.starts_at) as "last_seen!"
          from loops l join rounds r on r.loop_id = l.id join round_questions rq on rq.round_id = r.id
          where l.candidate_id = $1 and l.status <> 'cancelled'
-         group by rq.question_id",
+         group by rq.question_id"#,
+        candidate,
     )
-    .bind(candidate)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.question_id, row.last_seen)).collect())
 }
 
 /// Mean submitted score (1–4) per question tag in the candidate's history.
 pub async fn mean_score_per_tag(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<(String, f64)>, sqlx::Error> {
-    sqlx::query_as(
-        "select tag, avg(cs.score)::float8
+    let rows = sqlx::query!(
+        r#"select tag as "tag!", avg(cs.score)::float8 as "mean!"
          from loops l
          join rounds r on r.loop_id = l.id
          join scorecards s on s.round_id = r.id and s.status = 'submitted'
@@ -294,15 +305,16 @@ pub async fn mean_score_per_tag(db: impl PgExecutor<'_>, candidate: Uuid) -> Res
          join round_questions rq on rq.round_id = r.id
          join questions q on q.id = rq.question_id, unnest(q.tags) as tag
          where l.candidate_id = $1
-         group by tag",
+         group by tag"#,
+        candidate,
     )
-    .bind(candidate)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.tag, row.mean)).collect())
 }
 
 /// A round someone interviews, for their dashboard.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct InterviewRound {
     pub round_id: Uuid,
     pub loop_id: Uuid,
@@ -321,16 +333,17 @@ pub async fn rounds_to_interview(
     interviewer: Uuid,
     limit: i64,
 ) -> Result<Vec<InterviewRound>, sqlx::Error> {
-    sqlx::query_as(
-        "select r.id as round_id, l.id as loop_id, r.position, r.title, r.timer_state, l.template_name,
-                u.display_name as candidate_name, l.starts_at, l.time_zone
+    sqlx::query_as!(
+        InterviewRound,
+        r#"select r.id as round_id, l.id as loop_id, r.position, r.title, r.timer_state as "timer_state: TimerState",
+                l.template_name, u.display_name as candidate_name, l.starts_at, l.time_zone
          from rounds r join loops l on l.id = r.loop_id join users u on u.id = l.candidate_id
          where r.interviewer_id = $1 and l.status <> 'cancelled'
          order by r.timer_state = 'ended', l.starts_at, r.position
-         limit $2",
+         limit $2"#,
+        interviewer,
+        limit,
     )
-    .bind(interviewer)
-    .bind(limit)
     .fetch_all(db)
     .await
 }

@@ -24,8 +24,8 @@ pub mod users;
 
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -61,5 +61,29 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// True when the database answers a trivial query in time.
 pub async fn is_ready(pool: &PgPool) -> bool {
-    matches!(tokio::time::timeout(READY_TIMEOUT, sqlx::query("select 1").execute(pool)).await, Ok(Ok(_)))
+    let probe = sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(pool);
+    matches!(tokio::time::timeout(READY_TIMEOUT, probe).await, Ok(Ok(_)))
+}
+
+/// Makes the caller's transaction read one snapshot throughout, read-only, so
+/// that the parts of an export agree with each other. First in the transaction.
+pub async fn read_one_snapshot(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query!("set transaction isolation level repeatable read, read only").execute(tx).await?;
+    Ok(())
+}
+
+/// Creates the database `name` on the server `admin` is connected to, unless
+/// it exists (the local cluster's first start).
+pub async fn ensure_database(admin: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    let exists =
+        sqlx::query_scalar!(r#"select exists (select 1 from pg_database where datname = $1) as "exists!""#, name)
+            .fetch_one(&mut *admin)
+            .await?;
+    if !exists {
+        // An identifier cannot be a parameter, so this one statement is text:
+        // `name` is ours, never user input, and quoted all the same.
+        let statement = format!("create database \"{}\"", name.replace('"', "\"\""));
+        sqlx::raw_sql(&statement).execute(&mut *admin).await?;
+    }
+    Ok(())
 }

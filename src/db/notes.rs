@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::NoteKind;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Note {
     pub body_md: String,
     pub body_html: String,
@@ -21,12 +21,15 @@ pub async fn find(
     author: Uuid,
     kind: NoteKind,
 ) -> Result<Option<Note>, sqlx::Error> {
-    sqlx::query_as("select body_md, body_html, version, updated_at from notes where round_id = $1 and author_id = $2 and kind = $3")
-        .bind(round_id)
-        .bind(author)
-        .bind(kind)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        Note,
+        "select body_md, body_html, version, updated_at from notes where round_id = $1 and author_id = $2 and kind = $3",
+        round_id,
+        author,
+        kind as NoteKind,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 pub enum SaveOutcome {
@@ -48,37 +51,36 @@ pub async fn save(
     body_html: &str,
     base_version: i32,
 ) -> Result<SaveOutcome, sqlx::Error> {
-    let saved: Option<(i32, DateTime<Utc>)> = sqlx::query_as(
+    let inserted = sqlx::query!(
         "insert into notes (round_id, author_id, kind, body_md, body_html, version)
          select $1, $2, $3, $4, $5, 1 where $6 = 0
          on conflict (round_id, kind, author_id) do nothing
          returning version, updated_at",
+        round_id,
+        author,
+        kind as NoteKind,
+        body_md,
+        body_html,
+        base_version,
     )
-    .bind(round_id)
-    .bind(author)
-    .bind(kind)
-    .bind(body_md)
-    .bind(body_html)
-    .bind(base_version)
     .fetch_optional(&mut *db)
     .await?;
-    let saved = match saved {
-        Some(saved) => Some(saved),
-        None => {
-            sqlx::query_as(
-                "update notes set body_md = $4, body_html = $5, version = version + 1, updated_at = now()
-                 where round_id = $1 and author_id = $2 and kind = $3 and version = $6
-                 returning version, updated_at",
-            )
-            .bind(round_id)
-            .bind(author)
-            .bind(kind)
-            .bind(body_md)
-            .bind(body_html)
-            .bind(base_version)
-            .fetch_optional(&mut *db)
-            .await?
-        }
+    let saved = match inserted {
+        Some(row) => Some((row.version, row.updated_at)),
+        None => sqlx::query!(
+            "update notes set body_md = $4, body_html = $5, version = version + 1, updated_at = now()
+             where round_id = $1 and author_id = $2 and kind = $3 and version = $6
+             returning version, updated_at",
+            round_id,
+            author,
+            kind as NoteKind,
+            body_md,
+            body_html,
+            base_version,
+        )
+        .fetch_optional(&mut *db)
+        .await?
+        .map(|row| (row.version, row.updated_at)),
     };
     match saved {
         Some((version, updated_at)) => Ok(SaveOutcome::Saved { version, updated_at }),

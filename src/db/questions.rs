@@ -18,7 +18,7 @@ pub struct QuestionFilter {
     pub tag: Option<String>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct QuestionSummary {
     pub slug: String,
     pub kind: RoundKind,
@@ -32,7 +32,7 @@ pub struct QuestionSummary {
     pub total: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct QuestionDetail {
     pub id: Uuid,
     pub slug: String,
@@ -69,9 +69,11 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<QuestionSummary>, sqlx::Error> {
-    sqlx::query_as(
-        "select slug, kind, title, difficulty, teams, tags, suggested_minutes,
-                owner_id is not null as is_private, count(*) over () as total
+    sqlx::query_as!(
+        QuestionSummary,
+        r#"select slug, kind as "kind: RoundKind", title, difficulty as "difficulty: Difficulty",
+                teams as "teams: Vec<Team>", tags, suggested_minutes,
+                owner_id is not null as "is_private!", count(*) over () as "total!"
          from questions, websearch_to_tsquery('english', coalesce($2, '')) as query
          where (owner_id is null or owner_id = $1)
            and ($2 is null or search @@ query)
@@ -80,27 +82,27 @@ pub async fn search(
            and ($5::smallint is null or difficulty = $5)
            and ($6::text is null or tags @> array[$6::text])
          order by ts_rank(search, query) desc, kind, difficulty, title
-         limit $7 offset $8",
+         limit $7 offset $8"#,
+        viewer,
+        filter.text.as_ref().map(SearchText::query),
+        filter.kind as Option<RoundKind>,
+        filter.team as Option<Team>,
+        filter.difficulty as Option<Difficulty>,
+        filter.tag.as_deref(),
+        limit,
+        offset,
     )
-    .bind(viewer)
-    .bind(filter.text.as_ref().map(SearchText::query))
-    .bind(filter.kind)
-    .bind(filter.team)
-    .bind(filter.difficulty)
-    .bind(filter.tag.as_deref())
-    .bind(limit)
-    .bind(offset)
     .fetch_all(db)
     .await
 }
 
 /// Every tag in the bank `viewer` can see, for the tag filter.
 pub async fn tags(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select distinct tag from questions, unnest(tags) as tag
-         where owner_id is null or owner_id = $1 order by tag",
+    sqlx::query_scalar!(
+        r#"select distinct tag as "tag!" from questions, unnest(tags) as tag
+         where owner_id is null or owner_id = $1 order by 1"#,
+        viewer,
     )
-    .bind(viewer)
     .fetch_all(db)
     .await
 }
@@ -110,13 +112,15 @@ pub async fn find_visible(
     viewer: Uuid,
     slug: &str,
 ) -> Result<Option<QuestionDetail>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, slug, kind, title, prompt_html, follow_ups, hints, good_answer_html, tags, teams,
-                levels, difficulty, suggested_minutes, guide_quotes, coalesce(owner_id = $2, false) as is_own
-         from questions where slug = $1 and (owner_id is null or owner_id = $2)",
+    sqlx::query_as!(
+        QuestionDetail,
+        r#"select id, slug, kind as "kind: RoundKind", title, prompt_html, follow_ups, hints, good_answer_html, tags,
+                teams as "teams: Vec<Team>", levels as "levels: Vec<Level>", difficulty as "difficulty: Difficulty",
+                suggested_minutes, guide_quotes, coalesce(owner_id = $2, false) as "is_own!"
+         from questions where slug = $1 and (owner_id is null or owner_id = $2)"#,
+        slug,
+        viewer,
     )
-    .bind(slug)
-    .bind(viewer)
     .fetch_optional(db)
     .await
 }
@@ -128,23 +132,21 @@ pub async fn candidate_rounds_using(
     candidate: Uuid,
     question_id: Uuid,
 ) -> Result<Vec<CandidateRound>, sqlx::Error> {
-    let rows: Vec<(bool, TimerState, bool)> = sqlx::query_as(
-        "select l.mode = 'peer', r.timer_state, l.status = 'cancelled'
+    sqlx::query_as!(
+        CandidateRound,
+        r#"select l.mode = 'peer' as "is_peer!", r.timer_state as "timer: TimerState",
+                l.status = 'cancelled' as "loop_cancelled!"
          from round_questions rq join rounds r on r.id = rq.round_id join loops l on l.id = r.loop_id
-         where rq.question_id = $1 and l.candidate_id = $2",
+         where rq.question_id = $1 and l.candidate_id = $2"#,
+        question_id,
+        candidate,
     )
-    .bind(question_id)
-    .bind(candidate)
     .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(is_peer, timer, loop_cancelled)| CandidateRound { is_peer, timer, loop_cancelled })
-        .collect())
+    .await
 }
 
 /// A question's editable text, as stored (the shipped bank's export, or a private question's edit form).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredQuestion {
     pub slug: String,
     pub kind: RoundKind,
@@ -163,10 +165,12 @@ pub struct StoredQuestion {
 
 /// The shipped bank (not users' private questions) as it would be written to files.
 pub async fn export_bank(db: impl PgExecutor<'_>) -> Result<Vec<StoredQuestion>, sqlx::Error> {
-    sqlx::query_as(
-        "select slug, kind, title, difficulty, levels, teams, tags, suggested_minutes, guide_quotes,
+    sqlx::query_as!(
+        StoredQuestion,
+        r#"select slug, kind as "kind: RoundKind", title, difficulty, levels as "levels: Vec<Level>",
+                teams as "teams: Vec<Team>", tags, suggested_minutes, guide_quotes,
                 prompt_md, follow_ups, hints, good_answer_md
-         from questions where owner_id is null order by kind, slug",
+         from questions where owner_id is null order by kind, slug"#,
     )
     .fetch_all(db)
     .await
@@ -178,13 +182,15 @@ pub async fn find_owned(
     owner: Uuid,
     slug: &str,
 ) -> Result<Option<StoredQuestion>, sqlx::Error> {
-    sqlx::query_as(
-        "select slug, kind, title, difficulty, levels, teams, tags, suggested_minutes, guide_quotes,
+    sqlx::query_as!(
+        StoredQuestion,
+        r#"select slug, kind as "kind: RoundKind", title, difficulty, levels as "levels: Vec<Level>",
+                teams as "teams: Vec<Team>", tags, suggested_minutes, guide_quotes,
                 prompt_md, follow_ups, hints, good_answer_md
-         from questions where slug = $1 and owner_id = $2",
+         from questions where slug = $1 and owner_id = $2"#,
+        slug,
+        owner,
     )
-    .bind(slug)
-    .bind(owner)
     .fetch_optional(db)
     .await
 }
@@ -204,7 +210,7 @@ pub async fn save_private(
     q: &Question,
     html: &QuestionHtml,
 ) -> Result<bool, sqlx::Error> {
-    let saved = sqlx::query(
+    let saved = sqlx::query!(
         "insert into questions (slug, owner_id, kind, title, prompt_md, prompt_html, follow_ups, hints,
                                 good_answer_md, good_answer_html, tags, teams, levels, difficulty,
                                 suggested_minutes, content_hash)
@@ -216,22 +222,22 @@ pub async fn save_private(
              tags = excluded.tags, teams = excluded.teams, levels = excluded.levels,
              difficulty = excluded.difficulty, suggested_minutes = excluded.suggested_minutes
          where questions.owner_id = $2",
+        slug,
+        owner,
+        q.kind as RoundKind,
+        q.title,
+        q.prompt,
+        html.prompt,
+        &q.follow_ups,
+        &q.hints,
+        q.what_good_looks_like,
+        html.good_answer,
+        &q.tags,
+        q.teams.as_slice() as &[Team],
+        q.levels.as_slice() as &[Level],
+        q.difficulty as Difficulty,
+        q.minutes,
     )
-    .bind(slug)
-    .bind(owner)
-    .bind(q.kind)
-    .bind(&q.title)
-    .bind(&q.prompt)
-    .bind(&html.prompt)
-    .bind(&q.follow_ups)
-    .bind(&q.hints)
-    .bind(&q.what_good_looks_like)
-    .bind(&html.good_answer)
-    .bind(&q.tags)
-    .bind(&q.teams)
-    .bind(&q.levels)
-    .bind(q.difficulty)
-    .bind(q.minutes)
     .execute(db)
     .await?;
     Ok(saved.rows_affected() == 1)
@@ -245,8 +251,7 @@ pub enum DeleteOutcome {
 }
 
 pub async fn delete_private(db: impl PgExecutor<'_>, owner: Uuid, slug: &str) -> Result<DeleteOutcome, sqlx::Error> {
-    let result =
-        sqlx::query("delete from questions where slug = $1 and owner_id = $2").bind(slug).bind(owner).execute(db).await;
+    let result = sqlx::query!("delete from questions where slug = $1 and owner_id = $2", slug, owner).execute(db).await;
     match result {
         Ok(done) if done.rows_affected() == 1 => Ok(DeleteOutcome::Deleted),
         Ok(_) => Ok(DeleteOutcome::NotFound),

@@ -9,7 +9,7 @@ use crate::domain::{Level, LoopMode, LoopStatus, RoundKind, Team};
 
 /// Everything the round page and the timer need, read with the database clock
 /// (`now`), which every instance shares.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RoundState {
     pub id: Uuid,
     pub loop_id: Uuid,
@@ -68,20 +68,34 @@ impl RoundState {
     }
 }
 
-const ROUND_STATE: &str = "select r.id, r.loop_id, r.position, r.kind, r.title, r.planned_minutes, r.timer_state,
-        r.started_at, r.running_since, r.elapsed_ms, r.extension_seconds, r.ended_at, r.current_question,
-        r.question_switch_ms, r.timer_version, r.interviewer_id, l.candidate_id, l.mode, l.status as loop_status,
-        l.template_name, l.team, l.level, l.selection_seed, l.time_zone, l.break_minutes,
-        (select count(*) from rounds x where x.loop_id = r.loop_id) as round_count,
-        exists (select 1 from rounds x where x.loop_id = r.loop_id and x.id <> r.id
-                and x.timer_state in ('running', 'paused')) as other_round_active,
-        array(select q.budget_minutes from round_questions q where q.round_id = r.id order by q.position) as question_budgets,
-        clock_timestamp() as now
-    from rounds r join loops l on l.id = r.loop_id";
+/// `query_as!` for a [`RoundState`]: the one select, completed by a string
+/// literal (`where …`) and its arguments. Each use is checked on its own.
+macro_rules! round_state {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            RoundState,
+            r#"select r.id, r.loop_id, r.position, r.kind as "kind: RoundKind", r.title, r.planned_minutes,
+                    r.timer_state as "timer_state: TimerState", r.started_at, r.running_since, r.elapsed_ms,
+                    r.extension_seconds, r.ended_at, r.current_question, r.question_switch_ms, r.timer_version,
+                    r.interviewer_id, l.candidate_id, l.mode as "mode: LoopMode", l.status as "loop_status: LoopStatus",
+                    l.template_name, l.team as "team: Team", l.level as "level: Level", l.selection_seed, l.time_zone,
+                    l.break_minutes,
+                    (select count(*) from rounds x where x.loop_id = r.loop_id) as "round_count!",
+                    exists (select 1 from rounds x where x.loop_id = r.loop_id and x.id <> r.id
+                            and x.timer_state in ('running', 'paused')) as "other_round_active!",
+                    array(select q.budget_minutes from round_questions q where q.round_id = r.id order by q.position)
+                        as "question_budgets!",
+                    clock_timestamp() as "now!"
+                from rounds r join loops l on l.id = r.loop_id "#
+                + $rest,
+            $($arg),*
+        )
+    };
+}
 
 /// The round whoever asks: for live streams, whose viewers were checked when they opened.
 pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Option<RoundState>, sqlx::Error> {
-    sqlx::query_as(&format!("{ROUND_STATE} where r.id = $1")).bind(round_id).fetch_optional(db).await
+    round_state!("where r.id = $1", round_id).fetch_optional(db).await
 }
 
 /// The round, if `viewer` is its loop's candidate or its interviewer.
@@ -90,9 +104,7 @@ pub async fn find_for_participant(
     round_id: Uuid,
     viewer: Uuid,
 ) -> Result<Option<RoundState>, sqlx::Error> {
-    sqlx::query_as(&format!("{ROUND_STATE} where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2)"))
-        .bind(round_id)
-        .bind(viewer)
+    round_state!("where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2)", round_id, viewer)
         .fetch_optional(db)
         .await
 }
@@ -103,13 +115,9 @@ pub async fn lock_for_participant(
     round_id: Uuid,
     viewer: Uuid,
 ) -> Result<Option<RoundState>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{ROUND_STATE} where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2) for update of r"
-    ))
-    .bind(round_id)
-    .bind(viewer)
-    .fetch_optional(db)
-    .await
+    round_state!("where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2) for update of r", round_id, viewer)
+        .fetch_optional(db)
+        .await
 }
 
 /// Stores a new timer state, logs the action and tells every instance (the
@@ -123,53 +131,55 @@ pub async fn save_timer(
     seconds: Option<i32>,
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "update rounds set timer_state = $2, started_at = $3, running_since = $4, elapsed_ms = $5,
                 extension_seconds = $6, ended_at = $7, current_question = $8, question_switch_ms = $9,
                 timer_version = timer_version + 1
          where id = $1",
+        round.id,
+        timer.state as TimerState,
+        timer.started_at,
+        timer.running_since,
+        timer.elapsed_ms,
+        i32::try_from(timer.extension_ms / 1000).unwrap_or(i32::MAX),
+        timer.ended_at,
+        timer.current_question,
+        timer.question_switch_ms,
     )
-    .bind(round.id)
-    .bind(timer.state)
-    .bind(timer.started_at)
-    .bind(timer.running_since)
-    .bind(timer.elapsed_ms)
-    .bind(i32::try_from(timer.extension_ms / 1000).unwrap_or(i32::MAX))
-    .bind(timer.ended_at)
-    .bind(timer.current_question)
-    .bind(timer.question_switch_ms)
     .execute(&mut *db)
     .await?;
-    sqlx::query("insert into timer_events (round_id, actor_id, action, seconds, reason) values ($1, $2, $3, $4, $5)")
-        .bind(round.id)
-        .bind(actor)
-        .bind(action)
-        .bind(seconds)
-        .bind(reason)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query!(
+        "insert into timer_events (round_id, actor_id, action, seconds, reason) values ($1, $2, $3, $4, $5)",
+        round.id,
+        actor,
+        action as TimerAction,
+        seconds,
+        reason,
+    )
+    .execute(&mut *db)
+    .await?;
     // A loop is in progress once a round starts, complete once every round has ended.
-    sqlx::query(
+    sqlx::query!(
         "update loops l set
              status = case when not exists (select 1 from rounds r where r.loop_id = l.id and r.timer_state <> 'ended')
                            then 'completed' else 'in_progress' end,
              completed_at = case when not exists (select 1 from rounds r where r.loop_id = l.id and r.timer_state <> 'ended')
                                  then coalesce(l.completed_at, now()) end
          where l.id = $1 and l.status in ('scheduled', 'in_progress')",
+        round.loop_id,
     )
-    .bind(round.loop_id)
     .execute(&mut *db)
     .await?;
     notify_round_changed(db, round.id).await
 }
 
 pub async fn notify_round_changed(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_notify('mockloop_rounds', $1)").bind(round_id.to_string()).execute(db).await?;
+    sqlx::query!("select pg_notify('mockloop_rounds', $1)", round_id.to_string()).execute(db).await?;
     Ok(())
 }
 
 /// One of the round's questions with everything an assessor may see.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RoundQuestion {
     pub position: i16,
     pub budget_minutes: i16,
@@ -199,19 +209,20 @@ impl RoundQuestion {
 }
 
 pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<RoundQuestion>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        RoundQuestion,
         "select rq.position, rq.budget_minutes, q.id as question_id, q.slug, q.title, q.prompt_html, q.follow_ups,
                 q.hints, q.good_answer_html, q.tags, rq.hints_used, rq.follow_ups_used
          from round_questions rq join questions q on q.id = rq.question_id
          where rq.round_id = $1 order by rq.position",
+        round_id,
     )
-    .bind(round_id)
     .fetch_all(db)
     .await
 }
 
 /// The round after `position` in the same loop.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct NextRound {
     pub id: Uuid,
     pub position: i16,
@@ -224,17 +235,19 @@ pub async fn next_round(
     loop_id: Uuid,
     position: i16,
 ) -> Result<Option<NextRound>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, position, title, timer_state from rounds where loop_id = $1 and position > $2 order by position limit 1",
+    sqlx::query_as!(
+        NextRound,
+        r#"select id, position, title, timer_state as "timer_state: TimerState" from rounds
+         where loop_id = $1 and position > $2 order by position limit 1"#,
+        loop_id,
+        position,
     )
-    .bind(loop_id)
-    .bind(position)
     .fetch_optional(db)
     .await
 }
 
 /// One entry of a round's timer log.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct TimerEvent {
     pub action: TimerAction,
     pub seconds: Option<i32>,
@@ -243,10 +256,12 @@ pub struct TimerEvent {
 }
 
 pub async fn timer_log(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<TimerEvent>, sqlx::Error> {
-    sqlx::query_as(
-        "select action, seconds, reason, occurred_at from timer_events where round_id = $1 order by occurred_at, id",
+    sqlx::query_as!(
+        TimerEvent,
+        r#"select action as "action: TimerAction", seconds, reason, occurred_at from timer_events
+         where round_id = $1 order by occurred_at, id"#,
+        round_id,
     )
-    .bind(round_id)
     .fetch_all(db)
     .await
 }
@@ -259,13 +274,13 @@ pub async fn set_marks(
     hints_used: &[i16],
     follow_ups_used: &[i16],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "update round_questions set hints_used = $3, follow_ups_used = $4 where round_id = $1 and position = $2",
+        round_id,
+        position,
+        hints_used as &[i16],
+        follow_ups_used as &[i16],
     )
-    .bind(round_id)
-    .bind(position)
-    .bind(hints_used)
-    .bind(follow_ups_used)
     .execute(db)
     .await?;
     Ok(())
@@ -278,13 +293,13 @@ pub async fn replace_question(
     position: i16,
     question_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "update round_questions set question_id = $3, hints_used = '{}', follow_ups_used = '{}'
          where round_id = $1 and position = $2",
+        round_id,
+        position,
+        question_id,
     )
-    .bind(round_id)
-    .bind(position)
-    .bind(question_id)
     .execute(db)
     .await?;
     Ok(())

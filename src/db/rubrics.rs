@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::{Pillar, RoundKind};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RubricSummary {
     pub kind: RoundKind,
     pub title: String,
@@ -13,7 +13,7 @@ pub struct RubricSummary {
     pub criteria_count: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Rubric {
     pub id: Uuid,
     pub kind: RoundKind,
@@ -21,7 +21,7 @@ pub struct Rubric {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Criterion {
     pub id: Uuid,
     pub slug: String,
@@ -32,40 +32,50 @@ pub struct Criterion {
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<RubricSummary>, sqlx::Error> {
-    sqlx::query_as(
-        "select r.kind, r.title, r.summary, count(c.id) filter (where not c.retired) as criteria_count
+    sqlx::query_as!(
+        RubricSummary,
+        r#"select r.kind as "kind: RoundKind", r.title, r.summary,
+                count(c.id) filter (where not c.retired) as "criteria_count!"
          from rubrics r left join rubric_criteria c on c.rubric_id = r.id
          group by r.id
          order by array_position(array['coding', 'ml_fundamentals', 'ml_system_design', 'domain',
-                                       'behavioral', 'hiring_manager'], r.kind)",
+                                       'behavioral', 'hiring_manager'], r.kind)"#,
     )
     .fetch_all(db)
     .await
 }
 
 pub async fn find_by_kind(db: impl PgExecutor<'_>, kind: RoundKind) -> Result<Option<Rubric>, sqlx::Error> {
-    sqlx::query_as("select id, kind, title, summary from rubrics where kind = $1").bind(kind).fetch_optional(db).await
+    sqlx::query_as!(
+        Rubric,
+        r#"select id, kind as "kind: RoundKind", title, summary from rubrics where kind = $1"#,
+        kind as RoundKind,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// The criteria in use, in rubric order.
 pub async fn criteria(db: impl PgExecutor<'_>, rubric_id: Uuid) -> Result<Vec<Criterion>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, slug, name, pillar, description, anchors from rubric_criteria
-         where rubric_id = $1 and not retired order by position",
+    sqlx::query_as!(
+        Criterion,
+        r#"select id, slug, name, pillar as "pillar: Pillar", description, anchors from rubric_criteria
+         where rubric_id = $1 and not retired order by position"#,
+        rubric_id,
     )
-    .bind(rubric_id)
     .fetch_all(db)
     .await
 }
 
 /// The criteria in use for a round kind, in one query.
 pub async fn criteria_for_kind(db: impl PgExecutor<'_>, kind: RoundKind) -> Result<Vec<Criterion>, sqlx::Error> {
-    sqlx::query_as(
-        "select c.id, c.slug, c.name, c.pillar, c.description, c.anchors
+    sqlx::query_as!(
+        Criterion,
+        r#"select c.id, c.slug, c.name, c.pillar as "pillar: Pillar", c.description, c.anchors
          from rubric_criteria c join rubrics r on r.id = c.rubric_id
-         where r.kind = $1 and not c.retired order by c.position",
+         where r.kind = $1 and not c.retired order by c.position"#,
+        kind as RoundKind,
     )
-    .bind(kind)
     .fetch_all(db)
     .await
 }

@@ -15,22 +15,28 @@ pub async fn status(
     round_id: Uuid,
     role: CardRole,
 ) -> Result<Option<CardStatus>, sqlx::Error> {
-    sqlx::query_scalar("select status from scorecards where round_id = $1 and role = $2")
-        .bind(round_id)
-        .bind(role)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        r#"select status as "status: CardStatus" from scorecards where round_id = $1 and role = $2"#,
+        round_id,
+        role as CardRole,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Where both scorecards of the round stand, in one query.
 pub async fn round_stage(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<RoundStage, sqlx::Error> {
-    let cards: Vec<(CardRole, CardStatus)> =
-        sqlx::query_as("select role, status from scorecards where round_id = $1").bind(round_id).fetch_all(db).await?;
-    let of = |role| cards.iter().find(|(r, _)| *r == role).map(|(_, status)| *status);
+    let cards = sqlx::query!(
+        r#"select role as "role: CardRole", status as "status: CardStatus" from scorecards where round_id = $1"#,
+        round_id
+    )
+    .fetch_all(db)
+    .await?;
+    let of = |role| cards.iter().find(|card| card.role == role).map(|card| card.status);
     Ok(RoundStage { interviewer: of(CardRole::Interviewer), self_assessment: of(CardRole::SelfAssessment) })
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Scorecard {
     pub id: Uuid,
     /// None once the author deleted their account (their submitted scorecard stays).
@@ -46,7 +52,7 @@ pub struct Scorecard {
     pub amendments: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredScore {
     pub criterion_id: Uuid,
     pub score: Option<i16>,
@@ -55,24 +61,29 @@ pub struct StoredScore {
 }
 
 pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid, role: CardRole) -> Result<Option<Scorecard>, sqlx::Error> {
-    sqlx::query_as(
-        "select s.id, s.author_id, s.role, s.status, s.recommendation, s.summary, s.strengths, s.areas_to_improve,
+    sqlx::query_as!(
+        Scorecard,
+        r#"select s.id, s.author_id, s.role as "role: CardRole", s.status as "status: CardStatus",
+                s.recommendation as "recommendation: Recommendation", s.summary, s.strengths, s.areas_to_improve,
                 s.updated_at, s.submitted_at,
-                (select count(*) from scorecard_amendments a where a.scorecard_id = s.id) as amendments
-         from scorecards s where s.round_id = $1 and s.role = $2",
+                (select count(*) from scorecard_amendments a where a.scorecard_id = s.id) as "amendments!"
+         from scorecards s where s.round_id = $1 and s.role = $2"#,
+        round_id,
+        role as CardRole,
     )
-    .bind(round_id)
-    .bind(role)
     .fetch_optional(db)
     .await
 }
 
 /// Criterion answers of a scorecard.
 pub async fn scores(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<Vec<StoredScore>, sqlx::Error> {
-    sqlx::query_as("select criterion_id, score, not_assessed, evidence from criterion_scores where scorecard_id = $1")
-        .bind(scorecard_id)
-        .fetch_all(db)
-        .await
+    sqlx::query_as!(
+        StoredScore,
+        "select criterion_id, score, not_assessed, evidence from criterion_scores where scorecard_id = $1",
+        scorecard_id,
+    )
+    .fetch_all(db)
+    .await
 }
 
 pub enum SaveResult {
@@ -89,7 +100,7 @@ pub async fn save_draft(
     role: CardRole,
     input: &ScorecardInput,
 ) -> Result<SaveResult, sqlx::Error> {
-    let id: Option<Uuid> = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "insert into scorecards (round_id, author_id, role, recommendation, summary, strengths, areas_to_improve)
          values ($1, $2, $3, $4, $5, $6, $7)
          on conflict (round_id, role) do update set recommendation = excluded.recommendation,
@@ -97,14 +108,14 @@ pub async fn save_draft(
              areas_to_improve = excluded.areas_to_improve, version = scorecards.version + 1
          where scorecards.status = 'draft' and scorecards.author_id = excluded.author_id
          returning id",
+        round_id,
+        author,
+        role as CardRole,
+        input.recommendation as Option<Recommendation>,
+        input.summary,
+        input.strengths,
+        input.areas_to_improve,
     )
-    .bind(round_id)
-    .bind(author)
-    .bind(role)
-    .bind(input.recommendation)
-    .bind(&input.summary)
-    .bind(&input.strengths)
-    .bind(&input.areas_to_improve)
     .fetch_optional(&mut *db)
     .await?;
     let Some(id) = id else { return Ok(SaveResult::Locked) };
@@ -125,15 +136,15 @@ async fn write_scores(db: &mut PgConnection, scorecard_id: Uuid, input: &Scoreca
             })
         })
         .collect();
-    sqlx::query(
+    sqlx::query!(
         "insert into criterion_scores (scorecard_id, criterion_id, score, not_assessed, evidence)
          select $1, criterion_id, score, not_assessed, evidence
          from jsonb_to_recordset($2) as s(criterion_id uuid, score smallint, not_assessed boolean, evidence text)
          on conflict (scorecard_id, criterion_id) do update
              set score = excluded.score, not_assessed = excluded.not_assessed, evidence = excluded.evidence",
+        scorecard_id,
+        serde_json::Value::Array(rows),
     )
-    .bind(scorecard_id)
-    .bind(serde_json::Value::Array(rows))
     .execute(db)
     .await?;
     Ok(())
@@ -141,11 +152,11 @@ async fn write_scores(db: &mut PgConnection, scorecard_id: Uuid, input: &Scoreca
 
 /// Locks a draft. Returns `false` when there was no draft of this author to submit.
 pub async fn submit(db: &mut PgConnection, scorecard_id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update scorecards set status = 'submitted', submitted_at = now()
          where id = $1 and status = 'draft' and recommendation is not null",
+        scorecard_id,
     )
-    .bind(scorecard_id)
     .execute(&mut *db)
     .await?;
     if done.rows_affected() != 1 {
@@ -157,11 +168,11 @@ pub async fn submit(db: &mut PgConnection, scorecard_id: Uuid) -> Result<bool, s
 
 /// A submitted (or skipped) scorecard moves its loop's history score points (migrations 0003, 0005).
 async fn refresh_score_points(db: &mut PgConnection, scorecard_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "select refresh_loop_score_points(array(
              select r.loop_id from scorecards s join rounds r on r.id = s.round_id where s.id = $1))",
+        scorecard_id,
     )
-    .bind(scorecard_id)
     .execute(db)
     .await?;
     Ok(())
@@ -170,20 +181,20 @@ async fn refresh_score_points(db: &mut PgConnection, scorecard_id: Uuid) -> Resu
 /// Records that the candidate skipped the round's self-assessment, discarding
 /// any draft of it. Returns `false` when it was already submitted or skipped.
 pub async fn skip_self_assessment(db: &mut PgConnection, round_id: Uuid, author: Uuid) -> Result<bool, sqlx::Error> {
-    let id: Option<Uuid> = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "insert into scorecards (round_id, author_id, role, status, submitted_at)
          values ($1, $2, 'self', 'skipped', now())
          on conflict (round_id, role) do update set status = 'skipped', submitted_at = now(), recommendation = null,
              summary = '', strengths = '', areas_to_improve = '', version = scorecards.version + 1
          where scorecards.status = 'draft' and scorecards.author_id = excluded.author_id
          returning id",
+        round_id,
+        author,
     )
-    .bind(round_id)
-    .bind(author)
     .fetch_optional(&mut *db)
     .await?;
     let Some(id) = id else { return Ok(false) };
-    sqlx::query("delete from criterion_scores where scorecard_id = $1").bind(id).execute(&mut *db).await?;
+    sqlx::query!("delete from criterion_scores where scorecard_id = $1", id).execute(&mut *db).await?;
     // The interviewer's scores now reach the candidate's history charts.
     refresh_score_points(db, id).await?;
     Ok(true)
@@ -192,7 +203,7 @@ pub async fn skip_self_assessment(db: &mut PgConnection, round_id: Uuid, author:
 /// Locks the scorecard until the transaction ends, so that amendments to it
 /// happen one after another, each seeing the one before.
 pub async fn lock(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("select id from scorecards where id = $1 for update").bind(scorecard_id).execute(db).await?;
+    sqlx::query_scalar!("select id from scorecards where id = $1 for update", scorecard_id).fetch_optional(db).await?;
     Ok(())
 }
 
@@ -203,7 +214,7 @@ pub async fn amend(
     author: Uuid,
     input: &ScorecardInput,
 ) -> Result<bool, sqlx::Error> {
-    let snapshot = sqlx::query(
+    let snapshot = sqlx::query!(
         "insert into scorecard_amendments (scorecard_id, author_id, previous)
          select s.id, $2, jsonb_build_object(
              'recommendation', s.recommendation, 'summary', s.summary, 'strengths', s.strengths,
@@ -211,24 +222,24 @@ pub async fn amend(
              'scores', (select coalesce(jsonb_agg(jsonb_build_object('criterion_id', c.criterion_id,
                         'score', c.score, 'not_assessed', c.not_assessed, 'evidence', c.evidence)), '[]') from criterion_scores c where c.scorecard_id = s.id))
          from scorecards s where s.id = $1 and s.author_id = $2 and s.status = 'submitted'",
+        scorecard_id,
+        author,
     )
-    .bind(scorecard_id)
-    .bind(author)
     .execute(&mut *db)
     .await?;
     if snapshot.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query(
+    sqlx::query!(
         "update scorecards set recommendation = $2, summary = $3, strengths = $4, areas_to_improve = $5,
                 version = version + 1
          where id = $1",
+        scorecard_id,
+        input.recommendation as Option<Recommendation>,
+        input.summary,
+        input.strengths,
+        input.areas_to_improve,
     )
-    .bind(scorecard_id)
-    .bind(input.recommendation)
-    .bind(&input.summary)
-    .bind(&input.strengths)
-    .bind(&input.areas_to_improve)
     .execute(&mut *db)
     .await?;
     write_scores(&mut *db, scorecard_id, input).await?;
@@ -236,14 +247,17 @@ pub async fn amend(
     Ok(true)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Amendment {
     pub amended_at: DateTime<Utc>,
 }
 
 pub async fn amendments(db: impl PgExecutor<'_>, scorecard_id: Uuid) -> Result<Vec<Amendment>, sqlx::Error> {
-    sqlx::query_as("select amended_at from scorecard_amendments where scorecard_id = $1 order by amended_at")
-        .bind(scorecard_id)
-        .fetch_all(db)
-        .await
+    sqlx::query_as!(
+        Amendment,
+        "select amended_at from scorecard_amendments where scorecard_id = $1 order by amended_at",
+        scorecard_id,
+    )
+    .fetch_all(db)
+    .await
 }

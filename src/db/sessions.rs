@@ -5,7 +5,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 /// The signed-in person, as every page needs them.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct SessionUser {
     pub id: Uuid,
     pub username: String,
@@ -26,14 +26,14 @@ pub async fn create(
     expires_at: DateTime<Utc>,
     client: &Client,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "insert into sessions (id_hash, user_id, expires_at, user_agent, client_ip) values ($1, $2, $3, $4, $5)",
+        token_hash,
+        user_id,
+        expires_at,
+        client.user_agent.as_deref(),
+        client.address.as_deref(),
     )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(expires_at)
-    .bind(client.user_agent.as_deref())
-    .bind(client.address.as_deref())
     .execute(db)
     .await?;
     Ok(())
@@ -44,15 +44,16 @@ pub async fn create(
 /// the session as seen now, at most every few minutes (a write per request would
 /// be a write per page view).
 pub async fn find_user(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<SessionUser>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        SessionUser,
         "with seen as (
              update sessions set last_seen_at = now()
              where id_hash = $1 and expires_at > now() and last_seen_at < now() - interval '5 minutes')
          select u.id, u.username, u.display_name
          from sessions s join users u on u.id = s.user_id
          where s.id_hash = $1 and s.expires_at > now() and u.disabled_at is null",
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(db)
     .await
 }
@@ -74,17 +75,17 @@ pub enum Ending<'a> {
 /// so that whatever must follow an ending (closing its live streams) sees each one.
 /// Returns how many ended.
 pub async fn end(db: impl PgExecutor<'_>, which: Ending<'_>) -> Result<u64, sqlx::Error> {
-    let query = match which {
-        Ending::Token(hash) => sqlx::query("delete from sessions where id_hash = $1").bind(hash),
+    let done = match which {
+        Ending::Token(hash) => sqlx::query!("delete from sessions where id_hash = $1", hash).execute(db).await?,
         Ending::Listed { user_id, session_id } => {
-            sqlx::query("delete from sessions where user_id = $1 and id = $2").bind(user_id).bind(session_id)
+            sqlx::query!("delete from sessions where user_id = $1 and id = $2", user_id, session_id).execute(db).await?
         }
         Ending::AllBut { user_id, keep } => {
-            sqlx::query("delete from sessions where user_id = $1 and id_hash <> $2").bind(user_id).bind(keep)
+            sqlx::query!("delete from sessions where user_id = $1 and id_hash <> $2", user_id, keep).execute(db).await?
         }
-        Ending::All(user_id) => sqlx::query("delete from sessions where user_id = $1").bind(user_id),
+        Ending::All(user_id) => sqlx::query!("delete from sessions where user_id = $1", user_id).execute(db).await?,
     };
-    Ok(query.execute(db).await?.rows_affected())
+    Ok(done.rows_affected())
 }
 
 /// Signing out: ends the session whose cookie hashes to `token_hash`.
@@ -94,11 +95,11 @@ pub async fn delete(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<(), sq
 }
 
 pub async fn delete_expired(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("delete from sessions where expires_at <= now()").execute(db).await?.rows_affected())
+    Ok(sqlx::query!("delete from sessions where expires_at <= now()").execute(db).await?.rows_affected())
 }
 
 /// A session as its owner's sessions list shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ListedSession {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,
@@ -112,13 +113,14 @@ pub struct ListedSession {
 
 /// The user's live sessions, the asking one first, then the most recently seen.
 pub async fn list(db: impl PgExecutor<'_>, user_id: Uuid, current: &[u8]) -> Result<Vec<ListedSession>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, created_at, last_seen_at, expires_at, user_agent, client_ip, id_hash = $2 as current
+    sqlx::query_as!(
+        ListedSession,
+        r#"select id, created_at, last_seen_at, expires_at, user_agent, client_ip, id_hash = $2 as "current!"
          from sessions where user_id = $1 and expires_at > now()
-         order by id_hash = $2 desc, last_seen_at desc, created_at desc",
+         order by id_hash = $2 desc, last_seen_at desc, created_at desc"#,
+        user_id,
+        current,
     )
-    .bind(user_id)
-    .bind(current)
     .fetch_all(db)
     .await
 }

@@ -28,34 +28,38 @@ pub async fn lock_and_count_failures(
     client_ip: &str,
 ) -> Result<RecentFailures, sqlx::Error> {
     for (space, key) in [(ACCOUNT_LOCKS, username), (ADDRESS_LOCKS, client_ip)] {
-        sqlx::query("select pg_advisory_xact_lock($1, hashtext($2))").bind(space).bind(key).execute(&mut *tx).await?;
+        sqlx::query!("select pg_advisory_xact_lock($1, hashtext($2))", space, key).execute(&mut *tx).await?;
     }
-    let (for_account_from_address, for_account, from_address, oldest_age_ms): (i64, i64, i64, Option<f64>) =
-        sqlx::query_as(
-            "select count(*) filter (where username = $1 and client_ip = $2),
-                    count(*) filter (where username = $1),
-                    count(*) filter (where client_ip = $2),
-                    (extract(epoch from now() - min(attempted_at)) * 1000)::float8
-             from sign_in_attempts
-             where not succeeded
-               and attempted_at > now() - make_interval(secs => $3)
-               and (username = $1 or client_ip = $2)",
-        )
-        .bind(username)
-        .bind(client_ip)
-        .bind(sign_in_throttle::WINDOW.as_secs_f64())
-        .fetch_one(&mut *tx)
-        .await?;
-    Ok(RecentFailures { for_account_from_address, for_account, from_address, oldest_age: age(oldest_age_ms) })
+    let counted = sqlx::query!(
+        r#"select count(*) filter (where username = $1 and client_ip = $2) as "for_account_from_address!",
+                count(*) filter (where username = $1) as "for_account!",
+                count(*) filter (where client_ip = $2) as "from_address!",
+                (extract(epoch from now() - min(attempted_at)) * 1000)::float8 as oldest_age_ms
+         from sign_in_attempts
+         where not succeeded
+           and attempted_at > now() - make_interval(secs => $3)
+           and (username = $1 or client_ip = $2)"#,
+        username,
+        client_ip,
+        sign_in_throttle::WINDOW.as_secs_f64(),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(RecentFailures {
+        for_account_from_address: counted.for_account_from_address,
+        for_account: counted.for_account,
+        from_address: counted.from_address,
+        oldest_age: age(counted.oldest_age_ms),
+    })
 }
 
 /// Writes the attempt down as a failure before its password is checked.
 pub async fn reserve(tx: &mut PgConnection, username: &str, client_ip: &str) -> Result<AttemptId, sqlx::Error> {
-    let id = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "insert into sign_in_attempts (username, client_ip, succeeded) values ($1, $2, false) returning id",
+        username,
+        client_ip,
     )
-    .bind(username)
-    .bind(client_ip)
     .fetch_one(tx)
     .await?;
     Ok(AttemptId(id))
@@ -64,14 +68,14 @@ pub async fn reserve(tx: &mut PgConnection, username: &str, client_ip: &str) -> 
 /// The password was right: the attempt no longer counts, and neither do the
 /// account's earlier failures from this address (others' guesses elsewhere still do).
 pub async fn record_success(db: impl PgExecutor<'_>, attempt: AttemptId) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "with attempt as (update sign_in_attempts set succeeded = true where id = $1 returning username, client_ip)
          delete from sign_in_attempts as earlier
          using attempt
          where earlier.username = attempt.username and earlier.client_ip = attempt.client_ip
            and not earlier.succeeded and earlier.id <> $1",
+        attempt.0,
     )
-    .bind(attempt.0)
     .execute(db)
     .await?;
     Ok(())
@@ -79,7 +83,7 @@ pub async fn record_success(db: impl PgExecutor<'_>, attempt: AttemptId) -> Resu
 
 /// The password was never checked (the server was too busy): the attempt does not count.
 pub async fn release(db: impl PgExecutor<'_>, attempt: AttemptId) -> Result<(), sqlx::Error> {
-    sqlx::query("delete from sign_in_attempts where id = $1").bind(attempt.0).execute(db).await?;
+    sqlx::query!("delete from sign_in_attempts where id = $1", attempt.0).execute(db).await?;
     Ok(())
 }
 
@@ -89,9 +93,11 @@ pub(super) fn age(milliseconds: Option<f64>) -> Duration {
 
 /// Forgets attempts older than the window.
 pub async fn prune(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("delete from sign_in_attempts where attempted_at < now() - make_interval(secs => $1)")
-        .bind(sign_in_throttle::WINDOW.as_secs_f64())
-        .execute(db)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query!(
+        "delete from sign_in_attempts where attempted_at < now() - make_interval(secs => $1)",
+        sign_in_throttle::WINDOW.as_secs_f64(),
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
 }

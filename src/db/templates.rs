@@ -5,7 +5,7 @@ use sqlx::types::Json;
 
 use crate::domain::{RoundKind, Team};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct TemplateWithRounds {
     pub id: uuid::Uuid,
     pub slug: String,
@@ -29,17 +29,19 @@ pub async fn list_visible(
     db: impl PgExecutor<'_>,
     viewer: Option<uuid::Uuid>,
 ) -> Result<Vec<TemplateWithRounds>, sqlx::Error> {
-    sqlx::query_as(
-        "select t.id, t.slug, t.name, t.description, t.team,
+    sqlx::query_as!(
+        TemplateWithRounds,
+        r#"select t.id, t.slug, t.name, t.description, t.team as "team: Team",
                 coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,
                     'minutes', r.minutes, 'question_count', r.question_count) order by r.position)
-                    filter (where r.position is not null), '[]') as rounds, t.owner_id is not null as is_own
+                    filter (where r.position is not null), '[]') as "rounds!: Json<Vec<TemplateRound>>",
+                t.owner_id is not null as "is_own!"
          from loop_templates t left join template_rounds r on r.template_id = t.id
          where t.owner_id is null or t.owner_id = $1
          group by t.id
-         order by t.owner_id nulls first, (select count(*) from template_rounds x where x.template_id = t.id) desc, t.name",
+         order by t.owner_id nulls first, (select count(*) from template_rounds x where x.template_id = t.id) desc, t.name"#,
+        viewer,
     )
-    .bind(viewer)
     .fetch_all(db)
     .await
 }
@@ -63,17 +65,17 @@ pub async fn save_owned(
     team: Option<Team>,
     rounds: &[RoundSpec<'_>],
 ) -> Result<bool, sqlx::Error> {
-    let id: Option<uuid::Uuid> = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "insert into loop_templates (slug, owner_id, name, description, team) values ($1, $2, $3, $4, $5)
          on conflict (slug) do update set name = excluded.name, description = excluded.description, team = excluded.team
          where loop_templates.owner_id = $2
          returning id",
+        slug,
+        owner,
+        name,
+        description,
+        team as Option<Team>,
     )
-    .bind(slug)
-    .bind(owner)
-    .bind(name)
-    .bind(description)
-    .bind(team)
     .fetch_optional(&mut *db)
     .await?;
     let Some(id) = id else { return Ok(false) };
@@ -87,7 +89,7 @@ pub async fn replace_rounds(
     template_id: uuid::Uuid,
     rounds: &[RoundSpec<'_>],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("delete from template_rounds where template_id = $1").bind(template_id).execute(&mut *db).await?;
+    sqlx::query!("delete from template_rounds where template_id = $1", template_id).execute(&mut *db).await?;
     let rows: Vec<_> = rounds
         .iter()
         .enumerate()
@@ -95,13 +97,13 @@ pub async fn replace_rounds(
             serde_json::json!({"position": index + 1, "kind": r.kind, "title": r.title, "minutes": r.minutes, "question_count": r.question_count})
         })
         .collect();
-    sqlx::query(
+    sqlx::query!(
         "insert into template_rounds (template_id, position, kind, title, minutes, question_count)
          select $1, position, kind, title, minutes, question_count
          from jsonb_to_recordset($2) as r(position smallint, kind text, title text, minutes smallint, question_count smallint)",
+        template_id,
+        serde_json::Value::Array(rows),
     )
-    .bind(template_id)
-    .bind(serde_json::Value::Array(rows))
     .execute(db)
     .await?;
     Ok(())
@@ -113,26 +115,25 @@ pub async fn find_owned(
     owner: uuid::Uuid,
     slug: &str,
 ) -> Result<Option<TemplateWithRounds>, sqlx::Error> {
-    sqlx::query_as(
-        "select t.id, t.slug, t.name, t.description, t.team,
+    sqlx::query_as!(
+        TemplateWithRounds,
+        r#"select t.id, t.slug, t.name, t.description, t.team as "team: Team",
                 coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,
                     'minutes', r.minutes, 'question_count', r.question_count) order by r.position)
-                    filter (where r.position is not null), '[]') as rounds, true as is_own
+                    filter (where r.position is not null), '[]') as "rounds!: Json<Vec<TemplateRound>>",
+                true as "is_own!"
          from loop_templates t left join template_rounds r on r.template_id = t.id
          where t.slug = $1 and t.owner_id = $2
-         group by t.id",
+         group by t.id"#,
+        slug,
+        owner,
     )
-    .bind(slug)
-    .bind(owner)
     .fetch_optional(db)
     .await
 }
 
 pub async fn delete_owned(db: impl PgExecutor<'_>, owner: uuid::Uuid, slug: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from loop_templates where slug = $1 and owner_id = $2")
-        .bind(slug)
-        .bind(owner)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query!("delete from loop_templates where slug = $1 and owner_id = $2", slug, owner).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::username::Username;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Credentials {
     pub id: Uuid,
     pub password_hash: String,
@@ -21,64 +21,65 @@ pub async fn create(
     display_name: &str,
     password_hash: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "insert into users (username, username_skeleton, display_name, password_hash) values ($1, $2, $3, $4)
          on conflict do nothing
          returning id",
+        username.as_str(),
+        username.skeleton(),
+        display_name,
+        password_hash,
     )
-    .bind(username.as_str())
-    .bind(username.skeleton())
-    .bind(display_name)
-    .bind(password_hash)
     .fetch_optional(db)
     .await
 }
 
 /// Whether an account has exactly this username (rather than one that looks like it).
 pub async fn exists(db: impl PgExecutor<'_>, username: &Username) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("select exists (select 1 from users where username = $1)")
-        .bind(username.as_str())
+    sqlx::query_scalar!(r#"select exists (select 1 from users where username = $1) as "exists!""#, username.as_str())
         .fetch_one(db)
         .await
 }
 
 pub async fn credentials(db: impl PgExecutor<'_>, username: &str) -> Result<Option<Credentials>, sqlx::Error> {
-    sqlx::query_as("select id, password_hash, disabled_at is not null as disabled from users where username = $1")
-        .bind(username)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        Credentials,
+        r#"select id, password_hash, disabled_at is not null as "disabled!" from users where username = $1"#,
+        username,
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// The stored password hash of an account, for checking its current password.
 pub async fn password_hash(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select password_hash from users where id = $1").bind(user_id).fetch_optional(db).await
+    sqlx::query_scalar!("select password_hash from users where id = $1", user_id).fetch_optional(db).await
 }
 
 pub async fn set_password_hash(db: impl PgExecutor<'_>, user_id: Uuid, hash: &str) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("update users set password_hash = $2 where id = $1").bind(user_id).bind(hash).execute(db).await?;
+    let done = sqlx::query!("update users set password_hash = $2 where id = $1", user_id, hash).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Disables (`true`) or enables an account; `false` when it was already so.
 pub async fn set_disabled(db: impl PgExecutor<'_>, user_id: Uuid, disabled: bool) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update users set disabled_at = case when $2 then now() end
          where id = $1 and (disabled_at is not null) <> $2",
+        user_id,
+        disabled,
     )
-    .bind(user_id)
-    .bind(disabled)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn id_of(db: impl PgExecutor<'_>, username: &str) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("select id from users where username = $1").bind(username).fetch_optional(db).await
+    sqlx::query_scalar!("select id from users where username = $1", username).fetch_optional(db).await
 }
 
 /// An account as the operator's `users list` shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ListedUser {
     pub username: String,
     pub display_name: String,
@@ -90,12 +91,13 @@ pub struct ListedUser {
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<ListedUser>, sqlx::Error> {
-    sqlx::query_as(
-        "select u.username, u.display_name, u.created_at, u.disabled_at is not null as disabled,
-                (select count(*) from sessions s where s.user_id = u.id and s.expires_at > now()) as sessions,
+    sqlx::query_as!(
+        ListedUser,
+        r#"select u.username, u.display_name, u.created_at, u.disabled_at is not null as "disabled!",
+                (select count(*) from sessions s where s.user_id = u.id and s.expires_at > now()) as "sessions!",
                 (select max(s.last_seen_at) from sessions s where s.user_id = u.id) as last_seen_at,
-                (select count(*) from loops l where l.candidate_id = u.id) as loops
-         from users u order by u.username",
+                (select count(*) from loops l where l.candidate_id = u.id) as "loops!"
+         from users u order by u.username"#,
     )
     .fetch_all(db)
     .await

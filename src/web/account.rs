@@ -421,7 +421,7 @@ async fn export_data(
 ) -> Result<Response, AppError> {
     let mut db = state.db.begin().await?;
     // One snapshot, so that the parts agree with each other.
-    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *db).await?;
+    db::read_one_snapshot(&mut db).await?;
     let profile = db::account::profile(&mut *db, user.id).await?;
     let mut notes = db::account::notes(&mut *db, user.id).await?;
     let mut cards = db::account::scorecards_written(&mut *db, user.id).await?;
