@@ -12,6 +12,7 @@
 //! still static text, and `tests/it/scale.rs` and `feedback_history.rs` run them.
 
 use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -227,7 +228,8 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
 
     // Statistics first: planned blind, the refresh over these fresh rows ran 30× slower.
     sqlx::query("analyze loops, rounds, scorecards, criterion_scores").execute(&mut *tx).await?;
-    sqlx::query("select refresh_loop_score_points(array(select id from demo_loops))").execute(&mut *tx).await?;
+    let loop_ids: Vec<Uuid> = sqlx::query_scalar("select id from demo_loops").fetch_all(&mut *tx).await?;
+    super::history::refresh_score_points(&mut *tx, &loop_ids).await?;
 
     let (users, loops, rounds, scorecards, criterion_scores, notes) = sqlx::query_as(
         "select (select count(*) from demo_users), (select count(*) from demo_loops),

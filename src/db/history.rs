@@ -4,9 +4,46 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::domain::blind_scoring::CardStatus;
+use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
 use crate::domain::scoring::Recommendation;
+use crate::domain::visibility::{self, Viewer};
 use crate::domain::{LoopMode, LoopStatus, RoundKind, ScoreSeries, Team};
+
+/// Recomputes the history score points of `loop_ids` (migration 0009) by the
+/// domain's rules, passed in as small tables: the deciding scorecard of each
+/// mode, and every stage of a round's two scorecards at which the candidate
+/// may read each of them.
+pub async fn refresh_score_points(db: impl PgExecutor<'_>, loop_ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    let (deciding_modes, deciding_roles): (Vec<&str>, Vec<&str>) =
+        LoopMode::ALL.iter().map(|mode| (mode.as_str(), visibility::deciding_card(*mode).as_str())).unzip();
+    let statuses = [None, Some(CardStatus::Draft), Some(CardStatus::Submitted), Some(CardStatus::Skipped)];
+    let spelling = |status: Option<CardStatus>| status.map_or("", CardStatus::as_str);
+    let mut readable: (Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
+    for card in CardRole::ALL {
+        for interviewer in statuses {
+            for self_assessment in statuses {
+                let stage = RoundStage { interviewer, self_assessment };
+                if visibility::may_read_card(Viewer::Candidate, *card, stage) {
+                    readable.0.push(card.as_str());
+                    readable.1.push(spelling(interviewer));
+                    readable.2.push(spelling(self_assessment));
+                }
+            }
+        }
+    }
+    sqlx::query!(
+        "select refresh_loop_score_points($1, $2, $3, $4, $5, $6)",
+        loop_ids,
+        &deciding_modes as &[&str],
+        &deciding_roles as &[&str],
+        &readable.0 as &[&str],
+        &readable.1 as &[&str],
+        &readable.2 as &[&str],
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct HistoryFilter {
@@ -35,8 +72,10 @@ pub struct HistoryLoop {
     pub time_zone: String,
     pub as_candidate: bool,
     pub candidate_name: String,
-    /// The deciding scorecard's recommendation per round, none where not submitted.
-    pub recommendations: Vec<Option<Recommendation>>,
+    /// Per round, the submitted recommendation of its interviewer card and of its
+    /// self-assessment (none where not submitted); which decides is the domain's rule.
+    pub interviewer_recommendations: Vec<Option<Recommendation>>,
+    pub self_recommendations: Vec<Option<Recommendation>>,
     /// Per round, the status of its interviewer card and of its self-assessment (none where
     /// not begun), and whether the user interviews it: what blind scoring needs to know who may read what.
     pub interviewer_statuses: Vec<Option<CardStatus>>,
@@ -55,14 +94,16 @@ pub async fn loops(
 ) -> Result<Vec<HistoryLoop>, sqlx::Error> {
     sqlx::query_as!(
         HistoryLoop,
-        // The deciding scorecard of a round is the candidate's own when self-timed.
         r#"select l.id, l.template_name, l.team as "team: Team", l.mode as "mode: LoopMode",
                 l.status as "status: LoopStatus", l.starts_at, l.time_zone,
                 l.candidate_id = $1 as "as_candidate!", u.display_name as candidate_name,
                 array(select s.recommendation from rounds r
-                      left join scorecards s on s.round_id = r.id and s.status = 'submitted'
-                                             and s.role = case l.mode when 'self_timed' then 'self' else 'interviewer' end
-                      where r.loop_id = l.id order by r.position) as "recommendations!: Vec<Option<Recommendation>>",
+                      left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = 'interviewer'
+                      where r.loop_id = l.id order by r.position)
+                    as "interviewer_recommendations!: Vec<Option<Recommendation>>",
+                array(select s.recommendation from rounds r
+                      left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = 'self'
+                      where r.loop_id = l.id order by r.position) as "self_recommendations!: Vec<Option<Recommendation>>",
                 array(select s.status from rounds r
                       left join scorecards s on s.round_id = r.id and s.role = 'interviewer'
                       where r.loop_id = l.id order by r.position) as "interviewer_statuses!: Vec<Option<CardStatus>>",
@@ -141,7 +182,28 @@ pub struct Attempt {
     pub starts_at: DateTime<Utc>,
     pub elapsed_ms: i64,
     pub allowed_ms: i64,
-    pub mean_score: Option<f64>,
+    pub mode: LoopMode,
+    /// Each scorecard's status (none where not begun) and mean assessed score;
+    /// which one the candidate may read is the domain's rule.
+    pub interviewer_status: Option<CardStatus>,
+    pub interviewer_mean: Option<f64>,
+    pub self_status: Option<CardStatus>,
+    pub self_mean: Option<f64>,
+}
+
+impl Attempt {
+    /// The deciding scorecard's mean, if the candidate may read it (blind scoring).
+    pub fn mean_score(&self) -> Option<f64> {
+        let deciding = visibility::deciding_card(self.mode);
+        let stage = RoundStage { interviewer: self.interviewer_status, self_assessment: self.self_status };
+        if !visibility::may_read_card(Viewer::Candidate, deciding, stage) {
+            return None;
+        }
+        match deciding {
+            CardRole::Interviewer => self.interviewer_mean,
+            CardRole::SelfAssessment => self.self_mean,
+        }
+    }
 }
 
 pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> Result<Vec<Attempt>, sqlx::Error> {
@@ -150,15 +212,18 @@ pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> R
         Attempt,
         r#"select shown.slug as "slug!", shown.title as "title!", shown.kind as "kind!: RoundKind",
                 shown.loop_id as "loop_id!", shown.round_id as "round_id!", shown.starts_at as "starts_at!",
-                shown.elapsed_ms as "elapsed_ms!", shown.allowed_ms as "allowed_ms!",
+                shown.elapsed_ms as "elapsed_ms!", shown.allowed_ms as "allowed_ms!", shown.mode as "mode!: LoopMode",
+                (select s.status from scorecards s where s.round_id = shown.round_id and s.role = 'interviewer')
+                    as "interviewer_status: CardStatus",
                 (select avg(cs.score)::float8 from scorecards s
                  join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
-                 where s.round_id = shown.round_id and s.status = 'submitted'
-                   and s.role = case shown.mode when 'self_timed' then 'self' else 'interviewer' end
-                   -- Blind scoring: a peer interviewer's scores once the self-assessment is in or skipped.
-                   and (shown.mode = 'self_timed' or exists (
-                       select 1 from scorecards own where own.round_id = shown.round_id and own.role = 'self'
-                          and own.status in ('submitted', 'skipped')))) as mean_score
+                 where s.round_id = shown.round_id and s.role = 'interviewer' and s.status = 'submitted')
+                    as interviewer_mean,
+                (select s.status from scorecards s where s.round_id = shown.round_id and s.role = 'self')
+                    as "self_status: CardStatus",
+                (select avg(cs.score)::float8 from scorecards s
+                 join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
+                 where s.round_id = shown.round_id and s.role = 'self' and s.status = 'submitted') as self_mean
          from (select q.slug, q.title, q.kind, l.id as loop_id, r.id as round_id, l.starts_at, l.mode, r.elapsed_ms,
                       (r.planned_minutes * 60000 + r.extension_seconds * 1000)::bigint as allowed_ms
                from loops l

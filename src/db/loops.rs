@@ -251,7 +251,7 @@ pub async fn cancel(db: &mut PgConnection, loop_id: Uuid, candidate: Uuid) -> Re
         return Ok(false);
     }
     // A cancelled loop leaves the history charts.
-    sqlx::query!("select refresh_loop_score_points(array[$1::uuid])", loop_id).execute(&mut *tx).await?;
+    super::history::refresh_score_points(&mut *tx, &[loop_id]).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -196,18 +196,6 @@ pub struct RoundQuestion {
     pub follow_ups_used: Vec<i16>,
 }
 
-impl RoundQuestion {
-    /// Only what a candidate in a peer round may see: the prompt.
-    pub fn for_candidate(mut self) -> RoundQuestion {
-        self.follow_ups.clear();
-        self.hints.clear();
-        self.good_answer_html.clear();
-        self.hints_used.clear();
-        self.follow_ups_used.clear();
-        self
-    }
-}
-
 pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<RoundQuestion>, sqlx::Error> {
     sqlx::query_as!(
         RoundQuestion,

@@ -166,16 +166,15 @@ pub async fn submit(db: &mut PgConnection, scorecard_id: Uuid) -> Result<bool, s
     Ok(true)
 }
 
-/// A submitted (or skipped) scorecard moves its loop's history score points (migrations 0003, 0005).
+/// A submitted (or skipped) scorecard moves its loop's history score points.
 async fn refresh_score_points(db: &mut PgConnection, scorecard_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "select refresh_loop_score_points(array(
-             select r.loop_id from scorecards s join rounds r on r.id = s.round_id where s.id = $1))",
+    let loop_id = sqlx::query_scalar!(
+        "select r.loop_id from scorecards s join rounds r on r.id = s.round_id where s.id = $1",
         scorecard_id,
     )
-    .execute(db)
+    .fetch_one(&mut *db)
     .await?;
-    Ok(())
+    super::history::refresh_score_points(db, &[loop_id]).await
 }
 
 /// Records that the candidate skipped the round's self-assessment, discarding

@@ -18,8 +18,9 @@ use super::page::{Layout, choices, render};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, ScorePoint};
-use crate::domain::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
+use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
 use crate::domain::scoring::{self, Recommendation, RoundScores};
+use crate::domain::visibility::{self, Viewer};
 use crate::domain::{LoopMode, LoopStatus, Pillar, RoundKind, ScoreSeries, Team, schedule, timer};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -253,11 +254,12 @@ fn points_of(points: &[&ScorePoint], key: &str) -> Vec<(DateTime<Utc>, f64)> {
 
 /// The deciding recommendation of each round, where blind scoring lets the user read it.
 fn readable_recommendations(item: &HistoryLoop) -> Vec<Option<Recommendation>> {
-    let deciding = match item.mode {
-        LoopMode::SelfTimed => CardRole::SelfAssessment,
-        LoopMode::Peer => CardRole::Interviewer,
+    let deciding = visibility::deciding_card(item.mode);
+    let recommendations = match deciding {
+        CardRole::Interviewer => &item.interviewer_recommendations,
+        CardRole::SelfAssessment => &item.self_recommendations,
     };
-    item.recommendations
+    recommendations
         .iter()
         .enumerate()
         .map(|(index, recommendation)| {
@@ -266,14 +268,12 @@ fn readable_recommendations(item: &HistoryLoop) -> Vec<Option<Recommendation>> {
                 interviewer: status(&item.interviewer_statuses),
                 self_assessment: status(&item.self_statuses),
             };
-            let reader = if item.as_candidate {
-                Reader::Candidate
-            } else if item.user_interviews.get(index).copied().unwrap_or(false) {
-                Reader::RoundInterviewer
-            } else {
-                Reader::OtherInterviewer { scored: item.user_scored }
+            let viewer = match (item.as_candidate, item.user_interviews.get(index).copied().unwrap_or(false)) {
+                (true, _) => Viewer::Candidate,
+                (false, true) => Viewer::RoundInterviewer,
+                (false, false) => Viewer::OtherInterviewer { scored: item.user_scored },
             };
-            blind_scoring::may_read(reader, deciding, stage).then_some(*recommendation).flatten()
+            visibility::may_read_card(viewer, deciding, stage).then_some(*recommendation).flatten()
         })
         .collect()
 }
@@ -317,7 +317,7 @@ fn group_attempts(attempts: Vec<Attempt>) -> Vec<QuestionHistory> {
         entry.attempts.push(AttemptLine {
             round_id: attempt.round_id,
             when: attempt.starts_at.format("%-d %b %Y").to_string(),
-            score: attempt.mean_score.map_or("not scored".to_owned(), |s| format!("{s:.1}")),
+            score: attempt.mean_score().map_or("not scored".to_owned(), |s| format!("{s:.1}")),
             time: format!(
                 "{} of {}",
                 timer::format_duration(attempt.elapsed_ms),
