@@ -236,47 +236,47 @@ def _split_front_matter(text):
 
 
 def _fence_opening(line):
-    """(backtick count, info string) when ``line`` opens a fenced block."""
+    """The backtick count when ``line`` opens a fenced block (as CommonMark: at most
+    three spaces of indent, three or more backticks, no backtick in the info string)."""
     stripped = line.lstrip(" ")
     if len(line) - len(stripped) > 3 or not stripped.startswith("```"):
         return None
     count = len(stripped) - len(stripped.lstrip("`"))
-    return count, stripped[count:].strip()
+    return None if "`" in stripped[count:] else count
+
+
+def _closes_fence(line, count):
+    stripped = line.lstrip(" ")
+    return len(line) - len(stripped) <= 3 and len(stripped.rstrip()) >= count and not stripped.strip().strip("`")
 
 
 def _sections(body):
     """``{heading: text}`` for the ``## `` headings outside fenced code."""
     sections = {}
-    order = []
     current = None
     fence = 0
     for line in body.split("\n"):
         if fence:
-            stripped = line.strip()
-            if stripped.startswith("`" * fence) and not stripped.strip("`"):
+            if _closes_fence(line, fence):
                 fence = 0
-        else:
-            opening = _fence_opening(line)
-            if opening:
-                fence = opening[0]
-            elif line.startswith("## "):
-                current = line[3:].strip()
-                order.append(current)
-                sections[current] = []
-                continue
+        elif _fence_opening(line):
+            fence = _fence_opening(line)
+        elif line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = []
+            continue
         if current is not None:
             sections[current].append(line)
-    return order, {heading: "\n".join(lines).strip() for heading, lines in sections.items()}
+    return {heading: "\n".join(lines).strip() for heading, lines in sections.items()}
 
 
 def _only_fence(section, heading):
     """(language, code) of the single fenced block a section consists of."""
     lines = section.split("\n")
-    opening = _fence_opening(lines[0]) if lines else None
-    closing = lines[-1].strip() if len(lines) > 1 else ""
-    if not opening or not closing.startswith("`" * opening[0]) or closing.strip("`"):
-        raise ValueError("`## %s` must be one fenced code block" % heading)
-    return opening[1], "\n".join(lines[1:-1])
+    count = _fence_opening(lines[0]) if len(lines) > 1 else None
+    if not count or not _closes_fence(lines[-1], count) or any(_closes_fence(line, count) for line in lines[1:-1]):
+        raise ValueError("`## %s` must be exactly one fenced code block" % heading)
+    return lines[0].strip()[count:].strip(), "\n".join(lines[1:-1])
 
 
 def parse_question(path):
@@ -287,7 +287,7 @@ def parse_question(path):
         text = file.read().replace("\r\n", "\n").replace("\r", "\n")
     front, body = _split_front_matter(text)
     meta = tomllib.loads(front)
-    order, sections = _sections(body)
+    sections = _sections(body)
     if "Starter" not in sections:
         return None
     language, starter = _only_fence(sections["Starter"], "Starter")
