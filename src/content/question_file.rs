@@ -342,6 +342,14 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_question_exports_and_reads_back_the_same() {
+        for file in super::super::shipped().expect("the built-in content parses").questions {
+            let again = parse(&file.path, &file.to_markdown()).expect("the export re-parses");
+            assert_eq!(serde_json::to_value(&file).ok(), serde_json::to_value(&again).ok(), "{}", file.slug);
+        }
+    }
+
+    #[test]
     fn a_slug_that_differs_from_the_file_name_is_refused() {
         let error = parse_text(&GOOD.replace("slug = \"two-sum\"", "slug = \"pairs\"")).expect_err("refused");
         assert!(error.problem.contains("file name"), "{error}");
