@@ -133,9 +133,7 @@ def _run_one(namespace, case, index, preamble_output):
         expected = eval(compile(str(case.get("expected", "")), "<expected: %s>" % name, "eval"), namespace)
     except (Exception, SystemExit) as error:
         result["expected"] = "<expected value failed>"
-        result["error"] = "the test's expected value failed (a bug in the question, not your code):\n" + _format_exception(
-            error
-        )
+        result["error"] = "the test's expected value could not be computed:\n" + _format_exception(error)
         return result
     result["expected"] = _safe_repr(expected)
 
