@@ -1,6 +1,7 @@
 //! The shipped content — questions, rubrics, loop templates — read from data
 //! files and checked as a whole before anything is written to the database.
 
+pub mod code_sections;
 pub mod question_file;
 pub mod rubric_file;
 pub mod template_file;

@@ -1,10 +1,12 @@
 //! One question per Markdown file: TOML front matter between `+++` lines, then
-//! the sections Prompt, Follow-ups, Hints and "What good looks like".
+//! the sections Prompt, Follow-ups, Hints and "What good looks like", and for a
+//! runnable coding question Starter, Tests and Reference solution.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::code_sections::{self, CODE_SECTIONS, RawCodeSections, fence_ticks, is_closing_fence};
 use super::{ContentError, content_hash};
 use crate::domain::question::{Question, QuestionDraft, is_slug};
 
@@ -60,7 +62,7 @@ pub fn parse(path: &Path, text: &str) -> Result<QuestionFile, ContentError> {
     if fallback_entry.as_deref() != Some(meta.slug.as_str()) {
         return Err(fail("slug must equal the file name (without .md)".into()));
     }
-    let [prompt, follow_ups, hints, good] = split_sections(body).map_err(&fail)?;
+    let Sections { required: [prompt, follow_ups, hints, good], code } = split_sections(body).map_err(&fail)?;
     let draft = QuestionDraft {
         kind: meta.kind,
         title: meta.title,
@@ -74,10 +76,14 @@ pub fn parse(path: &Path, text: &str) -> Result<QuestionFile, ContentError> {
         hints: list_items(hints),
         what_good_looks_like: good.to_owned(),
     };
-    let question = draft.validate().map_err(|problems| {
+    let mut question = draft.validate().map_err(|problems| {
         let messages: Vec<String> = problems.into_iter().map(|p| p.message).collect();
         fail(messages.join("; "))
     })?;
+    let code = code_sections::parse(code).map_err(&fail)?;
+    question.starter = code.starter;
+    question.tests = code.tests;
+    question.reference_solution = code.reference_solution;
     Ok(QuestionFile {
         path: path.to_owned(),
         content_hash: content_hash(&text),
@@ -104,11 +110,12 @@ impl QuestionFile {
         };
         let front = toml::to_string(&meta).unwrap_or_default();
         format!(
-            "+++\n{front}+++\n\n## Prompt\n\n{}\n\n## Follow-ups\n\n{}\n## Hints\n\n{}\n## What good looks like\n\n{}\n",
+            "+++\n{front}+++\n\n## Prompt\n\n{}\n\n## Follow-ups\n\n{}\n## Hints\n\n{}\n## What good looks like\n\n{}\n{}",
             q.prompt,
             bullet_list(&q.follow_ups),
             bullet_list(&q.hints),
-            q.what_good_looks_like
+            q.what_good_looks_like,
+            code_sections::to_markdown(q.starter.as_ref(), q.tests.as_ref(), q.reference_solution.as_deref()),
         )
     }
 }
@@ -120,31 +127,61 @@ fn split_front_matter(text: &str) -> Option<(&str, &str)> {
     Some((&rest[..end + 1], body))
 }
 
-/// Splits the body at its `## ` headings, which must be exactly SECTIONS in order.
-fn split_sections(body: &str) -> Result<[&str; 4], String> {
+/// The sections of a question body.
+struct Sections<'a> {
+    required: [&'a str; 4],
+    code: RawCodeSections<'a>,
+}
+
+/// Splits the body at its `## ` headings (outside fenced code), which must be
+/// exactly SECTIONS in order, then optionally some of CODE_SECTIONS in order.
+fn split_sections(body: &str) -> Result<Sections<'_>, String> {
     let mut found: Vec<(&str, usize, usize)> = Vec::new();
     let mut offset = 0;
+    let mut open_fence: Option<usize> = None;
     for line in body.split_inclusive('\n') {
-        if let Some(heading) = line.strip_prefix("## ") {
-            found.push((heading.trim(), offset, offset + line.len()));
+        let text = line.trim_end_matches('\n');
+        match open_fence {
+            Some(ticks) if is_closing_fence(text, ticks) => open_fence = None,
+            Some(_) => {}
+            None => {
+                if let Some(ticks) = fence_ticks(text) {
+                    open_fence = Some(ticks);
+                } else if let Some(heading) = line.strip_prefix("## ") {
+                    found.push((heading.trim(), offset, offset + line.len()));
+                }
+            }
         }
         offset += line.len();
     }
     let headings: Vec<&str> = found.iter().map(|(heading, _, _)| *heading).collect();
-    if headings != SECTIONS {
+    let optional = headings.get(SECTIONS.len()..).unwrap_or_default();
+    let mut expected_optional = CODE_SECTIONS.iter();
+    let optional_in_order = optional.iter().all(|heading| expected_optional.any(|known| known == heading));
+    if headings.get(..SECTIONS.len()) != Some(&SECTIONS[..]) || !optional_in_order {
         return Err(format!(
-            "sections must be `## {}` in this order, found: {}",
+            "sections must be `## {}` in this order, optionally followed by `## {}` (in this order), found: {}",
             SECTIONS.join("`, `## "),
+            CODE_SECTIONS.join("`, `## "),
             if headings.is_empty() { "none".to_owned() } else { headings.join(", ") }
         ));
     }
     if !body[..found[0].1].trim().is_empty() {
         return Err("text before `## Prompt` would be lost: move it into a section".into());
     }
-    let mut sections = [""; 4];
-    for (index, (_, _, content_start)) in found.iter().enumerate() {
+    let content = |index: usize| {
+        let (_, _, content_start) = found[index];
         let content_end = found.get(index + 1).map_or(body.len(), |next| next.1);
-        sections[index] = body[*content_start..content_end].trim();
+        body[content_start..content_end].trim()
+    };
+    let mut sections = Sections { required: [""; 4], code: RawCodeSections::default() };
+    for (index, (heading, _, _)) in found.iter().enumerate() {
+        match (index, *heading) {
+            (0..4, _) => sections.required[index] = content(index),
+            (_, "Starter") => sections.code.starter = Some(content(index)),
+            (_, "Tests") => sections.code.tests = Some(content(index)),
+            _ => sections.code.reference_solution = Some(content(index)),
+        }
     }
     Ok(sections)
 }
@@ -228,6 +265,88 @@ mod tests {
         let text = GOOD.replace("## Hints", "## Hints2");
         let error = parse_text(&text).expect_err("refused");
         assert!(error.problem.contains("sections must be"), "{error}");
+    }
+
+    const CODE: &str = "\n## Starter\n\n```python\ndef pairs(nums):\n    ## not a heading: inside the fence\n    raise NotImplementedError\n```\n\n\
+        ## Tests\n\n```toml\n[[tests]]\nname = \"a\"\ncall = \"pairs([])\"\nexpected = \"[]\"\n\n\
+        [[tests]]\nname = \"b\"\ncall = \"pairs([1])\"\nexpected = \"[]\"\n\n\
+        [[tests]]\nname = \"c\"\ncall = \"pairs([1, 1])\"\nexpected = \"[(1, 1)]\"\n\n\
+        [[tests]]\nname = \"d\"\ncall = \"pairs([2, 0])\"\nexpected = \"[(0, 2)]\"\n\n\
+        [[tests]]\nname = \"e\"\ncall = \"len(pairs([1] * 9))\"\nexpected = \"1\"\ntolerance = 0.5\n```\n\n\
+        ## Reference solution\n\n```python\ndef pairs(nums):\n    return []\n```\n";
+
+    #[test]
+    fn a_runnable_question_parses_its_starter_tests_and_reference() {
+        let question = parse_text(&format!("{GOOD}{CODE}")).expect("valid").question;
+        let starter = question.starter.expect("starter");
+        assert_eq!(starter.language, crate::domain::question::CodeLanguage::Python);
+        assert!(starter.code.contains("## not a heading"), "{}", starter.code);
+        let tests = question.tests.expect("tests");
+        assert_eq!(tests.cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["a", "b", "c", "d", "e"]);
+        assert_eq!(tests.cases[4].tolerance, Some(0.5));
+        assert_eq!(question.reference_solution.as_deref(), Some("def pairs(nums):\n    return []"));
+        assert_eq!(question.what_good_looks_like, "O(n) with a hash set.");
+    }
+
+    #[test]
+    fn a_runnable_question_exports_and_parses_back_the_same() {
+        let question = parse_text(&format!("{GOOD}{CODE}")).expect("valid");
+        let again = parse_text(&question.to_markdown()).expect("re-parse");
+        assert_eq!(serde_json::to_value(&question).ok(), serde_json::to_value(&again).ok());
+        assert!(again.question.reference_solution.is_some());
+    }
+
+    #[test]
+    fn code_sections_out_of_order_are_refused() {
+        let text = format!("{GOOD}{CODE}")
+            .replace("## Tests", "## Tmp")
+            .replace("## Starter", "## Tests")
+            .replace("## Tmp", "## Starter");
+        let error = parse_text(&text).expect_err("refused");
+        assert!(
+            error.problem.contains("optionally followed by `## Starter`, `## Tests`, `## Reference solution`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_extra_section_is_refused() {
+        let error = parse_text(&format!("{GOOD}\n## Notes\n\nmore\n")).expect_err("refused");
+        assert!(error.problem.contains("found: Prompt, Follow-ups, Hints, What good looks like, Notes"), "{error}");
+    }
+
+    #[test]
+    fn a_broken_code_section_is_named_with_the_file_and_slug() {
+        let text = format!("{GOOD}{CODE}").replace("name = \"b\"", "name = \"a\"");
+        let error = parse_text(&text).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "questions/coding/two-sum.md [two-sum]: duplicate test name `a`: names must be unique"
+        );
+    }
+
+    #[test]
+    fn every_shipped_coding_question_is_runnable() {
+        let bundle = super::super::shipped().expect("the built-in content parses");
+        let coding: Vec<&QuestionFile> =
+            bundle.questions.iter().filter(|q| q.question.kind == crate::domain::RoundKind::Coding).collect();
+        assert!(coding.len() >= 24, "{} coding questions", coding.len());
+        for file in coding {
+            let q = &file.question;
+            assert!(q.starter.is_some(), "{} has no starter", file.slug);
+            if q.starter.as_ref().is_some_and(|s| s.language == crate::domain::question::CodeLanguage::Python) {
+                assert!(q.tests.as_ref().is_some_and(|t| t.cases.len() >= 5), "{}", file.slug);
+                assert!(q.reference_solution.is_some(), "{}", file.slug);
+            }
+        }
+    }
+
+    #[test]
+    fn every_shipped_question_exports_and_reads_back_the_same() {
+        for file in super::super::shipped().expect("the built-in content parses").questions {
+            let again = parse(&file.path, &file.to_markdown()).expect("the export re-parses");
+            assert_eq!(serde_json::to_value(&file).ok(), serde_json::to_value(&again).ok(), "{}", file.slug);
+        }
     }
 
     #[test]

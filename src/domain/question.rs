@@ -1,9 +1,50 @@
 //! A question's fields and the rules they meet, whether they come from a
 //! content file or from the "new question" form.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Difficulty, Level, RoundKind, Team};
+
+text_enum!(
+    /// The language of a question's starter code. Only Python runs in the
+    /// workspace; C++ is edit-only.
+    CodeLanguage {
+        Python => ("python", "Python"),
+        Cpp => ("cpp", "C++"),
+    }
+);
+
+/// The code a candidate starts from: a signature and docstring to fill in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Starter {
+    pub language: CodeLanguage,
+    pub code: String,
+}
+
+/// A question's test cases. They run in the candidate's browser, so the
+/// candidate may see them (unlike the reference solution).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSuite {
+    /// Python run after the candidate's code and before the cases (helpers, fakes).
+    #[serde(default)]
+    pub setup: String,
+    #[serde(rename = "tests", default)]
+    pub cases: Vec<TestCase>,
+}
+
+/// One test case: `call` and `expected` are Python expressions, compared by
+/// `static/workspace/runner.py`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    pub name: String,
+    pub call: String,
+    pub expected: String,
+    /// Floats compare with `math.isclose(rel_tol=tolerance, abs_tol=tolerance)` when given.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+}
 
 /// Fields as typed, before checking.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +77,12 @@ pub struct Question {
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub what_good_looks_like: String,
+    /// Runnable coding questions only (set by the content parser, which checks them).
+    #[serde(rename = "starter_code")]
+    pub starter: Option<Starter>,
+    pub tests: Option<TestSuite>,
+    /// Interviewer-only: never on the candidate's page, stream or export before the round ends.
+    pub reference_solution: Option<String>,
 }
 
 fn serialize_difficulty<S: serde::Serializer>(difficulty: &Difficulty, serializer: S) -> Result<S::Ok, S::Error> {
@@ -134,6 +181,9 @@ impl QuestionDraft {
                 follow_ups,
                 hints,
                 what_good_looks_like: good,
+                starter: None,
+                tests: None,
+                reference_solution: None,
             }),
             _ => Err(problems),
         }

@@ -23,6 +23,7 @@ mod peer;
 mod peer_history;
 mod questions;
 mod rounds;
+mod runnable_questions;
 mod scale;
 mod scorecards;
 mod security;
