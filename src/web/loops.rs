@@ -483,10 +483,11 @@ async fn cancel_loop(
     if the_loop.candidate_id != user.id {
         return Err(AppError::Forbidden);
     }
-    let mut db = state.db.acquire().await?;
-    if !db::loops::cancel(&mut db, id, user.id).await? {
+    let mut tx = state.db.begin().await?;
+    if !db::loops::cancel(&mut tx, id, user.id).await? {
         return Err(AppError::Conflict("A loop can be cancelled only before it is complete."));
     }
+    tx.commit().await?;
     tracing::info!(loop_id = %id, "loop cancelled");
     Ok(Redirect::to(&format!("/loops/{id}")).into_response())
 }
