@@ -1,7 +1,7 @@
 //! Writing a checked content bundle into the database, all or nothing.
 
 use serde_json::json;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::PgConnection;
 
 use super::templates::{self, RoundSpec};
 use crate::content::ContentBundle;
@@ -15,8 +15,9 @@ pub struct ImportSummary {
     pub templates_changed: u64,
 }
 
-/// Upserts everything by slug inside `tx`; rows whose file is unchanged are not touched.
-pub async fn import(tx: &mut Transaction<'_, Postgres>, bundle: &ContentBundle) -> Result<ImportSummary, sqlx::Error> {
+/// Upserts everything by slug inside the caller's transaction `tx` (all or
+/// nothing is the caller's to ensure); rows whose file is unchanged are not touched.
+pub async fn import(tx: &mut PgConnection, bundle: &ContentBundle) -> Result<ImportSummary, sqlx::Error> {
     Ok(ImportSummary {
         questions_changed: import_questions(tx, bundle).await?,
         rubrics_changed: import_rubrics(tx, bundle).await?,

@@ -1,7 +1,7 @@
 //! Loops and their rounds: scheduling, reading, rescheduling, cancelling.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Connection, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::domain::timer::TimerState;
@@ -237,8 +237,9 @@ pub async fn reschedule(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn cancel(db: &mut PgConnection, loop_id: Uuid, candidate: Uuid) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
+/// Cancels a loop not yet complete and takes it out of the history charts,
+/// inside the caller's transaction; `false` if it cannot be cancelled.
+pub async fn cancel(tx: &mut PgConnection, loop_id: Uuid, candidate: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "update loops set status = 'cancelled', cancelled_at = now(), calendar_sequence = calendar_sequence + 1
          where id = $1 and candidate_id = $2 and status in ('scheduled', 'in_progress')",
@@ -252,7 +253,6 @@ pub async fn cancel(db: &mut PgConnection, loop_id: Uuid, candidate: Uuid) -> Re
     }
     // A cancelled loop leaves the history charts.
     super::history::refresh_score_points(&mut *tx, &[loop_id]).await?;
-    tx.commit().await?;
     Ok(true)
 }
 

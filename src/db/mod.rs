@@ -1,5 +1,21 @@
-//! All SQL lives in this module tree: one file per aggregate, functions taking
-//! an executor so that callers choose the connection or transaction.
+//! All SQL lives in this module tree: one file per aggregate.
+//!
+//! **Transactions belong to the caller.** A handler (or command) whose
+//! statements must succeed or fail together opens the transaction
+//! (`state.db.begin()`), passes `&mut tx` down, and commits; a db function
+//! never begins or commits one. It takes `impl PgExecutor<'_>` when it runs
+//! one statement (a pool, a connection or a transaction will do), and
+//! `&mut PgConnection` when it runs several or holds something across them
+//! (an advisory transaction lock, `for update`, `set transaction`); such a
+//! function says "inside the caller's transaction" where that matters. The
+//! one exception is `demo::generate`, a batch command whose temporary tables
+//! live and die with the transaction it opens, and which analyzes after committing.
+//!
+//! **SQL is checked at compile time.** Every static statement is a `query!`,
+//! `query_as!` or `query_scalar!`, checked against `.sqlx/` (rewritten by
+//! `scripts/sqlx-prepare`); states cross as domain types (`text_enums`). Only
+//! `demo`'s statements on its temporary tables and `ensure_database`'s
+//! `create database` are text the compiler cannot check.
 
 pub mod account;
 pub mod calendar;

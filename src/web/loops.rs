@@ -420,10 +420,11 @@ async fn reschedule_loop(
 async fn cancel_loop(State(state): State<AppState>, participant: ParticipantLoop) -> Result<Response, AppError> {
     participant.require_candidate()?;
     let id = participant.the_loop.id;
-    let mut db = state.db.acquire().await?;
-    if !db::loops::cancel(&mut db, id, participant.user.id).await? {
+    let mut tx = state.db.begin().await?;
+    if !db::loops::cancel(&mut tx, id, participant.user.id).await? {
         return Err(AppError::Conflict("A loop can be cancelled only before it is complete."));
     }
+    tx.commit().await?;
     tracing::info!(loop_id = %id, "loop cancelled");
     Ok(Redirect::to(&format!("/loops/{id}")).into_response())
 }

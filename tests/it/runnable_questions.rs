@@ -7,7 +7,7 @@ use mockloop::content;
 use mockloop::domain::RoundKind;
 use mockloop::domain::question::CodeLanguage;
 
-use crate::helpers::repo_path;
+use crate::support::db::repo_path;
 
 #[test]
 fn every_reference_solution_passes_its_tests_and_every_starter_fails_one() {
