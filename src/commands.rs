@@ -10,7 +10,7 @@ use crate::config::{
 };
 use crate::content::{self, ContentBundle, QuestionFile};
 use crate::db;
-use crate::domain::question::QuestionDraft;
+use crate::domain::question::{CodeLanguage, QuestionDraft, Starter};
 use crate::domain::username::Username;
 use crate::domain::{markdown, password};
 use crate::localpg::{Durability, LocalPostgres};
@@ -175,9 +175,16 @@ fn exported_to_file(row: db::questions::StoredQuestion) -> anyhow::Result<Questi
         hints: row.hints,
         what_good_looks_like: row.good_answer_md,
     };
-    let question = draft.validate().map_err(|problems| {
+    let mut question = draft.validate().map_err(|problems| {
         anyhow::anyhow!("question {} in the database breaks a rule: {}", row.slug, problems[0].message)
     })?;
+    question.starter = match (row.starter_language.as_deref().map(CodeLanguage::parse), row.starter_code) {
+        (Some(Some(language)), Some(code)) => Some(Starter { language, code }),
+        (None, None) => None,
+        _ => anyhow::bail!("question {} in the database has an unreadable starter", row.slug),
+    };
+    question.tests = row.tests.map(|tests| tests.0);
+    question.reference_solution = row.reference_solution;
     Ok(QuestionFile {
         path: Path::new(row.kind.as_str()).join(format!("{}.md", row.slug)),
         slug: row.slug,

@@ -51,6 +51,10 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
                 "difficulty": q.difficulty.value(),
                 "suggested_minutes": q.minutes,
                 "guide_quotes": file.guide_quotes,
+                "starter_language": q.starter.as_ref().map(|starter| starter.language.as_str()),
+                "starter_code": q.starter.as_ref().map(|starter| starter.code.as_str()),
+                "tests": q.tests,
+                "reference_solution": q.reference_solution,
                 "content_hash": file.content_hash,
             })
         })
@@ -58,14 +62,17 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
     let result = sqlx::query!(
         "insert into questions (slug, kind, title, prompt_md, prompt_html, follow_ups, hints,
                                 good_answer_md, good_answer_html, tags, teams, levels, difficulty,
-                                suggested_minutes, guide_quotes, content_hash)
+                                suggested_minutes, guide_quotes, starter_language, starter_code, tests,
+                                reference_solution, content_hash)
          select slug, kind, title, prompt_md, prompt_html, follow_ups, hints,
                 good_answer_md, good_answer_html, tags, teams, levels, difficulty,
-                suggested_minutes, guide_quotes, content_hash
+                suggested_minutes, guide_quotes, starter_language, starter_code, tests,
+                reference_solution, content_hash
          from jsonb_to_recordset($1) as q(slug text, kind text, title text, prompt_md text,
               prompt_html text, follow_ups text[], hints text[], good_answer_md text,
               good_answer_html text, tags text[], teams text[], levels text[], difficulty smallint,
-              suggested_minutes smallint, guide_quotes text[], content_hash text)
+              suggested_minutes smallint, guide_quotes text[], starter_language text, starter_code text,
+              tests jsonb, reference_solution text, content_hash text)
          on conflict (slug) do update set
              kind = excluded.kind, title = excluded.title, prompt_md = excluded.prompt_md,
              prompt_html = excluded.prompt_html, follow_ups = excluded.follow_ups,
@@ -73,6 +80,8 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
              good_answer_html = excluded.good_answer_html, tags = excluded.tags,
              teams = excluded.teams, levels = excluded.levels, difficulty = excluded.difficulty,
              suggested_minutes = excluded.suggested_minutes, guide_quotes = excluded.guide_quotes,
+             starter_language = excluded.starter_language, starter_code = excluded.starter_code,
+             tests = excluded.tests, reference_solution = excluded.reference_solution,
              content_hash = excluded.content_hash
          where questions.owner_id is null and questions.content_hash <> excluded.content_hash",
         serde_json::Value::Array(rows),

@@ -4,7 +4,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::bank::{CandidateRound, SearchText};
-use crate::domain::question::Question;
+use crate::domain::question::{Question, TestSuite};
 use crate::domain::timer::TimerState;
 use crate::domain::{Difficulty, Level, RoundKind, Team};
 
@@ -161,6 +161,10 @@ pub struct StoredQuestion {
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub good_answer_md: String,
+    pub starter_language: Option<String>,
+    pub starter_code: Option<String>,
+    pub tests: Option<sqlx::types::Json<TestSuite>>,
+    pub reference_solution: Option<String>,
 }
 
 /// The shipped bank (not users' private questions) as it would be written to files.
@@ -169,7 +173,8 @@ pub async fn export_bank(db: impl PgExecutor<'_>) -> Result<Vec<StoredQuestion>,
         StoredQuestion,
         r#"select slug, kind as "kind: RoundKind", title, difficulty, levels as "levels: Vec<Level>",
                 teams as "teams: Vec<Team>", tags, suggested_minutes, guide_quotes,
-                prompt_md, follow_ups, hints, good_answer_md
+                prompt_md, follow_ups, hints, good_answer_md, starter_language, starter_code,
+                tests as "tests: sqlx::types::Json<TestSuite>", reference_solution
          from questions where owner_id is null order by kind, slug"#,
     )
     .fetch_all(db)
@@ -186,7 +191,8 @@ pub async fn find_owned(
         StoredQuestion,
         r#"select slug, kind as "kind: RoundKind", title, difficulty, levels as "levels: Vec<Level>",
                 teams as "teams: Vec<Team>", tags, suggested_minutes, guide_quotes,
-                prompt_md, follow_ups, hints, good_answer_md
+                prompt_md, follow_ups, hints, good_answer_md, starter_language, starter_code,
+                tests as "tests: sqlx::types::Json<TestSuite>", reference_solution
          from questions where slug = $1 and owner_id = $2"#,
         slug,
         owner,
