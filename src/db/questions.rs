@@ -167,18 +167,25 @@ pub struct StoredQuestion {
     pub reference_solution: Option<String>,
 }
 
+/// `query_as!` for a [`StoredQuestion`]: the one select, completed by a string
+/// literal (`where …`) and its arguments. Each use is checked on its own.
+macro_rules! stored_question {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            StoredQuestion,
+            r#"select slug, kind as "kind: RoundKind", title, difficulty, levels as "levels: Vec<Level>",
+                    teams as "teams: Vec<Team>", tags, suggested_minutes, guide_quotes,
+                    prompt_md, follow_ups, hints, good_answer_md, starter_language, starter_code,
+                    tests as "tests: sqlx::types::Json<TestSuite>", reference_solution
+             from questions "# + $rest,
+            $($arg),*
+        )
+    };
+}
+
 /// The shipped bank (not users' private questions) as it would be written to files.
 pub async fn export_bank(db: impl PgExecutor<'_>) -> Result<Vec<StoredQuestion>, sqlx::Error> {
-    sqlx::query_as!(
-        StoredQuestion,
-        r#"select slug, kind as "kind: RoundKind", title, difficulty, levels as "levels: Vec<Level>",
-                teams as "teams: Vec<Team>", tags, suggested_minutes, guide_quotes,
-                prompt_md, follow_ups, hints, good_answer_md, starter_language, starter_code,
-                tests as "tests: sqlx::types::Json<TestSuite>", reference_solution
-         from questions where owner_id is null order by kind, slug"#,
-    )
-    .fetch_all(db)
-    .await
+    stored_question!("where owner_id is null order by kind, slug").fetch_all(db).await
 }
 
 /// A private question owned by `owner`, for its edit form.
@@ -187,18 +194,7 @@ pub async fn find_owned(
     owner: Uuid,
     slug: &str,
 ) -> Result<Option<StoredQuestion>, sqlx::Error> {
-    sqlx::query_as!(
-        StoredQuestion,
-        r#"select slug, kind as "kind: RoundKind", title, difficulty, levels as "levels: Vec<Level>",
-                teams as "teams: Vec<Team>", tags, suggested_minutes, guide_quotes,
-                prompt_md, follow_ups, hints, good_answer_md, starter_language, starter_code,
-                tests as "tests: sqlx::types::Json<TestSuite>", reference_solution
-         from questions where slug = $1 and owner_id = $2"#,
-        slug,
-        owner,
-    )
-    .fetch_optional(db)
-    .await
+    stored_question!("where slug = $1 and owner_id = $2", slug, owner).fetch_optional(db).await
 }
 
 /// The HTML of a question's Markdown fields, rendered before saving.
