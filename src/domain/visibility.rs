@@ -172,7 +172,7 @@ mod tests {
     const OTHER_SCORED: Viewer = Viewer::OtherInterviewer { scored: true };
 
     /// The columns of [`TABLE`]'s answer strings, in order.
-    const ITEMS: [Item; 9] = [
+    const ITEMS: [Item; 10] = [
         Item::Question(1),
         Item::Question(2),
         Item::InterviewerGuide,
@@ -182,6 +182,7 @@ mod tests {
         Item::PrivateNotes,
         Item::Scorecard(CardRole::Interviewer),
         Item::Scorecard(CardRole::SelfAssessment),
+        Item::TimerControls,
     ];
 
     fn stage(
@@ -203,39 +204,40 @@ mod tests {
     /// Every stage a two-question round passes through, every viewer it can
     /// have, and what they see: one letter per item of [`ITEMS`] (question 1,
     /// question 2, guide, given hints, reference solution, candidate's work,
-    /// private notes, interviewer's card, self-assessment), `y` seen, `.` not.
+    /// private notes, interviewer's card, self-assessment, the clock's buttons),
+    /// `y` seen, `.` not.
     type Row = (&'static str, bool, TimerState, i16, Option<CardStatus>, Option<CardStatus>, Viewer, &'static str);
 
     #[rustfmt::skip]
     const TABLE: &[Row] = &[
         // Self-timed: the candidate alone, their own assessor.
-        ("self, not started",             false, NotStarted, 1, None,            None,            CANDIDATE,    "...y.y..."),
-        ("self, first question",          false, Running,    1, None,            None,            CANDIDATE,    "y.yy.y..."),
-        ("self, second question, paused", false, Paused,     2, None,            None,            CANDIDATE,    "yyyy.y..."),
-        ("self, ended",                   false, Ended,      2, None,            None,            CANDIDATE,    "yyyyyy..."),
-        ("self, ended, assessed",         false, Ended,      2, None,            Some(Submitted), CANDIDATE,    "yyyyyy..y"),
+        ("self, not started",             false, NotStarted, 1, None,            None,            CANDIDATE,    "...y.y...y"),
+        ("self, first question",          false, Running,    1, None,            None,            CANDIDATE,    "y.yy.y...y"),
+        ("self, second question, paused", false, Paused,     2, None,            None,            CANDIDATE,    "yyyy.y...y"),
+        ("self, ended",                   false, Ended,      2, None,            None,            CANDIDATE,    "yyyyyy...y"),
+        ("self, ended, assessed",         false, Ended,      2, None,            Some(Submitted), CANDIDATE,    "yyyyyy..yy"),
         // Peer, before the start: only the round's interviewer prepares.
-        ("peer, not started",             true,  NotStarted, 1, None,            None,            CANDIDATE,    ".....y..."),
-        ("peer, not started",             true,  NotStarted, 1, None,            None,            INTERVIEWER,  "yyyyyyy.."),
-        ("peer, not started",             true,  NotStarted, 1, None,            None,            OTHER,        "........."),
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            CANDIDATE,    ".....y...."),
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            INTERVIEWER,  "yyyyyyy..y"),
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            OTHER,        ".........."),
         // Running: the candidate has the question the round is on.
-        ("peer, first question",          true,  Running,    1, None,            None,            CANDIDATE,    "y....y..."),
-        ("peer, first question",          true,  Running,    1, None,            None,            INTERVIEWER,  "yyyyyyy.."),
-        ("peer, second question",         true,  Running,    2, None,            None,            CANDIDATE,    "yy...y..."),
-        ("peer, second question",         true,  Running,    2, None,            None,            OTHER_SCORED, "........."),
+        ("peer, first question",          true,  Running,    1, None,            None,            CANDIDATE,    "y....y...."),
+        ("peer, first question",          true,  Running,    1, None,            None,            INTERVIEWER,  "yyyyyyy..y"),
+        ("peer, second question",         true,  Running,    2, None,            None,            CANDIDATE,    "yy...y...."),
+        ("peer, second question",         true,  Running,    2, None,            None,            OTHER_SCORED, ".........."),
         // Ended, scorecards under way: blind scoring decides the cards.
-        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     CANDIDATE,    "yy..yy..."),
-        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     INTERVIEWER,  "yyyyyyy.."),
-        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            CANDIDATE,    "yy.yyy..."),
-        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            INTERVIEWER,  "yyyyyyyy."),
-        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER,        "........."),
-        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER_SCORED, ".......y."),
-        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), CANDIDATE,    "yy..yy..y"),
-        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), INTERVIEWER,  "yyyyyyy.."),
-        ("peer, ended, self skipped",     true,  Ended,      1, Some(Submitted), Some(Skipped),   CANDIDATE,    "yy.yyy.y."),
-        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), CANDIDATE,    "yy.yyy.yy"),
-        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), INTERVIEWER,  "yyyyyyyyy"),
-        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), OTHER_SCORED, ".......y."),
+        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     CANDIDATE,    "yy..yy...."),
+        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     INTERVIEWER,  "yyyyyyy..y"),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            CANDIDATE,    "yy.yyy...."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            INTERVIEWER,  "yyyyyyyy.y"),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER,        ".........."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER_SCORED, ".......y.."),
+        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), CANDIDATE,    "yy..yy..y."),
+        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), INTERVIEWER,  "yyyyyyy..y"),
+        ("peer, ended, self skipped",     true,  Ended,      1, Some(Submitted), Some(Skipped),   CANDIDATE,    "yy.yyy.y.."),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), CANDIDATE,    "yy.yyy.yy."),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), INTERVIEWER,  "yyyyyyyyyy"),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), OTHER_SCORED, ".......y.."),
     ];
 
     #[test]
