@@ -8,7 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::feedback_seen_by;
-use crate::support::live::{LiveClient, read_for};
+use crate::support::live::{LiveClient, STREAM_END_LIMIT, read_for};
 use crate::support::loops::{interviewers, invitation_of, withdraw};
 use crate::support::rounds::{note_version, run_round, save_note, start_round, timer};
 use crate::support::scorecards::{criteria_of_round, draft_form, post_assessment, submit_card};
@@ -89,10 +89,10 @@ async fn withdrawing_an_accepted_invitation_shuts_the_interviewer_out_drops_thei
     let version = note_version(&app.db, id_of(r1), "scratchpad").await;
     let saved = save_note(&app, &f.candidate, r1, &later, version).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let a_read = read_for(&mut a_stream, Duration::from_millis(1500)).await;
+    let a_read = read_for(&mut a_stream, STREAM_END_LIMIT).await;
     assert!(a_read.contains("event: gone"), "{a_read}");
     assert!(!a_read.contains(&later), "the candidate's later notes reach the withdrawn interviewer: {a_read}");
-    let b_read = read_for(&mut b_stream, Duration::from_millis(500)).await;
+    let b_read = read_for(&mut b_stream, STREAM_END_LIMIT).await;
     assert!(b_read.contains("event: gone"), "{b_read}");
 
     // B's draft is gone; A's submitted card stays on the record, marked.
