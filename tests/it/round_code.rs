@@ -35,11 +35,19 @@ async fn a_stale_base_version_gets_409_with_the_stored_code() {
     assert_eq!(conflict["body"], "int main() { return 0; }");
     assert_eq!(code_version(&app.db, id_of(round)).await, 2, "the stale save changed nothing");
 
+    // Without JavaScript the form posts and comes back to the panel.
+    let form = [("body", "int main() { return 0; }"), ("language", "cpp"), ("base_version", "2")];
+    let posted = app.post_form(&format!("{round}/code"), &form, Some(&cookie)).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    assert_eq!(posted.header("location"), format!("{round}#code"));
+    let stale_form = app.post_form(&format!("{round}/code"), &form, Some(&cookie)).await;
+    assert_eq!(stale_form.status, StatusCode::CONFLICT, "a stale plain post is refused, not applied");
+
     // The page shows the saved code as typed, in the textarea that works without JavaScript.
     let page = app.get(round, Some(&cookie)).await.page();
     assert_eq!(page.text_of("#code-body"), "int main() { return 0; }");
     assert_eq!(page.attr("#code-language option[selected]", "value").as_deref(), Some("cpp"));
-    assert_eq!(page.attr("#code-version", "value").as_deref(), Some("2"));
+    assert_eq!(page.attr("#code-version", "value").as_deref(), Some("3"));
 }
 
 #[tokio::test]
