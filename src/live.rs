@@ -355,6 +355,8 @@ pub struct LiveRound {
     pub timer_json: String,
     /// Only ever sent to the round's interviewer.
     pub scratchpad_json: Option<String>,
+    /// The candidate's code `{version, language, body}`; only ever sent to the round's interviewer.
+    pub code_json: Option<String>,
 }
 
 #[cfg(test)]

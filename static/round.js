@@ -125,6 +125,12 @@
         }
       } catch (e) { /* a malformed event changes nothing */ }
     });
+    // The candidate's code, for the read-only editor of static/workspace/round-code.js.
+    source.addEventListener("code", function (event) {
+      try {
+        document.dispatchEvent(new CustomEvent("mockloop:code", { detail: JSON.parse(event.data) }));
+      } catch (e) { /* a malformed event changes nothing */ }
+    });
     source.addEventListener("error", function () {
       if (source.readyState === EventSource.CLOSED) {
         connection.textContent = "Live updates paused; trying again shortly. The timer keeps running on the server.";

@@ -19,6 +19,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod code;
 pub mod content;
 pub mod demo;
 pub mod feedback;

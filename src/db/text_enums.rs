@@ -13,6 +13,7 @@ use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::question::CodeLanguage;
 use crate::domain::scoring::Recommendation;
 use crate::domain::timer::{TimerAction, TimerState};
 use crate::domain::{Difficulty, Level, LoopMode, LoopStatus, NoteKind, Pillar, RoundKind, ScoreSeries, Team};
@@ -58,6 +59,7 @@ macro_rules! text_columns {
 text_columns!(
     CardRole,
     CardStatus,
+    CodeLanguage,
     Level,
     LoopMode,
     LoopStatus,

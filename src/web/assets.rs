@@ -1,5 +1,9 @@
 //! Static files, compiled into the binary so it runs from any directory.
-//! URLs carry a content hash, so browsers may cache them forever.
+//! URLs carry a content hash, so browsers may cache them forever: single
+//! files as `?v=<hash>`, the vendored libraries (`static/vendor/`) and the
+//! workspace modules (`static/workspace/`) under a hashed folder
+//! (`/static/vendor/<hash>/<path>`), so the relative URLs a module or worker
+//! builds from `import.meta.url` stay inside the same version.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -8,6 +12,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use include_dir::{Dir, include_dir};
 
 use super::extract::Path;
 use crate::state::AppState;
@@ -44,8 +49,110 @@ const ASSETS: &[Asset] = &[
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
 ];
 
+/// Built front-end libraries, with their checksum list (`SHA256SUMS`).
+static VENDOR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static/vendor");
+/// Our own modules for the round workspace (editor, runner, whiteboard).
+static WORKSPACE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static/workspace");
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/static/{name}", get(serve_asset))
+    Router::new()
+        .route("/static/{name}", get(serve_asset))
+        .route("/static/vendor/{hash}/{*path}", get(serve_vendor))
+        .route("/static/workspace/{hash}/{*path}", get(serve_workspace))
+}
+
+/// The folder a tree is served under, named by the hash of its content.
+struct Tree {
+    dir: &'static Dir<'static>,
+    hash: String,
+    /// `/static/<tree>/<hash>/`
+    prefix: String,
+}
+
+impl Tree {
+    fn new(dir: &'static Dir<'static>, name: &str, hash: String) -> Tree {
+        Tree { dir, prefix: format!("/static/{name}/{hash}/"), hash }
+    }
+}
+
+fn vendor() -> &'static Tree {
+    static TREE: OnceLock<Tree> = OnceLock::new();
+    TREE.get_or_init(|| {
+        // The checksum list names every file with its hash, so its own hash versions them all.
+        let sums = VENDOR.get_file("SHA256SUMS").and_then(|file| file.contents_utf8()).unwrap_or_default();
+        Tree::new(&VENDOR, "vendor", crate::content::content_hash(sums))
+    })
+}
+
+fn workspace() -> &'static Tree {
+    static TREE: OnceLock<Tree> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let mut files: Vec<_> = WORKSPACE.files().collect();
+        files.sort_by_key(|file| file.path());
+        let listing: String = files
+            .iter()
+            .map(|file| {
+                let body = crate::content::content_hash(&String::from_utf8_lossy(file.contents()));
+                format!("{body}  {}\n", file.path().display())
+            })
+            .collect();
+        Tree::new(&WORKSPACE, "workspace", crate::content::content_hash(&listing))
+    })
+}
+
+/// The URL of the vendored folder, ending in `/` (`…/codemirror/code-editor.js` below it).
+pub fn vendor_base() -> &'static str {
+    &vendor().prefix
+}
+
+/// The URL of a workspace module (`round-code.js`, `python-worker.js`, …).
+pub fn workspace_url(path: &str) -> String {
+    format!("{}{path}", workspace().prefix)
+}
+
+/// The content type of a file served from a hashed tree; anything else is not served.
+fn tree_content_type(path: &str) -> Option<&'static str> {
+    let (_, extension) = path.rsplit_once('.')?;
+    Some(match extension {
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "zip" => "application/zip",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        "py" => "text/plain; charset=utf-8",
+        _ => return None,
+    })
+}
+
+fn serve_tree(tree: &Tree, hash: &str, path: &str) -> Result<Response, AppError> {
+    // An old hash is not served: its files are gone, and a new file under an old name would be cached forever.
+    if hash != tree.hash {
+        return Err(AppError::NotFound);
+    }
+    let content_type = tree_content_type(path).ok_or(AppError::NotFound)?;
+    if path.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        return Err(AppError::NotFound);
+    }
+    let file = tree.dir.get_file(path).ok_or(AppError::NotFound)?;
+    Ok(immutable(file.contents(), content_type))
+}
+
+async fn serve_vendor(Path((hash, path)): Path<(String, String)>) -> Result<Response, AppError> {
+    serve_tree(vendor(), &hash, &path)
+}
+
+async fn serve_workspace(Path((hash, path)): Path<(String, String)>) -> Result<Response, AppError> {
+    serve_tree(workspace(), &hash, &path)
+}
+
+fn immutable(body: &'static [u8], content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    response
 }
 
 /// `/static/<name>?v=<hash of its content>`, computed once per asset.
@@ -65,9 +172,5 @@ pub fn url(name: &str) -> &'static str {
 
 async fn serve_asset(Path(name): Path<String>) -> Result<Response, AppError> {
     let asset = ASSETS.iter().find(|asset| asset.name == name).ok_or(AppError::NotFound)?;
-    let mut response = asset.body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
-    Ok(response)
+    Ok(immutable(asset.body, asset.content_type))
 }

@@ -1,5 +1,5 @@
-//! A round: its server-owned timer (controls, live events), its questions and
-//! the candidate's autosaved notes.
+//! A round: its server-owned timer (controls, live events), its questions,
+//! the candidate's autosaved notes and code.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,14 +25,16 @@ use super::participant::{ParticipantRound, lock_round};
 use super::round_view::{self, QuestionView, TimerView};
 use super::session::{self, SignedIn};
 use crate::db;
+use crate::db::code::RoundCode;
 use crate::db::live::StreamHolder;
 use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
 use crate::domain::blind_scoring::CardStatus;
+use crate::domain::question::CodeLanguage;
 use crate::domain::timer::{self, TimerAction, TimerCommand, TimerError, TimerState};
 use crate::domain::visibility::{self, Item, Stage, Viewer};
-use crate::domain::{LoopMode, LoopStatus, NoteKind, schedule};
+use crate::domain::{LoopMode, LoopStatus, NoteKind, RoundKind, schedule};
 use crate::live::{LiveEvent, LiveRound};
 use crate::selection;
 use crate::state::AppState;
@@ -45,12 +47,16 @@ pub fn router() -> Router<AppState> {
         .route("/rounds/{id}/state", get(round_state))
         .route("/rounds/{id}/events", get(round_events))
         .route("/rounds/{id}/notes", post(save_notes))
+        .route("/rounds/{id}/code", post(save_code))
         .route("/rounds/{id}/marks", post(save_marks))
         .route("/rounds/{id}/swap", post(swap_question))
 }
 
 /// Largest scratchpad accepted; the database allows a little more.
 pub const MAX_NOTE_BYTES: usize = 100_000;
+
+/// Largest code accepted; the database allows a little more (`round_code_body_size`).
+pub const MAX_CODE_BYTES: usize = 100_000;
 
 #[derive(Template)]
 #[template(path = "rounds/show.html")]
@@ -69,6 +75,10 @@ struct RoundPage {
     criteria: Vec<Criterion>,
     next_round: Option<NextRound>,
     scorecard_status: Option<CardStatus>,
+    /// The candidate's code (when this viewer may see it).
+    code: Option<RoundCode>,
+    /// This response's CSP nonce, for the styles the code editor injects.
+    nonce: String,
 }
 
 impl RoundPage {
@@ -140,6 +150,35 @@ impl RoundPage {
         }
     }
 
+    /// The code panel opens by itself in a coding round, and folds away in the others.
+    fn code_open(&self) -> bool {
+        self.round.kind == RoundKind::Coding || self.code.as_ref().is_some_and(|code| !code.body.is_empty())
+    }
+
+    fn code_text(&self) -> &str {
+        self.code.as_ref().map_or("", |code| code.body.as_str())
+    }
+
+    fn code_version(&self) -> i32 {
+        self.code.as_ref().map_or(0, |code| code.version)
+    }
+
+    fn code_language(&self) -> CodeLanguage {
+        self.code.as_ref().map_or(CodeLanguage::Python, |code| code.language)
+    }
+
+    fn code_languages(&self) -> &'static [CodeLanguage] {
+        &[CodeLanguage::Python, CodeLanguage::Cpp]
+    }
+
+    fn vendor_base(&self) -> &'static str {
+        super::assets::vendor_base()
+    }
+
+    fn code_script(&self) -> String {
+        super::assets::workspace_url("round-code.js")
+    }
+
     fn is_interviewer(&self) -> bool {
         self.viewer == Viewer::RoundInterviewer
     }
@@ -196,8 +235,13 @@ async fn show_round(
         false => db::rubrics::criteria_for_kind(&mut *db, round.kind).await?,
     };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
+    let code = match visibility::may_see(viewer, Item::CandidateWork, stage) {
+        true => db::code::find(&mut *db, round.id).await?,
+        false => None,
+    };
     drop(db);
-    render(&RoundPage {
+    let nonce = super::security::new_nonce();
+    let page = render(&RoundPage {
         layout: Layout::new(Some(user)),
         timer: TimerView::of(&round),
         viewer,
@@ -210,7 +254,10 @@ async fn show_round(
         private_notes,
         criteria,
         next_round,
-    })
+        code,
+        nonce: nonce.clone(),
+    })?;
+    Ok(super::security::with_policy(page, &super::security::round_page_policy(&nonce)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,17 +403,24 @@ async fn round_events(
 
 async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveRound>>, sqlx::Error> {
     let Some(round) = db::rounds::find(db, id).await? else { return Ok(None) };
-    let scratchpad_json = match round.interviewer_id {
-        Some(_) => db::notes::find(db, id, round.candidate_id, NoteKind::Scratchpad)
-            .await?
-            .map(|note| serde_json::json!({"version": note.version, "html": note.body_html}).to_string()),
-        None => None,
+    let (scratchpad_json, code_json) = match round.interviewer_id {
+        Some(_) => (
+            db::notes::find(db, id, round.candidate_id, NoteKind::Scratchpad)
+                .await?
+                .map(|note| serde_json::json!({"version": note.version, "html": note.body_html}).to_string()),
+            db::code::find(db, id).await?.map(|code| {
+                serde_json::json!({"version": code.version, "language": code.language.as_str(), "body": code.body})
+                    .to_string()
+            }),
+        ),
+        None => (None, None),
     };
     Ok(Some(Arc::new(LiveRound {
         candidate_id: round.candidate_id,
         interviewer_id: round.interviewer_id,
         timer_json: serde_json::to_string(&TimerView::of(&round)).unwrap_or_default(),
         scratchpad_json,
+        code_json,
     })))
 }
 
@@ -395,6 +449,11 @@ async fn live_events(
         && let Some(scratchpad) = &round.scratchpad_json
     {
         events.push(Ok(Event::default().event("scratchpad").data(scratchpad.as_str())));
+    }
+    if viewer == Viewer::RoundInterviewer
+        && let Some(code) = &round.code_json
+    {
+        events.push(Ok(Event::default().event("code").data(code.as_str())));
     }
     events
 }
@@ -454,6 +513,69 @@ async fn save_notes(
         SaveOutcome::Conflict(current) => (
             StatusCode::CONFLICT,
             Json(NotesConflict { conflict: true, version: current.version, body: current.body_md }),
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct CodeForm {
+    body: String,
+    language: String,
+    base_version: i32,
+}
+
+#[derive(Serialize)]
+struct CodeConflict {
+    conflict: bool,
+    version: i32,
+    language: CodeLanguage,
+    body: String,
+}
+
+/// Saves the candidate's code if nobody saved a newer version since
+/// `base_version`; otherwise answers 409 with the stored code. Only the
+/// round's candidate writes it; the interviewer watches it live.
+async fn save_code(
+    State(state): State<AppState>,
+    ParticipantRound { round, viewer, .. }: ParticipantRound,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, AppError> {
+    if !viewer.is_candidate() {
+        return Err(AppError::Forbidden);
+    }
+    let id = round.id;
+    if form.body.len() > MAX_CODE_BYTES {
+        return Err(AppError::PayloadTooLarge("Code is limited to 100 000 characters."));
+    }
+    let language = CodeLanguage::parse(&form.language).ok_or(AppError::BadRequest("Choose Python or C++."))?;
+    let mut tx = state.db.begin().await?;
+    let outcome = db::code::save(&mut tx, id, language, &form.body, form.base_version).await?;
+    if matches!(outcome, db::code::SaveOutcome::Saved { .. }) {
+        // Sent at commit: the interviewer's stream reads the saved code.
+        db::rounds::notify_round_changed(&mut *tx, id).await?;
+    }
+    tx.commit().await?;
+    let json = wants_json(&headers);
+    Ok(match outcome {
+        db::code::SaveOutcome::Saved { version, updated_at } if json => {
+            Json(NotesSaved { version, saved_at: updated_at }).into_response()
+        }
+        db::code::SaveOutcome::Saved { .. } => Redirect::to(&format!("/rounds/{id}#code")).into_response(),
+        db::code::SaveOutcome::Conflict(_) if !json => {
+            return Err(AppError::Conflict(
+                "Your code was changed in another tab since this page loaded. Go back, copy your code, reload and merge.",
+            ));
+        }
+        db::code::SaveOutcome::Conflict(current) => (
+            StatusCode::CONFLICT,
+            Json(CodeConflict {
+                conflict: true,
+                version: current.version,
+                language: current.language,
+                body: current.body,
+            }),
         )
             .into_response(),
     })

@@ -13,12 +13,38 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the security headers to every response, errors included.
+/// The round page's policy: the same, except that styles may also come from
+/// `<style>` elements carrying this response's nonce. The code editor
+/// (CodeMirror) injects its theme as a `<style>` element at run time and
+/// passes the nonce on (`EditorView.cspNonce`); scripts stay `'self'` only.
+pub fn round_page_policy(nonce: &str) -> String {
+    CONTENT_SECURITY_POLICY.replacen("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"), 1)
+}
+
+/// A fresh nonce for one response: 128 random bits, base64.
+pub fn new_nonce() -> String {
+    use base64::Engine;
+    let bytes: [u8; 16] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Sends `response` with `policy` instead of the site-wide one.
+pub fn with_policy(mut response: Response, policy: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(policy) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// Adds the security headers to every response, errors included. A page that
+/// set its own (stricter-or-equal, see [`round_page_policy`]) policy keeps it.
 pub async fn add_security_headers(secure: bool, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let fixed: [(HeaderName, &'static str); 6] = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    }
+    let fixed: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -90,6 +116,15 @@ fn is_of_another_scheme(origin: &str, site_scheme: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_round_page_policy_adds_only_a_style_nonce() {
+        let policy = round_page_policy("abc");
+        assert!(policy.contains("style-src 'self' 'nonce-abc';"));
+        assert!(policy.contains("script-src 'self';"));
+        assert!(!policy.contains("unsafe"));
+        assert_ne!(new_nonce(), new_nonce());
+    }
 
     #[test]
     fn origins_are_compared_by_scheme() {

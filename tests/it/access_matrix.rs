@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::support::live::LiveClient;
 use crate::support::loops::{accept, invitation_of, invite, withdraw};
 use crate::support::questions::{guidance_fragments, questions_of_round};
-use crate::support::rounds::{end_round, note_version, save_note, start_round};
+use crate::support::rounds::{code_version, end_round, note_version, save_note, start_round};
 use crate::support::scorecards::{criteria_of_round, draft_form, post_assessment};
 use crate::support::{LoopBuilder, PeerFixture, ScheduledLoop, TestApp, TestResponse, id_of};
 
@@ -69,6 +69,8 @@ enum Form {
     Timer,
     /// The reader's own note again, at its current version (others: an intruder's text).
     Notes,
+    /// The candidate's code again at its current version (others: an intruder's code).
+    Code,
     /// `hint_1_0=on`.
     Marks,
     /// `position=1`.
@@ -118,6 +120,7 @@ const ACTIONS: &[Row] = &[
     //                                                         signed out stranger  withdrawn B (rnd 2)  A (rnd 1)  candidate
     (Post(Form::Timer),             "{r1}/timer",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
     (Post(Form::Notes),             "{r1}/notes",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Post(Form::Code),              "{r1}/code",               [SignIn,    NotFound, NotFound, NotFound,  Forbid,    Allow]),
     (Post(Form::Marks),             "{r1}/marks",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
     (Post(Form::Swap),              "{r1}/swap",               [SignIn,    NotFound, NotFound, NotFound,  Conflict,  Forbid]),
     (Post(Form::Swap),              "{r2}/swap",               [SignIn,    NotFound, NotFound, Done,      NotFound,  Forbid]),
@@ -338,6 +341,20 @@ impl Matrix {
                     if matches!(role, Candidate | InterviewerA) { self.note_version(round, kind).await } else { 0 };
                 vec![("body".into(), body), ("base_version".into(), version.to_string())]
             }
+            Form::Code => {
+                let (body, version) = match role {
+                    Candidate => (
+                        "def solve():\n    return 1\n".to_owned(),
+                        code_version(&app.db, id_of(path.trim_end_matches("/code"))).await,
+                    ),
+                    _ => ("intruder code".to_owned(), 0),
+                };
+                vec![
+                    ("body".into(), body),
+                    ("language".into(), "python".into()),
+                    ("base_version".into(), version.to_string()),
+                ]
+            }
             Form::Marks => vec![("hint_1_0".into(), "on".into())],
             Form::Swap => vec![("position".into(), "1".into())],
             Form::Assessment => match role {
@@ -354,7 +371,7 @@ impl Matrix {
             Form::Empty => Vec::new(),
         };
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let script = matches!(form, Form::Timer | Form::Notes | Form::Marks | Form::Assessment);
+        let script = matches!(form, Form::Timer | Form::Notes | Form::Code | Form::Marks | Form::Assessment);
         if script { app.post_json(path, &pairs, cookie).await } else { app.post_form(path, &pairs, cookie).await }
     }
 
@@ -445,6 +462,7 @@ async fn every_page_action_and_stream_answers_each_role_as_the_matrix_says_and_l
     // Refused writes left nothing behind, and the allowed ones kept each text as it was.
     let app = &matrix.app;
     assert_eq!(app.count("select count(*) from notes where body_md like '%intruder%'").await, 0);
+    assert_eq!(app.count("select count(*) from round_code where body like '%intruder%'").await, 0);
     assert_eq!(app.count("select count(*) from scorecards where summary like '%intruder%'").await, 0);
     assert_eq!(app.count("select count(*) from scorecards where status = 'submitted'").await, 0);
     let loop2: String = sqlx::query_scalar("select status from loops where id = $1")

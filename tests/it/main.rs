@@ -22,6 +22,7 @@ mod own_questions;
 mod peer;
 mod peer_history;
 mod questions;
+mod round_code;
 mod rounds;
 mod runnable_questions;
 mod scale;

@@ -331,7 +331,7 @@ async fn notes_save_with_versions_and_a_stale_save_gets_the_stored_text_back() {
 
     let page = app.get(round, Some(&cookie)).await.page();
     assert_eq!(page.field_value("#notes-body"), "Second idea: two pointers.", "the saved text is back after a reload");
-    assert_eq!(page.field_value("input[name=base_version]"), "2");
+    assert_eq!(page.field_value("#notes-version"), "2");
     assert_eq!(page.text_of("#notes-status"), "Saved");
     assert_eq!(page.attr("#notes-status", "aria-live").as_deref(), Some("polite"));
 }

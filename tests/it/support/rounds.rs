@@ -70,3 +70,26 @@ pub async fn note_version(db: &PgPool, round_id: Uuid, kind: &str) -> i32 {
         .await
         .expect("note version")
 }
+
+/// Saves the candidate's code as the code panel's script does, over `base_version`.
+pub async fn save_code(
+    app: &TestApp,
+    cookie: &str,
+    round: &str,
+    body: &str,
+    language: &str,
+    base_version: i32,
+) -> TestResponse {
+    let version = base_version.to_string();
+    let form = [("body", body), ("language", language), ("base_version", version.as_str())];
+    app.post_json(&format!("{round}/code"), &form, Some(cookie)).await
+}
+
+/// The stored version of a round's code (0 when none was saved).
+pub async fn code_version(db: &PgPool, round_id: Uuid) -> i32 {
+    sqlx::query_scalar("select coalesce(max(version), 0) from round_code where round_id = $1")
+        .bind(round_id)
+        .fetch_one(db)
+        .await
+        .expect("code version")
+}

@@ -1,0 +1,84 @@
+//! The candidate's code in a round, with a version number so that concurrent
+//! edits are detected, never overwritten (as notes are).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::domain::question::CodeLanguage;
+
+#[derive(Debug, Clone)]
+pub struct RoundCode {
+    pub language: CodeLanguage,
+    pub body: String,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Option<RoundCode>, sqlx::Error> {
+    sqlx::query_as!(
+        RoundCode,
+        r#"select language as "language: CodeLanguage", body, version, updated_at from round_code where round_id = $1"#,
+        round_id,
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub enum SaveOutcome {
+    Saved {
+        version: i32,
+        updated_at: DateTime<Utc>,
+    },
+    /// Someone saved a newer version first; here it is.
+    Conflict(RoundCode),
+}
+
+/// Saves `body` if the stored code is still at `base_version` (0 when there is none yet).
+pub async fn save(
+    db: &mut sqlx::PgConnection,
+    round_id: Uuid,
+    language: CodeLanguage,
+    body: &str,
+    base_version: i32,
+) -> Result<SaveOutcome, sqlx::Error> {
+    let inserted = sqlx::query!(
+        "insert into round_code (round_id, language, body, version)
+         select $1, $2, $3, 1 where $4 = 0
+         on conflict (round_id) do nothing
+         returning version, updated_at",
+        round_id,
+        language as CodeLanguage,
+        body,
+        base_version,
+    )
+    .fetch_optional(&mut *db)
+    .await?;
+    let saved = match inserted {
+        Some(row) => Some((row.version, row.updated_at)),
+        None => sqlx::query!(
+            "update round_code set language = $2, body = $3, version = version + 1, updated_at = now()
+             where round_id = $1 and version = $4
+             returning version, updated_at",
+            round_id,
+            language as CodeLanguage,
+            body,
+            base_version,
+        )
+        .fetch_optional(&mut *db)
+        .await?
+        .map(|row| (row.version, row.updated_at)),
+    };
+    match saved {
+        Some((version, updated_at)) => Ok(SaveOutcome::Saved { version, updated_at }),
+        None => {
+            let current = find(&mut *db, round_id).await?;
+            Ok(SaveOutcome::Conflict(current.unwrap_or(RoundCode {
+                language,
+                body: String::new(),
+                version: 0,
+                updated_at: Utc::now(),
+            })))
+        }
+    }
+}
