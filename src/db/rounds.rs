@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use crate::domain::question::CodeLanguage;
 use crate::domain::timer::{Timer, TimerAction, TimerState};
 use crate::domain::{Level, LoopMode, LoopStatus, RoundKind, Team};
 
@@ -194,15 +195,19 @@ pub struct RoundQuestion {
     /// Indexes (from 0) of the hints and follow-ups the interviewer marked as given.
     pub hints_used: Vec<i16>,
     pub follow_ups_used: Vec<i16>,
+    /// A coding question's starter, where the candidate's code begins.
+    pub starter_language: Option<CodeLanguage>,
+    pub starter_code: Option<String>,
 }
 
 pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<RoundQuestion>, sqlx::Error> {
     sqlx::query_as!(
         RoundQuestion,
-        "select rq.position, rq.budget_minutes, q.id as question_id, q.slug, q.title, q.prompt_html, q.follow_ups,
-                q.hints, q.good_answer_html, q.tags, rq.hints_used, rq.follow_ups_used
+        r#"select rq.position, rq.budget_minutes, q.id as question_id, q.slug, q.title, q.prompt_html, q.follow_ups,
+                q.hints, q.good_answer_html, q.tags, rq.hints_used, rq.follow_ups_used,
+                q.starter_language as "starter_language: CodeLanguage", q.starter_code
          from round_questions rq join questions q on q.id = rq.question_id
-         where rq.round_id = $1 order by rq.position",
+         where rq.round_id = $1 order by rq.position"#,
         round_id,
     )
     .fetch_all(db)

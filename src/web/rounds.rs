@@ -155,8 +155,20 @@ impl RoundPage {
         self.round.kind == RoundKind::Coding || self.code.as_ref().is_some_and(|code| !code.body.is_empty())
     }
 
+    /// The saved code, or before the first save the starter of the question the round is on.
     fn code_text(&self) -> &str {
-        self.code.as_ref().map_or("", |code| code.body.as_str())
+        match (&self.code, self.current_starter()) {
+            (Some(code), _) => code.body.as_str(),
+            (None, Some(question)) => question.starter_code.as_deref().unwrap_or(""),
+            (None, None) => "",
+        }
+    }
+
+    fn current_starter(&self) -> Option<&RoundQuestion> {
+        self.questions
+            .iter()
+            .filter(|question| question.starter_code.is_some())
+            .find(|question| question.position == self.timer.current_question)
     }
 
     fn code_version(&self) -> i32 {
@@ -164,7 +176,11 @@ impl RoundPage {
     }
 
     fn code_language(&self) -> CodeLanguage {
-        self.code.as_ref().map_or(CodeLanguage::Python, |code| code.language)
+        match (&self.code, self.current_starter()) {
+            (Some(code), _) => code.language,
+            (None, Some(question)) => question.starter_language.unwrap_or(CodeLanguage::Python),
+            (None, None) => CodeLanguage::Python,
+        }
     }
 
     fn code_languages(&self) -> &'static [CodeLanguage] {

@@ -224,3 +224,22 @@ async fn the_interviewer_sees_the_candidates_code_within_two_seconds_of_a_save()
     interviewer.close().await;
     assert!(console.iter().all(|entry| entry.contains("favicon")), "interviewer's console: {console:?}");
 }
+
+#[tokio::test]
+async fn a_coding_rounds_editor_starts_from_the_questions_starter_and_never_holds_its_reference() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("starter").await;
+    let scheduled = LoopBuilder::self_timed("phone-screen").for_user(&cookie).started(&app).await;
+    let round = &scheduled.rounds[0];
+    let (starter, reference): (String, String) = sqlx::query_as(
+        "select q.starter_code, q.reference_solution from round_questions rq join questions q on q.id = rq.question_id
+         where rq.round_id = $1 and rq.position = 1",
+    )
+    .bind(id_of(round))
+    .fetch_one(&app.db)
+    .await
+    .expect("the phone screen's first question is runnable");
+    let page = app.get(round, Some(&cookie)).await;
+    assert_eq!(page.page().text_of("#code-body"), starter.trim());
+    assert!(!page.body.contains(reference.trim()), "the reference solution reaches the candidate");
+}
