@@ -6,26 +6,6 @@ use fantoccini::Locator;
 
 use crate::support::browser::{Browser, serve_app};
 
-const AXE: &str = include_str!("../fixtures/axe/axe.min.js");
-
-/// axe-core's violations on the page the browser shows, one line each.
-async fn violations(browser: &Browser) -> Vec<String> {
-    let c = &browser.client;
-    c.execute(&format!("{AXE}\nreturn typeof axe;"), vec![]).await.expect("axe loads");
-    let found = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] })
-                .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): '
-                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
-                .catch(e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .expect("axe runs");
-    serde_json::from_value(found).expect("a list of violations")
-}
-
 /// Opens `path` and records any violations under its name.
 async fn check(browser: &Browser, base: &str, path: &str, problems: &mut Vec<String>, pages: &mut usize) {
     browser.client.goto(&format!("{base}{path}")).await.expect("page");
@@ -35,7 +15,7 @@ async fn check(browser: &Browser, base: &str, path: &str, problems: &mut Vec<Str
 
 async fn check_here(browser: &Browser, name: &str, problems: &mut Vec<String>, pages: &mut usize) {
     *pages += 1;
-    problems.extend(violations(browser).await.into_iter().map(|v| format!("{name}: {v}")));
+    problems.extend(browser.axe_violations().await.into_iter().map(|v| format!("{name}: {v}")));
 }
 
 #[tokio::test]

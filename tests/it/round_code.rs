@@ -12,8 +12,6 @@ use crate::support::browser::{Browser, serve_app_on};
 use crate::support::rounds::{code_version, save_code, start_round};
 use crate::support::{LoopBuilder, TestApp, TestDb, id_of, peer_loop};
 
-const AXE: &str = include_str!("../fixtures/axe/axe.min.js");
-
 #[tokio::test]
 async fn a_stale_base_version_gets_409_with_the_stored_code() {
     let app = TestApp::new().await;
@@ -131,24 +129,6 @@ async fn vendored_files_are_served_immutable_with_their_types_and_nothing_else()
     }
 }
 
-/// axe-core's violations on the page the browser shows, one line each.
-async fn axe_violations(browser: &Browser) -> Vec<String> {
-    let c = &browser.client;
-    c.execute(&format!("{AXE}\nreturn typeof axe;"), vec![]).await.expect("axe loads");
-    let found = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] })
-                .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): '
-                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
-                .catch(e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .expect("axe runs");
-    serde_json::from_value(found).expect("a list of violations")
-}
-
 /// Types into the CodeMirror editor under `#code-editor`.
 async fn type_code(browser: &Browser, text: &str) {
     // The editor mounts once its module has loaded.
@@ -185,7 +165,7 @@ async fn the_candidate_types_code_reloads_and_it_is_still_there_with_no_console_
     editor_shows(&browser, "answer = 42").await;
     assert_eq!(browser.field_value("#code-language").await.as_deref(), Some("python"));
 
-    let violations = axe_violations(&browser).await;
+    let violations = &browser.axe_violations().await;
     let console: Vec<String> =
         browser.console_entries().await.into_iter().filter(|entry| !entry.contains("favicon")).collect();
     browser.close().await;

@@ -197,6 +197,26 @@ impl Browser {
         }
     }
 
+    /// axe-core's WCAG violations on the page the browser shows, one line each
+    /// (axe is vendored in tests/fixtures/axe by scripts/vendor-axe).
+    pub async fn axe_violations(&self) -> Vec<String> {
+        const AXE: &str = include_str!("../../fixtures/axe/axe.min.js");
+        self.client.execute(&format!("{AXE}\nreturn typeof axe;"), vec![]).await.expect("axe loads");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                    .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): '
+                        + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                    .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("axe runs");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+
     /// The current value of the form field `css`.
     pub async fn field_value(&self, css: &str) -> Option<String> {
         let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
