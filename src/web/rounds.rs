@@ -67,7 +67,6 @@ struct RoundPage {
     questions: Vec<RoundQuestion>,
     viewer: Viewer,
     stage: Stage,
-    is_candidate: bool,
     scratchpad: Option<Note>,
     /// The interviewer's own private notes (never loaded for the candidate).
     private_notes: Option<Note>,
@@ -82,6 +81,10 @@ struct RoundPage {
 }
 
 impl RoundPage {
+    fn is_candidate(&self) -> bool {
+        self.viewer.is_candidate()
+    }
+
     fn sees(&self, item: Item) -> bool {
         visibility::may_see(self.viewer, item, self.stage)
     }
@@ -124,7 +127,7 @@ impl RoundPage {
 
     /// The note this viewer writes: the candidate's scratchpad, or the interviewer's private notes.
     fn own_note(&self) -> Option<&Note> {
-        if self.is_candidate { self.scratchpad.as_ref() } else { self.private_notes.as_ref() }
+        if self.is_candidate() { self.scratchpad.as_ref() } else { self.private_notes.as_ref() }
     }
 
     fn notes_text(&self) -> &str {
@@ -141,7 +144,7 @@ impl RoundPage {
 
     /// The label of the link to the viewer's own scorecard.
     fn own_card_link(&self) -> &'static str {
-        match (self.is_candidate, self.scorecard_status) {
+        match (self.is_candidate(), self.scorecard_status) {
             (true, Some(CardStatus::Submitted)) => "View your self-assessment",
             (true, Some(CardStatus::Skipped)) => "Self-assessment skipped",
             (true, _) => "Assess yourself",
@@ -262,7 +265,6 @@ async fn show_round(
         timer: TimerView::of(&round),
         viewer,
         stage,
-        is_candidate: viewer.is_candidate(),
         scorecard_status: viewer.own_card().and_then(|card| stage.cards.of(card)),
         round,
         questions,
