@@ -112,7 +112,11 @@
     var source = new EventSource(panel.dataset.events);
     source.addEventListener("timer", function (event) {
       connection.textContent = "";
-      try { apply(JSON.parse(event.data)); } catch (e) { /* a malformed event changes nothing */ }
+      try {
+        var timer = JSON.parse(event.data);
+        apply(timer);
+        document.dispatchEvent(new CustomEvent("mockloop:timer", { detail: timer }));
+      } catch (e) { /* a malformed event changes nothing */ }
     });
     source.addEventListener("scratchpad", function (event) {
       var view = document.getElementById("notes-rendered");
@@ -129,6 +133,12 @@
     source.addEventListener("code", function (event) {
       try {
         document.dispatchEvent(new CustomEvent("mockloop:code", { detail: JSON.parse(event.data) }));
+      } catch (e) { /* a malformed event changes nothing */ }
+    });
+    // The candidate's test runs, for static/workspace/test-runs.js.
+    source.addEventListener("run", function (event) {
+      try {
+        document.dispatchEvent(new CustomEvent("mockloop:run", { detail: JSON.parse(event.data) }));
       } catch (e) { /* a malformed event changes nothing */ }
     });
     source.addEventListener("error", function () {

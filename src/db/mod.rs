@@ -20,6 +20,7 @@
 pub mod account;
 pub mod calendar;
 pub mod code;
+pub mod code_runs;
 pub mod content;
 pub mod demo;
 pub mod feedback;

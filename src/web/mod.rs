@@ -6,6 +6,7 @@ pub mod auth;
 pub mod busy;
 pub mod calendar;
 pub mod cards;
+pub mod code_runs;
 pub mod charts;
 pub mod error;
 pub mod extract;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(questions::router())
         .merge(own_questions::router())
         .merge(rounds::router())
+        .merge(code_runs::router())
         .merge(scorecards::router())
         .merge(feedback::router())
         .merge(history::router())
