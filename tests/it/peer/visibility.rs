@@ -4,7 +4,9 @@
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::support::html::{escape_html, urlencode};
+use mockloop::domain::markdown::render_inline;
+
+use crate::support::html::{escape_html, rendered_text, urlencode};
 use crate::support::live::{LiveClient, events_named};
 use crate::support::questions::{guidance_fragments, questions_of_round, slugs_of_round};
 use crate::support::rounds::{end_round, save_note, start_round, timer};
@@ -24,12 +26,12 @@ async fn the_interviewer_sees_hints_follow_ups_guidance_timer_controls_and_the_c
     let html = page.page();
     assert!(html.text_of("#question-1-title").contains(&question.title));
     let hints = html.texts("#question-1 #hints-1 label");
-    for hint in &question.hints {
-        assert!(hints.contains(hint), "hint {hint:?} in the interviewer's hint panel: {hints:?}");
+    for hint in question.hints.iter().map(|hint| rendered_text(hint)) {
+        assert!(hints.contains(&hint), "hint {hint:?} in the interviewer's hint panel: {hints:?}");
     }
     let follow_ups = html.texts("#question-1 #follow-ups-1 label");
-    for item in &question.follow_ups {
-        assert!(follow_ups.contains(item), "follow-up {item:?} in the interviewer's follow-up panel");
+    for item in question.follow_ups.iter().map(|item| rendered_text(item)) {
+        assert!(follow_ups.contains(&item), "follow-up {item:?} in the interviewer's follow-up panel");
     }
     assert_eq!(html.text_of("#question-1 details.reveal summary"), "What good looks like");
     let panel = html.text_of("#question-1");
@@ -93,7 +95,7 @@ async fn the_candidate_sees_only_the_prompt_the_timer_and_their_scratchpad() {
     for (what, body) in [("page", &page.body), ("state", &state.body), ("events", &events.body)] {
         for hint in &question.hints {
             assert!(
-                !body.contains(&escape_html(hint)) && !body.contains(hint),
+                !body.contains(&escape_html(hint)) && !body.contains(hint) && !body.contains(&render_inline(hint)),
                 "hint {hint:?} in the candidate's {what}"
             );
         }

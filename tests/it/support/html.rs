@@ -15,6 +15,13 @@ fn selector(css: &str) -> Selector {
     Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css:?}: {e}"))
 }
 
+/// The text a reader sees for a line of inline Markdown (a hint, a
+/// follow-up) once the page has rendered it.
+pub fn rendered_text(markdown: &str) -> String {
+    let fragment = Html::parse_fragment(&mockloop::domain::markdown::render_inline(markdown));
+    fragment.root_element().text().collect::<String>().trim().to_owned()
+}
+
 /// The text of an element and its descendants, trimmed.
 pub fn text(element: ElementRef<'_>) -> String {
     element.text().collect::<String>().trim().to_owned()
