@@ -131,6 +131,12 @@
         document.dispatchEvent(new CustomEvent("mockloop:code", { detail: JSON.parse(event.data) }));
       } catch (e) { /* a malformed event changes nothing */ }
     });
+    // The candidate's whiteboard, for the live view of static/workspace/round-whiteboard.js.
+    source.addEventListener("scene", function (event) {
+      try {
+        document.dispatchEvent(new CustomEvent("mockloop:scene", { detail: JSON.parse(event.data) }));
+      } catch (e) { /* a malformed event changes nothing */ }
+    });
     source.addEventListener("error", function () {
       if (source.readyState === EventSource.CLOSED) {
         connection.textContent = "Live updates paused; trying again shortly. The timer keeps running on the server.";

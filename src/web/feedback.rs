@@ -57,6 +57,8 @@ struct RoundFeedbackPage {
     /// "What good looks like" for each question.
     shows_guide: bool,
     timer_log: Vec<TimerEvent>,
+    /// The candidate's whiteboard as it was left, if it has an image.
+    drawing: Option<super::whiteboard::FinalDrawing>,
 }
 
 /// One criterion scored by both the interviewer and the candidate.
@@ -150,6 +152,7 @@ async fn show_round_feedback(
         .map(|n| n.body_html)
         .unwrap_or_default();
     let timer_log = db::rounds::timer_log(&mut *db, round.id).await?;
+    let drawing = super::whiteboard::FinalDrawing::load(&mut db, &round, viewer, stage).await?;
     drop(db);
     let cards = readable_cards(&lines, user.id, round.candidate_id);
     render(&RoundFeedbackPage {
@@ -163,6 +166,7 @@ async fn show_round_feedback(
         awaits_self_assessment: viewer.is_candidate() && cards_stage.interviewer_card_awaits_self_assessment(),
         shows_guide: visibility::may_see(viewer, Item::InterviewerGuide, stage),
         timer_log,
+        drawing,
     })
 }
 
@@ -403,9 +407,11 @@ async fn export_markdown(
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
+    let (the_loop, feedback) = build_loop_feedback(&state, user.id, id).await?;
+    let drawings = super::whiteboard::markdown_section(&state, &the_loop, user.id).await?;
     // Defusing parses the document, which is long for a loop of long scorecards.
-    let markdown = tokio::task::spawn_blocking(move || to_markdown(&feedback)).await.map_err(anyhow::Error::from)?;
+    let markdown =
+        tokio::task::spawn_blocking(move || to_markdown(&feedback) + &drawings).await.map_err(anyhow::Error::from)?;
     let mut response = markdown.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
     attach(&mut response, &format!("mockloop-feedback-{}.md", &id.simple().to_string()[..8]));

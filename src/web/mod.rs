@@ -31,6 +31,7 @@ pub mod security;
 pub mod session;
 pub mod template_builder;
 pub mod templates;
+pub mod whiteboard;
 
 use std::sync::LazyLock;
 
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(questions::router())
         .merge(own_questions::router())
         .merge(rounds::router())
+        .merge(whiteboard::router())
         .merge(scorecards::router())
         .merge(feedback::router())
         .merge(history::router())

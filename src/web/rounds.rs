@@ -78,6 +78,7 @@ struct RoundPage {
     code: Option<RoundCode>,
     /// This response's CSP nonce, for the styles the code editor injects.
     nonce: String,
+    whiteboard: super::whiteboard::WhiteboardPanel,
 }
 
 impl RoundPage {
@@ -258,6 +259,7 @@ async fn show_round(
         true => db::code::find(&mut *db, round.id).await?,
         false => None,
     };
+    let whiteboard = super::whiteboard::WhiteboardPanel::load(&mut db, &round, viewer, stage).await?;
     drop(db);
     let nonce = super::security::new_nonce();
     let page = render(&RoundPage {
@@ -274,6 +276,7 @@ async fn show_round(
         next_round,
         code,
         nonce: nonce.clone(),
+        whiteboard,
     })?;
     Ok(super::security::with_policy(page, &super::security::round_page_policy(&nonce)))
 }
@@ -421,7 +424,7 @@ async fn round_events(
 
 async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveRound>>, sqlx::Error> {
     let Some(round) = db::rounds::find(db, id).await? else { return Ok(None) };
-    let (scratchpad_json, code_json) = match round.interviewer_id {
+    let (scratchpad_json, code_json, scene_json) = match round.interviewer_id {
         Some(_) => (
             db::notes::find(db, id, round.candidate_id, NoteKind::Scratchpad)
                 .await?
@@ -430,8 +433,9 @@ async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveR
                 serde_json::json!({"version": code.version, "language": code.language.as_str(), "body": code.body})
                     .to_string()
             }),
+            db::scene::find(db, id).await?.as_ref().map(super::whiteboard::live_json),
         ),
-        None => (None, None),
+        None => (None, None, None),
     };
     Ok(Some(Arc::new(LiveRound {
         candidate_id: round.candidate_id,
@@ -439,6 +443,7 @@ async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveR
         timer_json: serde_json::to_string(&TimerView::of(&round)).unwrap_or_default(),
         scratchpad_json,
         code_json,
+        scene_json,
     })))
 }
 
@@ -472,6 +477,11 @@ async fn live_events(
         && let Some(code) = &round.code_json
     {
         events.push(Ok(Event::default().event("code").data(code.as_str())));
+    }
+    if viewer == Viewer::RoundInterviewer
+        && let Some(scene) = &round.scene_json
+    {
+        events.push(Ok(Event::default().event("scene").data(scene.as_str())));
     }
     events
 }

@@ -14,11 +14,17 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The round page's policy: the same, except that styles may also come from
-/// `<style>` elements carrying this response's nonce. The code editor
-/// (CodeMirror) injects its theme as a `<style>` element at run time and
-/// passes the nonce on (`EditorView.cspNonce`); scripts stay `'self'` only.
+/// `<style>` elements carrying this response's nonce, and scripts may compile
+/// WebAssembly in workers of this site. The code editor (CodeMirror) injects
+/// its theme as a `<style>` element at run time and passes the nonce on
+/// (`EditorView.cspNonce`), as the whiteboard (Excalidraw, through Radix) does;
+/// the whiteboard's SVG export subsets its fonts with WebAssembly in a module
+/// worker (`'wasm-unsafe-eval'`, `worker-src 'self'`). Scripts still come from
+/// `'self'` only: never `'unsafe-inline'` or `'unsafe-eval'`.
 pub fn round_page_policy(nonce: &str) -> String {
-    CONTENT_SECURITY_POLICY.replacen("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"), 1)
+    CONTENT_SECURITY_POLICY
+        .replacen("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'", 1)
+        .replacen("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"), 1)
 }
 
 /// A fresh nonce for one response: 128 random bits, base64.
@@ -118,11 +124,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_round_page_policy_adds_only_a_style_nonce() {
+    fn the_round_page_policy_adds_only_a_style_nonce_and_webassembly_in_its_own_workers() {
         let policy = round_page_policy("abc");
         assert!(policy.contains("style-src 'self' 'nonce-abc';"));
-        assert!(policy.contains("script-src 'self';"));
-        assert!(!policy.contains("unsafe"));
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval'; worker-src 'self';"));
+        assert!(!policy.contains("'unsafe-inline'") && !policy.contains("'unsafe-eval'"));
         assert_ne!(new_nonce(), new_nonce());
     }
 
