@@ -7,11 +7,15 @@
 create table round_scene (
     round_id uuid primary key references rounds (id) on delete cascade,
     scene text not null,
-    -- None when the browser could not export an image of this version.
+    -- The latest image the browser exported, and the version of the scene it
+    -- shows: a save sent as the page closes has no time to export one, and
+    -- keeps the one before (the editor exports it again when next opened).
     svg text,
+    svg_version integer,
     version integer not null,
     updated_at timestamptz not null default now(),
     constraint round_scene_version_positive check (version > 0),
+    constraint round_scene_svg_has_version check ((svg is null) = (svg_version is null) and svg_version <= version),
     -- domain::whiteboard allows 600 000 bytes of scene and 900 000 of sanitised SVG; the database a little more.
     constraint round_scene_scene_size check (octet_length(scene) <= 1000000),
     constraint round_scene_svg_size check (octet_length(svg) <= 1000000)

@@ -15,17 +15,23 @@ pub struct RoundScene {
     pub scene: String,
     /// Sanitised before it was stored.
     pub svg: Option<SafeSvg>,
+    /// Whether `svg` shows this version of the scene (not an earlier one).
+    pub svg_current: bool,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
 
 pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Option<RoundScene>, sqlx::Error> {
-    let row = sqlx::query!("select scene, svg, version, updated_at from round_scene where round_id = $1", round_id)
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query!(
+        "select scene, svg, svg_version, version, updated_at from round_scene where round_id = $1",
+        round_id
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(row.map(|row| RoundScene {
         scene: row.scene,
         svg: row.svg.map(SafeSvg::from_stored),
+        svg_current: row.svg_version == Some(row.version),
         version: row.version,
         updated_at: row.updated_at,
     }))
@@ -41,7 +47,7 @@ pub enum SaveOutcome {
 }
 
 /// Saves the scene and its image if the stored scene is still at `base_version`
-/// (0 when there is none yet).
+/// (0 when there is none yet). Without an image, the last one stays.
 pub async fn save(
     db: &mut sqlx::PgConnection,
     round_id: Uuid,
@@ -51,8 +57,8 @@ pub async fn save(
 ) -> Result<SaveOutcome, sqlx::Error> {
     let svg = svg.map(SafeSvg::as_str);
     let inserted = sqlx::query!(
-        "insert into round_scene (round_id, scene, svg, version)
-         select $1, $2, $3, 1 where $4 = 0
+        "insert into round_scene (round_id, scene, svg, svg_version, version)
+         select $1, $2, $3::text, case when $3::text is null then null else 1 end, 1 where $4 = 0
          on conflict (round_id) do nothing
          returning version, updated_at",
         round_id,
@@ -65,7 +71,9 @@ pub async fn save(
     let saved = match inserted {
         Some(row) => Some((row.version, row.updated_at)),
         None => sqlx::query!(
-            "update round_scene set scene = $2, svg = $3, version = version + 1
+            "update round_scene
+             set scene = $2, svg = coalesce($3::text, svg),
+                 svg_version = case when $3::text is null then svg_version else version + 1 end, version = version + 1
              where round_id = $1 and version = $4
              returning version, updated_at",
             round_id,
@@ -84,6 +92,7 @@ pub async fn save(
             Ok(SaveOutcome::Conflict(current.unwrap_or(RoundScene {
                 scene: String::new(),
                 svg: None,
+                svg_current: false,
                 version: 0,
                 updated_at: Utc::now(),
             })))

@@ -38,7 +38,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 struct SceneForm {
     scene: String,
-    /// The drawing exported by the browser; empty when it could not export one.
+    /// The drawing exported by the browser; empty when it could not export one
+    /// (the page was closing), and then the last image stays.
     #[serde(default)]
     svg: String,
     base_version: i32,
@@ -164,6 +165,11 @@ impl WhiteboardPanel {
     /// The stored scene, for the editor to start from (empty before the first save).
     pub fn scene(&self) -> &str {
         self.drawing.as_ref().map_or("", |drawing| drawing.scene.as_str())
+    }
+
+    /// Whether the stored image shows the stored scene (the editor exports it again if not).
+    pub fn image_current(&self) -> bool {
+        self.drawing.as_ref().is_none_or(|drawing| drawing.svg_current)
     }
 
     /// The stored drawing as a data URI, for the view without script.

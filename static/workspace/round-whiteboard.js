@@ -256,8 +256,8 @@ if (panel) {
       }
     } else if (draft) {
       clearDraft();
-    } else if (lastSaved && !storedImage) {
-      // Saved while the page was leaving, without its image: export it now.
+    } else if (lastSaved && panel.dataset.imageCurrent !== "true") {
+      // Saved while the page was leaving, without an image of its own: export it now.
       lastSaved = null;
       save(false);
     }
