@@ -136,7 +136,12 @@ fn serve_tree(tree: &Tree, hash: &str, path: &str) -> Result<Response, AppError>
         return Err(AppError::NotFound);
     }
     let file = tree.dir.get_file(path).ok_or(AppError::NotFound)?;
-    Ok(immutable(file.contents(), content_type))
+    let response = immutable(file.contents(), content_type);
+    // A script here may be a worker's, which runs under the policy its own response carries.
+    Ok(match content_type.starts_with("text/javascript") {
+        true => super::security::with_policy(response, super::security::worker_script_policy()),
+        false => response,
+    })
 }
 
 async fn serve_vendor(Path((hash, path)): Path<(String, String)>) -> Result<Response, AppError> {

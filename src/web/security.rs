@@ -27,6 +27,17 @@ pub fn round_page_policy(nonce: &str) -> String {
         .replacen("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"), 1)
 }
 
+/// The policy of the scripts in the hashed static trees: a worker runs under
+/// the policy its own script's response carries, not the page's, and the
+/// whiteboard's font subsetter (like Pyodide) compiles WebAssembly in one.
+/// A script loaded into a page ignores it.
+pub fn worker_script_policy() -> &'static str {
+    static POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        CONTENT_SECURITY_POLICY.replacen("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", 1)
+    });
+    &POLICY
+}
+
 /// A fresh nonce for one response: 128 random bits, base64.
 pub fn new_nonce() -> String {
     use base64::Engine;
@@ -130,6 +141,9 @@ mod tests {
         assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval'; worker-src 'self';"));
         assert!(!policy.contains("'unsafe-inline'") && !policy.contains("'unsafe-eval'"));
         assert_ne!(new_nonce(), new_nonce());
+        let worker = worker_script_policy();
+        assert!(worker.contains("script-src 'self' 'wasm-unsafe-eval';") && worker.contains("frame-ancestors 'none'"));
+        assert!(!worker.contains("'unsafe-inline'") && !worker.contains("'unsafe-eval'"));
     }
 
     #[test]

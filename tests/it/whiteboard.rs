@@ -227,6 +227,31 @@ async fn round_feedback_and_the_markdown_export_carry_the_final_drawing_to_those
     assert!(!other.body.contains("Whiteboard") && !other.body.contains("Feature store"), "{}", other.body);
 }
 
+#[tokio::test]
+async fn the_round_page_and_the_whiteboards_workers_may_compile_webassembly_and_nothing_more() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("policyreader").await;
+    let scheduled = LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
+    let response = app.get(&scheduled.rounds[0], Some(&cookie)).await;
+    let csp = response.header("content-security-policy").to_owned();
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'; worker-src 'self';"), "{csp}");
+    assert!(!csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"), "{csp}");
+    let page = response.page();
+    let vendor = page.attr("#whiteboard", "data-vendor").expect("the vendored folder");
+    let board = page.attr("#whiteboard", "data-board").expect("the board module");
+    // A worker runs under its own script's policy: the bundle's scripts carry one that allows WebAssembly.
+    for script in [format!("{vendor}excalidraw/excalidraw.js"), board] {
+        let served = app.get(&script, None).await;
+        assert_eq!(served.status, StatusCode::OK, "{script}");
+        let policy = served.header("content-security-policy");
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval';"), "{script}: {policy}");
+        assert!(!policy.contains("'unsafe-eval'") && !policy.contains("'unsafe-inline'"), "{script}: {policy}");
+    }
+    let css = app.get(&format!("{vendor}excalidraw/index.css"), None).await;
+    assert!(!css.header("content-security-policy").contains("wasm"), "only scripts get it");
+    assert!(!app.get("/", Some(&cookie)).await.header("content-security-policy").contains("wasm"), "nor other pages");
+}
+
 // --- In Chromium ------------------------------------------------------------
 
 /// Opens the whiteboard panel (if folded) and waits for Excalidraw to mount.
@@ -263,6 +288,25 @@ async fn draw_rectangle(browser: &Browser) {
         .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
     browser.client.perform_actions(drag).await.expect("drag");
     browser.client.release_actions().await.expect("release");
+}
+
+/// Writes `text` on the board as a person does: the text tool, a click, typing, Escape.
+async fn write_text(browser: &Browser, text: &str) {
+    browser.click("#whiteboard-canvas label:has(> [data-testid='toolbar-text'])").await;
+    let canvas = browser
+        .client
+        .find(Locator::Css("#whiteboard-canvas canvas.excalidraw__canvas.interactive"))
+        .await
+        .expect("the drawing surface");
+    let click = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement { element: canvas, duration: None, x: -100.0, y: 120.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    browser.client.perform_actions(click).await.expect("click");
+    browser.client.release_actions().await.expect("release");
+    let editor = browser.client.find(Locator::Css("textarea.excalidraw-wysiwyg")).await.expect("the text editor");
+    editor.send_keys(text).await.expect("type");
+    editor.send_keys("\u{e00c}").await.expect("Escape");
 }
 
 /// Dark pixels on the whiteboard's canvases: strokes drawn there (the empty board has none).
@@ -329,12 +373,23 @@ async fn the_candidate_draws_reloads_and_the_drawing_is_still_there_with_no_erro
     assert_eq!(drawn_pixels(&browser).await, 0, "an empty board");
 
     draw_rectangle(&browser).await;
+    write_text(&browser, "Feature store").await;
     browser.wait_for_text("#whiteboard-status", |status| status.starts_with("Saved at")).await;
-    assert_eq!(scene_version(&app.db, id_of(round)).await, 1);
-    let (scene, svg) = stored(&app, round).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let (scene, svg) = loop {
+        let status = browser.text("#whiteboard-status").await;
+        let drawing = stored(&app, round).await;
+        if status.starts_with("Saved at") && drawing.0.contains("Feature store") {
+            break drawing;
+        }
+        assert!(Instant::now() < deadline, "the drawing is saved: {status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert!(scene.contains("\"rectangle\""), "{scene}");
+    // The export embeds the glyphs it uses, subset in a worker; the server keeps them through sanitising.
     let svg = svg.expect("the exported image");
-    assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+    assert!(svg.contains("<path") && svg.contains("Feature store"), "{svg}");
+    assert!(svg.contains("@font-face") && svg.contains("url(data:font/"), "{svg}");
 
     browser.client.goto(&round_url).await.expect("reload");
     open_board(&browser).await;
