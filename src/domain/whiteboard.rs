@@ -41,11 +41,10 @@ impl DrawingError {
 }
 
 /// A whiteboard scene as Excalidraw saves it: a JSON object with an
-/// `elements` array of objects (kept as sent), and what it shows.
+/// `elements` array of objects, kept as sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scene {
     json: String,
-    summary: SceneSummary,
 }
 
 /// What a drawing holds, in words: its shapes and the text written in it.
@@ -67,15 +66,11 @@ impl Scene {
         if !elements.iter().all(Value::is_object) {
             return Err(DrawingError::NotAScene);
         }
-        Ok(Scene { json: json.to_owned(), summary: summarise(elements) })
+        Ok(Scene { json: json.to_owned() })
     }
 
     pub fn json(&self) -> &str {
         &self.json
-    }
-
-    pub fn summary(&self) -> &SceneSummary {
-        &self.summary
     }
 }
 
@@ -330,7 +325,10 @@ mod tests {
             ],"appState":{}}"#,
         )
         .expect("a scene");
-        assert_eq!(scene.summary(), &SceneSummary { shapes: 3, texts: vec!["Feature store".into()] });
+        assert_eq!(
+            SceneSummary::of_stored(scene.json()),
+            SceneSummary { shapes: 3, texts: vec!["Feature store".into()] }
+        );
         for bad in ["", "[]", "{}", r#"{"elements":{}}"#, r#"{"elements":[1]}"#, "{\"elements\":[", "null"] {
             assert_eq!(Scene::parse(bad), Err(DrawingError::NotAScene), "{bad:?}");
         }
