@@ -434,17 +434,24 @@ async fn the_interviewer_on_another_server_sees_a_drawn_rectangle_within_two_sec
     assert_eq!(drawn_pixels(&interviewer).await, 0, "nothing drawn yet");
 
     draw_rectangle(&candidate).await;
-    candidate.wait_for_text("#whiteboard-status", |status| status.starts_with("Saved at")).await;
-    let saved = Instant::now();
+    let drawn = Instant::now();
+    // Watch the interviewer's board while the candidate's page saves (after an 800 ms pause, like notes).
+    let mut saved_at = None;
     while drawn_pixels(&interviewer).await == 0 {
-        if saved.elapsed() > Duration::from_secs(5) {
+        if saved_at.is_none() && candidate.text("#whiteboard-status").await.starts_with("Saved at") {
+            saved_at = Some(Instant::now());
+        }
+        if drawn.elapsed() > Duration::from_secs(8) {
             panic!("the interviewer never saw the rectangle; screenshot: {}", interviewer.save_screenshot().await);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let seen = saved.elapsed();
-    println!("whiteboard: the interviewer on another server saw the saved rectangle after {seen:?}");
-    assert!(seen < Duration::from_secs(2), "the interviewer saw the rectangle after {seen:?}");
+    let seen = drawn.elapsed();
+    let after_save = saved_at.map(|at| at.elapsed());
+    println!(
+        "whiteboard: the interviewer on another server saw the rectangle {seen:?} after it was drawn ({after_save:?} after the save showed)"
+    );
+    assert!(seen < Duration::from_secs(2), "the interviewer saw the rectangle {seen:?} after it was drawn");
     let candidate_console = console_errors(&candidate).await;
     let interviewer_console = console_errors(&interviewer).await;
     let elsewhere = [other_hosts(&candidate, &base_a).await, other_hosts(&interviewer, &base_b).await].concat();
