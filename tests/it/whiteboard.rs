@@ -350,9 +350,20 @@ async fn other_hosts(browser: &Browser, base: &str) -> Vec<String> {
         .collect()
 }
 
-/// Console errors and CSP violations, the favicon's 404 aside.
+/// Console errors and CSP violations, the favicon's 404 aside, and Excalidraw's
+/// note that its font-subsetting worker took over a second to answer (a busy
+/// machine), after which it subsets in the page as designed: the export still
+/// embeds its font, which the tests check.
 async fn console_errors(browser: &Browser) -> Vec<String> {
-    browser.console_entries().await.into_iter().filter(|entry| !entry.contains("favicon")).collect()
+    browser
+        .console_entries()
+        .await
+        .into_iter()
+        .filter(|entry| !entry.contains("favicon"))
+        .filter(|entry| {
+            !entry.contains("Failed to use workers for subsetting") || !entry.contains("did not respond for")
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -456,9 +467,10 @@ async fn the_interviewer_on_another_server_sees_a_drawn_rectangle_within_two_sec
     let interviewer_console = console_errors(&interviewer).await;
     let elsewhere = [other_hosts(&candidate, &base_a).await, other_hosts(&interviewer, &base_b).await].concat();
 
-    // The round ends; both find the drawing on the round's feedback page.
+    // The round ends (each page reloads to show it); both find the drawing on the round's feedback page.
     end_round(&app, &f.interviewer_a, &round).await;
     for (browser, base) in [(&candidate, &base_a), (&interviewer, &base_b)] {
+        browser.text("#round-complete").await;
         browser.client.goto(&format!("{base}{round}/feedback")).await.expect("feedback");
         browser.text("#feedback-whiteboard").await;
         let shown = browser
