@@ -116,6 +116,8 @@ struct Fixture {
     feedback_etag: String,
     live_round: Uuid,
     note_rounds: Vec<Uuid>,
+    /// Rounds of the user that have not ended, whose code still takes saves.
+    code_rounds: Vec<Uuid>,
 }
 
 impl Fixture {
@@ -166,7 +168,14 @@ impl Fixture {
         )
         .fetch_all(pool)
         .await?;
-        Ok(Fixture { cookie_50, cookie_1000, feedback_loop, feedback_etag, live_round, note_rounds })
+        let code_rounds: Vec<Uuid> = sqlx::query_scalar(
+            "select r.id from rounds r join loops l on l.id = r.loop_id join users u on u.id = l.candidate_id
+             where u.username = 'demo-2-1' and r.timer_state <> 'ended' order by r.id",
+        )
+        .fetch_all(pool)
+        .await?;
+        anyhow::ensure!(code_rounds.len() >= 4, "the demo user needs open rounds for the code autosave benchmark");
+        Ok(Fixture { cookie_50, cookie_1000, feedback_loop, feedback_etag, live_round, note_rounds, code_rounds })
     }
 }
 
@@ -182,7 +191,7 @@ struct Target {
     name: &'static str,
     path: String,
     cookie: String,
-    script: Option<PathBuf>,
+    script: Option<(PathBuf, Autosave)>,
     /// A further request header, e.g. the `If-None-Match` of a revisit.
     header: Option<String>,
 }
@@ -198,7 +207,7 @@ async fn page_benchmarks(
     fixture: &Fixture,
     pool: &PgPool,
 ) -> anyhow::Result<Vec<(&'static str, WrkFigures)>> {
-    let autosave_script = std::env::temp_dir().join(format!("mockloop-autosave-{}.lua", std::process::id()));
+    let script = |name: &str| std::env::temp_dir().join(format!("mockloop-{name}-{}.lua", std::process::id()));
     let feedback = format!("/loops/{}/feedback", fixture.feedback_loop);
     let targets = vec![
         Target::get("plaintext reference (/healthz)", "/healthz".into(), ""),
@@ -213,8 +222,12 @@ async fn page_benchmarks(
         Target::get("live round page", format!("/rounds/{}", fixture.live_round), &fixture.cookie_50),
         Target::get("question bank search", "/questions?q=gradient+descent".into(), &fixture.cookie_50),
         Target {
-            script: Some(autosave_script),
+            script: Some((script("notes"), Autosave::Notes)),
             ..Target::get("notes autosave (POST)", "/".into(), &fixture.cookie_50)
+        },
+        Target {
+            script: Some((script("code"), Autosave::Code)),
+            ..Target::get("code autosave (POST)", "/".into(), &fixture.cookie_50)
         },
     ];
     let repeats = setting("BENCH_REPEATS", 3);
@@ -222,8 +235,8 @@ async fn page_benchmarks(
     let mut runs: HashMap<&'static str, Vec<WrkFigures>> = HashMap::new();
     for _ in 0..repeats {
         for target in &targets {
-            if let Some(script) = &target.script {
-                write_autosave_script(script, fixture, pool).await?;
+            if let Some((script, autosave)) = &target.script {
+                write_autosave_script(script, *autosave, fixture, pool).await?;
             }
             runs.entry(target.name).or_default().push(wrk(server.addr, target, seconds)?);
         }
@@ -258,18 +271,36 @@ fn print_pages(title: &str, pages: &[(&'static str, WrkFigures)]) {
     }
 }
 
-/// wrk's Lua script for the autosave POST: each wrk thread takes its own
-/// rounds in turn, sending the version the previous save of that note made
-/// (read afresh before each run, since earlier runs moved them on).
-async fn write_autosave_script(path: &Path, fixture: &Fixture, pool: &PgPool) -> anyhow::Result<()> {
-    let versions: Vec<(Uuid, i32)> = sqlx::query_as(
-        "select r.id, coalesce(n.version, 0) from unnest($1::uuid[]) with ordinality as r(id, n)
-         left join notes n on n.round_id = r.id and n.kind = 'scratchpad'
-         order by r.n",
-    )
-    .bind(&fixture.note_rounds)
-    .fetch_all(pool)
-    .await?;
+/// Which autosave a wrk script sends.
+#[derive(Debug, Clone, Copy)]
+enum Autosave {
+    Notes,
+    Code,
+}
+
+/// wrk's Lua script for an autosave POST: each wrk thread takes its own
+/// rounds in turn, sending the version the previous save of that note or code
+/// made (read afresh before each run, since earlier runs moved them on).
+async fn write_autosave_script(path: &Path, autosave: Autosave, fixture: &Fixture, pool: &PgPool) -> anyhow::Result<()> {
+    let (rounds, versions_sql, route, fields) = match autosave {
+        Autosave::Notes => (
+            &fixture.note_rounds,
+            "select r.id, coalesce(n.version, 0) from unnest($1::uuid[]) with ordinality as r(id, n)
+             left join notes n on n.round_id = r.id and n.kind = 'scratchpad'
+             order by r.n",
+            "notes",
+            "Autosaved+note+\" .. sent .. \"%0A%0A-+point+one%0A-+point+two",
+        ),
+        Autosave::Code => (
+            &fixture.code_rounds,
+            "select r.id, coalesce(c.version, 0) from unnest($1::uuid[]) with ordinality as r(id, n)
+             left join round_code c on c.round_id = r.id
+             order by r.n",
+            "code",
+            "def+solve%28values%29%3A%0A++++return+sorted%28values%29%5B-\" .. sent .. \"%3A%5D%0A&language=python",
+        ),
+    };
+    let versions: Vec<(Uuid, i32)> = sqlx::query_as(versions_sql).bind(rounds).fetch_all(pool).await?;
     let rounds: Vec<String> = versions.iter().map(|(id, _)| format!("\"{id}\"")).collect();
     let bases: Vec<String> = versions.iter().map(|(_, version)| version.to_string()).collect();
     let script = format!(
@@ -292,8 +323,8 @@ function request()
   sent = sent + 1
   local at = slot * 2 + index + 1
   local round = rounds[at]
-  local body = "base_version=" .. (bases[at] + cycle) .. "&body=Autosaved+note+" .. sent .. "%0A%0A-+point+one%0A-+point+two"
-  return wrk.format("POST", "/rounds/" .. round .. "/notes", {{
+  local body = "base_version=" .. (bases[at] + cycle) .. "&body={fields}"
+  return wrk.format("POST", "/rounds/" .. round .. "/{route}", {{
     ["Cookie"] = cookie, ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Accept"] = "application/json", ["Origin"] = "http://" .. wrk.host .. ":" .. wrk.port,
     ["Sec-Fetch-Site"] = "same-origin"}}, body)
@@ -316,7 +347,7 @@ fn wrk(addr: SocketAddr, target: &Target, seconds: u64) -> anyhow::Result<WrkFig
     if let Some(header) = &target.header {
         command.args(["-H", header]);
     }
-    if let Some(script) = &target.script {
+    if let Some((script, _)) = &target.script {
         command.arg("-s").arg(script);
     }
     let output = command.arg(format!("http://{addr}{}", target.path)).output()?;

@@ -112,7 +112,11 @@
     var source = new EventSource(panel.dataset.events);
     source.addEventListener("timer", function (event) {
       connection.textContent = "";
-      try { apply(JSON.parse(event.data)); } catch (e) { /* a malformed event changes nothing */ }
+      try {
+        var timer = JSON.parse(event.data);
+        apply(timer);
+        document.dispatchEvent(new CustomEvent("mockloop:timer", { detail: timer }));
+      } catch (e) { /* a malformed event changes nothing */ }
     });
     source.addEventListener("scratchpad", function (event) {
       var view = document.getElementById("notes-rendered");
@@ -135,6 +139,12 @@
     source.addEventListener("scene", function (event) {
       try {
         document.dispatchEvent(new CustomEvent("mockloop:scene", { detail: JSON.parse(event.data) }));
+      } catch (e) { /* a malformed event changes nothing */ }
+    });
+    // The candidate's test runs, for static/workspace/test-runs.js.
+    source.addEventListener("run", function (event) {
+      try {
+        document.dispatchEvent(new CustomEvent("mockloop:run", { detail: JSON.parse(event.data) }));
       } catch (e) { /* a malformed event changes nothing */ }
     });
     source.addEventListener("error", function () {
@@ -191,6 +201,27 @@
       postForm(marks.getAttribute("action"), new FormData(marks)).then(function (response) {
         marksStatus.textContent = response.ok ? "Saved" : "Not saved (" + response.status + ")";
       }).catch(function () { marksStatus.textContent = "Offline: press Save ticks when back."; });
+    });
+  }
+
+  // Markers: the interviewer's moments on the round's clock, kept without leaving the page.
+  var markerForm = document.getElementById("markers");
+  if (markerForm) {
+    var markerLabel = document.getElementById("marker-label");
+    var markerStatus = document.getElementById("marker-status");
+    markerForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      markerStatus.textContent = "Saving…";
+      postForm(markerForm.getAttribute("action"), { label: markerLabel.value }).then(function (response) {
+        if (!response.ok) {
+          markerStatus.textContent = response.status === 400 ? "Write a few words for the marker." : "Not saved (" + response.status + ")";
+          return;
+        }
+        return response.json().then(function (marker) {
+          markerStatus.textContent = "Marker at " + marker.clock + ": " + marker.label;
+          markerLabel.value = "";
+        });
+      }).catch(function () { markerStatus.textContent = "Not saved: the server could not be reached."; });
     });
   }
 

@@ -82,3 +82,22 @@ pub async fn save(
         }
     }
 }
+
+/// The code of each round of a loop that has any, by round position.
+pub async fn for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<(i16, RoundCode)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select r.position, c.language as "language: CodeLanguage", c.body, c.version, c.updated_at
+           from round_code c join rounds r on r.id = c.round_id
+           where r.loop_id = $1 order by r.position"#,
+        loop_id,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let code = RoundCode { language: row.language, body: row.body, version: row.version, updated_at: row.updated_at };
+            (row.position, code)
+        })
+        .collect())
+}

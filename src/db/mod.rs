@@ -20,6 +20,7 @@
 pub mod account;
 pub mod calendar;
 pub mod code;
+pub mod code_runs;
 pub mod content;
 pub mod demo;
 pub mod feedback;
@@ -27,6 +28,7 @@ pub mod history;
 pub mod invitations;
 pub mod live;
 pub mod loops;
+pub mod markers;
 pub mod notes;
 pub mod questions;
 pub mod rounds;

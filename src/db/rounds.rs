@@ -1,10 +1,11 @@
 //! A round's timer state, questions and loop context.
 
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::domain::question::CodeLanguage;
+use crate::domain::question::{CodeLanguage, TestSuite};
 use crate::domain::timer::{Timer, TimerAction, TimerState};
 use crate::domain::{Level, LoopMode, LoopStatus, RoundKind, Team};
 
@@ -198,6 +199,10 @@ pub struct RoundQuestion {
     /// A coding question's starter, where the candidate's code begins.
     pub starter_language: Option<CodeLanguage>,
     pub starter_code: Option<String>,
+    /// Its test cases, which run in the candidate's browser.
+    pub tests: Option<Json<TestSuite>>,
+    /// Interviewer-only until the round ends (`visibility::Item::ReferenceSolution`).
+    pub reference_solution: Option<String>,
 }
 
 pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<RoundQuestion>, sqlx::Error> {
@@ -205,7 +210,8 @@ pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<Ro
         RoundQuestion,
         r#"select rq.position, rq.budget_minutes, q.id as question_id, q.slug, q.title, q.prompt_html, q.follow_ups,
                 q.hints, q.good_answer_html, q.tags, rq.hints_used, rq.follow_ups_used,
-                q.starter_language as "starter_language: CodeLanguage", q.starter_code
+                q.starter_language as "starter_language: CodeLanguage", q.starter_code,
+                q.tests as "tests: Json<TestSuite>", q.reference_solution
          from round_questions rq join questions q on q.id = rq.question_id
          where rq.round_id = $1 order by rq.position"#,
         round_id,

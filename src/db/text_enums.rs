@@ -13,6 +13,7 @@ use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::code_runs::RunOutcome;
 use crate::domain::question::CodeLanguage;
 use crate::domain::scoring::Recommendation;
 use crate::domain::timer::{TimerAction, TimerState};
@@ -60,6 +61,7 @@ text_columns!(
     CardRole,
     CardStatus,
     CodeLanguage,
+    RunOutcome,
     Level,
     LoopMode,
     LoopStatus,

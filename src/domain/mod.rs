@@ -55,9 +55,11 @@ macro_rules! text_enum {
 pub mod account;
 pub mod bank;
 pub mod blind_scoring;
+pub mod code_runs;
 pub mod display_name;
 pub mod ics;
 pub mod markdown;
+pub mod markers;
 pub mod password;
 pub mod question;
 pub mod return_path;

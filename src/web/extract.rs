@@ -56,3 +56,28 @@ where
         }
     }
 }
+
+/// `axum::Json`, with the app's own refusals as for [`Form`]: a body that is
+/// not the JSON expected gets a plain message, never axum's quoted text.
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::PayloadTooLarge(super::limits::OVERSIZED_FORM))
+            }
+            Err(rejection) => {
+                tracing::info!(status = %rejection.status(), "unreadable JSON refused");
+                Err(AppError::BadRequest("The request was not the JSON this page sends, so nothing was saved."))
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! (rounds side by side, pillar chart, outcome by rule, what to practise next),
 //! printable and exportable as Markdown and JSON.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use askama::Template;
@@ -18,17 +19,19 @@ use super::cards::{CardView, readable_cards, round_stages};
 use super::extract::Path;
 use super::page::{Layout, render};
 use super::participant::ParticipantRound;
-use super::round_view::{self, TimerView};
+use super::round_view::{self, FinalCode, Moment, TimerView};
 use super::session::SignedIn;
 use super::{assets, charts};
 use crate::db;
+use crate::db::code::RoundCode;
 use crate::db::feedback::Suggestion;
 use crate::db::loops::{LoopRow, RoundRow};
 use crate::db::rounds::{RoundQuestion, RoundState, TimerEvent};
-use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
+use crate::domain::code_runs::RunPoint;
 use crate::domain::scoring::{self, DebriefRound, Recommendation, RoundScores};
 use crate::domain::timer::{TimerAction, TimerState};
-use crate::domain::visibility::{self, Item, Viewer};
+use crate::domain::visibility::{self, Item, Stage, Viewer};
 use crate::domain::{Level, LoopMode, NoteKind, markdown, schedule, timer};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -57,6 +60,10 @@ struct RoundFeedbackPage {
     /// "What good looks like" for each question.
     shows_guide: bool,
     timer_log: Vec<TimerEvent>,
+    /// The candidate's code and test runs, when this viewer may see them.
+    code: Option<FinalCode>,
+    /// The interviewer's markers and the test runs on the round's clock.
+    timeline: Vec<Moment>,
     /// The candidate's whiteboard as it was left, if it has an image.
     drawing: Option<super::whiteboard::FinalDrawing>,
 }
@@ -71,6 +78,18 @@ pub struct GapLine {
 }
 
 impl RoundFeedbackPage {
+    /// A hint or follow-up, its Markdown rendered (`code` is common in them).
+    fn inline(&self, item: &str) -> String {
+        crate::domain::markdown::render_inline(item)
+    }
+
+    fn vendor_base(&self) -> &'static str {
+        assets::vendor_base()
+    }
+
+    fn highlight_script(&self) -> String {
+        assets::workspace_url("highlight.js")
+    }
     /// Self-assessment beside the interviewer's scorecard, once both are readable.
     fn gaps(&self) -> Vec<GapLine> {
         let (Some(interviewer), Some(own)) = (
@@ -152,6 +171,16 @@ async fn show_round_feedback(
         .map(|n| n.body_html)
         .unwrap_or_default();
     let timer_log = db::rounds::timer_log(&mut *db, round.id).await?;
+    let (code, runs) = match visibility::may_see(viewer, Item::CandidateWork, stage) {
+        true => (db::code::find(&mut *db, round.id).await?, db::code_runs::points(&mut *db, round.id).await?),
+        false => (None, Vec::new()),
+    };
+    let markers = match visibility::may_see(viewer, Item::GivenHints, stage) {
+        true => db::markers::for_round(&mut *db, round.id).await?,
+        false => Vec::new(),
+    };
+    let timeline = round_view::timeline(&markers, &runs);
+    let code = code.map(|code| FinalCode::of(code, &runs));
     let drawing = super::whiteboard::FinalDrawing::load(&mut db, &round, viewer, stage).await?;
     drop(db);
     let cards = readable_cards(&lines, user.id, round.candidate_id);
@@ -166,6 +195,8 @@ async fn show_round_feedback(
         awaits_self_assessment: viewer.is_candidate() && cards_stage.interviewer_card_awaits_self_assessment(),
         shows_guide: visibility::may_see(viewer, Item::InterviewerGuide, stage),
         timer_log,
+        code,
+        timeline,
         drawing,
     })
 }
@@ -211,6 +242,8 @@ pub struct RoundLine {
     pub over_time: bool,
     pub questions: Vec<String>,
     pub cards: Vec<CardView>,
+    /// The candidate's code and test runs, when the viewer may see them.
+    pub code: Option<FinalCode>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -249,6 +282,8 @@ async fn build_loop_feedback(
         })
         .collect();
     let debrief = scoring::debrief(&debrief_rounds, is_candidate);
+    let mut code = db::code::for_loop(&mut *db, loop_id).await?;
+    let run_points = db::code_runs::points_for_loop(&mut *db, loop_id).await?;
     let suggestions: Vec<Suggestion> = if debrief.weakest_kinds.is_empty() {
         Vec::new()
     } else {
@@ -283,6 +318,7 @@ async fn build_loop_feedback(
                     Viewer::in_loop(viewer, the_loop.candidate_id, round.interviewer_id, false),
                 ),
                 cards: cards.iter().filter(|c| c.round_position == round.position).cloned().collect(),
+                code: final_code(round, &mut code, &run_points, &stages, the_loop.mode, viewer, the_loop.candidate_id),
             }
         })
         .collect();
@@ -321,6 +357,34 @@ async fn build_loop_feedback(
     Ok((the_loop, feedback))
 }
 
+/// The round's code with its runs, taken out of `code`, if the viewer may see the candidate's work.
+fn final_code(
+    round: &RoundRow,
+    code: &mut Vec<(i16, RoundCode)>,
+    run_points: &[(i16, RunPoint)],
+    stages: &BTreeMap<i16, RoundStage>,
+    mode: LoopMode,
+    viewer: Uuid,
+    candidate: Uuid,
+) -> Option<FinalCode> {
+    let stage = Stage {
+        mode,
+        timer: round.timer_state,
+        current_question: round.current_question,
+        has_interviewer: round.interviewer_id.is_some(),
+        cards: stages.get(&round.position).copied().unwrap_or_default(),
+    };
+    let reader = Viewer::in_loop(viewer, candidate, round.interviewer_id, false);
+    if !visibility::may_see(reader, Item::CandidateWork, stage) {
+        return None;
+    }
+    let at = code.iter().position(|(position, _)| *position == round.position)?;
+    let (_, round_code) = code.swap_remove(at);
+    let points: Vec<RunPoint> =
+        run_points.iter().filter(|(position, _)| *position == round.position).map(|(_, point)| point.clone()).collect();
+    Some(FinalCode::of(round_code, &points))
+}
+
 #[derive(Template)]
 #[template(path = "feedback/loop.html")]
 struct LoopFeedbackPage {
@@ -330,6 +394,13 @@ struct LoopFeedbackPage {
 }
 
 impl LoopFeedbackPage {
+    fn vendor_base(&self) -> &'static str {
+        assets::vendor_base()
+    }
+
+    fn highlight_script(&self) -> String {
+        assets::workspace_url("highlight.js")
+    }
     fn is_complete(&self) -> bool {
         self.feedback.submitted == self.feedback.total
     }
@@ -424,6 +495,11 @@ fn attach(response: &mut Response, filename: &str) {
     }
 }
 
+/// The longest run of backticks in `text`: a fence around it must be longer.
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
 /// The debrief as a Markdown document. It quotes what other people wrote, so
 /// none of their raw HTML or images stays live in it (see `markdown::defuse`).
 pub fn to_markdown(f: &LoopFeedback) -> String {
@@ -481,6 +557,13 @@ pub fn to_markdown(f: &LoopFeedback) -> String {
                     let _ = writeln!(md, "\n{label}: {}", text.trim());
                 }
             }
+        }
+    }
+    for r in &f.rounds {
+        if let Some(code) = &r.code {
+            let _ = writeln!(md, "\n### Round {}: {} — code ({})\n\n{}\n", r.position, r.title, code.language.label(), code.tests);
+            let fence = "`".repeat(longest_backtick_run(&code.body).max(2) + 1);
+            let _ = writeln!(md, "{fence}{}\n{}\n{fence}", code.language, code.body.trim_end());
         }
     }
     if !f.suggestions.is_empty() {

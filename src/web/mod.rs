@@ -6,6 +6,7 @@ pub mod auth;
 pub mod busy;
 pub mod calendar;
 pub mod cards;
+pub mod code_runs;
 pub mod charts;
 pub mod error;
 pub mod extract;
@@ -19,6 +20,7 @@ pub mod invitation_links;
 pub mod invitations;
 pub mod limits;
 pub mod loops;
+pub mod markers;
 pub mod own_questions;
 pub mod page;
 pub mod participant;
@@ -55,6 +57,8 @@ pub fn routes() -> Router<AppState> {
         .merge(own_questions::router())
         .merge(rounds::router())
         .merge(whiteboard::router())
+        .merge(code_runs::router())
+        .merge(markers::router())
         .merge(scorecards::router())
         .merge(feedback::router())
         .merge(history::router())

@@ -4,10 +4,14 @@
 
 use serde::Serialize;
 
+use crate::db::code::RoundCode;
 use crate::db::loops::RoundRow;
+use crate::db::markers::Marker;
 use crate::db::rounds::{RoundQuestion, RoundState};
 use crate::domain::LoopMode;
 use crate::domain::blind_scoring::RoundStage;
+use crate::domain::code_runs::{self, RunOutcome, RunPoint};
+use crate::domain::question::CodeLanguage;
 use crate::domain::timer::{self, Milestone, QuestionProgress, TimerState};
 use crate::domain::visibility::{self, Item, Stage, Viewer};
 
@@ -25,11 +29,15 @@ pub fn stage(round: &RoundState, cards: RoundStage) -> Stage {
 /// The questions `viewer` may see, each with only the parts they may see.
 pub fn questions_seen_by(questions: Vec<RoundQuestion>, viewer: Viewer, stage: Stage) -> Vec<RoundQuestion> {
     let sees = |item| visibility::may_see(viewer, item, stage);
-    let (guide, given) = (sees(Item::InterviewerGuide), sees(Item::GivenHints));
+    let (guide, given, reference) =
+        (sees(Item::InterviewerGuide), sees(Item::GivenHints), sees(Item::ReferenceSolution));
     questions
         .into_iter()
         .filter(|question| sees(Item::Question(question.position)))
         .map(|mut question| {
+            if !reference {
+                question.reference_solution = None;
+            }
             if !guide {
                 // Only the hints and follow-ups that were given, if those may be seen.
                 let given_only = |items: &[String], used: &[i16]| if given { pick(items, used) } else { Vec::new() };
@@ -141,4 +149,67 @@ pub fn question_titles_seen_by(row: &RoundRow, mode: LoopMode, viewer: Viewer) -
         .filter(|(position, _)| visibility::may_see(viewer, Item::Question(*position), stage))
         .map(|(_, title)| title.clone())
         .collect()
+}
+
+/// The candidate's code as it stood when the round ended, with the story of
+/// their test runs, as feedback and its exports show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FinalCode {
+    pub language: CodeLanguage,
+    pub body: String,
+    /// "First all-pass at 31:40 · 7 runs", or what the runs came to.
+    pub tests: String,
+    pub runs: Vec<RunLine>,
+}
+
+/// One test run on the round's clock.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunLine {
+    pub clock: String,
+    pub result: String,
+}
+
+impl FinalCode {
+    pub fn of(code: RoundCode, points: &[RunPoint]) -> FinalCode {
+        let told = code_runs::story(points);
+        let count = match told.runs {
+            1 => "1 run".to_owned(),
+            n => format!("{n} runs"),
+        };
+        let tests = match (told.first_all_pass_ms, &told.last) {
+            (_, None) => "Tests not run".to_owned(),
+            (Some(ms), _) => format!("First all-pass at {} · {count}", timer::format_duration(ms)),
+            (None, Some(last)) => format!("No run passed every test (last: {}) · {count}", run_result(last)),
+        };
+        let runs = points
+            .iter()
+            .map(|point| RunLine { clock: timer::format_duration(point.round_elapsed_ms), result: run_result(point) })
+            .collect();
+        FinalCode { language: code.language, body: code.body, tests, runs }
+    }
+}
+
+fn run_result(point: &RunPoint) -> String {
+    match point.outcome {
+        RunOutcome::Completed => format!("{} of {} passed", point.passed, point.total),
+        outcome => outcome.label().to_owned(),
+    }
+}
+
+/// A moment of the round on its clock, as the feedback timeline lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Moment {
+    pub clock: String,
+    pub what: String,
+}
+
+/// The interviewer's markers and the candidate's test runs, in the order of the round's clock.
+pub fn timeline(markers: &[Marker], runs: &[RunPoint]) -> Vec<Moment> {
+    let mut moments: Vec<(i64, String)> = markers
+        .iter()
+        .map(|marker| (marker.round_elapsed_ms, format!("Marker: {}", marker.label)))
+        .chain(runs.iter().map(|run| (run.round_elapsed_ms, format!("Tests: {}", run_result(run)))))
+        .collect();
+    moments.sort_by_key(|(at, _)| *at);
+    moments.into_iter().map(|(at, what)| Moment { clock: timer::format_duration(at), what }).collect()
 }

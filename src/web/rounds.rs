@@ -26,11 +26,13 @@ use super::round_view::{self, QuestionView, TimerView};
 use super::session::{self, SignedIn};
 use crate::db;
 use crate::db::code::RoundCode;
+use crate::db::code_runs::StoredRun;
 use crate::db::live::StreamHolder;
 use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
 use crate::domain::blind_scoring::CardStatus;
+use crate::domain::code_runs;
 use crate::domain::question::CodeLanguage;
 use crate::domain::timer::{self, TimerAction, TimerCommand, TimerError, TimerState};
 use crate::domain::visibility::{self, Item, Stage, Viewer};
@@ -76,12 +78,19 @@ struct RoundPage {
     scorecard_status: Option<CardStatus>,
     /// The candidate's code (when this viewer may see it).
     code: Option<RoundCode>,
+    /// The candidate's last test run, shown again after a reload.
+    last_run: Option<StoredRun>,
     /// This response's CSP nonce, for the styles the code editor injects.
     nonce: String,
     whiteboard: super::whiteboard::WhiteboardPanel,
 }
 
 impl RoundPage {
+
+    /// A hint or follow-up, its Markdown rendered (`code` is common in them).
+    fn inline(&self, item: &str) -> String {
+        crate::domain::markdown::render_inline(item)
+    }
     fn is_candidate(&self) -> bool {
         self.viewer.is_candidate()
     }
@@ -199,6 +208,46 @@ impl RoundPage {
         super::assets::workspace_url("round-code.js")
     }
 
+    /// Where the test runner's files are, for round-code.js.
+    fn runner_urls(&self) -> String {
+        serde_json::json!({
+            "runner": super::assets::workspace_url("python-runner.js"),
+            "worker": super::assets::workspace_url("python-worker.js"),
+            "harness": super::assets::workspace_url("runner.py"),
+            "pyodide": format!("{}pyodide/", super::assets::vendor_base()),
+        })
+        .to_string()
+    }
+
+    /// The test suites of the questions this viewer sees, by position, for the page's runner.
+    fn test_suites_json(&self) -> String {
+        let suites: serde_json::Map<String, serde_json::Value> = self
+            .questions
+            .iter()
+            .filter_map(|question| {
+                let suite = question.tests.as_ref()?;
+                Some((question.position.to_string(), serde_json::to_value(&suite.0).ok()?))
+            })
+            .collect();
+        serde_json::Value::Object(suites).to_string()
+    }
+
+    fn run_time_limit(&self) -> String {
+        format!("{} s", code_runs::RUN_TIME_LIMIT_MS / 1000)
+    }
+
+    fn run_time_limit_ms(&self) -> i64 {
+        code_runs::RUN_TIME_LIMIT_MS
+    }
+
+    fn has_tests(&self) -> bool {
+        self.questions.iter().any(|question| question.tests.is_some())
+    }
+
+    fn last_run_json(&self) -> String {
+        self.last_run.as_ref().and_then(|run| serde_json::to_string(run).ok()).unwrap_or_default()
+    }
+
     fn is_interviewer(&self) -> bool {
         self.viewer == Viewer::RoundInterviewer
     }
@@ -255,9 +304,9 @@ async fn show_round(
         false => db::rubrics::criteria_for_kind(&mut *db, round.kind).await?,
     };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
-    let code = match visibility::may_see(viewer, Item::CandidateWork, stage) {
-        true => db::code::find(&mut *db, round.id).await?,
-        false => None,
+    let (code, last_run) = match visibility::may_see(viewer, Item::CandidateWork, stage) {
+        true => (db::code::find(&mut *db, round.id).await?, db::code_runs::last(&mut *db, round.id).await?),
+        false => (None, None),
     };
     let whiteboard = super::whiteboard::WhiteboardPanel::load(&mut db, &round, viewer, stage).await?;
     drop(db);
@@ -275,6 +324,7 @@ async fn show_round(
         criteria,
         next_round,
         code,
+        last_run,
         nonce: nonce.clone(),
         whiteboard,
     })?;
@@ -424,7 +474,7 @@ async fn round_events(
 
 async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveRound>>, sqlx::Error> {
     let Some(round) = db::rounds::find(db, id).await? else { return Ok(None) };
-    let (scratchpad_json, code_json, scene_json) = match round.interviewer_id {
+    let (scratchpad_json, code_json, run_json, scene_json) = match round.interviewer_id {
         Some(_) => (
             db::notes::find(db, id, round.candidate_id, NoteKind::Scratchpad)
                 .await?
@@ -433,9 +483,10 @@ async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveR
                 serde_json::json!({"version": code.version, "language": code.language.as_str(), "body": code.body})
                     .to_string()
             }),
+            db::code_runs::last(db, id).await?.and_then(|run| serde_json::to_string(&run).ok()),
             db::scene::find(db, id).await?.as_ref().map(super::whiteboard::live_json),
         ),
-        None => (None, None, None),
+        None => (None, None, None, None),
     };
     Ok(Some(Arc::new(LiveRound {
         candidate_id: round.candidate_id,
@@ -443,6 +494,7 @@ async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveR
         timer_json: serde_json::to_string(&TimerView::of(&round)).unwrap_or_default(),
         scratchpad_json,
         code_json,
+        run_json,
         scene_json,
     })))
 }
@@ -477,6 +529,11 @@ async fn live_events(
         && let Some(code) = &round.code_json
     {
         events.push(Ok(Event::default().event("code").data(code.as_str())));
+    }
+    if viewer == Viewer::RoundInterviewer
+        && let Some(run) = &round.run_json
+    {
+        events.push(Ok(Event::default().event("run").data(run.as_str())));
     }
     if viewer == Viewer::RoundInterviewer
         && let Some(scene) = &round.scene_json
@@ -561,6 +618,9 @@ struct CodeConflict {
     body: String,
 }
 
+/// Once the round is over its code is final: what the feedback shows.
+const ROUND_CLOSED_FOR_CODE: &str = "The round has ended, so its code is final and this change was not saved.";
+
 /// Saves the candidate's code if nobody saved a newer version since
 /// `base_version`; otherwise answers 409 with the stored code. Only the
 /// round's candidate writes it; the interviewer watches it live.
@@ -578,6 +638,12 @@ async fn save_code(
         return Err(AppError::PayloadTooLarge("Code is limited to 100 000 characters."));
     }
     let language = CodeLanguage::parse(&form.language).ok_or(AppError::BadRequest("Choose Python or C++."))?;
+    if !code_runs::takes_work(round.timer_state, round.ended_at, round.now) {
+        if !wants_json(&headers) {
+            return Err(AppError::Conflict(ROUND_CLOSED_FOR_CODE));
+        }
+        return Ok((StatusCode::CONFLICT, Json(serde_json::json!({"closed": ROUND_CLOSED_FOR_CODE}))).into_response());
+    }
     let mut tx = state.db.begin().await?;
     let outcome = db::code::save(&mut tx, id, language, &form.body, form.base_version).await?;
     if matches!(outcome, db::code::SaveOutcome::Saved { .. }) {

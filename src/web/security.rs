@@ -13,30 +13,25 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The round page's policy: the same, except that styles may also come from
-/// `<style>` elements carrying this response's nonce, and scripts may compile
-/// WebAssembly in workers of this site. The code editor (CodeMirror) injects
-/// its theme as a `<style>` element at run time and passes the nonce on
-/// (`EditorView.cspNonce`), as the whiteboard (Excalidraw, through Radix) does;
-/// the whiteboard's SVG export subsets its fonts with WebAssembly in a module
-/// worker (`'wasm-unsafe-eval'`, `worker-src 'self'`). Scripts still come from
-/// `'self'` only: never `'unsafe-inline'` or `'unsafe-eval'`.
+/// The round page's policy: the same, except that
+/// - styles may also come from `<style>` elements carrying this response's
+///   nonce: the code editor (CodeMirror) injects its theme as a `<style>`
+///   element at run time and passes the nonce on (`EditorView.cspNonce`);
+/// - WebAssembly may be compiled (`'wasm-unsafe-eval'`, which allows no
+///   `eval` of script text) and workers started from this origin: the tests
+///   run in Python (Pyodide) in a worker, and the whiteboard subsets its fonts
+///   with WebAssembly in one.
 pub fn round_page_policy(nonce: &str) -> String {
     CONTENT_SECURITY_POLICY
-        .replacen("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'", 1)
         .replacen("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"), 1)
+        .replacen("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'", 1)
 }
 
-/// The policy of the scripts in the hashed static trees: a worker runs under
-/// the policy its own script's response carries, not the page's, and the
-/// whiteboard's font subsetter (like Pyodide) compiles WebAssembly in one.
-/// A script loaded into a page ignores it.
-pub fn worker_script_policy() -> &'static str {
-    static POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        CONTENT_SECURITY_POLICY.replacen("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", 1)
-    });
-    &POLICY
-}
+/// The policy of a worker script (a worker obeys the policy its own script
+/// came with, not its page's): Pyodide compiles WebAssembly and fetches its
+/// files from this origin, and nothing else.
+pub const WORKER_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'";
 
 /// A fresh nonce for one response: 128 random bits, base64.
 pub fn new_nonce() -> String {
@@ -135,15 +130,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_round_page_policy_adds_only_a_style_nonce_and_webassembly_in_its_own_workers() {
+    fn the_round_page_policy_adds_only_a_style_nonce_webassembly_and_workers() {
         let policy = round_page_policy("abc");
         assert!(policy.contains("style-src 'self' 'nonce-abc';"));
         assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval'; worker-src 'self';"));
-        assert!(!policy.contains("'unsafe-inline'") && !policy.contains("'unsafe-eval'"));
+        for refused in ["'unsafe-inline'", "'unsafe-eval'", "*", "http"] {
+            assert!(!policy.contains(refused), "{refused} in {policy}");
+            assert!(!WORKER_POLICY.contains(refused), "{refused} in {WORKER_POLICY}");
+        }
+        assert!(!CONTENT_SECURITY_POLICY.contains("wasm"));
         assert_ne!(new_nonce(), new_nonce());
-        let worker = worker_script_policy();
-        assert!(worker.contains("script-src 'self' 'wasm-unsafe-eval';") && worker.contains("frame-ancestors 'none'"));
-        assert!(!worker.contains("'unsafe-inline'") && !worker.contains("'unsafe-eval'"));
     }
 
     #[test]

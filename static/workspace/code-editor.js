@@ -33,6 +33,7 @@ import {
 } from "@codemirror/language";
 import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import { Annotation, Compartment, EditorState } from "@codemirror/state";
+import { classHighlighter, highlightCode } from "@lezer/highlight";
 import {
   EditorView,
   drawSelection,
@@ -44,6 +45,34 @@ import {
 } from "@codemirror/view";
 
 const LANGUAGES = { python, cpp };
+
+// Highlights the text of `element` (a <code> or <pre>) in place, with class
+// names (`tok-keyword`, `tok-string`, …) that app.css colours: no editor, no
+// injected styles, so a page with the site-wide CSP can use it, and it prints.
+export function highlightElement(element, language) {
+  const make = LANGUAGES[language];
+  if (!make) return;
+  const code = element.textContent;
+  const tree = make().language.parser.parse(code);
+  const fragment = document.createDocumentFragment();
+  highlightCode(
+    code,
+    tree,
+    classHighlighter,
+    (text, classes) => {
+      if (!classes) {
+        fragment.append(text);
+        return;
+      }
+      const span = document.createElement("span");
+      span.className = classes;
+      span.textContent = text;
+      fragment.append(span);
+    },
+    () => fragment.append("\n"),
+  );
+  element.replaceChildren(fragment);
+}
 
 // Marks transactions made by setDoc, so they are not reported as edits.
 const external = Annotation.define();

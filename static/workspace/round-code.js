@@ -6,6 +6,9 @@
 // <pre> becomes a read-only editor that follows the `code` live event, which
 // static/round.js receives and passes on as a `mockloop:code` DOM event.
 
+import "./highlight.js";
+import { setUpCandidateRuns, setUpInterviewerRuns } from "./test-runs.js";
+
 const panel = document.getElementById("code");
 const vendor = panel && panel.dataset.vendor;
 const nonce = panel && panel.dataset.nonce;
@@ -100,7 +103,17 @@ function candidate(createCodeEditor) {
     setStatus("Saving…", "saving");
     saving = post(body, keepalive)
       .then((response) => {
-        if (response.status === 409) return response.json().then(showConflict);
+        if (response.status === 409) {
+          return response.json().then((answer) => {
+            if (answer.closed) {
+              inConflict = true; // nothing more is sent; the draft stays in this browser
+              writeDraft();
+              setStatus(answer.closed, "offline");
+            } else {
+              showConflict(answer);
+            }
+          });
+        }
         if (response.status === 413) {
           return response.text().then(() => {
             setStatus("Not saved: code is limited to 100 000 characters.", "offline");
@@ -150,7 +163,15 @@ function candidate(createCodeEditor) {
     setStatus("Not saved: choose a version below.", "offline");
   }
 
+  setUpCandidateRuns({
+    getCode: () => editor.getDoc(),
+    getLanguage: () => language.value,
+    saveFirst: () => flush(false),
+    getVersion: () => Number(version.value) || 0,
+  });
+
   language.addEventListener("change", () => {
+    document.dispatchEvent(new CustomEvent("mockloop:language"));
     editor.setLanguage(language.value);
     writeDraft();
     setStatus("Unsaved changes", "unsaved");
@@ -226,6 +247,7 @@ function interviewer(createCodeEditor) {
   });
   plain.hidden = true;
   mount.hidden = false;
+  setUpInterviewerRuns();
   document.addEventListener("mockloop:code", (event) => {
     const code = event.detail;
     if (!code || code.version === shown) return;
