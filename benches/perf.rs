@@ -116,7 +116,8 @@ struct Fixture {
     feedback_etag: String,
     live_round: Uuid,
     note_rounds: Vec<Uuid>,
-    /// Rounds of the user that have not ended, whose code still takes saves.
+    /// A second demo user, whose rounds ahead take the code autosave.
+    cookie_code: String,
     code_rounds: Vec<Uuid>,
 }
 
@@ -135,14 +136,7 @@ impl Fixture {
             sqlx::query_scalar("select slug from loop_templates where owner_id is null order by slug limit 1")
                 .fetch_one(pool)
                 .await?;
-        let starts_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
-        let form = format!(
-            "template={template}&team=genai-llm&level=senior_staff&mode=self_timed&starts_at={starts_at}\
-             &time_zone=UTC&break_minutes=10&request_key={}",
-            Uuid::new_v4()
-        );
-        let created = request(server.addr, "POST", "/loops", &cookie_50, Some(&form))?;
-        anyhow::ensure!(created.status == 303, "creating the live loop answered {}", created.status);
+        schedule_loop(server, &cookie_50, &template, chrono::Utc::now())?;
         let live_round: Uuid = sqlx::query_scalar(
             "select r.id from rounds r join loops l on l.id = r.loop_id join users u on u.id = l.candidate_id
              where u.username = 'demo-2-1' and l.status <> 'completed' order by l.created_at desc, r.position limit 1",
@@ -168,15 +162,43 @@ impl Fixture {
         )
         .fetch_all(pool)
         .await?;
+        // Code saves only while a round takes work: another demo user schedules
+        // loops ahead (leaving the first user's pages as they were) and saves into their rounds.
+        let cookie_code = sign_in(server.addr, "demo-2-2")?;
+        for days_ahead in 1..=8 {
+            schedule_loop(server, &cookie_code, &template, chrono::Utc::now() + chrono::Duration::days(days_ahead))?;
+        }
         let code_rounds: Vec<Uuid> = sqlx::query_scalar(
             "select r.id from rounds r join loops l on l.id = r.loop_id join users u on u.id = l.candidate_id
-             where u.username = 'demo-2-1' and r.timer_state <> 'ended' order by r.id",
+             where u.username = 'demo-2-2' and r.timer_state = 'not_started' order by r.id",
         )
         .fetch_all(pool)
         .await?;
-        anyhow::ensure!(code_rounds.len() >= 4, "the demo user needs open rounds for the code autosave benchmark");
-        Ok(Fixture { cookie_50, cookie_1000, feedback_loop, feedback_etag, live_round, note_rounds, code_rounds })
+        anyhow::ensure!(code_rounds.len() >= 8, "the code autosave benchmark needs open rounds");
+        Ok(Fixture {
+            cookie_50,
+            cookie_1000,
+            cookie_code,
+            feedback_loop,
+            feedback_etag,
+            live_round,
+            note_rounds,
+            code_rounds,
+        })
     }
+}
+
+/// Schedules a self-timed loop of `template` at `starts_at` (UTC) as the signed-in user.
+fn schedule_loop(server: &Server, cookie: &str, template: &str, starts_at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    let form = format!(
+        "template={template}&team=genai-llm&level=senior_staff&mode=self_timed&starts_at={}\
+         &time_zone=UTC&break_minutes=10&request_key={}",
+        starts_at.format("%Y-%m-%dT%H:%M"),
+        Uuid::new_v4()
+    );
+    let created = request(server.addr, "POST", "/loops", cookie, Some(&form))?;
+    anyhow::ensure!(created.status == 303, "scheduling a loop answered {}", created.status);
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -227,7 +249,7 @@ async fn page_benchmarks(
         },
         Target {
             script: Some((script("code"), Autosave::Code)),
-            ..Target::get("code autosave (POST)", "/".into(), &fixture.cookie_50)
+            ..Target::get("code autosave (POST)", "/".into(), &fixture.cookie_code)
         },
     ];
     let repeats = setting("BENCH_REPEATS", 3);
@@ -332,7 +354,10 @@ end
 "#,
         rounds = rounds.join(", "),
         bases = bases.join(", "),
-        cookie = fixture.cookie_50,
+        cookie = match autosave {
+            Autosave::Notes => &fixture.cookie_50,
+            Autosave::Code => &fixture.cookie_code,
+        },
     );
     std::fs::write(path, script)?;
     Ok(())

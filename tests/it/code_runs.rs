@@ -6,6 +6,8 @@
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use fantoccini::Locator;
+use fantoccini::key::Key;
 use serde_json::{Value, json};
 
 use crate::support::app::settings;
@@ -177,19 +179,26 @@ async fn feedback_shows_the_final_code_and_when_every_test_first_passed() {
     assert!(loop_page.text_of("#rounds-table .tests-line").starts_with("First all-pass at "));
 }
 
-/// Replaces the candidate's editor text as a paste would (CodeMirror's view
-/// hangs off its content element), so that auto-indent leaves it as it is.
+/// Replaces the candidate's editor text as a paste does (select all, paste),
+/// so that auto-indent leaves it as it is.
 async fn paste_code(browser: &Browser, code: &str) {
     browser.text("#code-editor .cm-content").await;
+    let content = browser.client.find(Locator::Css("#code-editor .cm-content")).await.expect("the editor");
+    content.click().await.expect("focus the editor");
+    content.send_keys(&format!("{}a", Key::Control)).await.expect("select all");
     browser
         .client
         .execute(
-            "const view = document.querySelector('#code-editor .cm-content').cmView.view;
-             view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: arguments[0] } });",
+            "const data = new DataTransfer();
+             data.setData('text/plain', arguments[0]);
+             document.querySelector('#code-editor .cm-content').dispatchEvent(
+                 new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));",
             vec![json!(code)],
         )
         .await
-        .expect("replace the code");
+        .expect("paste the code");
+    let first_line = code.lines().next().unwrap_or_default().to_owned();
+    browser.wait_for_text("#code-editor .cm-content", |shown| shown.starts_with(&first_line)).await;
 }
 
 async fn run_tests(browser: &Browser, expect: impl Fn(&str) -> bool) -> (String, Duration) {
