@@ -189,7 +189,12 @@ impl Fixture {
 }
 
 /// Schedules a self-timed loop of `template` at `starts_at` (UTC) as the signed-in user.
-fn schedule_loop(server: &Server, cookie: &str, template: &str, starts_at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+fn schedule_loop(
+    server: &Server,
+    cookie: &str,
+    template: &str,
+    starts_at: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
     let form = format!(
         "template={template}&team=genai-llm&level=senior_staff&mode=self_timed&starts_at={}\
          &time_zone=UTC&break_minutes=10&request_key={}",
@@ -303,7 +308,12 @@ enum Autosave {
 /// wrk's Lua script for an autosave POST: each wrk thread takes its own
 /// rounds in turn, sending the version the previous save of that note or code
 /// made (read afresh before each run, since earlier runs moved them on).
-async fn write_autosave_script(path: &Path, autosave: Autosave, fixture: &Fixture, pool: &PgPool) -> anyhow::Result<()> {
+async fn write_autosave_script(
+    path: &Path,
+    autosave: Autosave,
+    fixture: &Fixture,
+    pool: &PgPool,
+) -> anyhow::Result<()> {
     let (rounds, versions_sql, route, fields) = match autosave {
         Autosave::Notes => (
             &fixture.note_rounds,

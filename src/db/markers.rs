@@ -16,7 +16,12 @@ pub async fn count(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<i64, sqlx:
         .await
 }
 
-pub async fn add(db: impl PgExecutor<'_>, round_id: Uuid, round_elapsed_ms: i64, label: &str) -> Result<(), sqlx::Error> {
+pub async fn add(
+    db: impl PgExecutor<'_>,
+    round_id: Uuid,
+    round_elapsed_ms: i64,
+    label: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "insert into round_markers (round_id, round_elapsed_ms, label) values ($1, $2, $3)",
         round_id,

@@ -587,5 +587,4 @@ mod tests {
             assert_eq!(crate::domain::markdown::render_inline(item), html, "{item}");
         }
     }
-
 }

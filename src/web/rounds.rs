@@ -86,7 +86,6 @@ struct RoundPage {
 }
 
 impl RoundPage {
-
     /// A hint or follow-up, its Markdown rendered (`code` is common in them).
     fn inline(&self, item: &str) -> String {
         crate::domain::markdown::render_inline(item)

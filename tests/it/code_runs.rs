@@ -41,7 +41,12 @@ async fn make_runnable(app: &TestApp, round: &str) -> Runnable {
             .fetch_one(&app.db)
             .await
             .expect("the question is runnable");
-    let case_names = tests["tests"].as_array().expect("cases").iter().map(|case| case["name"].as_str().unwrap().to_owned()).collect();
+    let case_names = tests["tests"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|case| case["name"].as_str().unwrap().to_owned())
+        .collect();
     Runnable { starter, reference, case_names }
 }
 
@@ -158,7 +163,15 @@ async fn feedback_shows_the_final_code_and_when_every_test_first_passed() {
     let round = &scheduled.rounds[0];
     let question = make_runnable(&app, round).await;
     let names = &question.case_names;
-    let saved = save_code(&app, &cookie, round, "def moving_averages(values, window):\n    return [] # <b>x</b>\n", "python", 0).await;
+    let saved = save_code(
+        &app,
+        &cookie,
+        round,
+        "def moving_averages(values, window):\n    return [] # <b>x</b>\n",
+        "python",
+        0,
+    )
+    .await;
     assert_eq!(saved.status, StatusCode::OK);
     for passing in [1, names.len(), 2] {
         let kept = app.post_json_body(&format!("{round}/runs"), &report(names, passing), Some(&cookie)).await;
@@ -281,8 +294,9 @@ async fn the_interviewer_drops_markers_that_the_feedback_timeline_shows_with_the
     }
     let blank = app.post_json(&format!("{round}/markers"), &marker("  "), Some(&f.interviewer_a)).await;
     assert_eq!(blank.status, StatusCode::BAD_REQUEST);
-    let dropped =
-        app.post_json(&format!("{round}/markers"), &marker("asked about\ncomplexity here"), Some(&f.interviewer_a)).await;
+    let dropped = app
+        .post_json(&format!("{round}/markers"), &marker("asked about\ncomplexity here"), Some(&f.interviewer_a))
+        .await;
     assert_eq!(dropped.status, StatusCode::OK, "{}", dropped.body);
     assert_eq!(dropped.json()["label"], "asked about complexity here");
     // Without JavaScript the form posts and comes back to the clock.

@@ -434,11 +434,12 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     let (code, output) = (unique("codecanary"), unique("runcanary"));
     let saved = save_code(&crawl.app, crawl.cookie(Candidate), &r1, &format!("# {code}\n"), "python", 0).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let cases: Vec<String> = sqlx::query_scalar("select jsonb_array_elements(tests->'tests')->>'name' from questions where slug = $1")
-        .bind(runnable)
-        .fetch_all(&crawl.app.db)
-        .await
-        .expect("the question's cases");
+    let cases: Vec<String> =
+        sqlx::query_scalar("select jsonb_array_elements(tests->'tests')->>'name' from questions where slug = $1")
+            .bind(runnable)
+            .fetch_all(&crawl.app.db)
+            .await
+            .expect("the question's cases");
     let results: Vec<serde_json::Value> = cases
         .iter()
         .map(|name| serde_json::json!({"name": name, "call": "f()", "passed": false, "expected": "1", "got": "2", "stdout": output, "error": null}))
