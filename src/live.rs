@@ -357,6 +357,8 @@ pub struct LiveRound {
     pub scratchpad_json: Option<String>,
     /// The candidate's code `{version, language, body}`; only ever sent to the round's interviewer.
     pub code_json: Option<String>,
+    /// The candidate's whiteboard `{version, scene}`; only ever sent to the round's interviewer.
+    pub scene_json: Option<String>,
     /// The candidate's last test run (`db::code_runs::StoredRun`); only ever sent to the round's interviewer.
     pub run_json: Option<String>,
 }

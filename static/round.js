@@ -135,6 +135,12 @@
         document.dispatchEvent(new CustomEvent("mockloop:code", { detail: JSON.parse(event.data) }));
       } catch (e) { /* a malformed event changes nothing */ }
     });
+    // The candidate's whiteboard, for the live view of static/workspace/round-whiteboard.js.
+    source.addEventListener("scene", function (event) {
+      try {
+        document.dispatchEvent(new CustomEvent("mockloop:scene", { detail: JSON.parse(event.data) }));
+      } catch (e) { /* a malformed event changes nothing */ }
+    });
     // The candidate's test runs, for static/workspace/test-runs.js.
     source.addEventListener("run", function (event) {
       try {

@@ -33,6 +33,7 @@ pub mod notes;
 pub mod questions;
 pub mod rounds;
 pub mod rubrics;
+pub mod scene;
 pub mod scorecards;
 pub mod sessions;
 pub mod sign_in_attempts;

@@ -73,6 +73,7 @@ pub mod timer;
 pub mod timer_control;
 pub mod username;
 pub mod visibility;
+pub mod whiteboard;
 
 text_enum!(
     /// The kind of interview a round is.

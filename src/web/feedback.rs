@@ -64,6 +64,8 @@ struct RoundFeedbackPage {
     code: Option<FinalCode>,
     /// The interviewer's markers and the test runs on the round's clock.
     timeline: Vec<Moment>,
+    /// The candidate's whiteboard as it was left, if it has an image.
+    drawing: Option<super::whiteboard::FinalDrawing>,
 }
 
 /// One criterion scored by both the interviewer and the candidate.
@@ -179,6 +181,7 @@ async fn show_round_feedback(
     };
     let timeline = round_view::timeline(&markers, &runs);
     let code = code.map(|code| FinalCode::of(code, &runs));
+    let drawing = super::whiteboard::FinalDrawing::load(&mut db, &round, viewer, stage).await?;
     drop(db);
     let cards = readable_cards(&lines, user.id, round.candidate_id);
     render(&RoundFeedbackPage {
@@ -194,6 +197,7 @@ async fn show_round_feedback(
         timer_log,
         code,
         timeline,
+        drawing,
     })
 }
 
@@ -474,9 +478,11 @@ async fn export_markdown(
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
+    let (the_loop, feedback) = build_loop_feedback(&state, user.id, id).await?;
+    let drawings = super::whiteboard::markdown_section(&state, &the_loop, user.id).await?;
     // Defusing parses the document, which is long for a loop of long scorecards.
-    let markdown = tokio::task::spawn_blocking(move || to_markdown(&feedback)).await.map_err(anyhow::Error::from)?;
+    let markdown =
+        tokio::task::spawn_blocking(move || to_markdown(&feedback) + &drawings).await.map_err(anyhow::Error::from)?;
     let mut response = markdown.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/markdown; charset=utf-8"));
     attach(&mut response, &format!("mockloop-feedback-{}.md", &id.simple().to_string()[..8]));

@@ -33,6 +33,7 @@ pub mod security;
 pub mod session;
 pub mod template_builder;
 pub mod templates;
+pub mod whiteboard;
 
 use std::sync::LazyLock;
 
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .merge(questions::router())
         .merge(own_questions::router())
         .merge(rounds::router())
+        .merge(whiteboard::router())
         .merge(code_runs::router())
         .merge(markers::router())
         .merge(scorecards::router())

@@ -82,6 +82,7 @@ struct RoundPage {
     last_run: Option<StoredRun>,
     /// This response's CSP nonce, for the styles the code editor injects.
     nonce: String,
+    whiteboard: super::whiteboard::WhiteboardPanel,
 }
 
 impl RoundPage {
@@ -306,6 +307,7 @@ async fn show_round(
         true => (db::code::find(&mut *db, round.id).await?, db::code_runs::last(&mut *db, round.id).await?),
         false => (None, None),
     };
+    let whiteboard = super::whiteboard::WhiteboardPanel::load(&mut db, &round, viewer, stage).await?;
     drop(db);
     let nonce = super::security::new_nonce();
     let page = render(&RoundPage {
@@ -323,6 +325,7 @@ async fn show_round(
         code,
         last_run,
         nonce: nonce.clone(),
+        whiteboard,
     })?;
     Ok(super::security::with_policy(page, &super::security::round_page_policy(&nonce)))
 }
@@ -470,7 +473,7 @@ async fn round_events(
 
 async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveRound>>, sqlx::Error> {
     let Some(round) = db::rounds::find(db, id).await? else { return Ok(None) };
-    let (scratchpad_json, code_json, run_json) = match round.interviewer_id {
+    let (scratchpad_json, code_json, run_json, scene_json) = match round.interviewer_id {
         Some(_) => (
             db::notes::find(db, id, round.candidate_id, NoteKind::Scratchpad)
                 .await?
@@ -480,8 +483,9 @@ async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveR
                     .to_string()
             }),
             db::code_runs::last(db, id).await?.and_then(|run| serde_json::to_string(&run).ok()),
+            db::scene::find(db, id).await?.as_ref().map(super::whiteboard::live_json),
         ),
-        None => (None, None, None),
+        None => (None, None, None, None),
     };
     Ok(Some(Arc::new(LiveRound {
         candidate_id: round.candidate_id,
@@ -490,6 +494,7 @@ async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveR
         scratchpad_json,
         code_json,
         run_json,
+        scene_json,
     })))
 }
 
@@ -528,6 +533,11 @@ async fn live_events(
         && let Some(run) = &round.run_json
     {
         events.push(Ok(Event::default().event("run").data(run.as_str())));
+    }
+    if viewer == Viewer::RoundInterviewer
+        && let Some(scene) = &round.scene_json
+    {
+        events.push(Ok(Event::default().event("scene").data(scene.as_str())));
     }
     events
 }

@@ -28,6 +28,9 @@
 //! the bundle): the page needs 'wasm-unsafe-eval' and worker-src 'self' for it.
 //! The build patches Excalidraw where it would need 'unsafe-eval', an inline
 //! style attribute or a CDN (scripts/vendor-src/build.mjs, PATCHES).
+//!
+//! Accessibility: three things axe-core finds in Excalidraw's own markup are
+//! corrected as it renders (see namedControls).
 
 const HIDDEN_UI = `
 .excalidraw [data-testid="toolbar-embeddable"],
@@ -55,6 +58,27 @@ function hideNetworkUi() {
   hiddenUiSheet = new CSSStyleSheet();
   hiddenUiSheet.replaceSync(HIDDEN_UI);
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, hiddenUiSheet];
+}
+
+// Excalidraw's menu button has no accessible name, its zoom reset button is
+// named "Reset zoom" while it shows "100%" (a name must hold the visible text),
+// and its toolbar footer declares itself the page's contentinfo landmark. Fixed
+// on every render, as React keeps the attributes it does not set itself.
+function namedControls(root) {
+  const fix = () => {
+    for (const button of root.querySelectorAll(".main-menu-trigger:not([aria-label])")) {
+      button.setAttribute("aria-label", "Whiteboard menu");
+    }
+    for (const button of root.querySelectorAll(".reset-zoom-button")) {
+      const label = `Reset zoom: ${button.textContent.trim()}`;
+      if (button.getAttribute("aria-label") !== label) button.setAttribute("aria-label", label);
+    }
+    for (const footer of root.querySelectorAll("footer[role=contentinfo]")) footer.removeAttribute("role");
+  };
+  fix();
+  const observer = new MutationObserver(fix);
+  observer.observe(root, { childList: true, subtree: true, characterData: true });
+  return observer;
 }
 
 function parseScene(sceneJson) {
@@ -132,6 +156,7 @@ export async function mountWhiteboard({ parent, vendorBaseUrl, scene = null, vie
     ),
   );
   const excalidraw = await apiReady;
+  const accessibility = namedControls(parent);
 
   return {
     // Excalidraw's own API, for what this wrapper does not cover (tests add
@@ -165,6 +190,7 @@ export async function mountWhiteboard({ parent, vendorBaseUrl, scene = null, vie
     },
 
     destroy() {
+      accessibility.disconnect();
       root.unmount();
     },
   };

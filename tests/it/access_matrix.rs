@@ -12,7 +12,10 @@ use uuid::Uuid;
 use crate::support::live::LiveClient;
 use crate::support::loops::{accept, invitation_of, invite, withdraw};
 use crate::support::questions::{guidance_fragments, questions_of_round};
-use crate::support::rounds::{code_version, end_round, note_version, save_note, start_round};
+use crate::support::rounds::{
+    code_version, end_round, note_version, save_note, save_scene, scene_version, scene_with_text, start_round,
+    svg_with_text,
+};
 use crate::support::scorecards::{criteria_of_round, draft_form, post_assessment};
 use crate::support::{LoopBuilder, PeerFixture, ScheduledLoop, TestApp, TestResponse, id_of};
 
@@ -71,6 +74,8 @@ enum Form {
     Notes,
     /// The candidate's code again at its current version (others: an intruder's code).
     Code,
+    /// The candidate's drawing again at its current version (others: an intruder's drawing).
+    Scene,
     /// `hint_1_0=on`.
     Marks,
     /// `label=…`, a marker on the round's clock.
@@ -125,6 +130,7 @@ const ACTIONS: &[Row] = &[
     (Post(Form::Timer),             "{r1}/timer",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
     (Post(Form::Notes),             "{r1}/notes",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
     (Post(Form::Code),              "{r1}/code",               [SignIn,    NotFound, NotFound, NotFound,  Forbid,    Allow]),
+    (Post(Form::Scene),             "{r1}/scene",              [SignIn,    NotFound, NotFound, NotFound,  Forbid,    Allow]),
     (Post(Form::Marks),             "{r1}/marks",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
     (Post(Form::Marker),            "{r1}/markers",            [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
     (Post(Form::Run),               "{r1}/runs",               [SignIn,    NotFound, NotFound, NotFound,  Forbid,    Allow]),
@@ -172,6 +178,8 @@ struct Canary {
 /// What each participant wrote, so that their re-saves in [`ACTIONS`] keep it.
 struct Writing {
     scratchpad: String,
+    /// The text written on the candidate's whiteboard in round 1.
+    drawing: String,
     private_a: String,
     draft_a: Vec<(String, String)>,
     draft_self: Vec<(String, String)>,
@@ -235,12 +243,14 @@ impl Matrix {
 
         let criteria = criteria_of_round(&app, r1).await;
         let scratch = unique("scratchcanary");
+        let drawing = unique("drawingcanary");
         let private_a = unique("privatecanarya");
         let private_b = unique("privatecanaryb");
         let (a_summary, a_evidence) = (unique("draftsummarya"), unique("draftevidencea"));
         let (self_summary, self_evidence) = (unique("selfsummary"), unique("selfevidence"));
         let writing = Writing {
             scratchpad: format!("My plan: {scratch}"),
+            drawing: format!("Feature store {drawing}"),
             private_a: format!("Note to self: {private_a}"),
             draft_a: draft_form(&criteria, &a_summary, &a_evidence),
             draft_self: draft_form(&criteria, &self_summary, &self_evidence),
@@ -254,6 +264,9 @@ impl Matrix {
             let saved = save_note(&app, cookie, round, text, 0).await;
             assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
         }
+        let text = &writing.drawing;
+        let saved = save_scene(&app, &f.candidate, r1, &scene_with_text(text), &svg_with_text(text), 0).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
         for (cookie, form) in [(&f.interviewer_a, &writing.draft_a), (&f.candidate, &writing.draft_self)] {
             let saved = post_assessment(&app, cookie, r1, form).await;
             assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
@@ -263,6 +276,7 @@ impl Matrix {
         let mut canaries = vec![
             only(withdrawn_note, "the withdrawn interviewer's note", &[]),
             only(scratch, "the candidate's scratchpad", &[Candidate, InterviewerA]),
+            only(drawing, "the candidate's whiteboard", &[Candidate, InterviewerA]),
             only(private_a, "A's private notes", &[InterviewerA]),
             only(private_b, "B's private notes on round 2", &[InterviewerB]),
             only(a_summary, "A's draft scorecard summary", &[InterviewerA]),
@@ -370,6 +384,20 @@ impl Matrix {
                     ("base_version".into(), version.to_string()),
                 ]
             }
+            Form::Scene => {
+                let (text, version) = match role {
+                    Candidate => (
+                        self.writing.drawing.clone(),
+                        scene_version(&app.db, id_of(path.trim_end_matches("/scene"))).await,
+                    ),
+                    _ => ("intruder drawing".to_owned(), 0),
+                };
+                vec![
+                    ("scene".into(), scene_with_text(&text)),
+                    ("svg".into(), svg_with_text(&text)),
+                    ("base_version".into(), version.to_string()),
+                ]
+            }
             Form::Marks => vec![("hint_1_0".into(), "on".into())],
             Form::Marker => vec![("label".into(), "asked about complexity here".into())],
             Form::Run => {
@@ -392,8 +420,10 @@ impl Matrix {
             Form::Empty => Vec::new(),
         };
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let script =
-            matches!(form, Form::Timer | Form::Notes | Form::Code | Form::Marks | Form::Marker | Form::Assessment);
+        let script = matches!(
+            form,
+            Form::Timer | Form::Notes | Form::Code | Form::Scene | Form::Marks | Form::Marker | Form::Assessment
+        );
         if script { app.post_json(path, &pairs, cookie).await } else { app.post_form(path, &pairs, cookie).await }
     }
 
@@ -485,6 +515,7 @@ async fn every_page_action_and_stream_answers_each_role_as_the_matrix_says_and_l
     let app = &matrix.app;
     assert_eq!(app.count("select count(*) from notes where body_md like '%intruder%'").await, 0);
     assert_eq!(app.count("select count(*) from round_code where body like '%intruder%'").await, 0);
+    assert_eq!(app.count("select count(*) from round_scene where scene like '%intruder%'").await, 0);
     assert_eq!(app.count("select count(*) from scorecards where summary like '%intruder%'").await, 0);
     assert_eq!(app.count("select count(*) from scorecards where status = 'submitted'").await, 0);
     let loop2: String = sqlx::query_scalar("select status from loops where id = $1")

@@ -18,9 +18,11 @@ use crate::support::app::behind_proxy;
 use crate::support::browser::{Browser, serve_app_on};
 use crate::support::html::{escape_html, urlencode};
 use crate::support::proof::full;
-use crate::support::rounds::{end_round, note_version, save_note, start_round, timer};
+use crate::support::rounds::{
+    end_round, note_version, save_note, save_scene, scene_version, scene_with_text, start_round, svg_with_text, timer,
+};
 use crate::support::scorecards::{criteria_of_round, pairs, post_assessment};
-use crate::support::{LoopBuilder, ScheduledLoop, TestApp, TestDb, TestResponse, id_of};
+use crate::support::{LoopBuilder, Page, ScheduledLoop, TestApp, TestDb, TestResponse, id_of};
 
 /// Payloads for every run: each tries to run `window.__pwned=1` (or alert)
 /// from a different context, or breaks text in a way that once broke apps.
@@ -162,6 +164,19 @@ impl Run {
             self.pages.push(pair);
         }
     }
+}
+
+/// Whether a stored SVG holds an element or attribute that could run script
+/// or load a page (text that merely reads like one is harmless).
+fn script_capable(svg: &str) -> bool {
+    Page::parse(svg).select("*").any(|element| {
+        let name = element.value().name().to_ascii_lowercase();
+        ["script", "iframe", "foreignobject", "object", "embed"].contains(&name.as_str())
+            || element.value().attrs().any(|(attribute, value)| {
+                attribute.to_ascii_lowercase().starts_with("on")
+                    || value.trim().to_ascii_lowercase().starts_with("javascript:")
+            })
+    })
 }
 
 /// A 4xx page says what went wrong: a field error, an error page's message, or a JSON error.
@@ -376,6 +391,36 @@ async fn submit_corpus(db: &TestDb) -> Run {
             }
         }
 
+        // The whiteboard: the payload written in the drawing, as the scene itself, as the
+        // image's text, and as markup inside the image (which is sanitised or refused).
+        let drawing_as_text = scene_with_text(p);
+        let raw_markup = svg_with_text("plan").replace("</svg>", &format!("{p}</svg>"));
+        for (field, scene, svg) in [
+            ("whiteboard text", drawing_as_text.as_str(), svg_with_text(p)),
+            ("whiteboard scene", p, svg_with_text("plan")),
+            ("whiteboard image markup", drawing_as_text.as_str(), raw_markup),
+        ] {
+            let version = scene_version(&run.app.db, id_of(&r1)).await;
+            let response = save_scene(&run.app, &candidate, &r1, scene, &svg, version).await;
+            run.judge(field, p, &response, &ok);
+            if response.status != StatusCode::OK {
+                continue;
+            }
+            let (stored_scene, stored_svg): (String, Option<String>) =
+                sqlx::query_as("select scene, svg from round_scene where round_id = $1")
+                    .bind(id_of(&r1))
+                    .fetch_one(&run.app.db)
+                    .await
+                    .expect("the stored drawing");
+            if stored_scene != scene {
+                run.failures.push(format!("{field} <- {p:?}: the scene was stored differently"));
+            }
+            let svg = stored_svg.unwrap_or_default();
+            if script_capable(&svg) {
+                run.failures.push(format!("{field} <- {p:?}: script-capable markup stored: {svg}"));
+            }
+        }
+
         // Scorecards: the interviewer's draft and the candidate's self-assessment.
         let criteria = criteria_of_round(&run.app, &r1).await;
         let mut draft: Vec<(String, String)> = ["summary", "strengths", "areas_to_improve"]
@@ -402,13 +447,15 @@ async fn submit_corpus(db: &TestDb) -> Run {
     // replacement characters (as browsers never send them) or refused, never a 5xx.
     for bytes in INVALID_UTF8 {
         let scratch_version = note_version(&run.app.db, id_of(&r1), "scratchpad").await.to_string();
-        let forms: [GarbledForm; 6] = [
+        let scene_version = scene_version(&run.app.db, id_of(&r1)).await.to_string();
+        let forms: [GarbledForm; 7] = [
             ("sign-up", "/signup".to_owned(), None, vec![("password", "correct horse")], "username"),
             ("own question", "/questions".to_owned(), Some(&candidate), vec![("kind", "coding")], "title"),
             ("template", "/templates/new".to_owned(), Some(&candidate), vec![("op", "save")], "name"),
             ("notes", format!("{r1}/notes"), Some(&candidate), vec![("base_version", &scratch_version)], "body"),
             ("scorecard", format!("{r1}/assessment"), Some(&interviewer), vec![("intent", "save")], "summary"),
             ("timer", format!("{r1}/timer"), Some(&interviewer), vec![("action", "pause")], "reason"),
+            ("whiteboard", format!("{r1}/scene"), Some(&candidate), vec![("base_version", &scene_version)], "scene"),
         ];
         for (field, path, who, rest, hostile_field) in forms {
             let mut body = serde_urlencoded::to_string(&rest).expect("form").into_bytes();
@@ -458,6 +505,12 @@ async fn submit_corpus(db: &TestDb) -> Run {
         let response = save_note(&run.app, who, &r1, &PAYLOADS[..12].join("\n\n"), version).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     }
+    // A drawing whose words are payloads, from an image that carried one as markup (sanitised).
+    let words = PAYLOADS[..12].join("\n");
+    let image = svg_with_text(&words).replace("</svg>", &format!("{}</svg>", PAYLOADS[5]));
+    let version = scene_version(&run.app.db, id_of(&r1)).await;
+    let response = save_scene(&run.app, &candidate, &r1, &scene_with_text(&words), &image, version).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
 
     let (lp, l2) = (run.loop_path.clone(), run.loop2.clone());
     for who in [candidate.clone(), interviewer.clone()] {
@@ -650,6 +703,12 @@ async fn prove_the_sentinel_sees(browser: &Browser) {
 #[tokio::test]
 async fn hostile_input_gets_a_4xx_or_is_kept_as_typed_and_never_runs_in_a_browser() {
     let started = Instant::now();
+    for stored in [
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>"#,
+        r#"<svg><a href=" javascript:x"/></svg>"#,
+    ] {
+        assert!(script_capable(stored), "the stored-image check misses {stored}");
+    }
     let db = TestDb::new().await;
     let mut run = submit_corpus(&db).await;
     let submitted_in = started.elapsed();

@@ -20,7 +20,9 @@ use crate::access_matrix::{ROLES, Role, Role::*};
 use crate::support::live::{LiveClient, read_for};
 use crate::support::loops::{accept, invitation_of, invite, withdraw};
 use crate::support::questions::{guidance_fragments, questions_of_round};
-use crate::support::rounds::{end_round, note_version, run_round, save_code, save_note, start_round};
+use crate::support::rounds::{
+    end_round, note_version, run_round, save_code, save_note, save_scene, scene_with_text, start_round, svg_with_text,
+};
 use crate::support::scorecards::{Criterion, criteria_of_round, draft_form, post_assessment, set};
 use crate::support::server::{Server, ServerDatabase, free_port, header_value, http};
 use crate::support::{LoopBuilder, ScheduledLoop, TestApp, TestDb, TestResponse, id_of};
@@ -447,6 +449,12 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
     crawl.plant("the candidate's code", code, &[Candidate, InterviewerA]);
     crawl.plant("the candidate's test output", output, &[Candidate, InterviewerA]);
+    let drawing = unique("drawingcanary");
+    let saved =
+        save_scene(&crawl.app, crawl.cookie(Candidate), &r1, &scene_with_text(&drawing), &svg_with_text(&drawing), 0)
+            .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    crawl.plant("the candidate's whiteboard", drawing, &[Candidate, InterviewerA]);
     crawl.plant_guidance(&r1, "round 1", &[InterviewerA]).await;
     crawl.plant_guidance(&r2, "round 2", &[InterviewerB]).await;
 

@@ -31,3 +31,4 @@ mod scorecards;
 mod security;
 mod server_process;
 mod support;
+mod whiteboard;

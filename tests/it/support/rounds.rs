@@ -93,3 +93,49 @@ pub async fn code_version(db: &PgPool, round_id: Uuid) -> i32 {
         .await
         .expect("code version")
 }
+
+/// An Excalidraw scene as the whiteboard saves it: a rectangle and a text element saying `text`.
+pub fn scene_with_text(text: &str) -> String {
+    serde_json::json!({
+        "type": "excalidraw",
+        "version": 2,
+        "elements": [
+            {"id": "box", "type": "rectangle", "x": 10, "y": 10, "width": 120, "height": 60, "version": 3, "isDeleted": false},
+            {"id": "label", "type": "text", "x": 20, "y": 30, "width": 100, "height": 20, "version": 2, "isDeleted": false,
+             "text": text, "originalText": text},
+        ],
+        "appState": {"viewBackgroundColor": "#ffffff"},
+    })
+    .to_string()
+}
+
+/// An SVG as the whiteboard exports one: a rectangle, and `text` in an embedded font.
+pub fn svg_with_text(text: &str) -> String {
+    let text = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    format!(
+        r##"<svg version="1.1" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 152 92" width="152" height="92"><defs><style class="style-fonts">@font-face {{ font-family: Excalifont; src: url(data:font/woff2;base64,d09GMgABAAAAAA); }}</style></defs><rect x="0" y="0" width="152" height="92" fill="#ffffff"/><g stroke-linecap="round" transform="translate(16 16)"><path d="M0 0 L120 0 L120 60 L0 60 Z" stroke="#1e1e1e" stroke-width="2" fill="none"/></g><text x="26" y="50" font-family="Excalifont, Segoe UI Emoji" font-size="16px" fill="#1e1e1e" style="white-space: pre;">{text}</text></svg>"##
+    )
+}
+
+/// Saves the candidate's whiteboard as its script does, over `base_version`.
+pub async fn save_scene(
+    app: &TestApp,
+    cookie: &str,
+    round: &str,
+    scene: &str,
+    svg: &str,
+    base_version: i32,
+) -> TestResponse {
+    let version = base_version.to_string();
+    let form = [("scene", scene), ("svg", svg), ("base_version", version.as_str())];
+    app.post_json(&format!("{round}/scene"), &form, Some(cookie)).await
+}
+
+/// The stored version of a round's whiteboard (0 when none was saved).
+pub async fn scene_version(db: &PgPool, round_id: Uuid) -> i32 {
+    sqlx::query_scalar("select coalesce(max(version), 0) from round_scene where round_id = $1")
+        .bind(round_id)
+        .fetch_one(db)
+        .await
+        .expect("scene version")
+}
