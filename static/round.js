@@ -62,7 +62,10 @@
     syncedAt = performance.now();
     version = timer.version;
     panel.dataset.state = state;
-    panel.className = "timer-panel state-" + state;
+    for (const name of [...panel.classList]) {
+      if (name.startsWith("state-")) panel.classList.remove(name);
+    }
+    panel.classList.add("state-" + state);
     stateText.textContent = timer.state_label + (timer.remaining_ms < 0 ? " · overtime" : "");
     lastMilestone = milestoneOf(timer.remaining_ms);
     render();

@@ -167,6 +167,13 @@ impl RoundPage {
         self.round.kind == RoundKind::Coding || self.code.as_ref().is_some_and(|code| !code.body.is_empty())
     }
 
+    /// The question and the code side by side on a wide screen (a laptop shows
+    /// the timer, the prompt and the editor at once): while the code is open
+    /// and the round is not over.
+    fn splits_workspace(&self) -> bool {
+        self.code_open() && !self.ended() && (self.is_candidate() || self.sees(Item::CandidateWork))
+    }
+
     /// The saved code, or before the first save the starter of the question the round is on.
     fn code_text(&self) -> &str {
         match (&self.code, self.current_starter()) {

@@ -118,7 +118,9 @@ export function createCodeEditor({
     keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, indentWithTab]),
     languageSlot.of(languageExtension(language)),
     readOnlySlot.of(readOnlyExtension(readOnly)),
-    EditorView.contentAttributes.of({ "aria-label": label || "Code editor" }),
+    // tabindex: a long line scrolls the editor sideways, and the scrolling region must be
+    // reachable by keyboard as such (axe: scrollable-region-focusable), not only as an input.
+    EditorView.contentAttributes.of({ "aria-label": label || "Code editor", tabindex: "0" }),
     EditorView.theme({
       "&": { height: "100%" },
       ".cm-scroller": { fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" },

@@ -3,52 +3,14 @@
 //! it again after a reload, sends it live to the interviewer, and feedback
 //! tells the story of the runs beside the final code.
 
-use std::time::{Duration, Instant};
-
 use axum::http::StatusCode;
-use fantoccini::Locator;
-use fantoccini::key::Key;
 use serde_json::{Value, json};
 
 use crate::support::app::settings;
 use crate::support::browser::{Browser, serve_app_on};
 use crate::support::rounds::{end_round, save_code, start_round};
+use crate::support::workspace::{make_runnable, paste_code, run_tests};
 use crate::support::{LoopBuilder, TestApp, TestDb, id_of, peer_loop};
-
-/// A runnable question every test round is set to, so the tests do not depend on the draw.
-const QUESTION: &str = "coding-moving-average-stream";
-
-struct Runnable {
-    starter: String,
-    reference: String,
-    case_names: Vec<String>,
-}
-
-/// Sets `round`'s first question to [`QUESTION`] and returns its runnable parts.
-async fn make_runnable(app: &TestApp, round: &str) -> Runnable {
-    sqlx::query(
-        "update round_questions set question_id = (select id from questions where slug = $2)
-         where round_id = $1 and position = 1",
-    )
-    .bind(id_of(round))
-    .bind(QUESTION)
-    .execute(&app.db)
-    .await
-    .expect("the round takes the runnable question");
-    let (starter, reference, tests): (String, String, Value) =
-        sqlx::query_as("select starter_code, reference_solution, tests from questions where slug = $1")
-            .bind(QUESTION)
-            .fetch_one(&app.db)
-            .await
-            .expect("the question is runnable");
-    let case_names = tests["tests"]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .map(|case| case["name"].as_str().unwrap().to_owned())
-        .collect();
-    Runnable { starter, reference, case_names }
-}
 
 fn report(names: &[String], passing: usize) -> Value {
     let results: Vec<Value> = names
@@ -190,35 +152,6 @@ async fn feedback_shows_the_final_code_and_when_every_test_first_passed() {
     assert!(markdown.contains("First all-pass at "), "{markdown}");
     let loop_page = app.get(&format!("{}/feedback", scheduled.path), Some(&cookie)).await.page();
     assert!(loop_page.text_of("#rounds-table .tests-line").starts_with("First all-pass at "));
-}
-
-/// Replaces the candidate's editor text as a paste does (select all, paste),
-/// so that auto-indent leaves it as it is.
-async fn paste_code(browser: &Browser, code: &str) {
-    browser.text("#code-editor .cm-content").await;
-    let content = browser.client.find(Locator::Css("#code-editor .cm-content")).await.expect("the editor");
-    content.click().await.expect("focus the editor");
-    content.send_keys(&format!("{}a", Key::Control)).await.expect("select all");
-    browser
-        .client
-        .execute(
-            "const data = new DataTransfer();
-             data.setData('text/plain', arguments[0]);
-             document.querySelector('#code-editor .cm-content').dispatchEvent(
-                 new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));",
-            vec![json!(code)],
-        )
-        .await
-        .expect("paste the code");
-    let first_line = code.lines().next().unwrap_or_default().to_owned();
-    browser.wait_for_text("#code-editor .cm-content", |shown| shown.starts_with(&first_line)).await;
-}
-
-async fn run_tests(browser: &Browser, expect: impl Fn(&str) -> bool) -> (String, Duration) {
-    let started = Instant::now();
-    browser.click("#run-tests").await;
-    let summary = browser.wait_for_text_within("#run-results .run-summary", Duration::from_secs(60), &expect).await;
-    (summary, started.elapsed())
 }
 
 #[tokio::test]

@@ -32,3 +32,5 @@ mod security;
 mod server_process;
 mod support;
 mod whiteboard;
+mod workspace_layout;
+mod workspace_peer;

@@ -2,14 +2,14 @@
 //! written by the candidate only, watched live by the interviewer, and the
 //! editor (vendored CodeMirror) on a round page whose CSP stays strict.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
-use fantoccini::Locator;
 
 use crate::support::app::settings;
 use crate::support::browser::{Browser, serve_app_on};
 use crate::support::rounds::{code_version, save_code, start_round};
+use crate::support::workspace::{editor_shows, type_code};
 use crate::support::{LoopBuilder, TestApp, TestDb, id_of, peer_loop};
 
 #[tokio::test]
@@ -130,22 +130,6 @@ async fn vendored_files_are_served_immutable_with_their_types_and_nothing_else()
     ] {
         assert_eq!(app.get(&missing, None).await.status, StatusCode::NOT_FOUND, "{missing}");
     }
-}
-
-/// Types into the CodeMirror editor under `#code-editor`.
-async fn type_code(browser: &Browser, text: &str) {
-    // The editor mounts once its module has loaded.
-    browser.text("#code-editor .cm-content").await;
-    let content = browser.client.find(Locator::Css("#code-editor .cm-content")).await.expect("the editor");
-    content.click().await.expect("focus the editor");
-    content.send_keys(text).await.expect("type");
-}
-
-/// Waits until the editor under `#code-editor` shows `text`.
-async fn editor_shows(browser: &Browser, text: &str) -> Duration {
-    let started = Instant::now();
-    browser.wait_for_text("#code-editor .cm-content", |shown| shown.contains(text)).await;
-    started.elapsed()
 }
 
 #[tokio::test]

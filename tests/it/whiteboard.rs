@@ -7,15 +7,13 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use base64::Engine;
-use fantoccini::Locator;
-use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 
 use crate::support::app::settings;
 use crate::support::browser::{Browser, serve_app_on};
 use crate::support::live::{LiveClient, events_named};
 use crate::support::rounds::{end_round, save_scene, scene_version, scene_with_text, start_round, svg_with_text};
-use crate::support::server::{Server, ServerDatabase, free_port};
-use crate::support::{LoopBuilder, Page, TestApp, TestDb, id_of, peer_loop};
+use crate::support::workspace::{console_errors, draw_rectangle, drawn_pixels, open_board, other_hosts, write_text};
+use crate::support::{LoopBuilder, TestApp, TestDb, id_of, peer_loop};
 
 /// The stored drawing of a round: its scene and sanitised SVG.
 async fn stored(app: &TestApp, round: &str) -> (String, Option<String>) {
@@ -115,8 +113,8 @@ async fn only_the_candidate_draws_and_only_the_interviewer_is_sent_the_scene_liv
     let live = LiveClient::new(&app);
     let watched = live.first_events(&format!("{round}/events"), Some(&f.interviewer_a)).await;
     let sent = events_named(&watched.body, "scene");
-    assert_eq!(sent.len(), 1, "{}", watched.body);
-    let event: serde_json::Value = serde_json::from_str(sent[0]).expect("JSON");
+    // The save's own notification may arrive after the stream opened and send the same drawing again.
+    let event: serde_json::Value = serde_json::from_str(sent.last().expect("the scene event")).expect("JSON");
     assert_eq!(event["version"], 1);
     assert_eq!(event["scene"], scene);
     let own = live.first_events(&format!("{round}/events"), Some(&f.candidate)).await;
@@ -254,118 +252,6 @@ async fn the_round_page_and_the_whiteboards_workers_may_compile_webassembly_and_
 
 // --- In Chromium ------------------------------------------------------------
 
-/// Opens the whiteboard panel (if folded) and waits for Excalidraw to mount.
-async fn open_board(browser: &Browser) {
-    let open: bool = serde_json::from_value(
-        browser.client.execute("return document.getElementById('whiteboard-details').open;", vec![]).await.expect("js"),
-    )
-    .expect("a boolean");
-    if !open {
-        browser.click("#whiteboard-details summary").await;
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while browser.client.find(Locator::Css("#whiteboard-canvas canvas.excalidraw__canvas")).await.is_err() {
-        if Instant::now() > deadline {
-            panic!("the whiteboard never mounted; screenshot: {}", browser.save_screenshot().await);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Draws a rectangle as a person does: the rectangle tool, then a drag on the canvas.
-async fn draw_rectangle(browser: &Browser) {
-    browser.click("#whiteboard-canvas label:has(> [data-testid='toolbar-rectangle'])").await;
-    let canvas = browser
-        .client
-        .find(Locator::Css("#whiteboard-canvas canvas.excalidraw__canvas.interactive"))
-        .await
-        .expect("the drawing surface");
-    let drag = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveToElement { element: canvas, duration: None, x: -120.0, y: -60.0 })
-        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
-        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(150)), x: 120.0, y: 60.0 })
-        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(150)), x: 120.0, y: 40.0 })
-        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
-    browser.client.perform_actions(drag).await.expect("drag");
-    browser.client.release_actions().await.expect("release");
-}
-
-/// Writes `text` on the board as a person does: the text tool, a click, typing, Escape.
-async fn write_text(browser: &Browser, text: &str) {
-    browser.click("#whiteboard-canvas label:has(> [data-testid='toolbar-text'])").await;
-    let canvas = browser
-        .client
-        .find(Locator::Css("#whiteboard-canvas canvas.excalidraw__canvas.interactive"))
-        .await
-        .expect("the drawing surface");
-    let click = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveToElement { element: canvas, duration: None, x: -100.0, y: 120.0 })
-        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
-        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
-    browser.client.perform_actions(click).await.expect("click");
-    browser.client.release_actions().await.expect("release");
-    let editor = browser.client.find(Locator::Css("textarea.excalidraw-wysiwyg")).await.expect("the text editor");
-    editor.send_keys(text).await.expect("type");
-    editor.send_keys("\u{e00c}").await.expect("Escape");
-}
-
-/// Dark pixels on the whiteboard's canvases: strokes drawn there (the empty board has none).
-async fn drawn_pixels(browser: &Browser) -> u64 {
-    let count = browser
-        .client
-        .execute(
-            "let dark = 0;
-             for (const canvas of document.querySelectorAll('#whiteboard-canvas canvas')) {
-               if (!canvas.width || !canvas.height) continue;
-               // Read through a copy made for reading, as Chromium asks of repeated reads.
-               const copy = document.createElement('canvas');
-               copy.width = canvas.width;
-               copy.height = canvas.height;
-               const context = copy.getContext('2d', { willReadFrequently: true });
-               context.drawImage(canvas, 0, 0);
-               const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
-               for (let i = 0; i < data.length; i += 4) {
-                 if (data[i + 3] > 128 && data[i] < 100 && data[i + 1] < 100 && data[i + 2] < 100) dark++;
-               }
-             }
-             return dark;",
-            vec![],
-        )
-        .await
-        .expect("the canvases");
-    count.as_u64().unwrap_or(0)
-}
-
-/// Every resource the page loaded came from `base` (or was inline data).
-async fn other_hosts(browser: &Browser, base: &str) -> Vec<String> {
-    let names = browser
-        .client
-        .execute("return performance.getEntriesByType('resource').map(e => e.name);", vec![])
-        .await
-        .expect("resource timing");
-    serde_json::from_value::<Vec<String>>(names)
-        .expect("names")
-        .into_iter()
-        .filter(|name| !name.starts_with(base) && !name.starts_with("data:") && !name.starts_with("blob:"))
-        .collect()
-}
-
-/// Console errors and CSP violations, the favicon's 404 aside, and Excalidraw's
-/// note that its font-subsetting worker took over a second to answer (a busy
-/// machine), after which it subsets in the page as designed: the export still
-/// embeds its font, which the tests check.
-async fn console_errors(browser: &Browser) -> Vec<String> {
-    browser
-        .console_entries()
-        .await
-        .into_iter()
-        .filter(|entry| !entry.contains("favicon"))
-        .filter(|entry| {
-            !entry.contains("Failed to use workers for subsetting") || !entry.contains("did not respond for")
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn the_candidate_draws_reloads_and_the_drawing_is_still_there_with_no_error_and_no_other_host() {
     let db = TestDb::new().await;
@@ -416,79 +302,4 @@ async fn the_candidate_draws_reloads_and_the_drawing_is_still_there_with_no_erro
     assert!(violations.is_empty(), "axe on the round page with the whiteboard open: {violations:?}");
     assert!(console.is_empty(), "console errors or CSP violations: {console:?}");
     assert!(elsewhere.is_empty(), "requests to another host: {elsewhere:?}");
-}
-
-#[tokio::test]
-async fn the_interviewer_on_another_server_sees_a_drawn_rectangle_within_two_seconds_and_feedback_shows_it() {
-    let db = TestDb::new().await;
-    let app = TestApp::on(db.pool.clone(), settings());
-    let f = peer_loop(&app).await;
-    let round = f.rounds[0].clone();
-    start_round(&app, &f.interviewer_a, &round).await;
-    let url = db.url();
-    let (port_a, port_b) = (free_port(), free_port());
-    let server_a = Server::start(ServerDatabase::Url(&url), port_a);
-    let server_b = Server::start(ServerDatabase::Url(&url), port_b);
-    server_a.wait_ready().await;
-    server_b.wait_ready().await;
-    let (base_a, base_b) = (format!("http://127.0.0.1:{port_a}"), format!("http://127.0.0.1:{port_b}"));
-
-    let candidate = Browser::launch().await;
-    let interviewer = Browser::launch().await;
-    candidate.sign_in_at(&format!("{base_a}/signin"), "casey").await;
-    interviewer.sign_in_at(&format!("{base_b}/signin"), "avery").await;
-    candidate.client.goto(&format!("{base_a}{round}")).await.expect("candidate's round");
-    interviewer.client.goto(&format!("{base_b}{round}")).await.expect("interviewer's round");
-    // A coding round: the whiteboard is there, folded; each opens it.
-    open_board(&candidate).await;
-    open_board(&interviewer).await;
-    assert_eq!(drawn_pixels(&interviewer).await, 0, "nothing drawn yet");
-
-    draw_rectangle(&candidate).await;
-    let drawn = Instant::now();
-    // Watch the interviewer's board while the candidate's page saves (after an 800 ms pause, like notes).
-    let mut saved_at = None;
-    while drawn_pixels(&interviewer).await == 0 {
-        if saved_at.is_none() && candidate.text("#whiteboard-status").await.starts_with("Saved at") {
-            saved_at = Some(Instant::now());
-        }
-        if drawn.elapsed() > Duration::from_secs(8) {
-            panic!("the interviewer never saw the rectangle; screenshot: {}", interviewer.save_screenshot().await);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let seen = drawn.elapsed();
-    let after_save = saved_at.map(|at| at.elapsed());
-    println!(
-        "whiteboard: the interviewer on another server saw the rectangle {seen:?} after it was drawn ({after_save:?} after the save showed)"
-    );
-    assert!(seen < Duration::from_secs(2), "the interviewer saw the rectangle {seen:?} after it was drawn");
-    let candidate_console = console_errors(&candidate).await;
-    let interviewer_console = console_errors(&interviewer).await;
-    let elsewhere = [other_hosts(&candidate, &base_a).await, other_hosts(&interviewer, &base_b).await].concat();
-
-    // The round ends (each page reloads to show it); both find the drawing on the round's feedback page.
-    end_round(&app, &f.interviewer_a, &round).await;
-    for (browser, base) in [(&candidate, &base_a), (&interviewer, &base_b)] {
-        browser.text("#round-complete").await;
-        browser.client.goto(&format!("{base}{round}/feedback")).await.expect("feedback");
-        browser.text("#feedback-whiteboard").await;
-        let shown = browser
-            .client
-            .execute("const img = document.querySelector('#feedback-whiteboard img'); return img.complete && img.naturalWidth;", vec![])
-            .await
-            .expect("the image");
-        assert!(shown.as_u64().unwrap_or(0) > 0, "the drawing renders as an image: {shown}");
-    }
-    let feedback_console = [console_errors(&candidate).await, console_errors(&interviewer).await].concat();
-    candidate.close().await;
-    interviewer.close().await;
-    server_a.terminate();
-    server_b.terminate();
-    assert!(candidate_console.is_empty(), "candidate's console: {candidate_console:?}");
-    assert!(interviewer_console.is_empty(), "interviewer's console: {interviewer_console:?}");
-    assert!(feedback_console.is_empty(), "feedback pages' console: {feedback_console:?}");
-    assert!(elsewhere.is_empty(), "requests to another host: {elsewhere:?}");
-    let page = Page::parse(&app.get(&format!("{round}/feedback"), Some(&f.candidate)).await.body);
-    assert!(page.has("#feedback-whiteboard img[alt^='Whiteboard drawing: 1 shape']"));
 }

@@ -14,6 +14,7 @@ pub mod questions;
 pub mod rounds;
 pub mod scorecards;
 pub mod server;
+pub mod workspace;
 
 pub use app::{JSON, PASSWORD, TestApp, TestResponse};
 pub use db::TestDb;
