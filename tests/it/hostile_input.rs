@@ -19,9 +19,11 @@ use crate::support::browser::{Browser, serve_app_on};
 use crate::support::html::{escape_html, urlencode};
 use crate::support::proof::full;
 use crate::support::rounds::{
-    end_round, note_version, save_note, save_scene, scene_version, scene_with_text, start_round, svg_with_text, timer,
+    end_round, note_version, save_code, save_note, save_scene, scene_version, scene_with_text, start_round,
+    svg_with_text, timer,
 };
 use crate::support::scorecards::{criteria_of_round, pairs, post_assessment};
+use crate::support::workspace::make_runnable;
 use crate::support::{LoopBuilder, Page, ScheduledLoop, TestApp, TestDb, TestResponse, id_of};
 
 /// Payloads for every run: each tries to run `window.__pwned=1` (or alert)
@@ -230,11 +232,13 @@ async fn submit_corpus(db: &TestDb) -> Run {
     };
     let (candidate, interviewer) = (run.candidate.clone(), run.interviewer.clone());
     let r1 = run.rounds[0].clone();
+    // Round 1 is set to a runnable question, so that test runs are taken.
+    let cases = make_runnable(&run.app, &r1).await.case_names.len();
     start_round(&run.app, &interviewer, &r1).await;
 
     let ok = [StatusCode::OK];
     let redirect = [StatusCode::SEE_OTHER];
-    let (mut scratch_version, mut private_version) = (0, 0);
+    let (mut scratch_version, mut private_version, mut code_version) = (0, 0, 0);
     for payload in &payloads {
         let p = payload.as_str();
         // Accounts.
@@ -372,11 +376,7 @@ async fn submit_corpus(db: &TestDb) -> Run {
             let response = save_note(&run.app, who, &r1, p, *version).await;
             run.judge(&format!("{kind} notes"), p, &response, &ok);
             if response.status == StatusCode::OK {
-                *version = serde_json::from_str::<serde_json::Value>(&response.body)
-                    .ok()
-                    .and_then(|json| json["version"].as_i64())
-                    .and_then(|v| i32::try_from(v).ok())
-                    .expect("the saved version");
+                *version = saved_version(&response.body);
                 let stored: String = sqlx::query_scalar(
                     "select body_md from notes where round_id = $1 and kind = $2 order by version desc limit 1",
                 )
@@ -390,6 +390,23 @@ async fn submit_corpus(db: &TestDb) -> Run {
                 }
             }
         }
+
+        // The candidate's code, and a test run whose every text is the payload.
+        let response = save_code(&run.app, &candidate, &r1, p, "python", code_version).await;
+        run.judge("code", p, &response, &ok);
+        if response.status == StatusCode::OK {
+            code_version = saved_version(&response.body);
+            let stored: String = sqlx::query_scalar("select body from round_code where round_id = $1")
+                .bind(id_of(&r1))
+                .fetch_one(&run.app.db)
+                .await
+                .expect("the stored code");
+            if stored != p {
+                run.failures.push(format!("code <- {p:?}: stored differently"));
+            }
+        }
+        let response = run.app.post_json_body(&format!("{r1}/runs"), &run_of_texts(p, cases), Some(&candidate)).await;
+        run.judge("test run", p, &response, &ok);
 
         // The whiteboard: the payload written in the drawing, as the scene itself, as the
         // image's text, and as markup inside the image (which is sanitised or refused).
@@ -476,6 +493,13 @@ async fn submit_corpus(db: &TestDb) -> Run {
     let (status, _) = timer(&run.app, &interviewer, &r1, "resume").await;
     assert!(status == StatusCode::OK || status == StatusCode::CONFLICT, "{status}");
 
+    // Code and a test run made of payloads, for the round page and its feedback to show.
+    let response = save_code(&run.app, &candidate, &r1, &PAYLOADS[..12].join("\n"), "python", code_version).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    let response =
+        run.app.post_json_body(&format!("{r1}/runs"), &run_of_texts(PAYLOADS[3], cases), Some(&candidate)).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+
     // The last accepted payloads stay in the round: submit both cards with the first script payload.
     end_round(&run.app, &interviewer, &r1).await;
     let criteria = criteria_of_round(&run.app, &r1).await;
@@ -538,6 +562,23 @@ async fn submit_corpus(db: &TestDb) -> Run {
         run.show(&candidate, &format!("/templates/{slug}/edit"));
     }
     run
+}
+
+/// A completed test run of `cases` failing cases, with `text` in every text field.
+fn run_of_texts(text: &str, cases: usize) -> serde_json::Value {
+    let case = serde_json::json!({"name": text, "call": text, "passed": false, "expected": text, "got": text,
+                                  "stdout": text, "error": text});
+    serde_json::json!({"question_position": 1, "outcome": "completed", "code_version": 1, "duration_ms": 5,
+                       "message": text, "results": vec![case; cases]})
+}
+
+/// The version a successful save answers with.
+fn saved_version(body: &str) -> i32 {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|json| json["version"].as_i64())
+        .and_then(|v| i32::try_from(v).ok())
+        .expect("the saved version")
 }
 
 /// Checks the live page after load: the sentinel, alerts, and anything in the
