@@ -164,13 +164,13 @@ impl Fixture {
         .await?;
         // Code saves only while a round takes work: another demo user schedules
         // loops ahead (leaving the first user's pages as they were) and saves into their rounds.
-        let cookie_code = sign_in(server.addr, "demo-2-2")?;
+        let cookie_code = sign_in(server.addr, "demo-1-1")?;
         for days_ahead in 1..=8 {
             schedule_loop(server, &cookie_code, &template, chrono::Utc::now() + chrono::Duration::days(days_ahead))?;
         }
         let code_rounds: Vec<Uuid> = sqlx::query_scalar(
             "select r.id from rounds r join loops l on l.id = r.loop_id join users u on u.id = l.candidate_id
-             where u.username = 'demo-2-2' and r.timer_state = 'not_started' order by r.id",
+             where u.username = 'demo-1-1' and r.timer_state = 'not_started' order by r.id",
         )
         .fetch_all(pool)
         .await?;

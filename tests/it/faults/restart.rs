@@ -31,12 +31,14 @@ async fn kill_9_at_random_moments_loses_no_acknowledged_write() {
     drop(server);
 
     let acknowledged: usize = logs.iter().map(WriterLog::acknowledged).sum();
+    let code_saves: usize = logs.iter().map(|log| log.code.acknowledged.len()).sum();
     let unexpected: Vec<u16> = logs.iter().flat_map(|log| log.unexpected.clone()).collect();
     println!(
-        "FIGURE faults.kill9: {kills} kills, {acknowledged} acknowledged writes, {} lost, {} torn/duplicated",
+        "FIGURE faults.kill9: {kills} kills, {acknowledged} acknowledged writes ({code_saves} of code), {} lost, {} torn/duplicated",
         audit.lost, audit.torn_or_duplicated
     );
     assert!(acknowledged > kills, "the writers got work done between kills ({acknowledged})");
+    assert!(code_saves > kills, "code saves got done between kills ({code_saves})");
     assert_eq!(audit.lost, 0, "acknowledged writes lost");
     assert_eq!(audit.torn_or_duplicated, 0, "torn or duplicated rows");
     assert!(unexpected.is_empty(), "unexpected answers: {unexpected:?}");

@@ -30,12 +30,21 @@ pub(super) fn scorecard_body(criteria: &[Uuid], summary: &str, intent: &str) -> 
     serde_urlencoded::to_string(&pairs).expect("form encodes")
 }
 
+/// One autosaved text (the scratchpad, the code): what was sent, and the
+/// (version, body) of each save the server acknowledged.
+#[derive(Default)]
+pub(super) struct AutosaveLog {
+    pub(super) sent: Vec<String>,
+    pub(super) acknowledged: Vec<(i32, String)>,
+    /// The version the next save is based on.
+    version: i32,
+}
+
 /// What one writer sent and what the server acknowledged with a 2xx (or 303).
 #[derive(Default)]
 pub(super) struct WriterLog {
-    pub(super) notes_sent: Vec<String>,
-    /// (version, body) of each acknowledged notes save.
-    pub(super) notes_acknowledged: Vec<(i32, String)>,
+    pub(super) notes: AutosaveLog,
+    pub(super) code: AutosaveLog,
     /// Summaries of every submit or amend sent, in order.
     pub(super) scorecards_sent: Vec<String>,
     pub(super) scorecards_acknowledged: Vec<String>,
@@ -51,56 +60,68 @@ pub(super) struct WriterLog {
 
 impl WriterLog {
     pub(super) fn acknowledged(&self) -> usize {
-        self.notes_acknowledged.len() + self.scorecards_acknowledged.len()
+        self.notes.acknowledged.len() + self.code.acknowledged.len() + self.scorecards_acknowledged.len()
     }
 }
 
-/// Autosaves notes and submits, then amends, the scorecard until `stop`,
-/// retrying through outages as the page's script does.
+/// Saves `body` at `path` as the page's script does (`fields` besides the body
+/// and base version), noting what the server acknowledged.
+async fn autosave(
+    port: u16,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    body: String,
+    text: &mut AutosaveLog,
+    log: &mut WriterLog,
+) {
+    text.sent.push(body.clone());
+    let base_version = text.version.to_string();
+    let mut pairs = vec![("body", body.as_str()), ("base_version", base_version.as_str())];
+    pairs.extend_from_slice(fields);
+    let asked = Instant::now();
+    let saved = send(port, "POST", path, Some(cookie), &JSON, &form(&pairs)).await;
+    log.slowest = log.slowest.max(asked.elapsed());
+    match saved {
+        Ok(reply) if reply.status == 200 => match reply.json()["version"].as_i64() {
+            Some(saved_version) => {
+                text.version = saved_version as i32;
+                text.acknowledged.push((text.version, body));
+            }
+            None => log.unexpected.push(reply.status),
+        },
+        Ok(reply) if reply.status == 409 => {
+            let current = reply.json()["version"].as_i64().unwrap_or(0) as i32;
+            if text.acknowledged.last().is_some_and(|(acknowledged, _)| current < *acknowledged) {
+                log.regressions += 1;
+            }
+            text.version = current;
+        }
+        Ok(reply) if reply.status == 503 => {
+            log.unavailable += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(reply) => log.unexpected.push(reply.status),
+        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+    }
+}
+
+/// Autosaves notes and code, and submits, then amends, the scorecard until
+/// `stop`, retrying through outages as the page's script does.
 async fn write_until(port: u16, writer: usize, candidate: ServedCandidate, stop: Arc<AtomicBool>) -> WriterLog {
     let mut log = WriterLog::default();
-    let mut version = 0;
+    let (mut notes, mut code) = (AutosaveLog::default(), AutosaveLog::default());
     let mut submitted = false;
     let notes_path = format!("/rounds/{}/notes", candidate.round);
+    let code_path = format!("/rounds/{}/code", candidate.round);
     let assessment_path = format!("/rounds/{}/assessment", candidate.round);
     let mut step = 0usize;
     while !stop.load(Ordering::Relaxed) {
         step += 1;
         let body = format!("writer {writer} save {step}");
-        log.notes_sent.push(body.clone());
-        let asked = Instant::now();
-        let saved = send(
-            port,
-            "POST",
-            &notes_path,
-            Some(&candidate.cookie),
-            &JSON,
-            &form(&[("body", &body), ("base_version", &version.to_string())]),
-        )
-        .await;
-        log.slowest = log.slowest.max(asked.elapsed());
-        match saved {
-            Ok(reply) if reply.status == 200 => match reply.json()["version"].as_i64() {
-                Some(saved_version) => {
-                    version = saved_version as i32;
-                    log.notes_acknowledged.push((version, body));
-                }
-                None => log.unexpected.push(reply.status),
-            },
-            Ok(reply) if reply.status == 409 => {
-                let current = reply.json()["version"].as_i64().unwrap_or(0) as i32;
-                if log.notes_acknowledged.last().is_some_and(|(acknowledged, _)| current < *acknowledged) {
-                    log.regressions += 1;
-                }
-                version = current;
-            }
-            Ok(reply) if reply.status == 503 => {
-                log.unavailable += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Ok(reply) => log.unexpected.push(reply.status),
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
+        autosave(port, &candidate.cookie, &notes_path, &[], body, &mut notes, &mut log).await;
+        let source = format!("def answer():\n    return {step}  # writer {writer}\n");
+        autosave(port, &candidate.cookie, &code_path, &[("language", "python")], source, &mut code, &mut log).await;
         if !step.is_multiple_of(3) {
             continue;
         }
@@ -134,6 +155,8 @@ async fn write_until(port: u16, writer: usize, candidate: ServedCandidate, stop:
             Err(_) => {}
         }
     }
+    log.notes = notes;
+    log.code = code;
     log
 }
 
@@ -145,6 +168,30 @@ pub(super) struct Audit {
     pub(super) torn_or_duplicated: usize,
 }
 
+impl Audit {
+    /// The stored (version, body) of an autosaved text against its log: the
+    /// last acknowledged save or a later one, and only ever a body that was sent.
+    fn check_text(&mut self, stored: Option<(i32, &str)>, log: &AutosaveLog) {
+        if let Some((acknowledged_version, acknowledged_body)) = log.acknowledged.last() {
+            match stored {
+                None => self.lost += 1,
+                Some((version, body)) => {
+                    if version < *acknowledged_version
+                        || (version == *acknowledged_version && body != acknowledged_body)
+                    {
+                        self.lost += 1;
+                    }
+                }
+            }
+        }
+        if let Some((_, body)) = stored
+            && !log.sent.iter().any(|sent| sent == body)
+        {
+            self.torn_or_duplicated += 1;
+        }
+    }
+}
+
 async fn audit(db: &PgPool, candidate: &ServedCandidate, log: &WriterLog) -> Audit {
     let mut audit = Audit { lost: log.regressions, torn_or_duplicated: 0 };
     let notes: Vec<(i32, String, String)> =
@@ -154,21 +201,18 @@ async fn audit(db: &PgPool, candidate: &ServedCandidate, log: &WriterLog) -> Aud
             .await
             .expect("notes");
     audit.torn_or_duplicated += notes.len().saturating_sub(1);
-    if let Some((acknowledged_version, acknowledged_body)) = log.notes_acknowledged.last() {
-        match notes.first() {
-            None => audit.lost += 1,
-            Some((version, body, _)) => {
-                if version < acknowledged_version || (version == acknowledged_version && body != acknowledged_body) {
-                    audit.lost += 1;
-                }
-            }
-        }
-    }
+    audit.check_text(notes.first().map(|(version, body, _)| (*version, body.as_str())), &log.notes);
     if let Some((_, body, html)) = notes.first()
-        && (!log.notes_sent.contains(body) || *html != mockloop::domain::markdown::render(body))
+        && *html != mockloop::domain::markdown::render(body)
     {
         audit.torn_or_duplicated += 1;
     }
+    let code: Option<(i32, String)> = sqlx::query_as("select version, body from round_code where round_id = $1")
+        .bind(candidate.round)
+        .fetch_optional(db)
+        .await
+        .expect("code");
+    audit.check_text(code.as_ref().map(|(version, body)| (*version, body.as_str())), &log.code);
 
     let cards: Vec<(Uuid, String, String)> =
         sqlx::query_as("select id, status, summary from scorecards where round_id = $1 and role = 'self'")
