@@ -273,7 +273,10 @@ pub struct ExportedQuestion {
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub what_good_looks_like: String,
+    /// Markdown, three labelled list items; `None` when the question has none.
+    pub calibration: Option<String>,
     pub tags: Vec<String>,
+    pub topic: String,
     pub teams: Vec<Team>,
     pub levels: Vec<Level>,
     pub difficulty: i16,
@@ -287,7 +290,8 @@ pub async fn questions(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Exp
     sqlx::query_as!(
         ExportedQuestion,
         r#"select slug, kind as "kind: RoundKind", title, prompt_md, follow_ups, hints,
-                good_answer_md as what_good_looks_like, tags, teams as "teams: Vec<Team>",
+                good_answer_md as what_good_looks_like, calibration_md as calibration, tags, topic,
+                teams as "teams: Vec<Team>",
                 levels as "levels: Vec<Level>", difficulty, suggested_minutes, created_at, updated_at
          from questions where owner_id = $1 order by slug"#,
         user_id,

@@ -108,8 +108,8 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
          select gen_random_uuid() as id, u.id as candidate_id, u.skill, u.growth, u.self_bias,
                 date_trunc('hour', now() - interval '1 day' - random() * interval '730 days') as starts_at,
                 case when random() < 0.4 and $2 > 1 then 'peer' else 'self_timed' end as mode,
-                (array['siri-nlp','camera-cv','health-timeseries','genai-llm','infra-data','services-recsys'])
-                    [1 + floor(random() * 6)::int] as team,
+                (array['siri-nlp','camera-cv','health-timeseries','genai-llm','infra-data','services-recsys',
+                       'coreml-on-device'])[1 + floor(random() * 7)::int] as team,
                 case when random() < 0.5 then 'junior_mid' else 'senior_staff' end as level,
                 (array['America/Los_Angeles','America/New_York','Europe/London','Europe/Berlin','Asia/Kolkata',
                        'Asia/Singapore'])[1 + floor(random() * 6)::int] as time_zone,

@@ -104,6 +104,7 @@ text_enum!(
         GenaiLlm => ("genai-llm", "GenAI / LLM"),
         InfraData => ("infra-data", "ML infra / data"),
         ServicesRecsys => ("services-recsys", "Services / recommendations"),
+        CoremlOnDevice => ("coreml-on-device", "Core ML / on-device"),
     }
 );
 

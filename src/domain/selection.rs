@@ -5,8 +5,9 @@
 //! picked like this:
 //!
 //! 1. Only questions that fit are considered: the slot's round kind, the
-//!    loop's level among the question's levels, and not already picked for
-//!    this loop (nor excluded by the caller).
+//!    loop's level among the question's levels, not already picked for this
+//!    loop, and of a topic no question picked for this loop has (in any
+//!    round): a loop never asks two questions of one topic.
 //! 2. They are ranked, best first, by
 //!    - freshness: unseen by this candidate before any seen one; seen ones
 //!      least recently seen first;
@@ -23,7 +24,11 @@
 //! The draw uses SplitMix64 seeded with the loop's seed and integer weights,
 //! over the candidates sorted by id, so the same bank, history and seed give
 //! the same picks on every platform and build, whatever order the bank came
-//! in. A slot that runs out of fitting questions gets fewer ids.
+//! in. A slot that runs out of fitting questions gets fewer ids (the loop
+//! page says so); a topic is never repeated to fill it.
+//!
+//! An interviewer's swap ([`select_swap`]) follows the same rules against
+//! the rest of the loop.
 
 use std::collections::{HashMap, HashSet};
 
@@ -44,6 +49,8 @@ pub struct CandidateQuestion {
     pub teams: Vec<Team>,
     pub levels: Vec<Level>,
     pub tags: Vec<String>,
+    /// The core concept it tests; a loop holds at most one question of each.
+    pub topic: String,
 }
 
 /// One round's need: its kind and how many questions it takes.
@@ -67,33 +74,74 @@ pub struct SelectionContext<'a> {
     pub tag_weakness: &'a HashMap<String, f64>,
 }
 
-/// The question ids for each slot, in slot order; never the same id twice.
+/// What a loop already holds: questions it may not be given again, and
+/// topics it may not be given a second question of.
+#[derive(Debug, Clone, Default)]
+struct Taken<'a> {
+    ids: HashSet<Uuid>,
+    topics: HashSet<&'a str>,
+}
+
+impl<'a> Taken<'a> {
+    fn hold(&mut self, id: Uuid, topic: &'a str) {
+        self.ids.insert(id);
+        self.topics.insert(topic);
+    }
+
+    fn allows(&self, question: &CandidateQuestion) -> bool {
+        !self.ids.contains(&question.id) && !self.topics.contains(question.topic.as_str())
+    }
+}
+
+/// The question ids for each slot, in slot order; never the same id twice,
+/// nor two questions of one topic.
 pub fn select_questions(bank: &[CandidateQuestion], slots: &[RoundSlot], ctx: &SelectionContext) -> Vec<Vec<Uuid>> {
     let mut rng = SplitMix64::new(ctx.seed);
-    let mut picked = HashSet::new();
+    let mut taken = Taken::default();
     slots
         .iter()
         .map(|slot| {
             let mut ids = Vec::with_capacity(slot.questions);
             while ids.len() < slot.questions {
-                let Some(id) = pick(bank, slot.kind, ctx, &picked, &mut rng) else { break };
-                picked.insert(id);
-                ids.push(id);
+                let Some(question) = pick(bank, slot.kind, ctx, &taken, &mut rng) else { break };
+                taken.hold(question.id, &question.topic);
+                ids.push(question.id);
             }
             ids
         })
         .collect()
 }
 
-/// Another question for a round of `kind`, by the same rules, skipping
-/// `exclude` (the loop's current questions and any already swapped out).
-pub fn select_replacement(
+/// A question a loop holds, in the slot it sits in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub round: Uuid,
+    pub position: i16,
+    pub id: Uuid,
+    pub topic: String,
+}
+
+/// Another question for the slot `position` of `round` (a round of `kind`),
+/// by the same rules: not a question the loop holds nor the one going out,
+/// and of no topic the rest of the loop holds (the outgoing question's own
+/// topic may stay). `None` when no question fits.
+pub fn select_swap(
     bank: &[CandidateQuestion],
     kind: RoundKind,
     ctx: &SelectionContext,
-    exclude: &HashSet<Uuid>,
+    held: &[Held],
+    round: Uuid,
+    position: i16,
 ) -> Option<Uuid> {
-    pick(bank, kind, ctx, exclude, &mut SplitMix64::new(ctx.seed))
+    let mut taken = Taken::default();
+    for question in held {
+        if question.round == round && question.position == position {
+            taken.ids.insert(question.id);
+        } else {
+            taken.hold(question.id, &question.topic);
+        }
+    }
+    pick(bank, kind, ctx, &taken, &mut SplitMix64::new(ctx.seed)).map(|question| question.id)
 }
 
 /// How well a question's teams suit the loop; earlier is better.
@@ -112,17 +160,17 @@ enum Freshness {
     LastSeen(DateTime<Utc>),
 }
 
-fn pick(
-    bank: &[CandidateQuestion],
+fn pick<'b>(
+    bank: &'b [CandidateQuestion],
     kind: RoundKind,
     ctx: &SelectionContext,
-    exclude: &HashSet<Uuid>,
+    taken: &Taken,
     rng: &mut SplitMix64,
-) -> Option<Uuid> {
+) -> Option<&'b CandidateQuestion> {
     let ranked: Vec<((Freshness, TeamFit), &CandidateQuestion)> = bank
         .iter()
         .filter(|question| question.kind == kind && question.levels.contains(&ctx.level))
-        .filter(|question| !exclude.contains(&question.id))
+        .filter(|question| taken.allows(question))
         .map(|question| ((freshness(question, ctx), team_fit(question, ctx.team)), question))
         .collect();
     let best_rank = ranked.iter().map(|(rank, _)| *rank).min()?;
@@ -134,9 +182,9 @@ fn pick(
 
     let weights: Vec<u64> = best.iter().map(|question| weight_millis(question, ctx.tag_weakness)).collect();
     let mut ticket = rng.below(weights.iter().sum());
-    best.iter().zip(&weights).find_map(|(question, &weight)| {
+    best.into_iter().zip(&weights).find_map(|(question, &weight)| {
         if ticket < weight {
-            Some(question.id)
+            Some(question)
         } else {
             ticket -= weight;
             None
@@ -207,6 +255,7 @@ mod tests {
 
     use super::*;
 
+    /// A question of its own topic.
     fn question(n: u128, kind: RoundKind, teams: &[Team], tags: &[&str]) -> CandidateQuestion {
         CandidateQuestion {
             id: Uuid::from_u128(n),
@@ -214,7 +263,12 @@ mod tests {
             teams: teams.to_vec(),
             levels: vec![Level::JuniorMid, Level::SeniorStaff],
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            topic: format!("topic-{n}"),
         }
+    }
+
+    fn on_topic(topic: &str, question: CandidateQuestion) -> CandidateQuestion {
+        CandidateQuestion { topic: topic.to_owned(), ..question }
     }
 
     fn coding(n: u128) -> CandidateQuestion {
@@ -262,7 +316,6 @@ mod tests {
         let picks =
             select_questions(&[], &[slot(RoundKind::Coding, 1), slot(RoundKind::Domain, 2)], &ctx(1, &seen, &weakness));
         assert_eq!(picks, vec![Vec::<Uuid>::new(), Vec::new()]);
-        assert_eq!(select_replacement(&[], RoundKind::Coding, &ctx(1, &seen, &weakness), &HashSet::new()), None);
     }
 
     #[test]
@@ -386,7 +439,110 @@ mod tests {
     }
 
     #[test]
-    fn a_replacement_follows_the_same_rules_and_skips_the_excluded() {
+    fn a_loop_never_holds_two_questions_of_one_topic() {
+        let domain = |n| question(n, RoundKind::Domain, &[], &[]);
+        let seen_long_ago = HashMap::from([(Uuid::from_u128(7), day(1))]);
+        let no_history = HashMap::new();
+        // Each case: the bank, the slots, the history, and every outcome allowed (ids per slot).
+        type Case<'a> =
+            (&'a str, Vec<CandidateQuestion>, Vec<RoundSlot>, &'a HashMap<Uuid, DateTime<Utc>>, Vec<Vec<Vec<u128>>>);
+        let cases: [Case; 5] = [
+            (
+                "across rounds of different kinds",
+                vec![on_topic("a", coding(1)), on_topic("a", domain(2)), on_topic("b", domain(3))],
+                vec![slot(RoundKind::Coding, 1), slot(RoundKind::Domain, 1)],
+                &no_history,
+                vec![vec![vec![1], vec![3]]],
+            ),
+            (
+                "within one round",
+                vec![on_topic("a", coding(1)), on_topic("a", coding(2)), on_topic("b", coding(3))],
+                vec![slot(RoundKind::Coding, 2)],
+                &no_history,
+                vec![vec![vec![1, 3]], vec![vec![2, 3]], vec![vec![3, 1]], vec![vec![3, 2]]],
+            ),
+            (
+                "a round that could be filled only by repeating a topic gets fewer questions",
+                vec![on_topic("a", coding(1)), on_topic("a", coding(2)), on_topic("a", domain(3))],
+                vec![slot(RoundKind::Coding, 2), slot(RoundKind::Domain, 1)],
+                &no_history,
+                vec![vec![vec![1], vec![]], vec![vec![2], vec![]]],
+            ),
+            (
+                "before freshness and team: a seen question of a new topic, not an unseen one of a taken topic",
+                vec![
+                    on_topic("a", coding(1)),
+                    on_topic("a", question(6, RoundKind::Domain, &[Team::GenaiLlm], &[])),
+                    on_topic("b", domain(7)),
+                ],
+                vec![slot(RoundKind::Coding, 1), slot(RoundKind::Domain, 1)],
+                &seen_long_ago,
+                vec![vec![vec![1], vec![7]]],
+            ),
+            (
+                "private questions' topics are their own slugs, so they never collide",
+                vec![on_topic("my-1-pairs", coding(1)), on_topic("my-2-pairs", coding(2))],
+                vec![slot(RoundKind::Coding, 2)],
+                &no_history,
+                vec![vec![vec![1, 2]], vec![vec![2, 1]]],
+            ),
+        ];
+        let weakness = HashMap::new();
+        for (name, bank, slots, seen, allowed) in cases {
+            let allowed: Vec<Vec<Vec<Uuid>>> =
+                allowed.iter().map(|outcome| outcome.iter().map(|slot| ids(slot)).collect()).collect();
+            for seed in 0..20 {
+                let picks = select_questions(&bank, &slots, &ctx(seed, seen, &weakness));
+                assert!(allowed.contains(&picks), "{name}, seed {seed}: {picks:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_swap_follows_the_same_rules_against_the_rest_of_the_loop() {
+        let (this_round, other_round) = (Uuid::from_u128(100), Uuid::from_u128(200));
+        let held =
+            |round, position, n, topic: &str| Held { round, position, id: Uuid::from_u128(n), topic: topic.into() };
+        let loop_of_two = vec![held(this_round, 1, 1, "a"), held(other_round, 1, 2, "b")];
+        let two_in_this_round = vec![held(this_round, 1, 1, "a"), held(this_round, 2, 8, "c")];
+        let cases: [(&str, Vec<CandidateQuestion>, &Vec<Held>, Option<u128>); 5] = [
+            (
+                "a new topic",
+                vec![on_topic("a", coding(1)), on_topic("b", coding(6)), on_topic("c", coding(7))],
+                &loop_of_two,
+                Some(7),
+            ),
+            (
+                "the outgoing question's topic may stay",
+                vec![on_topic("a", coding(1)), on_topic("a", coding(5)), on_topic("b", coding(6))],
+                &loop_of_two,
+                Some(5),
+            ),
+            ("nothing else fits", vec![on_topic("a", coding(1)), on_topic("b", coding(6))], &loop_of_two, None),
+            (
+                "the other question of the same round keeps its topic",
+                vec![on_topic("a", coding(1)), on_topic("c", coding(9)), on_topic("d", coding(10))],
+                &two_in_this_round,
+                Some(10),
+            ),
+            (
+                "another question the loop holds is not picked again",
+                vec![on_topic("a", coding(1)), on_topic("c", coding(8))],
+                &two_in_this_round,
+                None,
+            ),
+        ];
+        let (seen, weakness) = (HashMap::new(), HashMap::new());
+        for (name, bank, held, expected) in cases {
+            for seed in 0..20 {
+                let swapped = select_swap(&bank, RoundKind::Coding, &ctx(seed, &seen, &weakness), held, this_round, 1);
+                assert_eq!(swapped, expected.map(Uuid::from_u128), "{name}, seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_swap_follows_the_ranking_and_skips_the_outgoing_question() {
         let bank = [
             question(1, RoundKind::Coding, &[Team::GenaiLlm], &[]),
             question(2, RoundKind::Coding, &[], &[]),
@@ -394,11 +550,11 @@ mod tests {
         ];
         let (seen, weakness) = (HashMap::new(), HashMap::new());
         let context = ctx(9, &seen, &weakness);
-        assert_eq!(select_replacement(&bank, RoundKind::Coding, &context, &HashSet::new()), Some(Uuid::from_u128(1)));
-        let exclude = HashSet::from([Uuid::from_u128(1)]);
-        assert_eq!(select_replacement(&bank, RoundKind::Coding, &context, &exclude), Some(Uuid::from_u128(2)));
-        let exclude = HashSet::from([Uuid::from_u128(1), Uuid::from_u128(2)]);
-        assert_eq!(select_replacement(&bank, RoundKind::Coding, &context, &exclude), None);
+        let round = Uuid::from_u128(100);
+        let holding = |n: u128| vec![Held { round, position: 1, id: Uuid::from_u128(n), topic: format!("topic-{n}") }];
+        assert_eq!(select_swap(&bank, RoundKind::Coding, &context, &holding(2), round, 1), Some(Uuid::from_u128(1)));
+        assert_eq!(select_swap(&bank, RoundKind::Coding, &context, &holding(1), round, 1), Some(Uuid::from_u128(2)));
+        assert_eq!(select_swap(&[], RoundKind::Coding, &context, &holding(1), round, 1), None);
     }
 
     #[test]

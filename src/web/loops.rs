@@ -197,8 +197,8 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
     let minutes_of: HashMap<Uuid, i16> = inputs.bank.iter().map(|q| (q.id, q.suggested_minutes)).collect();
     let new_rounds: Vec<NewRound> = rounds
         .iter()
-        .zip(&picks)
-        .map(|(round, ids)| {
+        .zip(slots.iter().zip(&picks))
+        .map(|(round, (slot, ids))| {
             let suggested: Vec<i16> =
                 ids.iter().map(|id| minutes_of.get(id).copied().unwrap_or(round.minutes)).collect();
             let budgets = timer::question_budgets(round.minutes, &suggested);
@@ -206,6 +206,7 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
                 kind: round.kind,
                 title: &round.title,
                 planned_minutes: round.minutes,
+                questions_wanted: slot.questions as i16,
                 questions: ids
                     .iter()
                     .zip(budgets)
@@ -293,6 +294,18 @@ impl LoopPage {
     fn question_titles(&self, round: &RoundRow) -> Vec<String> {
         let viewer = Viewer::in_loop(self.viewer, self.the_loop.candidate_id, round.interviewer_id, false);
         round_view::question_titles_seen_by(round, self.the_loop.mode, viewer)
+    }
+
+    /// What is missing when the bank had fewer questions that fit the round
+    /// than its template asked for: selection never repeats a topic to fill it.
+    fn shortfall(&self, round: &RoundRow) -> Option<String> {
+        let (held, wanted) = (round.question_titles.len(), usize::try_from(round.questions_wanted).unwrap_or(0));
+        let why = "no other question in the bank fits this round (its kind, the loop's level) on a topic the loop does not already cover";
+        match held {
+            _ if held >= wanted => None,
+            0 => Some(format!("No question: {why}.")),
+            _ => Some(format!("Only {held} of {wanted} questions: {why}.")),
+        }
     }
 
     /// The candidate takes part in every round; an interviewer in their own.

@@ -45,6 +45,7 @@ pub fn questions_seen_by(questions: Vec<RoundQuestion>, viewer: Viewer, stage: S
                 question.hints_used = (0..question.hints.len() as i16).collect();
                 question.follow_ups_used = (0..question.follow_ups.len() as i16).collect();
                 question.good_answer_html.clear();
+                question.calibration_html = None;
             } else if !given {
                 question.hints_used.clear();
                 question.follow_ups_used.clear();

@@ -716,10 +716,11 @@ async fn swap_question(
     if !current.iter().any(|q| q.position == form.position) {
         return Err(AppError::BadRequest("No question at that position."));
     }
-    let current_ids: Vec<Uuid> = current.iter().map(|q| q.question_id).collect();
-    let replacement = selection::pick_replacement(&mut tx, &round, &current_ids).await?;
+    let replacement = selection::pick_replacement(&mut tx, &round, form.position).await?;
     let Some(question_id) = replacement else {
-        return Err(AppError::Conflict("There is no other question that fits this round."));
+        return Err(AppError::Conflict(
+            "There is no other question that fits this round: of its kind, for the loop's level, and on a topic the rest of the loop does not already cover.",
+        ));
     };
     db::rounds::replace_question(&mut *tx, id, form.position, question_id).await?;
     tx.commit().await?;

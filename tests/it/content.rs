@@ -38,6 +38,11 @@ async fn the_exported_bank_meets_the_minimums_and_holds_every_guide_example() {
         assert!(!question["hints"].as_array().expect("hints").is_empty(), "{slug}");
         assert!(question["what_good_looks_like"].as_str().expect("guidance").len() > 80, "{slug}");
         assert!(!question["tags"].as_array().expect("tags").is_empty(), "{slug}");
+        assert!(question["topic"].as_str().is_some_and(|topic| !topic.is_empty()), "{slug} has a topic");
+        let calibration = &question["calibration"];
+        for note in ["one_vs_two", "three_vs_four", "junior_mid_vs_senior_staff"] {
+            assert!(calibration[note].as_str().is_some_and(|text| text.len() > 20), "{slug}: calibration {note}");
+        }
     }
     for kind in ["coding", "ml_fundamentals", "ml_system_design", "domain", "behavioral", "hiring_manager"] {
         assert!(per_kind.get(kind).copied().unwrap_or(0) >= 10, "{kind}: {per_kind:?}");

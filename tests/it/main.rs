@@ -28,5 +28,6 @@ mod runnable_questions;
 mod scale;
 mod scorecards;
 mod security;
+mod selection;
 mod server_process;
 mod support;
