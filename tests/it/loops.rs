@@ -420,3 +420,22 @@ async fn a_started_loop_cannot_be_rescheduled_and_a_bad_new_time_is_refused() {
     assert_eq!(starts_at.to_rfc3339(), "2026-12-01T08:30:00+00:00");
     assert_eq!((sequence, status.as_str()), (0, "in_progress"));
 }
+
+#[tokio::test]
+async fn a_round_the_bank_cannot_fill_without_repeating_a_topic_says_so_on_the_loop_page() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("one-topic").await;
+    sqlx::query("update questions set topic = 'the-only-topic' where kind = 'coding'")
+        .execute(&app.db)
+        .await
+        .expect("one topic for every coding question");
+    let scheduled = LoopBuilder::self_timed("coding-double").for_user(&cookie).schedule(&app).await;
+    assert_eq!(question_ids(&app, &scheduled.path).await.len(), 1, "never a second question of the same topic");
+    let page = app.get(&scheduled.path, Some(&cookie)).await.page();
+    let note = page.text_of("#round-1-short");
+    assert!(note.starts_with("Only 1 of 2 questions:"), "{note}");
+    assert!(note.contains("on a topic the loop does not already cover"), "{note}");
+
+    let full = LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
+    assert!(!app.get(&full.path, Some(&cookie)).await.page().has("[id$=-short]"), "a full loop has no note");
+}
