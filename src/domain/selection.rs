@@ -505,7 +505,9 @@ mod tests {
             |round, position, n, topic: &str| Held { round, position, id: Uuid::from_u128(n), topic: topic.into() };
         let loop_of_two = vec![held(this_round, 1, 1, "a"), held(other_round, 1, 2, "b")];
         let two_in_this_round = vec![held(this_round, 1, 1, "a"), held(this_round, 2, 8, "c")];
-        let cases: [(&str, Vec<CandidateQuestion>, &Vec<Held>, Option<u128>); 5] = [
+        // Each case: the bank, what the loop holds, and the question the swap brings in.
+        type Case<'a> = (&'a str, Vec<CandidateQuestion>, &'a Vec<Held>, Option<u128>);
+        let cases: [Case; 5] = [
             (
                 "a new topic",
                 vec![on_topic("a", coding(1)), on_topic("b", coding(6)), on_topic("c", coding(7))],
