@@ -116,6 +116,9 @@ struct Fixture {
     feedback_etag: String,
     live_round: Uuid,
     note_rounds: Vec<Uuid>,
+    /// A second demo user, whose rounds ahead take the code autosave.
+    cookie_code: String,
+    code_rounds: Vec<Uuid>,
 }
 
 impl Fixture {
@@ -133,14 +136,7 @@ impl Fixture {
             sqlx::query_scalar("select slug from loop_templates where owner_id is null order by slug limit 1")
                 .fetch_one(pool)
                 .await?;
-        let starts_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M").to_string();
-        let form = format!(
-            "template={template}&team=genai-llm&level=senior_staff&mode=self_timed&starts_at={starts_at}\
-             &time_zone=UTC&break_minutes=10&request_key={}",
-            Uuid::new_v4()
-        );
-        let created = request(server.addr, "POST", "/loops", &cookie_50, Some(&form))?;
-        anyhow::ensure!(created.status == 303, "creating the live loop answered {}", created.status);
+        schedule_loop(server, &cookie_50, &template, chrono::Utc::now())?;
         let live_round: Uuid = sqlx::query_scalar(
             "select r.id from rounds r join loops l on l.id = r.loop_id join users u on u.id = l.candidate_id
              where u.username = 'demo-2-1' and l.status <> 'completed' order by l.created_at desc, r.position limit 1",
@@ -166,8 +162,43 @@ impl Fixture {
         )
         .fetch_all(pool)
         .await?;
-        Ok(Fixture { cookie_50, cookie_1000, feedback_loop, feedback_etag, live_round, note_rounds })
+        // Code saves only while a round takes work: another demo user schedules
+        // loops ahead (leaving the first user's pages as they were) and saves into their rounds.
+        let cookie_code = sign_in(server.addr, "demo-2-2")?;
+        for days_ahead in 1..=8 {
+            schedule_loop(server, &cookie_code, &template, chrono::Utc::now() + chrono::Duration::days(days_ahead))?;
+        }
+        let code_rounds: Vec<Uuid> = sqlx::query_scalar(
+            "select r.id from rounds r join loops l on l.id = r.loop_id join users u on u.id = l.candidate_id
+             where u.username = 'demo-2-2' and r.timer_state = 'not_started' order by r.id",
+        )
+        .fetch_all(pool)
+        .await?;
+        anyhow::ensure!(code_rounds.len() >= 8, "the code autosave benchmark needs open rounds");
+        Ok(Fixture {
+            cookie_50,
+            cookie_1000,
+            cookie_code,
+            feedback_loop,
+            feedback_etag,
+            live_round,
+            note_rounds,
+            code_rounds,
+        })
     }
+}
+
+/// Schedules a self-timed loop of `template` at `starts_at` (UTC) as the signed-in user.
+fn schedule_loop(server: &Server, cookie: &str, template: &str, starts_at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    let form = format!(
+        "template={template}&team=genai-llm&level=senior_staff&mode=self_timed&starts_at={}\
+         &time_zone=UTC&break_minutes=10&request_key={}",
+        starts_at.format("%Y-%m-%dT%H:%M"),
+        Uuid::new_v4()
+    );
+    let created = request(server.addr, "POST", "/loops", cookie, Some(&form))?;
+    anyhow::ensure!(created.status == 303, "scheduling a loop answered {}", created.status);
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -182,7 +213,7 @@ struct Target {
     name: &'static str,
     path: String,
     cookie: String,
-    script: Option<PathBuf>,
+    script: Option<(PathBuf, Autosave)>,
     /// A further request header, e.g. the `If-None-Match` of a revisit.
     header: Option<String>,
 }
@@ -198,7 +229,7 @@ async fn page_benchmarks(
     fixture: &Fixture,
     pool: &PgPool,
 ) -> anyhow::Result<Vec<(&'static str, WrkFigures)>> {
-    let autosave_script = std::env::temp_dir().join(format!("mockloop-autosave-{}.lua", std::process::id()));
+    let script = |name: &str| std::env::temp_dir().join(format!("mockloop-{name}-{}.lua", std::process::id()));
     let feedback = format!("/loops/{}/feedback", fixture.feedback_loop);
     let targets = vec![
         Target::get("plaintext reference (/healthz)", "/healthz".into(), ""),
@@ -213,8 +244,12 @@ async fn page_benchmarks(
         Target::get("live round page", format!("/rounds/{}", fixture.live_round), &fixture.cookie_50),
         Target::get("question bank search", "/questions?q=gradient+descent".into(), &fixture.cookie_50),
         Target {
-            script: Some(autosave_script),
+            script: Some((script("notes"), Autosave::Notes)),
             ..Target::get("notes autosave (POST)", "/".into(), &fixture.cookie_50)
+        },
+        Target {
+            script: Some((script("code"), Autosave::Code)),
+            ..Target::get("code autosave (POST)", "/".into(), &fixture.cookie_code)
         },
     ];
     let repeats = setting("BENCH_REPEATS", 3);
@@ -222,8 +257,8 @@ async fn page_benchmarks(
     let mut runs: HashMap<&'static str, Vec<WrkFigures>> = HashMap::new();
     for _ in 0..repeats {
         for target in &targets {
-            if let Some(script) = &target.script {
-                write_autosave_script(script, fixture, pool).await?;
+            if let Some((script, autosave)) = &target.script {
+                write_autosave_script(script, *autosave, fixture, pool).await?;
             }
             runs.entry(target.name).or_default().push(wrk(server.addr, target, seconds)?);
         }
@@ -258,18 +293,36 @@ fn print_pages(title: &str, pages: &[(&'static str, WrkFigures)]) {
     }
 }
 
-/// wrk's Lua script for the autosave POST: each wrk thread takes its own
-/// rounds in turn, sending the version the previous save of that note made
-/// (read afresh before each run, since earlier runs moved them on).
-async fn write_autosave_script(path: &Path, fixture: &Fixture, pool: &PgPool) -> anyhow::Result<()> {
-    let versions: Vec<(Uuid, i32)> = sqlx::query_as(
-        "select r.id, coalesce(n.version, 0) from unnest($1::uuid[]) with ordinality as r(id, n)
-         left join notes n on n.round_id = r.id and n.kind = 'scratchpad'
-         order by r.n",
-    )
-    .bind(&fixture.note_rounds)
-    .fetch_all(pool)
-    .await?;
+/// Which autosave a wrk script sends.
+#[derive(Debug, Clone, Copy)]
+enum Autosave {
+    Notes,
+    Code,
+}
+
+/// wrk's Lua script for an autosave POST: each wrk thread takes its own
+/// rounds in turn, sending the version the previous save of that note or code
+/// made (read afresh before each run, since earlier runs moved them on).
+async fn write_autosave_script(path: &Path, autosave: Autosave, fixture: &Fixture, pool: &PgPool) -> anyhow::Result<()> {
+    let (rounds, versions_sql, route, fields) = match autosave {
+        Autosave::Notes => (
+            &fixture.note_rounds,
+            "select r.id, coalesce(n.version, 0) from unnest($1::uuid[]) with ordinality as r(id, n)
+             left join notes n on n.round_id = r.id and n.kind = 'scratchpad'
+             order by r.n",
+            "notes",
+            "Autosaved+note+\" .. sent .. \"%0A%0A-+point+one%0A-+point+two",
+        ),
+        Autosave::Code => (
+            &fixture.code_rounds,
+            "select r.id, coalesce(c.version, 0) from unnest($1::uuid[]) with ordinality as r(id, n)
+             left join round_code c on c.round_id = r.id
+             order by r.n",
+            "code",
+            "def+solve%28values%29%3A%0A++++return+sorted%28values%29%5B-\" .. sent .. \"%3A%5D%0A&language=python",
+        ),
+    };
+    let versions: Vec<(Uuid, i32)> = sqlx::query_as(versions_sql).bind(rounds).fetch_all(pool).await?;
     let rounds: Vec<String> = versions.iter().map(|(id, _)| format!("\"{id}\"")).collect();
     let bases: Vec<String> = versions.iter().map(|(_, version)| version.to_string()).collect();
     let script = format!(
@@ -292,8 +345,8 @@ function request()
   sent = sent + 1
   local at = slot * 2 + index + 1
   local round = rounds[at]
-  local body = "base_version=" .. (bases[at] + cycle) .. "&body=Autosaved+note+" .. sent .. "%0A%0A-+point+one%0A-+point+two"
-  return wrk.format("POST", "/rounds/" .. round .. "/notes", {{
+  local body = "base_version=" .. (bases[at] + cycle) .. "&body={fields}"
+  return wrk.format("POST", "/rounds/" .. round .. "/{route}", {{
     ["Cookie"] = cookie, ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Accept"] = "application/json", ["Origin"] = "http://" .. wrk.host .. ":" .. wrk.port,
     ["Sec-Fetch-Site"] = "same-origin"}}, body)
@@ -301,7 +354,10 @@ end
 "#,
         rounds = rounds.join(", "),
         bases = bases.join(", "),
-        cookie = fixture.cookie_50,
+        cookie = match autosave {
+            Autosave::Notes => &fixture.cookie_50,
+            Autosave::Code => &fixture.cookie_code,
+        },
     );
     std::fs::write(path, script)?;
     Ok(())
@@ -316,7 +372,7 @@ fn wrk(addr: SocketAddr, target: &Target, seconds: u64) -> anyhow::Result<WrkFig
     if let Some(header) = &target.header {
         command.args(["-H", header]);
     }
-    if let Some(script) = &target.script {
+    if let Some((script, _)) = &target.script {
         command.arg("-s").arg(script);
     }
     let output = command.arg(format!("http://{addr}{}", target.path)).output()?;

@@ -198,6 +198,27 @@
     });
   }
 
+  // Markers: the interviewer's moments on the round's clock, kept without leaving the page.
+  var markerForm = document.getElementById("markers");
+  if (markerForm) {
+    var markerLabel = document.getElementById("marker-label");
+    var markerStatus = document.getElementById("marker-status");
+    markerForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      markerStatus.textContent = "Saving…";
+      postForm(markerForm.getAttribute("action"), { label: markerLabel.value }).then(function (response) {
+        if (!response.ok) {
+          markerStatus.textContent = response.status === 400 ? "Write a few words for the marker." : "Not saved (" + response.status + ")";
+          return;
+        }
+        return response.json().then(function (marker) {
+          markerStatus.textContent = "Marker at " + marker.clock + ": " + marker.label;
+          markerLabel.value = "";
+        });
+      }).catch(function () { markerStatus.textContent = "Not saved: the server could not be reached."; });
+    });
+  }
+
   // Notes ------------------------------------------------------------------
   var notesForm = document.getElementById("notes-form");
   var notes = document.getElementById("notes-body");

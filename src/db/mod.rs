@@ -28,6 +28,7 @@ pub mod history;
 pub mod invitations;
 pub mod live;
 pub mod loops;
+pub mod markers;
 pub mod notes;
 pub mod questions;
 pub mod rounds;

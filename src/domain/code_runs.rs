@@ -19,7 +19,7 @@ text_enum!(
 
 /// How long one run of the tests may take in the browser before its worker is
 /// stopped (the bank's reference solutions take well under a second).
-pub const RUN_TIME_LIMIT_MS: i64 = 5_000;
+pub const RUN_TIME_LIMIT_MS: i64 = 10_000;
 /// Most cases a question has (the bank's largest has a few dozen).
 pub const MAX_CASES: usize = 200;
 /// Most runs one round keeps: a run a second for a whole round stays well below.

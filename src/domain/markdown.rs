@@ -298,6 +298,18 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Bounded<'a, I> {
     }
 }
 
+/// One short item's Markdown (a hint, a follow-up: a line or two, where a
+/// `code span` is common) as inline HTML: [`render`] without the paragraph
+/// around it. Such items are rendered where they are shown; anything longer
+/// than one paragraph keeps its blocks.
+pub fn render_inline(markdown: &str) -> String {
+    let html = render(markdown);
+    match html.trim_end().strip_prefix("<p>").and_then(|inner| inner.strip_suffix("</p>")) {
+        Some(inner) if !inner.contains("<p>") => inner.to_owned(),
+        _ => html,
+    }
+}
+
 /// Makes a Markdown document safe to open in a Markdown viewer whatever the
 /// text of other people it quotes: raw HTML shows as text (`<` becomes
 /// `&lt;`) and images become links (`!` becomes `&#33;`), so nothing in it
@@ -563,4 +575,17 @@ mod tests {
             assert_eq!(defuse(markdown), expected, "{markdown:?}");
         }
     }
+
+    #[test]
+    fn a_short_item_renders_inline_and_stays_safe() {
+        for (item, html) in [
+            ("Use `heapq` with *k* items", "Use <code>heapq</code> with <em>k</em> items"),
+            ("plain <b>text</b>", "plain &lt;b&gt;text&lt;/b&gt;"),
+            ("first\n\nsecond", "<p>first</p>\n<p>second</p>\n"),
+            ("", ""),
+        ] {
+            assert_eq!(crate::domain::markdown::render_inline(item), html, "{item}");
+        }
+    }
+
 }

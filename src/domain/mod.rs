@@ -59,6 +59,7 @@ pub mod code_runs;
 pub mod display_name;
 pub mod ics;
 pub mod markdown;
+pub mod markers;
 pub mod password;
 pub mod question;
 pub mod return_path;

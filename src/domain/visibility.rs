@@ -76,7 +76,8 @@ pub enum Item {
     /// The interviewer's material for each question: hints, follow-ups and
     /// "what good looks like".
     InterviewerGuide,
-    /// Which hints and follow-ups the interviewer marked as given.
+    /// Which hints and follow-ups the interviewer marked as given, and the
+    /// markers they dropped on the round's clock.
     GivenHints,
     /// A coding question's reference solution.
     ReferenceSolution,

@@ -19,7 +19,7 @@ use super::cards::{CardView, readable_cards, round_stages};
 use super::extract::Path;
 use super::page::{Layout, render};
 use super::participant::ParticipantRound;
-use super::round_view::{self, FinalCode, TimerView};
+use super::round_view::{self, FinalCode, Moment, TimerView};
 use super::session::SignedIn;
 use super::{assets, charts};
 use crate::db;
@@ -62,6 +62,8 @@ struct RoundFeedbackPage {
     timer_log: Vec<TimerEvent>,
     /// The candidate's code and test runs, when this viewer may see them.
     code: Option<FinalCode>,
+    /// The interviewer's markers and the test runs on the round's clock.
+    timeline: Vec<Moment>,
 }
 
 /// One criterion scored by both the interviewer and the candidate.
@@ -74,6 +76,11 @@ pub struct GapLine {
 }
 
 impl RoundFeedbackPage {
+    /// A hint or follow-up, its Markdown rendered (`code` is common in them).
+    fn inline(&self, item: &str) -> String {
+        crate::domain::markdown::render_inline(item)
+    }
+
     fn vendor_base(&self) -> &'static str {
         assets::vendor_base()
     }
@@ -162,13 +169,16 @@ async fn show_round_feedback(
         .map(|n| n.body_html)
         .unwrap_or_default();
     let timer_log = db::rounds::timer_log(&mut *db, round.id).await?;
-    let code = match visibility::may_see(viewer, Item::CandidateWork, stage) {
-        true => match db::code::find(&mut *db, round.id).await? {
-            Some(code) => Some(FinalCode::of(code, &db::code_runs::points(&mut *db, round.id).await?)),
-            None => None,
-        },
-        false => None,
+    let (code, runs) = match visibility::may_see(viewer, Item::CandidateWork, stage) {
+        true => (db::code::find(&mut *db, round.id).await?, db::code_runs::points(&mut *db, round.id).await?),
+        false => (None, Vec::new()),
     };
+    let markers = match visibility::may_see(viewer, Item::GivenHints, stage) {
+        true => db::markers::for_round(&mut *db, round.id).await?,
+        false => Vec::new(),
+    };
+    let timeline = round_view::timeline(&markers, &runs);
+    let code = code.map(|code| FinalCode::of(code, &runs));
     drop(db);
     let cards = readable_cards(&lines, user.id, round.candidate_id);
     render(&RoundFeedbackPage {
@@ -183,6 +193,7 @@ async fn show_round_feedback(
         shows_guide: visibility::may_see(viewer, Item::InterviewerGuide, stage),
         timer_log,
         code,
+        timeline,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod invitation_links;
 pub mod invitations;
 pub mod limits;
 pub mod loops;
+pub mod markers;
 pub mod own_questions;
 pub mod page;
 pub mod participant;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .merge(own_questions::router())
         .merge(rounds::router())
         .merge(code_runs::router())
+        .merge(markers::router())
         .merge(scorecards::router())
         .merge(feedback::router())
         .merge(history::router())

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::db::code::RoundCode;
 use crate::db::loops::RoundRow;
+use crate::db::markers::Marker;
 use crate::db::rounds::{RoundQuestion, RoundState};
 use crate::domain::LoopMode;
 use crate::domain::blind_scoring::RoundStage;
@@ -194,4 +195,22 @@ fn run_result(point: &RunPoint) -> String {
         RunOutcome::Completed => format!("{} of {} passed", point.passed, point.total),
         outcome => outcome.label().to_owned(),
     }
+}
+
+/// A moment of the round on its clock, as the feedback timeline lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Moment {
+    pub clock: String,
+    pub what: String,
+}
+
+/// The interviewer's markers and the candidate's test runs, in the order of the round's clock.
+pub fn timeline(markers: &[Marker], runs: &[RunPoint]) -> Vec<Moment> {
+    let mut moments: Vec<(i64, String)> = markers
+        .iter()
+        .map(|marker| (marker.round_elapsed_ms, format!("Marker: {}", marker.label)))
+        .chain(runs.iter().map(|run| (run.round_elapsed_ms, format!("Tests: {}", run_result(run)))))
+        .collect();
+    moments.sort_by_key(|(at, _)| *at);
+    moments.into_iter().map(|(at, what)| Moment { clock: timer::format_duration(at), what }).collect()
 }

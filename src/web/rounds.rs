@@ -85,6 +85,11 @@ struct RoundPage {
 }
 
 impl RoundPage {
+
+    /// A hint or follow-up, its Markdown rendered (`code` is common in them).
+    fn inline(&self, item: &str) -> String {
+        crate::domain::markdown::render_inline(item)
+    }
     fn is_candidate(&self) -> bool {
         self.viewer.is_candidate()
     }

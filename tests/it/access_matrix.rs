@@ -73,6 +73,10 @@ enum Form {
     Code,
     /// `hint_1_0=on`.
     Marks,
+    /// `label=…`, a marker on the round's clock.
+    Marker,
+    /// A test run that stopped at the time limit, as the page's script reports it (JSON).
+    Run,
     /// `position=1`.
     Swap,
     /// The reader's own draft again, `intent=save` (others: an intruder's draft).
@@ -122,6 +126,8 @@ const ACTIONS: &[Row] = &[
     (Post(Form::Notes),             "{r1}/notes",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
     (Post(Form::Code),              "{r1}/code",               [SignIn,    NotFound, NotFound, NotFound,  Forbid,    Allow]),
     (Post(Form::Marks),             "{r1}/marks",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
+    (Post(Form::Marker),            "{r1}/markers",            [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
+    (Post(Form::Run),               "{r1}/runs",               [SignIn,    NotFound, NotFound, NotFound,  Forbid,    Allow]),
     (Post(Form::Swap),              "{r1}/swap",               [SignIn,    NotFound, NotFound, NotFound,  Conflict,  Forbid]),
     (Post(Form::Swap),              "{r2}/swap",               [SignIn,    NotFound, NotFound, Done,      NotFound,  Forbid]),
     (Post(Form::Assessment),        "{r1}/assessment",         [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
@@ -216,6 +222,15 @@ impl Matrix {
         let stranger = app.sign_up("sasha").await;
         let f = PeerFixture { candidate, interviewer_a, interviewer_b, stranger, loop_path, rounds, token };
         let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
+        // Round 1's question is runnable, so that its candidate may report test runs.
+        sqlx::query(
+            "update round_questions set question_id = (select id from questions where slug = 'coding-moving-average-stream')
+             where round_id = $1 and position = 1",
+        )
+        .bind(id_of(r1))
+        .execute(&app.db)
+        .await
+        .expect("round 1 takes a runnable question");
         start_round(&app, &f.interviewer_a, r1).await;
 
         let criteria = criteria_of_round(&app, r1).await;
@@ -356,6 +371,12 @@ impl Matrix {
                 ]
             }
             Form::Marks => vec![("hint_1_0".into(), "on".into())],
+            Form::Marker => vec![("label".into(), "asked about complexity here".into())],
+            Form::Run => {
+                let run = serde_json::json!({"question_position": 1, "outcome": "timed_out", "code_version": 0,
+                                             "duration_ms": 10000, "message": "Stopped", "results": []});
+                return app.post_json_body(path, &run, cookie).await;
+            }
             Form::Swap => vec![("position".into(), "1".into())],
             Form::Assessment => match role {
                 Candidate => self.writing.draft_self.clone(),
@@ -371,7 +392,8 @@ impl Matrix {
             Form::Empty => Vec::new(),
         };
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let script = matches!(form, Form::Timer | Form::Notes | Form::Code | Form::Marks | Form::Assessment);
+        let script =
+            matches!(form, Form::Timer | Form::Notes | Form::Code | Form::Marks | Form::Marker | Form::Assessment);
         if script { app.post_json(path, &pairs, cookie).await } else { app.post_form(path, &pairs, cookie).await }
     }
 

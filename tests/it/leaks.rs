@@ -20,7 +20,7 @@ use crate::access_matrix::{ROLES, Role, Role::*};
 use crate::support::live::{LiveClient, read_for};
 use crate::support::loops::{accept, invitation_of, invite, withdraw};
 use crate::support::questions::{guidance_fragments, questions_of_round};
-use crate::support::rounds::{end_round, note_version, run_round, save_note, start_round};
+use crate::support::rounds::{end_round, note_version, run_round, save_code, save_note, start_round};
 use crate::support::scorecards::{Criterion, criteria_of_round, draft_form, post_assessment, set};
 use crate::support::server::{Server, ServerDatabase, free_port, header_value, http};
 use crate::support::{LoopBuilder, ScheduledLoop, TestApp, TestDb, TestResponse, id_of};
@@ -423,6 +423,44 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
         crawl.plant(&format!("{label} summary"), summary, &[role]);
         crawl.plant(&format!("{label} evidence"), evidence, &[role]);
     }
+    // Round 1's question is a runnable one: the candidate's code and a test run's
+    // output are the candidate's work; the reference solution is the interviewer's
+    // until the round ends.
+    let runnable = "coding-moving-average-stream";
+    sqlx::query(
+        "update round_questions set question_id = (select id from questions where slug = $2)
+         where round_id = $1 and position = 1",
+    )
+    .bind(id_of(&r1))
+    .bind(runnable)
+    .execute(&crawl.app.db)
+    .await
+    .expect("round 1 takes a runnable question");
+    let reference = unique("referencecanary");
+    sqlx::query("update questions set reference_solution = reference_solution || E'\\n# ' || $2 where slug = $1")
+        .bind(runnable)
+        .bind(&reference)
+        .execute(&crawl.app.db)
+        .await
+        .expect("a canary in the reference solution");
+    crawl.plant("round 1's reference solution", reference, &[InterviewerA]);
+    let (code, output) = (unique("codecanary"), unique("runcanary"));
+    let saved = save_code(&crawl.app, crawl.cookie(Candidate), &r1, &format!("# {code}\n"), "python", 0).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let cases: Vec<String> = sqlx::query_scalar("select jsonb_array_elements(tests->'tests')->>'name' from questions where slug = $1")
+        .bind(runnable)
+        .fetch_all(&crawl.app.db)
+        .await
+        .expect("the question's cases");
+    let results: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|name| serde_json::json!({"name": name, "call": "f()", "passed": false, "expected": "1", "got": "2", "stdout": output, "error": null}))
+        .collect();
+    let run = serde_json::json!({"question_position": 1, "outcome": "completed", "code_version": 1, "duration_ms": 3, "results": results});
+    let kept = crawl.app.post_json_body(&format!("{r1}/runs"), &run, Some(crawl.cookie(Candidate))).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
+    crawl.plant("the candidate's code", code, &[Candidate, InterviewerA]);
+    crawl.plant("the candidate's test output", output, &[Candidate, InterviewerA]);
     crawl.plant_guidance(&r1, "round 1", &[InterviewerA]).await;
     crawl.plant_guidance(&r2, "round 2", &[InterviewerB]).await;
 
@@ -485,6 +523,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
 
     // The candidate submits: sealed from A until A submits too.
     end_round(&crawl.app, crawl.cookie(InterviewerA), &r1).await;
+    crawl.allow("round 1's reference solution", &[InterviewerA, Candidate]);
     crawl.submit_card(Candidate, &r1, "the sealed self-assessment", &[Candidate]).await;
     crawl.allow_in_bank("round 1's", &[Candidate, InterviewerA, InterviewerB, Stranger, Withdrawn]);
     crawl.crawl_all("self-assessment sealed").await;

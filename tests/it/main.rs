@@ -9,6 +9,7 @@ mod browser;
 mod browser_loop;
 mod browser_peer;
 mod calendar;
+mod code_runs;
 mod content;
 mod db_boundary;
 mod faults;

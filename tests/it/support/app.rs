@@ -140,6 +140,18 @@ impl TestApp {
         self.send(request.body(Body::from(body)).expect("request")).await
     }
 
+    /// A JSON post as the pages' scripts send it.
+    pub async fn post_json_body(&self, path: &str, body: &serde_json::Value, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        for (name, value) in JSON {
+            request = request.header(name, value);
+        }
+        self.send(request.body(Body::from(body.to_string())).expect("request")).await
+    }
+
     /// A form post whose body is these exact bytes (which need not be UTF-8).
     pub async fn post_bytes(&self, path: &str, body: Vec<u8>, cookie: Option<&str>) -> TestResponse {
         let mut request = Request::post(path)

@@ -184,7 +184,12 @@ pub async fn serve_app_on(db: &TestDb) -> String {
 impl Browser {
     /// Waits up to 10 s until `css` exists and its text satisfies `check`.
     pub async fn wait_for_text(&self, css: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.wait_for_text_within(css, Duration::from_secs(10), check).await
+    }
+
+    /// Waits up to `limit` until `css` exists and its text satisfies `check`.
+    pub async fn wait_for_text_within(&self, css: &str, limit: Duration, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
         loop {
             if let Ok(element) = self.client.find(Locator::Css(css)).await
                 && let Ok(text) = element.text().await

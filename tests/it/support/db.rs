@@ -81,21 +81,24 @@ async fn drop_stale_test_databases(conn: &mut PgConnection) {
     }
 }
 
+/// The migrations this binary carries (not the files on disk, which may be
+/// newer than the build) and the content files the template imports.
 fn fingerprint_of_schema_and_content() -> String {
     let mut text = String::new();
-    for dir in ["migrations", "content"] {
-        let mut pending = vec![repo_path(dir)];
-        let mut files = Vec::new();
-        while let Some(dir) = pending.pop() {
-            for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-                if entry.path().is_dir() { pending.push(entry.path()) } else { files.push(entry.path()) }
-            }
+    for migration in mockloop::db::MIGRATOR.iter() {
+        text.push_str(&format!("{} {:x?}\n", migration.version, migration.checksum));
+    }
+    let mut pending = vec![repo_path("content")];
+    let mut files = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            if entry.path().is_dir() { pending.push(entry.path()) } else { files.push(entry.path()) }
         }
-        files.sort();
-        for file in files {
-            text.push_str(&file.to_string_lossy());
-            text.push_str(&std::fs::read_to_string(&file).unwrap_or_default());
-        }
+    }
+    files.sort();
+    for file in files {
+        text.push_str(&file.to_string_lossy());
+        text.push_str(&std::fs::read_to_string(&file).unwrap_or_default());
     }
     mockloop::content::content_hash(&text)
 }
