@@ -96,8 +96,7 @@ pub async fn for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<(i16
     Ok(rows
         .into_iter()
         .map(|row| {
-            let code =
-                RoundCode { language: row.language, body: row.body, version: row.version, updated_at: row.updated_at };
+            let code = RoundCode { language: row.language, body: row.body, version: row.version, updated_at: row.updated_at };
             (row.position, code)
         })
         .collect())

@@ -102,12 +102,8 @@ pub async fn points_for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<V
     Ok(rows
         .into_iter()
         .map(|row| {
-            let point = RunPoint {
-                round_elapsed_ms: row.round_elapsed_ms,
-                outcome: row.outcome,
-                passed: row.passed,
-                total: row.total,
-            };
+            let point =
+                RunPoint { round_elapsed_ms: row.round_elapsed_ms, outcome: row.outcome, passed: row.passed, total: row.total };
             (row.position, point)
         })
         .collect())

@@ -104,17 +104,10 @@ impl RunReport {
 impl CaseResult {
     /// The length of each text field, in characters.
     fn chars(&self) -> impl Iterator<Item = usize> + '_ {
-        [
-            Some(&self.name),
-            Some(&self.call),
-            self.expected.as_ref(),
-            self.got.as_ref(),
-            Some(&self.stdout),
-            self.error.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|text| text.chars().count())
+        [Some(&self.name), Some(&self.call), self.expected.as_ref(), self.got.as_ref(), Some(&self.stdout), self.error.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|text| text.chars().count())
     }
 }
 

@@ -139,9 +139,7 @@ fn serve_tree(tree: &Tree, hash: &str, path: &str) -> Result<Response, AppError>
     let mut response = immutable(file.contents(), content_type);
     if content_type.starts_with("text/javascript") {
         // Any of these scripts may start a worker, which runs under this policy.
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::security::WORKER_POLICY));
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::security::WORKER_POLICY));
     }
     Ok(response)
 }

@@ -83,10 +83,7 @@ async fn record_run(
         return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, problem));
     }
     if db::code_runs::count(&mut *tx, id).await? >= code_runs::MAX_RUNS_PER_ROUND {
-        return Ok(refuse(
-            StatusCode::CONFLICT,
-            "This round has kept as many runs as it can; later runs are not recorded.",
-        ));
+        return Ok(refuse(StatusCode::CONFLICT, "This round has kept as many runs as it can; later runs are not recorded."));
     }
     let report = &form.report;
     let (passed, total) = (report.passed(), case_count as i32);

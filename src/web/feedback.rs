@@ -555,14 +555,7 @@ pub fn to_markdown(f: &LoopFeedback) -> String {
     }
     for r in &f.rounds {
         if let Some(code) = &r.code {
-            let _ = writeln!(
-                md,
-                "\n### Round {}: {} — code ({})\n\n{}\n",
-                r.position,
-                r.title,
-                code.language.label(),
-                code.tests
-            );
+            let _ = writeln!(md, "\n### Round {}: {} — code ({})\n\n{}\n", r.position, r.title, code.language.label(), code.tests);
             let fence = "`".repeat(longest_backtick_run(&code.body).max(2) + 1);
             let _ = writeln!(md, "{fence}{}\n{}\n{fence}", code.language, code.body.trim_end());
         }

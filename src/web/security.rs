@@ -22,11 +22,9 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 ///   run in Python (Pyodide) in a worker, and the whiteboard subsets its fonts
 ///   with WebAssembly in one.
 pub fn round_page_policy(nonce: &str) -> String {
-    CONTENT_SECURITY_POLICY.replacen("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"), 1).replacen(
-        "script-src 'self'",
-        "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'",
-        1,
-    )
+    CONTENT_SECURITY_POLICY
+        .replacen("style-src 'self'", &format!("style-src 'self' 'nonce-{nonce}'"), 1)
+        .replacen("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'", 1)
 }
 
 /// The policy of a worker script (a worker obeys the policy its own script
