@@ -121,18 +121,19 @@ async fn import_rubrics(db: &mut PgConnection, bundle: &ContentBundle) -> Result
             .map(|(index, c)| {
                 json!({
                     "slug": c.slug, "position": index + 1, "name": c.name, "pillar": c.pillar,
-                    "description": c.description, "anchors": c.anchors,
+                    "description": c.description, "anchors": c.anchors, "levels": c.levels,
                 })
             })
             .collect();
         sqlx::query!(
-            "insert into rubric_criteria (rubric_id, slug, position, name, pillar, description, anchors, retired)
-             select $1, slug, position, name, pillar, description, anchors, false
+            "insert into rubric_criteria (rubric_id, slug, position, name, pillar, description, anchors, levels,
+                                          retired)
+             select $1, slug, position, name, pillar, description, anchors, levels, false
              from jsonb_to_recordset($2) as c(slug text, position smallint, name text, pillar text,
-                                              description text, anchors text[])
+                                              description text, anchors text[], levels text[])
              on conflict (rubric_id, slug) do update set position = excluded.position,
                  name = excluded.name, pillar = excluded.pillar, description = excluded.description,
-                 anchors = excluded.anchors, retired = false",
+                 anchors = excluded.anchors, levels = excluded.levels, retired = false",
             rubric_id,
             serde_json::Value::Array(criteria),
         )

@@ -193,7 +193,9 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
                        'Quantified the impact with a metric.', 'Good structure, thin on depth.'])
                     [1 + floor(random() * 6)::int] as evidence
          from demo_cards c join rubrics rb on rb.kind = c.kind
-         join rubric_criteria rc on rc.rubric_id = rb.id and not rc.retired",
+         join demo_rounds dr on dr.id = c.round_id join loops l on l.id = dr.loop_id
+         join rubric_criteria rc on rc.rubric_id = rb.id and not rc.retired
+              and (cardinality(rc.levels) = 0 or l.level = any(rc.levels))",
         "insert into scorecards (id, round_id, author_id, role, status, recommendation, summary, strengths,
                                  areas_to_improve, version, created_at, updated_at, submitted_at)
          select c.id, c.round_id, c.author_id, c.role, 'submitted',

@@ -58,6 +58,7 @@ pub mod blind_scoring;
 pub mod code_runs;
 pub mod display_name;
 pub mod ics;
+pub mod integrity;
 pub mod markdown;
 pub mod markers;
 pub mod password;

@@ -300,7 +300,7 @@ async fn show_round(
     };
     let criteria = match viewer.is_candidate() {
         true => Vec::new(),
-        false => db::rubrics::criteria_for_kind(&mut *db, round.kind).await?,
+        false => db::rubrics::criteria_for_card(&mut *db, round.kind, round.level).await?,
     };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
     let (code, last_run) = match visibility::may_see(viewer, Item::CandidateWork, stage) {
