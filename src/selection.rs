@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::rounds::RoundState;
-use crate::domain::selection::{self, CandidateQuestion, Held, SelectionContext};
+use crate::domain::selection::{self, CandidateQuestion, Held, RoundSlot, SelectionContext, TagFilter};
 
 /// What question selection knows about a candidate: the bank they may be
 /// given, when they last had each question, and their weak tags.
@@ -67,5 +67,10 @@ pub async fn pick_replacement(
         last_seen: &inputs.last_seen,
         tag_weakness: &inputs.tag_weakness,
     };
-    Ok(selection::select_swap(&inputs.candidates, round.kind, &context, &held, round.id, position))
+    let slot = RoundSlot {
+        kind: round.kind,
+        filter: TagFilter::from_columns(round.with_tag.clone(), round.without_tag.clone()),
+        questions: 1,
+    };
+    Ok(selection::select_swap(&inputs.candidates, &slot, &context, &held, round.id, position))
 }

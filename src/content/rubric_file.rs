@@ -122,7 +122,10 @@ pub fn parse(path: &Path, text: &str) -> Result<RubricFile, ContentError> {
     for level in Level::ALL {
         let count = criteria.iter().filter(|criterion| criterion.applies_to(*level)).count();
         if !(4..=6).contains(&count) {
-            return Err(error(stem.clone(), format!("a {} scorecard needs 4 to 6 criteria, found {count}", level.label())));
+            return Err(error(
+                stem.clone(),
+                format!("a {} scorecard needs 4 to 6 criteria, found {count}", level.label()),
+            ));
         }
     }
 

@@ -173,7 +173,13 @@ async fn import_templates(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
         let rounds: Vec<RoundSpec> = template
             .rounds
             .iter()
-            .map(|r| RoundSpec { kind: r.kind, title: &r.title, minutes: r.minutes, question_count: r.questions })
+            .map(|r| RoundSpec {
+                kind: r.kind,
+                title: &r.title,
+                minutes: r.minutes,
+                question_count: r.questions,
+                filter: r.filter.clone(),
+            })
             .collect();
         templates::replace_rounds(&mut *db, template_id, &rounds).await?;
     }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use crate::domain::selection::TagFilter;
 use crate::domain::timer::TimerState;
 use crate::domain::{Level, LoopMode, LoopStatus, RoundKind, Team};
 
@@ -73,6 +74,8 @@ pub struct NewRound<'a> {
     pub planned_minutes: i16,
     /// How many questions the template asked for (`questions` may hold fewer).
     pub questions_wanted: i16,
+    /// The part of the kind's pool the round draws from, kept for swaps.
+    pub filter: TagFilter,
     /// Question ids with their time budget in minutes, in order.
     pub questions: Vec<(Uuid, i16)>,
 }
@@ -119,6 +122,8 @@ pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound
                 "title": round.title,
                 "planned_minutes": round.planned_minutes,
                 "questions_wanted": round.questions_wanted,
+                "with_tag": round.filter.with_tag(),
+                "without_tag": round.filter.without_tag(),
                 "questions": round.questions.iter().enumerate()
                     .map(|(q, (id, budget))| serde_json::json!({"position": q + 1, "id": id, "budget": budget}))
                     .collect::<Vec<_>>(),
@@ -129,9 +134,11 @@ pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound
     sqlx::query!(
         "with spec as (select * from jsonb_to_recordset($2) as r(position smallint, kind text, title text,
                                                                planned_minutes smallint, questions_wanted smallint,
-                                                               questions jsonb)),
-              inserted as (insert into rounds (loop_id, position, kind, title, planned_minutes, questions_wanted)
-                           select $1, position, kind, title, planned_minutes, questions_wanted from spec
+                                                               with_tag text, without_tag text, questions jsonb)),
+              inserted as (insert into rounds (loop_id, position, kind, title, planned_minutes, questions_wanted,
+                                               with_tag, without_tag)
+                           select $1, position, kind, title, planned_minutes, questions_wanted, with_tag, without_tag
+                           from spec
                            returning id, position)
          insert into round_questions (round_id, position, question_id, budget_minutes)
          select i.id, q.position, q.id, q.budget

@@ -43,6 +43,9 @@ pub struct RoundState {
     pub other_round_active: bool,
     /// Each question's budget in minutes, in order.
     pub question_budgets: Vec<i16>,
+    /// The round draws from the part of its kind's pool with (or without) this tag.
+    pub with_tag: Option<String>,
+    pub without_tag: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -87,6 +90,7 @@ macro_rules! round_state {
                             and x.timer_state in ('running', 'paused')) as "other_round_active!",
                     array(select q.budget_minutes from round_questions q where q.round_id = r.id order by q.position)
                         as "question_budgets!",
+                    r.with_tag, r.without_tag,
                     clock_timestamp() as "now!"
                 from rounds r join loops l on l.id = r.loop_id "#
                 + $rest,

@@ -185,11 +185,8 @@ mod tests {
 
     #[test]
     fn the_debrief_note_names_the_rounds_and_says_the_outcome_ignores_it() {
-        let concern = |round_position, role| RaisedConcern {
-            round_position,
-            role,
-            flag: flag(&[DisclosedConfidential], ""),
-        };
+        let concern =
+            |round_position, role| RaisedConcern { round_position, role, flag: flag(&[DisclosedConfidential], "") };
         assert_eq!(debrief_note(&[]), None);
         let one = debrief_note(&[concern(2, CardRole::Interviewer)]).expect("note");
         assert!(one.starts_with("An integrity concern was raised in round 2."), "{one}");

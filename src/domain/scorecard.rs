@@ -243,7 +243,10 @@ mod tests {
             integrity: IntegrityFlag { concerns: vec![], note: "Quoted an internal roadmap.".into() },
             ..complete.clone()
         };
-        assert_eq!(note_only.missing_for_submission(), [("integrity_note".to_owned(), note_only.integrity.problem_for_submission().expect("problem").message())]);
+        assert_eq!(
+            note_only.missing_for_submission(),
+            [("integrity_note".to_owned(), note_only.integrity.problem_for_submission().expect("problem").message())]
+        );
         let flagged = ScorecardInput {
             integrity: IntegrityFlag { concerns: vec![IntegrityConcern::DisclosedConfidential], note: String::new() },
             ..complete.clone()

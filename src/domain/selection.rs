@@ -5,9 +5,10 @@
 //! picked like this:
 //!
 //! 1. Only questions that fit are considered: the slot's round kind, the
-//!    loop's level among the question's levels, not already picked for this
-//!    loop, and of a topic no question picked for this loop has (in any
-//!    round): a loop never asks two questions of one topic.
+//!    slot's tag filter (an ML coding round takes only questions tagged
+//!    `ml-coding`), the loop's level among the question's levels, not already
+//!    picked for this loop, and of a topic no question picked for this loop
+//!    has (in any round): a loop never asks two questions of one topic.
 //! 2. They are ranked, best first, by
 //!    - freshness: unseen by this candidate before any seen one; seen ones
 //!      least recently seen first;
@@ -53,10 +54,56 @@ pub struct CandidateQuestion {
     pub topic: String,
 }
 
-/// One round's need: its kind and how many questions it takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which part of its kind's pool a round draws from, told apart by a tag:
+/// a two-coding onsite asks one algorithmic round (`Without("ml-coding")`)
+/// and one ML coding round (`With("ml-coding")`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum TagFilter {
+    #[default]
+    Any,
+    With(String),
+    Without(String),
+}
+
+impl TagFilter {
+    /// From the two nullable columns (a CHECK keeps at most one set).
+    pub fn from_columns(with_tag: Option<String>, without_tag: Option<String>) -> TagFilter {
+        match (with_tag, without_tag) {
+            (Some(tag), _) => TagFilter::With(tag),
+            (None, Some(tag)) => TagFilter::Without(tag),
+            (None, None) => TagFilter::Any,
+        }
+    }
+
+    pub fn with_tag(&self) -> Option<&str> {
+        match self {
+            TagFilter::With(tag) => Some(tag),
+            _ => None,
+        }
+    }
+
+    pub fn without_tag(&self) -> Option<&str> {
+        match self {
+            TagFilter::Without(tag) => Some(tag),
+            _ => None,
+        }
+    }
+
+    pub fn admits(&self, tags: &[String]) -> bool {
+        match self {
+            TagFilter::Any => true,
+            TagFilter::With(tag) => tags.contains(tag),
+            TagFilter::Without(tag) => !tags.contains(tag),
+        }
+    }
+}
+
+/// One round's need: its kind, the part of the kind's pool it draws from,
+/// and how many questions it takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoundSlot {
     pub kind: RoundKind,
+    pub filter: TagFilter,
     pub questions: usize,
 }
 
@@ -103,7 +150,7 @@ pub fn select_questions(bank: &[CandidateQuestion], slots: &[RoundSlot], ctx: &S
         .map(|slot| {
             let mut ids = Vec::with_capacity(slot.questions);
             while ids.len() < slot.questions {
-                let Some(question) = pick(bank, slot.kind, ctx, &taken, &mut rng) else { break };
+                let Some(question) = pick(bank, slot, ctx, &taken, &mut rng) else { break };
                 taken.hold(question.id, &question.topic);
                 ids.push(question.id);
             }
@@ -121,13 +168,13 @@ pub struct Held {
     pub topic: String,
 }
 
-/// Another question for the slot `position` of `round` (a round of `kind`),
-/// by the same rules: not a question the loop holds nor the one going out,
-/// and of no topic the rest of the loop holds (the outgoing question's own
-/// topic may stay). `None` when no question fits.
+/// Another question for the slot `position` of `round` (a round of `slot`'s
+/// kind and filter), by the same rules: not a question the loop holds nor the
+/// one going out, and of no topic the rest of the loop holds (the outgoing
+/// question's own topic may stay). `None` when no question fits.
 pub fn select_swap(
     bank: &[CandidateQuestion],
-    kind: RoundKind,
+    slot: &RoundSlot,
     ctx: &SelectionContext,
     held: &[Held],
     round: Uuid,
@@ -141,7 +188,7 @@ pub fn select_swap(
             taken.hold(question.id, &question.topic);
         }
     }
-    pick(bank, kind, ctx, &taken, &mut SplitMix64::new(ctx.seed)).map(|question| question.id)
+    pick(bank, slot, ctx, &taken, &mut SplitMix64::new(ctx.seed)).map(|question| question.id)
 }
 
 /// How well a question's teams suit the loop; earlier is better.
@@ -162,14 +209,15 @@ enum Freshness {
 
 fn pick<'b>(
     bank: &'b [CandidateQuestion],
-    kind: RoundKind,
+    slot: &RoundSlot,
     ctx: &SelectionContext,
     taken: &Taken,
     rng: &mut SplitMix64,
 ) -> Option<&'b CandidateQuestion> {
     let ranked: Vec<((Freshness, TeamFit), &CandidateQuestion)> = bank
         .iter()
-        .filter(|question| question.kind == kind && question.levels.contains(&ctx.level))
+        .filter(|question| question.kind == slot.kind && question.levels.contains(&ctx.level))
+        .filter(|question| slot.filter.admits(&question.tags))
         .filter(|question| taken.allows(question))
         .map(|question| ((freshness(question, ctx), team_fit(question, ctx.team)), question))
         .collect();
@@ -288,7 +336,7 @@ mod tests {
     }
 
     fn slot(kind: RoundKind, questions: usize) -> RoundSlot {
-        RoundSlot { kind, questions }
+        RoundSlot { kind, filter: TagFilter::Any, questions }
     }
 
     fn ids(ns: &[u128]) -> Vec<Uuid> {
@@ -537,7 +585,8 @@ mod tests {
         let (seen, weakness) = (HashMap::new(), HashMap::new());
         for (name, bank, held, expected) in cases {
             for seed in 0..20 {
-                let swapped = select_swap(&bank, RoundKind::Coding, &ctx(seed, &seen, &weakness), held, this_round, 1);
+                let swapped =
+                    select_swap(&bank, &slot(RoundKind::Coding, 1), &ctx(seed, &seen, &weakness), held, this_round, 1);
                 assert_eq!(swapped, expected.map(Uuid::from_u128), "{name}, seed {seed}");
             }
         }
@@ -554,9 +603,49 @@ mod tests {
         let context = ctx(9, &seen, &weakness);
         let round = Uuid::from_u128(100);
         let holding = |n: u128| vec![Held { round, position: 1, id: Uuid::from_u128(n), topic: format!("topic-{n}") }];
-        assert_eq!(select_swap(&bank, RoundKind::Coding, &context, &holding(2), round, 1), Some(Uuid::from_u128(1)));
-        assert_eq!(select_swap(&bank, RoundKind::Coding, &context, &holding(1), round, 1), Some(Uuid::from_u128(2)));
-        assert_eq!(select_swap(&[], RoundKind::Coding, &context, &holding(1), round, 1), None);
+        assert_eq!(
+            select_swap(&bank, &slot(RoundKind::Coding, 1), &context, &holding(2), round, 1),
+            Some(Uuid::from_u128(1))
+        );
+        assert_eq!(
+            select_swap(&bank, &slot(RoundKind::Coding, 1), &context, &holding(1), round, 1),
+            Some(Uuid::from_u128(2))
+        );
+        assert_eq!(select_swap(&[], &slot(RoundKind::Coding, 1), &context, &holding(1), round, 1), None);
+    }
+
+    #[test]
+    fn a_tag_filter_keeps_a_round_to_its_part_of_the_pool_in_picks_and_swaps() {
+        let bank = [
+            question(1, RoundKind::Coding, &[], &["graphs"]),
+            question(2, RoundKind::Coding, &[], &["ml-coding", "attention"]),
+            question(3, RoundKind::Coding, &[], &["heaps"]),
+            question(4, RoundKind::Coding, &[], &["ml-coding", "optimizers"]),
+        ];
+        let (seen, weakness) = (HashMap::new(), HashMap::new());
+        let ml = RoundSlot { kind: RoundKind::Coding, filter: TagFilter::With("ml-coding".into()), questions: 1 };
+        let algorithms =
+            RoundSlot { kind: RoundKind::Coding, filter: TagFilter::Without("ml-coding".into()), questions: 1 };
+        for seed in 0..50 {
+            let picks = select_questions(&bank, &[algorithms.clone(), ml.clone()], &ctx(seed, &seen, &weakness));
+            assert!([ids(&[1]), ids(&[3])].contains(&picks[0]), "seed {seed}: {picks:?}");
+            assert!([ids(&[2]), ids(&[4])].contains(&picks[1]), "seed {seed}: {picks:?}");
+            let round = Uuid::from_u128(90);
+            let held = [Held { round, position: 1, id: picks[1][0], topic: "t".into() }];
+            let swapped = select_swap(&bank, &ml, &ctx(seed, &seen, &weakness), &held, round, 1);
+            assert!(swapped.is_some_and(|id| id != picks[1][0] && ids(&[2, 4]).contains(&id)), "seed {seed}");
+        }
+        // (filter, tags, admitted)
+        let table = [
+            (TagFilter::Any, vec![], true),
+            (TagFilter::With("ml-coding".into()), vec!["ml-coding".to_owned()], true),
+            (TagFilter::With("ml-coding".into()), vec!["graphs".to_owned()], false),
+            (TagFilter::Without("ml-coding".into()), vec!["graphs".to_owned()], true),
+            (TagFilter::Without("ml-coding".into()), vec!["ml-coding".to_owned()], false),
+        ];
+        for (filter, tags, admitted) in table {
+            assert_eq!(filter.admits(&tags), admitted, "{filter:?} {tags:?}");
+        }
     }
 
     #[test]

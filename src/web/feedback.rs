@@ -554,7 +554,8 @@ pub fn to_markdown(f: &LoopFeedback) -> String {
                 let _ = writeln!(md, "- **{}** ({}): {} — {}", c.name, c.pillar_label, score, c.evidence.trim());
             }
             if card.integrity.is_raised() {
-                let _ = writeln!(md, "\nIntegrity concern (not part of the scores): {}.", card.integrity.concerns_text());
+                let _ =
+                    writeln!(md, "\nIntegrity concern (not part of the scores): {}.", card.integrity.concerns_text());
                 if !card.integrity.note.trim().is_empty() {
                     let _ = writeln!(md, "\nIntegrity note: {}", card.integrity.note.trim());
                 }
@@ -572,7 +573,14 @@ pub fn to_markdown(f: &LoopFeedback) -> String {
     }
     for r in &f.rounds {
         if let Some(code) = &r.code {
-            let _ = writeln!(md, "\n### Round {}: {} — code ({})\n\n{}\n", r.position, r.title, code.language.label(), code.tests);
+            let _ = writeln!(
+                md,
+                "\n### Round {}: {} — code ({})\n\n{}\n",
+                r.position,
+                r.title,
+                code.language.label(),
+                code.tests
+            );
             let fence = "`".repeat(longest_backtick_run(&code.body).max(2) + 1);
             let _ = writeln!(md, "{fence}{}\n{}\n{fence}", code.language, code.body.trim_end());
         }

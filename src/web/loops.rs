@@ -182,8 +182,10 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
     let mut tx = state.db.begin().await?;
     let inputs = crate::selection::inputs(&mut tx, user.id).await?;
     let rounds = &request.template.rounds.0;
-    let slots: Vec<RoundSlot> =
-        rounds.iter().map(|r| RoundSlot { kind: r.kind, questions: r.question_count.max(1) as usize }).collect();
+    let slots: Vec<RoundSlot> = rounds
+        .iter()
+        .map(|r| RoundSlot { kind: r.kind, filter: r.filter(), questions: r.question_count.max(1) as usize })
+        .collect();
     // A positive 63-bit seed: it is stored in a bigint and shown on the loop page.
     let seed = rand::random::<u64>() >> 1;
     let context = SelectionContext {
@@ -207,6 +209,7 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
                 title: &round.title,
                 planned_minutes: round.minutes,
                 questions_wanted: slot.questions as i16,
+                filter: slot.filter.clone(),
                 questions: ids
                     .iter()
                     .zip(budgets)

@@ -119,7 +119,9 @@ impl AssessmentPage {
     fn integrity_question(&self) -> &'static str {
         match self.role {
             CardRole::Interviewer => "Did anything in this round raise an integrity concern?",
-            CardRole::SelfAssessment => "Did you, looking back, do anything in this round that raises an integrity concern?",
+            CardRole::SelfAssessment => {
+                "Did you, looking back, do anything in this round that raises an integrity concern?"
+            }
         }
     }
 

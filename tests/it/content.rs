@@ -167,27 +167,77 @@ fn a_rubric_criterion_without_a_pillar_is_refused() {
 
 #[test]
 fn the_shipped_rubrics_and_templates_are_complete() {
+    use mockloop::domain::selection::TagFilter;
+    use mockloop::domain::{Level, RoundKind};
+
     let bundle = content::load_dir(&repo_path("content")).expect("loads");
     assert_eq!(bundle.rubrics.len(), 6, "one rubric per round kind");
     for rubric in &bundle.rubrics {
-        assert!((4..=6).contains(&rubric.criteria.len()), "{:?}", rubric.kind);
+        for level in Level::ALL {
+            let count = rubric.criteria.iter().filter(|c| c.applies_to(*level)).count();
+            assert!((4..=6).contains(&count), "{:?} at {level}: {count} criteria", rubric.kind);
+        }
     }
-    let slugs: Vec<&str> = bundle.templates.iter().map(|t| t.slug.as_str()).collect();
-    for expected in [
-        "mle-onsite",
-        "mle-onsite-5",
+    let criterion = |kind: RoundKind, slug: &str| {
+        let rubric = bundle.rubrics.iter().find(|r| r.kind == kind).expect("rubric");
+        rubric.criteria.iter().find(|c| c.slug == slug).cloned()
+    };
+    assert!(criterion(RoundKind::MlFundamentals, "theory-breadth").is_none(), "no criterion one question cannot show");
+    let leadership = criterion(RoundKind::Behavioral, "leadership-mentoring").expect("leadership criterion");
+    assert_eq!(leadership.levels, [Level::SeniorStaff], "asked of senior/staff candidates only");
+
+    let template = |slug: &str| bundle.templates.iter().find(|t| t.slug == slug).expect(slug);
+    for slug in [
         "siri-nlp-onsite",
         "camera-cv-onsite",
         "health-timeseries-onsite",
         "genai-llm-onsite",
         "infra-data-onsite",
+        "services-recsys-onsite",
+        "coreml-on-device-onsite",
         "phone-screen",
+        "coding-double",
     ] {
-        assert!(slugs.contains(&expected), "{expected} in {slugs:?}");
+        template(slug);
     }
-    let onsite = bundle.templates.iter().find(|t| t.slug == "mle-onsite").expect("onsite");
+    let kinds = |slug: &str| template(slug).rounds.iter().map(|r| r.kind).collect::<Vec<_>>();
+    let onsite = template("mle-onsite");
     assert_eq!(onsite.rounds.len(), 6);
     assert!(onsite.rounds.iter().all(|r| (45..=60).contains(&r.minutes)));
+    assert_eq!(kinds("mle-onsite-5").len(), 5);
+    assert!(kinds("mle-onsite-5").contains(&RoundKind::HiringManager), "the 5-round variant keeps the hiring manager");
+    assert_eq!(kinds("mle-onsite-hiring-manager-first")[0], RoundKind::HiringManager);
+    let screen = template("hiring-manager-screen");
+    assert!(
+        screen.rounds.len() == 1 && screen.rounds[0].kind == RoundKind::HiringManager && screen.rounds[0].minutes <= 30
+    );
+    let coding_rounds: Vec<&TagFilter> = template("mle-onsite-two-coding")
+        .rounds
+        .iter()
+        .filter(|r| r.kind == RoundKind::Coding)
+        .map(|r| &r.filter)
+        .collect();
+    assert_eq!(
+        coding_rounds,
+        [&TagFilter::Without("ml-coding".into()), &TagFilter::With("ml-coding".into())],
+        "one algorithmic and one ML coding round"
+    );
+    // Rounds sized to their time: 45 minutes of fundamentals, behavioral or hiring manager asks 2 or 3 questions.
+    for template in &bundle.templates {
+        for round in &template.rounds {
+            let talk =
+                matches!(round.kind, RoundKind::MlFundamentals | RoundKind::Behavioral | RoundKind::HiringManager);
+            if talk && round.minutes == 45 && template.rounds.len() > 1 {
+                assert!(
+                    (2..=3).contains(&round.questions),
+                    "{} / {}: {} questions",
+                    template.slug,
+                    round.title,
+                    round.questions
+                );
+            }
+        }
+    }
 }
 
 fn first_shipped_question() -> std::path::PathBuf {

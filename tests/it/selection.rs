@@ -37,10 +37,15 @@ fn shipped_bank() -> (ContentBundle, Vec<CandidateQuestion>) {
 }
 
 fn slots(template: &TemplateFile) -> Vec<RoundSlot> {
-    template.rounds.iter().map(|r| RoundSlot { kind: r.kind, questions: r.questions as usize }).collect()
+    template
+        .rounds
+        .iter()
+        .map(|r| RoundSlot { kind: r.kind, filter: r.filter.clone(), questions: r.questions as usize })
+        .collect()
 }
 
-/// Every round got as many questions as it asked for, no question twice, no topic twice.
+/// Every round got as many questions as it asked for, each of its kind and
+/// tag filter, no question twice, no topic twice.
 fn check_loop(
     bank: &HashMap<Uuid, &CandidateQuestion>,
     slots: &[RoundSlot],
@@ -60,8 +65,15 @@ fn check_loop(
         }
         for id in ids {
             let question = bank[id];
-            if question.kind != slot.kind {
-                return Err(format!("{case}: round {} got a {} question", index + 1, question.kind));
+            if question.kind != slot.kind || !slot.filter.admits(&question.tags) {
+                return Err(format!(
+                    "{case}: round {} ({} {:?}) got a {} question tagged {:?}",
+                    index + 1,
+                    slot.kind,
+                    slot.filter,
+                    question.kind,
+                    question.tags
+                ));
             }
             if let Some(other) = topics.insert(&question.topic, *id) {
                 return Err(format!("{case}: topic `{}` twice ({other} and {id})", question.topic));
@@ -94,11 +106,14 @@ fn check_swaps(
         })
         .collect();
     for outgoing in &held {
-        let slot = rounds.iter().position(|round| *round == outgoing.round).map(|index| slots[index]);
+        let slot = rounds.iter().position(|round| *round == outgoing.round).map(|index| &slots[index]);
         let Some(slot) = slot else { continue };
-        let Some(incoming) = select_swap(bank, slot.kind, ctx, &held, outgoing.round, outgoing.position) else {
+        let Some(incoming) = select_swap(bank, slot, ctx, &held, outgoing.round, outgoing.position) else {
             continue;
         };
+        if !slot.filter.admits(&by_id[&incoming].tags) {
+            return Err(format!("{case}: a swap in a {:?} round brought in {incoming}", slot.filter));
+        }
         let after: Vec<&str> = held
             .iter()
             .map(|q| if q == outgoing { by_id[&incoming].topic.as_str() } else { q.topic.as_str() })
@@ -152,7 +167,7 @@ fn every_shipped_template_fills_every_round_without_repeating_a_topic_for_any_te
             }
         }
     }
-    assert!(loops >= 2_000, "only {loops} loops generated");
+    assert!(loops >= 5_000, "only {loops} loops generated");
     assert!(
         failures.is_empty(),
         "{} of {loops} loops broke a rule; the first ones:\n{}",
