@@ -196,8 +196,9 @@ pub struct RoundQuestion {
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub good_answer_html: String,
-    /// Interviewer-only, with what good looks like; a private question may have none.
-    pub calibration_html: Option<String>,
+    /// Interviewer-only, with what good looks like (Markdown, `Calibration::parse_markdown`);
+    /// a private question may have none.
+    pub calibration_md: Option<String>,
     pub tags: Vec<String>,
     /// Indexes (from 0) of the hints and follow-ups the interviewer marked as given.
     pub hints_used: Vec<i16>,
@@ -215,7 +216,7 @@ pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<Ro
     sqlx::query_as!(
         RoundQuestion,
         r#"select rq.position, rq.budget_minutes, q.id as question_id, q.slug, q.title, q.prompt_html, q.follow_ups,
-                q.hints, q.good_answer_html, q.calibration_html, q.tags, rq.hints_used, rq.follow_ups_used,
+                q.hints, q.good_answer_html, q.calibration_md, q.tags, rq.hints_used, rq.follow_ups_used,
                 q.starter_language as "starter_language: CodeLanguage", q.starter_code,
                 q.tests as "tests: Json<TestSuite>", q.reference_solution
          from round_questions rq join questions q on q.id = rq.question_id

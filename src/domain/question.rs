@@ -101,6 +101,14 @@ fn serialize_difficulty<S: serde::Serializer>(difficulty: &Difficulty, serialize
 /// on the question, a 3 from a 4, and how the bar differs by candidate level.
 pub const CALIBRATION_LABELS: [&str; 3] = ["1 vs 2", "3 vs 4", "Junior/mid vs senior/staff"];
 
+/// One calibration note under the label a reader sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalibrationNote<'a> {
+    pub label: String,
+    /// Markdown.
+    pub text: &'a str,
+}
+
 /// What separates the scores on one question, for the interviewer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Calibration {
@@ -117,6 +125,19 @@ impl Calibration {
     /// The notes in the order of [`CALIBRATION_LABELS`].
     pub fn notes(&self) -> [&str; 3] {
         [&self.one_vs_two, &self.three_vs_four, &self.junior_mid_vs_senior_staff]
+    }
+
+    /// The notes as an assessor of a loop at `level` reads them: what separates
+    /// a 1 from a 2 and a 3 from a 4, then the level note under the loop's level.
+    pub fn for_level(&self, level: Level) -> [CalibrationNote<'_>; 3] {
+        [
+            CalibrationNote { label: CALIBRATION_LABELS[0].to_owned(), text: &self.one_vs_two },
+            CalibrationNote { label: CALIBRATION_LABELS[1].to_owned(), text: &self.three_vs_four },
+            CalibrationNote {
+                label: format!("This loop's level, {}", level.label()),
+                text: &self.junior_mid_vs_senior_staff,
+            },
+        ]
     }
 
     /// The Markdown it is stored and written as: one list item per note, after its bold label.
@@ -426,6 +447,20 @@ mod tests {
                 Ok(present) => assert_eq!(result.expect(name).calibration.is_some(), present, "{name}"),
                 Err(()) => assert_eq!(result.expect_err(name)[0].field, "calibration", "{name}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_loops_level_labels_the_level_note_and_the_score_boundaries_stay() {
+        let calibration = Calibration::from_notes(["a 1 stalls".into(), "a 4 extends".into(), "seniors lead".into()]);
+        // (level, label of the third note)
+        let table = [(Level::JuniorMid, "This loop's level, Junior / mid"), (Level::SeniorStaff, "This loop's level, Senior / staff")];
+        for (level, label) in table {
+            let notes = calibration.for_level(level);
+            let labels: Vec<&str> = notes.iter().map(|note| note.label.as_str()).collect();
+            assert_eq!(labels, ["1 vs 2", "3 vs 4", label]);
+            let texts: Vec<&str> = notes.iter().map(|note| note.text).collect();
+            assert_eq!(texts, ["a 1 stalls", "a 4 extends", "seniors lead"]);
         }
     }
 

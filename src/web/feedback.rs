@@ -77,6 +77,11 @@ pub struct GapLine {
 }
 
 impl RoundFeedbackPage {
+    /// The question's calibration for this loop's level.
+    fn calibration(&self, question: &RoundQuestion) -> Vec<round_view::CalibrationLine> {
+        round_view::calibration_lines(question, self.round.level)
+    }
+
     /// A hint or follow-up, its Markdown rendered (`code` is common in them).
     fn inline(&self, item: &str) -> String {
         crate::domain::markdown::render_inline(item)
