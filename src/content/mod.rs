@@ -258,7 +258,7 @@ mod tests {
     const END: &str = "<!-- /bank-counts -->";
 
     /// The README's counts of the built-in bank: questions and topics, per
-    /// kind and per team focus.
+    /// kind and per team focus; and the shipped templates with their rounds.
     fn counts_markdown(bundle: &ContentBundle) -> String {
         let questions = &bundle.questions;
         let topics: BTreeSet<&str> = questions.iter().map(|q| q.question.topic.as_str()).collect();
@@ -296,6 +296,25 @@ mod tests {
             .collect();
         out.push_str(&format!("| **every question** | {} | {} |\n", totals.join(" | "), questions.len()));
         out.push_str("\nA question written for several teams counts in each of their rows.\n");
+        out.push_str(&format!(
+            "\n{} loop templates ship with it; each round's questions are picked for the loop's team and level \
+             (an ML coding round from the {} coding questions tagged `ml-coding`):\n\n\
+             | template | rounds (questions) | minutes of rounds |\n|---|---|---:|\n",
+            bundle.templates.len(),
+            questions.iter().filter(|q| q.question.tags.iter().any(|tag| tag == "ml-coding")).count(),
+        ));
+        for template in &bundle.templates {
+            let rounds: Vec<String> = template
+                .rounds
+                .iter()
+                .map(|round| match round.questions {
+                    1 => round.title.clone(),
+                    n => format!("{} ({n})", round.title),
+                })
+                .collect();
+            let minutes: i32 = template.rounds.iter().map(|round| i32::from(round.minutes)).sum();
+            out.push_str(&format!("| {} | {} | {minutes} |\n", template.name, rounds.join(" · ")));
+        }
         out
     }
 

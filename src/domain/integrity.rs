@@ -27,20 +27,22 @@ pub struct IntegrityFlag {
 }
 
 /// Why a posted integrity flag cannot be submitted as it stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IntegrityProblem {
-    /// A value no form of ours sends.
-    UnknownConcern,
+    /// A value no form of ours sends, as it was sent.
+    UnknownConcern(String),
     /// A note explains a concern, so one must be ticked (a draft keeps the note meanwhile).
     NoteWithoutConcern,
 }
 
 impl IntegrityProblem {
-    pub fn message(self) -> &'static str {
+    pub fn message(&self) -> String {
         match self {
-            IntegrityProblem::UnknownConcern => "Choose from the listed integrity concerns.",
+            IntegrityProblem::UnknownConcern(value) => {
+                format!("“{value}” is not one of the listed integrity concerns; tick one from the list.")
+            }
             IntegrityProblem::NoteWithoutConcern => {
-                "Tick the concern this note is about, or clear the note: a note alone raises nothing."
+                "Tick the concern this note is about, or clear the note: a note alone raises nothing.".into()
             }
         }
     }
@@ -54,7 +56,10 @@ impl IntegrityFlag {
     ) -> Result<IntegrityFlag, IntegrityProblem> {
         let mut parsed = Vec::new();
         for value in concerns {
-            parsed.push(IntegrityConcern::parse(value.trim()).ok_or(IntegrityProblem::UnknownConcern)?);
+            parsed.push(
+                IntegrityConcern::parse(value.trim())
+                    .ok_or_else(|| IntegrityProblem::UnknownConcern(value.to_owned()))?,
+            );
         }
         parsed.sort();
         parsed.dedup();
@@ -140,8 +145,8 @@ mod tests {
                 "Named the unreleased chip.",
                 Ok(flag(&[DisclosedConfidential, MisrepresentedWork], "Named the unreleased chip.")),
             ),
-            (&["nda_breach"], "", Err(IntegrityProblem::UnknownConcern)),
-            (&[""], "", Err(IntegrityProblem::UnknownConcern)),
+            (&["nda_breach"], "", Err(IntegrityProblem::UnknownConcern("nda_breach".into()))),
+            (&[""], "", Err(IntegrityProblem::UnknownConcern(String::new()))),
         ];
         for (ticked, note, expected) in table {
             assert_eq!(IntegrityFlag::parse(ticked.iter().copied(), note), expected, "{ticked:?}");

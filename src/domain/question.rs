@@ -454,7 +454,10 @@ mod tests {
     fn a_loops_level_labels_the_level_note_and_the_score_boundaries_stay() {
         let calibration = Calibration::from_notes(["a 1 stalls".into(), "a 4 extends".into(), "seniors lead".into()]);
         // (level, label of the third note)
-        let table = [(Level::JuniorMid, "This loop's level, Junior / mid"), (Level::SeniorStaff, "This loop's level, Senior / staff")];
+        let table = [
+            (Level::JuniorMid, "This loop's level, Junior / mid"),
+            (Level::SeniorStaff, "This loop's level, Senior / staff"),
+        ];
         for (level, label) in table {
             let notes = calibration.for_level(level);
             let labels: Vec<&str> = notes.iter().map(|note| note.label.as_str()).collect();

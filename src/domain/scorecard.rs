@@ -70,20 +70,21 @@ pub const MAX_FIELD: usize = 10_000;
 impl ScorecardInput {
     /// What still stops submission: every criterion answered (a score or
     /// "not assessed"), evidence for every score, and a recommendation.
-    pub fn missing_for_submission(&self) -> Vec<(String, &'static str)> {
+    pub fn missing_for_submission(&self) -> Vec<(String, String)> {
         let mut missing = Vec::new();
         for answer in &self.answers {
             let field = format!("score_{}", answer.criterion_id);
             match answer.choice {
-                ScoreChoice::Unanswered => missing.push((field, "Choose a score, or \"not assessed\".")),
-                ScoreChoice::Score(_) if answer.evidence.trim().is_empty() => {
-                    missing.push((format!("evidence_{}", answer.criterion_id), "Write the evidence behind this score."))
-                }
+                ScoreChoice::Unanswered => missing.push((field, "Choose a score, or \"not assessed\".".into())),
+                ScoreChoice::Score(_) if answer.evidence.trim().is_empty() => missing.push((
+                    format!("evidence_{}", answer.criterion_id),
+                    "Write the evidence behind this score.".into(),
+                )),
                 _ => {}
             }
         }
         if self.recommendation.is_none() {
-            missing.push(("recommendation".into(), "Choose an overall recommendation."));
+            missing.push(("recommendation".into(), "Choose an overall recommendation.".into()));
         }
         if let Some(problem) = self.integrity.problem_for_submission() {
             missing.push(("integrity_note".into(), problem.message()));

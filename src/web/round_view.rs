@@ -8,13 +8,13 @@ use crate::db::code::RoundCode;
 use crate::db::loops::RoundRow;
 use crate::db::markers::Marker;
 use crate::db::rounds::{RoundQuestion, RoundState};
-use crate::domain::question::Calibration;
-use crate::domain::{Level, LoopMode, markdown};
 use crate::domain::blind_scoring::RoundStage;
 use crate::domain::code_runs::{self, RunOutcome, RunPoint};
+use crate::domain::question::Calibration;
 use crate::domain::question::CodeLanguage;
 use crate::domain::timer::{self, Milestone, QuestionProgress, TimerState};
 use crate::domain::visibility::{self, Item, Stage, Viewer};
+use crate::domain::{Level, LoopMode, markdown};
 
 /// The stage of `round` with its scorecards as far as they have come.
 pub fn stage(round: &RoundState, cards: RoundStage) -> Stage {

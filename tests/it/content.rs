@@ -328,4 +328,20 @@ async fn the_binary_run_from_another_directory_on_a_fresh_data_dir_exports_the_w
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let questions: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON array on stdout");
     assert_eq!(questions.len(), content::shipped().expect("built-in").questions.len());
+    assert!(questions.len() >= 220, "{} questions", questions.len());
+    for question in &questions {
+        let slug = question["slug"].as_str().expect("slug");
+        assert!(question["topic"].as_str().is_some_and(|topic| !topic.is_empty()), "{slug}: topic");
+        assert!(question["calibration"]["one_vs_two"].is_string(), "{slug}: calibration");
+        if question["kind"] == "coding" {
+            let starter = &question["starter_code"];
+            assert!(starter["code"].is_string(), "{slug}: starter_code {starter}");
+            // A C++ starter is edit-only: it has no tests to run.
+            if question["tests"].is_null() {
+                assert_eq!(starter["language"], "cpp", "{slug}: a Python question without tests");
+            } else {
+                assert!(question["reference_solution"].is_string(), "{slug}: reference_solution");
+            }
+        }
+    }
 }

@@ -18,20 +18,6 @@ pub struct Criterion {
     pub anchors: Vec<String>,
 }
 
-/// The live criteria of the rubric for rounds of `kind`.
-pub async fn criteria(app: &TestApp, kind: &str) -> Vec<Criterion> {
-    let criteria: Vec<Criterion> = sqlx::query_as(
-        "select c.id, c.slug, c.name, c.anchors from rubric_criteria c join rubrics r on r.id = c.rubric_id
-         where r.kind = $1 and not c.retired order by c.position",
-    )
-    .bind(kind)
-    .fetch_all(&app.db)
-    .await
-    .expect("criteria");
-    assert!(criteria.len() >= 4, "the {kind} rubric has its criteria");
-    criteria
-}
-
 /// The criteria a scorecard of `round` has: its kind's rubric, for its loop's level.
 pub async fn criteria_of_round(app: &TestApp, round: &str) -> Vec<Criterion> {
     let criteria: Vec<Criterion> = sqlx::query_as(
