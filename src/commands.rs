@@ -10,7 +10,7 @@ use crate::config::{
 };
 use crate::content::{self, ContentBundle, QuestionFile};
 use crate::db;
-use crate::domain::question::{CodeLanguage, QuestionDraft, Starter};
+use crate::domain::question::{Calibration, CodeLanguage, QuestionDraft, Starter};
 use crate::domain::username::Username;
 use crate::domain::{markdown, password};
 use crate::localpg::{Durability, LocalPostgres};
@@ -162,6 +162,10 @@ async fn export(pool: &PgPool, format: ExportFormat, out: Option<&Path>) -> anyh
 }
 
 fn exported_to_file(row: db::questions::StoredQuestion) -> anyhow::Result<QuestionFile> {
+    let calibration = match row.calibration_md.as_deref().map(Calibration::parse_markdown).transpose() {
+        Ok(calibration) => calibration.map_or_else(Default::default, |c| c.notes().map(str::to_owned)),
+        Err(problem) => anyhow::bail!("question {} in the database has unreadable calibration: {problem}", row.slug),
+    };
     let draft = QuestionDraft {
         kind: row.kind.as_str().to_owned(),
         title: row.title,
@@ -169,11 +173,13 @@ fn exported_to_file(row: db::questions::StoredQuestion) -> anyhow::Result<Questi
         levels: row.levels.iter().map(|l| l.as_str().to_owned()).collect(),
         teams: row.teams.iter().map(|t| t.as_str().to_owned()).collect(),
         tags: row.tags,
+        topic: row.topic,
         minutes: i64::from(row.suggested_minutes),
         prompt: row.prompt_md,
         follow_ups: row.follow_ups,
         hints: row.hints,
         what_good_looks_like: row.good_answer_md,
+        calibration,
     };
     let mut question = draft.validate().map_err(|problems| {
         anyhow::anyhow!("question {} in the database breaks a rule: {}", row.slug, problems[0].message)

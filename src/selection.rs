@@ -2,7 +2,7 @@
 //! may be given, when they last had each question, their weak tags. The
 //! choosing itself is pure ([`domain::selection`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::db::rounds::RoundState;
-use crate::domain::selection::{self, CandidateQuestion, SelectionContext};
+use crate::domain::selection::{self, CandidateQuestion, Held, RoundSlot, SelectionContext, TagFilter};
 
 /// What question selection knows about a candidate: the bank they may be
 /// given, when they last had each question, and their weak tags.
@@ -38,17 +38,26 @@ pub async fn inputs(db: &mut PgConnection, candidate: Uuid) -> Result<SelectionI
             teams: q.teams.clone(),
             levels: q.levels.clone(),
             tags: q.tags.clone(),
+            topic: q.topic.clone(),
         })
         .collect();
     Ok(SelectionInputs { bank, candidates, last_seen, tag_weakness })
 }
 
-/// A question for the round's kind that is in none of `current`, for a swap.
+/// Another question for the slot `position` of `round`, for an interviewer's
+/// swap: by the selection rules, against the rest of the loop (no question it
+/// holds, no topic it holds elsewhere). Inside the caller's transaction,
+/// which holds the loop's question lock until it ends.
 pub async fn pick_replacement(
     db: &mut PgConnection,
     round: &RoundState,
-    current: &[Uuid],
+    position: i16,
 ) -> Result<Option<Uuid>, sqlx::Error> {
+    let held: Vec<Held> = db::loops::lock_questions(db, round.loop_id)
+        .await?
+        .into_iter()
+        .map(|q| Held { round: q.round_id, position: q.position, id: q.question_id, topic: q.topic })
+        .collect();
     let inputs = inputs(db, round.candidate_id).await?;
     let context = SelectionContext {
         team: round.team,
@@ -58,6 +67,10 @@ pub async fn pick_replacement(
         last_seen: &inputs.last_seen,
         tag_weakness: &inputs.tag_weakness,
     };
-    let exclude: HashSet<Uuid> = current.iter().copied().collect();
-    Ok(selection::select_replacement(&inputs.candidates, round.kind, &context, &exclude))
+    let slot = RoundSlot {
+        kind: round.kind,
+        filter: TagFilter::from_columns(round.with_tag.clone(), round.without_tag.clone()),
+        questions: 1,
+    };
+    Ok(selection::select_swap(&inputs.candidates, &slot, &context, &held, round.id, position))
 }

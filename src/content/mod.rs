@@ -245,3 +245,96 @@ pub fn content_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     digest.iter().take(12).map(|byte| format!("{byte:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::domain::{RoundKind, Team};
+
+    const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    const START: &str = "<!-- bank-counts: generated from the built-in content by `cargo test --lib readme_counts`";
+    const END: &str = "<!-- /bank-counts -->";
+
+    /// The README's counts of the built-in bank: questions and topics, per
+    /// kind and per team focus; and the shipped templates with their rounds.
+    fn counts_markdown(bundle: &ContentBundle) -> String {
+        let questions = &bundle.questions;
+        let topics: BTreeSet<&str> = questions.iter().map(|q| q.question.topic.as_str()).collect();
+        let count = |team: Option<Team>, kind: Option<RoundKind>| {
+            questions
+                .iter()
+                .filter(|q| kind.is_none_or(|kind| q.question.kind == kind))
+                .filter(|q| match team {
+                    Some(team) => q.question.teams.contains(&team),
+                    None => q.question.teams.is_empty(),
+                })
+                .count()
+        };
+        let kinds = RoundKind::ALL;
+        let mut out = format!(
+            "The built-in bank holds **{} questions** on **{} topics** (a loop never asks two questions of one topic); \
+             {} coding questions run their tests in the browser.\n\n",
+            questions.len(),
+            topics.len(),
+            questions.iter().filter(|q| q.question.tests.is_some()).count(),
+        );
+        out.push_str("| team focus | ");
+        out.push_str(&kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join(" | "));
+        out.push_str(" | all |\n|---|");
+        out.push_str(&"---:|".repeat(kinds.len() + 1));
+        out.push('\n');
+        let rows = std::iter::once((None, "General (any team)")).chain(Team::ALL.iter().map(|t| (Some(*t), t.label())));
+        for (team, label) in rows {
+            let cells: Vec<String> = kinds.iter().map(|kind| count(team, Some(*kind)).to_string()).collect();
+            out.push_str(&format!("| {label} | {} | {} |\n", cells.join(" | "), count(team, None)));
+        }
+        let totals: Vec<String> = kinds
+            .iter()
+            .map(|kind| questions.iter().filter(|q| q.question.kind == *kind).count().to_string())
+            .collect();
+        out.push_str(&format!("| **every question** | {} | {} |\n", totals.join(" | "), questions.len()));
+        out.push_str("\nA question written for several teams counts in each of their rows.\n");
+        out.push_str(&format!(
+            "\n{} loop templates ship with it; each round's questions are picked for the loop's team and level \
+             (an ML coding round from the {} coding questions tagged `ml-coding`):\n\n\
+             | template | rounds (questions) | minutes of rounds |\n|---|---|---:|\n",
+            bundle.templates.len(),
+            questions.iter().filter(|q| q.question.tags.iter().any(|tag| tag == "ml-coding")).count(),
+        ));
+        for template in &bundle.templates {
+            let rounds: Vec<String> = template
+                .rounds
+                .iter()
+                .map(|round| match round.questions {
+                    1 => round.title.clone(),
+                    n => format!("{} ({n})", round.title),
+                })
+                .collect();
+            let minutes: i32 = template.rounds.iter().map(|round| i32::from(round.minutes)).sum();
+            out.push_str(&format!("| {} | {} | {minutes} |\n", template.name, rounds.join(" · ")));
+        }
+        out
+    }
+
+    #[test]
+    fn readme_counts_match_the_built_in_content() {
+        let counts = counts_markdown(&shipped().expect("the built-in content loads"));
+        let readme = std::fs::read_to_string(README).expect("README.md");
+        // The generated text runs from the end of the opening comment to the closing one.
+        let start = readme.find(START).and_then(|at| Some(at + readme[at..].find("-->\n")? + 4));
+        let end = start.and_then(|start| Some(start + readme[start..].find(END)?));
+        let (Some(start), Some(end)) = (start, end) else { panic!("README.md has no `{START}` … `{END}` block") };
+        if readme[start..end] != counts {
+            if std::env::var_os("MOCKLOOP_UPDATE_README").is_some() {
+                std::fs::write(README, format!("{}{counts}{}", &readme[..start], &readme[end..])).expect("README.md");
+            } else {
+                panic!(
+                    "README.md's counts of the bank are out of date; run \
+                     `MOCKLOOP_UPDATE_README=1 cargo test --lib readme_counts` or paste:\n\n{counts}"
+                );
+            }
+        }
+    }
+}

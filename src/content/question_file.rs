@@ -1,6 +1,7 @@
 //! One question per Markdown file: TOML front matter between `+++` lines, then
-//! the sections Prompt, Follow-ups, Hints and "What good looks like", and for a
-//! runnable coding question Starter, Tests and Reference solution.
+//! the sections Prompt, Follow-ups, Hints, "What good looks like" and
+//! Calibration, and for a runnable coding question Starter, Tests and
+//! Reference solution.
 
 use std::path::{Path, PathBuf};
 
@@ -8,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::code_sections::{self, CODE_SECTIONS, RawCodeSections, fence_ticks, is_closing_fence};
 use super::{ContentError, content_hash};
-use crate::domain::question::{Question, QuestionDraft, is_slug};
+use crate::domain::question::{Calibration, Question, QuestionDraft, is_slug};
 
-const SECTIONS: [&str; 4] = ["Prompt", "Follow-ups", "Hints", "What good looks like"];
+const SECTIONS: [&str; 5] = ["Prompt", "Follow-ups", "Hints", "What good looks like", "Calibration"];
 
 /// A question as written in its file (and as exported).
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +36,7 @@ struct FrontMatter {
     levels: Vec<String>,
     teams: Vec<String>,
     tags: Vec<String>,
+    topic: String,
     minutes: i64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     guide_quotes: Vec<String>,
@@ -62,7 +64,9 @@ pub fn parse(path: &Path, text: &str) -> Result<QuestionFile, ContentError> {
     if fallback_entry.as_deref() != Some(meta.slug.as_str()) {
         return Err(fail("slug must equal the file name (without .md)".into()));
     }
-    let Sections { required: [prompt, follow_ups, hints, good], code } = split_sections(body).map_err(&fail)?;
+    let Sections { required: [prompt, follow_ups, hints, good, calibration], code } =
+        split_sections(body).map_err(&fail)?;
+    let calibration = Calibration::parse_markdown(calibration).map_err(&fail)?;
     let draft = QuestionDraft {
         kind: meta.kind,
         title: meta.title,
@@ -70,11 +74,13 @@ pub fn parse(path: &Path, text: &str) -> Result<QuestionFile, ContentError> {
         levels: meta.levels,
         teams: meta.teams,
         tags: meta.tags,
+        topic: meta.topic,
         minutes: meta.minutes,
         prompt: prompt.to_owned(),
         follow_ups: list_items(follow_ups),
         hints: list_items(hints),
         what_good_looks_like: good.to_owned(),
+        calibration: calibration.notes().map(str::to_owned),
     };
     let mut question = draft.validate().map_err(|problems| {
         let messages: Vec<String> = problems.into_iter().map(|p| p.message).collect();
@@ -105,16 +111,21 @@ impl QuestionFile {
             levels: q.levels.iter().map(|l| l.as_str().to_owned()).collect(),
             teams: q.teams.iter().map(|t| t.as_str().to_owned()).collect(),
             tags: q.tags.clone(),
+            topic: q.topic.clone(),
             minutes: i64::from(q.minutes),
             guide_quotes: self.guide_quotes.clone(),
         };
         let front = toml::to_string(&meta).unwrap_or_default();
+        // A question without calibration (only a private one) has no section, as no file can.
+        let calibration =
+            q.calibration.as_ref().map_or(String::new(), |c| format!("\n## Calibration\n\n{}", c.to_markdown()));
         format!(
-            "+++\n{front}+++\n\n## Prompt\n\n{}\n\n## Follow-ups\n\n{}\n## Hints\n\n{}\n## What good looks like\n\n{}\n{}",
+            "+++\n{front}+++\n\n## Prompt\n\n{}\n\n## Follow-ups\n\n{}\n## Hints\n\n{}\n## What good looks like\n\n{}\n{}{}",
             q.prompt,
             bullet_list(&q.follow_ups),
             bullet_list(&q.hints),
             q.what_good_looks_like,
+            calibration,
             code_sections::to_markdown(q.starter.as_ref(), q.tests.as_ref(), q.reference_solution.as_deref()),
         )
     }
@@ -129,7 +140,7 @@ fn split_front_matter(text: &str) -> Option<(&str, &str)> {
 
 /// The sections of a question body.
 struct Sections<'a> {
-    required: [&'a str; 4],
+    required: [&'a str; SECTIONS.len()],
     code: RawCodeSections<'a>,
 }
 
@@ -174,10 +185,10 @@ fn split_sections(body: &str) -> Result<Sections<'_>, String> {
         let content_end = found.get(index + 1).map_or(body.len(), |next| next.1);
         body[content_start..content_end].trim()
     };
-    let mut sections = Sections { required: [""; 4], code: RawCodeSections::default() };
+    let mut sections = Sections { required: [""; SECTIONS.len()], code: RawCodeSections::default() };
     for (index, (heading, _, _)) in found.iter().enumerate() {
         match (index, *heading) {
-            (0..4, _) => sections.required[index] = content(index),
+            (index, _) if index < SECTIONS.len() => sections.required[index] = content(index),
             (_, "Starter") => sections.code.starter = Some(content(index)),
             (_, "Tests") => sections.code.tests = Some(content(index)),
             _ => sections.code.reference_solution = Some(content(index)),
@@ -209,9 +220,11 @@ mod tests {
     use super::*;
 
     const GOOD: &str = "+++\nslug = \"two-sum\"\nkind = \"coding\"\ntitle = \"Pairs\"\ndifficulty = 1\n\
-        levels = [\"junior_mid\"]\nteams = []\ntags = [\"hash-map\"]\nminutes = 20\n+++\n\n\
+        levels = [\"junior_mid\"]\nteams = []\ntags = [\"hash-map\"]\ntopic = \"arrays-hashing\"\nminutes = 20\n+++\n\n\
         ## Prompt\n\nFind pairs.\n\n## Follow-ups\n\n- Sorted input?\n- Streaming\n  input?\n\n\
-        ## Hints\n\n- Use a set.\n\n## What good looks like\n\nO(n) with a hash set.\n";
+        ## Hints\n\n- Use a set.\n\n## What good looks like\n\nO(n) with a hash set.\n\n\
+        ## Calibration\n\n- **1 vs 2:** A 1 has no working loop.\n- **3 vs 4:** A 4 names the\n  trade-off.\n\
+        - **Junior/mid vs senior/staff:** Seniors reach O(n) unprompted.\n";
 
     fn parse_text(text: &str) -> Result<QuestionFile, ContentError> {
         parse(Path::new("questions/coding/two-sum.md"), text)
@@ -224,6 +237,51 @@ mod tests {
         assert_eq!(question.question.follow_ups, ["Sorted input?", "Streaming input?"]);
         assert_eq!(question.question.hints, ["Use a set."]);
         assert_eq!(question.question.what_good_looks_like, "O(n) with a hash set.");
+        assert_eq!(question.question.topic, "arrays-hashing");
+        let calibration = question.question.calibration.expect("calibration");
+        assert_eq!(
+            calibration.notes(),
+            ["A 1 has no working loop.", "A 4 names the trade-off.", "Seniors reach O(n) unprompted."]
+        );
+    }
+
+    #[test]
+    fn a_file_without_a_topic_or_calibration_or_with_another_shape_is_refused_naming_the_file() {
+        let (no_calibration, calibration) = GOOD.split_once("\n## Calibration").expect("a calibration section");
+        let cases: [(&str, String, &str); 9] = [
+            ("no topic", GOOD.replace("topic = \"arrays-hashing\"\n", ""), "front matter: missing field `topic`"),
+            ("empty topic", GOOD.replace("\"arrays-hashing\"", "\"\""), "topic is empty"),
+            (
+                "topic not a slug",
+                GOOD.replace("\"arrays-hashing\"", "\"Arrays & hashing\""),
+                "topic `Arrays & hashing` must be",
+            ),
+            (
+                "calibration after the code",
+                format!("{no_calibration}{CODE}\n## Calibration{calibration}"),
+                "found: Prompt, Follow-ups, Hints, What good looks like, Starter, Tests, Reference solution, Calibration",
+            ),
+            (
+                "no calibration",
+                no_calibration.to_owned(),
+                "sections must be `## Prompt`, `## Follow-ups`, `## Hints`, `## What good looks like`, `## Calibration` in this order",
+            ),
+            (
+                "calibration before what good looks like",
+                GOOD.replace("## What good looks like", "## Tmp")
+                    .replace("## Calibration", "## What good looks like")
+                    .replace("## Tmp", "## Calibration"),
+                "found: Prompt, Follow-ups, Hints, Calibration, What good looks like",
+            ),
+            ("two items", GOOD.replace("- **1 vs 2:** A 1 has no working loop.\n", ""), "found 2 item(s)"),
+            ("a wrong label", GOOD.replace("**3 vs 4:**", "**2 vs 4:**"), "where `**3 vs 4:**` belongs"),
+            ("an empty item", GOOD.replace("Seniors reach O(n) unprompted.", ""), "says nothing after its label"),
+        ];
+        for (name, text, expected) in cases {
+            let error = parse_text(&text).expect_err(name).to_string();
+            assert!(error.starts_with("questions/coding/two-sum.md"), "{name}: {error}");
+            assert!(error.contains(expected), "{name}: {error}");
+        }
     }
 
     #[test]
@@ -312,7 +370,10 @@ mod tests {
     #[test]
     fn an_unknown_extra_section_is_refused() {
         let error = parse_text(&format!("{GOOD}\n## Notes\n\nmore\n")).expect_err("refused");
-        assert!(error.problem.contains("found: Prompt, Follow-ups, Hints, What good looks like, Notes"), "{error}");
+        assert!(
+            error.problem.contains("found: Prompt, Follow-ups, Hints, What good looks like, Calibration, Notes"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{ContentError, content_hash};
 use crate::domain::question::is_slug;
-use crate::domain::{Pillar, RoundKind};
+use crate::domain::{Level, Pillar, RoundKind};
 
 #[derive(Debug, Clone)]
 pub struct RubricFile {
@@ -27,6 +27,14 @@ pub struct CriterionFile {
     pub description: String,
     /// What levels 1 to 4 look like, in order.
     pub anchors: [String; 4],
+    /// The candidate levels whose scorecards have it; empty for every level.
+    pub levels: Vec<Level>,
+}
+
+impl CriterionFile {
+    pub fn applies_to(&self, level: Level) -> bool {
+        self.levels.is_empty() || self.levels.contains(&level)
+    }
 }
 
 #[derive(Deserialize)]
@@ -46,6 +54,7 @@ struct RawCriterion {
     pillar: Option<String>,
     description: String,
     anchors: Vec<String>,
+    levels: Option<Vec<String>>,
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<RubricFile, ContentError> {
@@ -56,9 +65,6 @@ pub fn parse(path: &Path, text: &str) -> Result<RubricFile, ContentError> {
         RoundKind::parse(&raw.kind).ok_or_else(|| error(stem.clone(), format!("unknown kind `{}`", raw.kind)))?;
     if stem.as_deref() != Some(kind.as_str()) {
         return Err(error(stem, "the file name must be the rubric's kind".into()));
-    }
-    if !(4..=6).contains(&raw.criteria.len()) {
-        return Err(error(stem, format!("a rubric needs 4 to 6 criteria, found {}", raw.criteria.len())));
     }
 
     let mut seen = HashSet::new();
@@ -86,13 +92,41 @@ pub fn parse(path: &Path, text: &str) -> Result<RubricFile, ContentError> {
         if anchors.iter().any(|anchor| anchor.trim().is_empty()) {
             return Err(fail("an anchor is empty".into()));
         }
+        let levels = match &criterion.levels {
+            None => Vec::new(),
+            Some(names) if names.is_empty() => {
+                return Err(fail("`levels` lists no level; leave it out for every level".into()));
+            }
+            Some(names) => names
+                .iter()
+                .map(|name| {
+                    Level::parse(name).ok_or_else(|| {
+                        fail(format!(
+                            "unknown level `{name}` (expected one of: {})",
+                            Level::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
         criteria.push(CriterionFile {
             slug: criterion.slug,
             name: criterion.name,
             pillar,
             description: criterion.description,
             anchors,
+            levels,
         });
+    }
+    // A scorecard holds the criteria for its loop's level: 4 to 6 at every level.
+    for level in Level::ALL {
+        let count = criteria.iter().filter(|criterion| criterion.applies_to(*level)).count();
+        if !(4..=6).contains(&count) {
+            return Err(error(
+                stem.clone(),
+                format!("a {} scorecard needs 4 to 6 criteria, found {count}", level.label()),
+            ));
+        }
     }
 
     Ok(RubricFile {
@@ -143,6 +177,32 @@ mod tests {
     fn five_anchors_are_refused() {
         let error = parse_text(&rubric_with(", \"e\"", "pillar = \"technical_depth\"")).expect_err("refused");
         assert!(error.problem.contains("exactly 4 anchors"), "{error}");
+    }
+
+    #[test]
+    fn a_criterion_limited_to_a_level_counts_only_at_that_level() {
+        let mut text = rubric_with("", "pillar = \"technical_depth\"");
+        text.push_str(
+            "[[criteria]]\nslug = \"leadership\"\nname = \"L\"\npillar = \"communication_culture\"\n\
+             description = \"d\"\nanchors = [\"a\", \"b\", \"c\", \"d\"]\nlevels = [\"senior_staff\"]\n",
+        );
+        let rubric = parse_text(&text).expect("valid");
+        let leadership = &rubric.criteria[4];
+        assert!(leadership.applies_to(Level::SeniorStaff));
+        assert!(!leadership.applies_to(Level::JuniorMid));
+        assert!(rubric.criteria[0].applies_to(Level::JuniorMid), "no levels: every level");
+    }
+
+    #[test]
+    fn levels_that_leave_a_level_short_or_name_no_level_are_refused() {
+        let senior_only = rubric_with("", "pillar = \"technical_depth\"\nlevels = [\"senior_staff\"]");
+        let error = parse_text(&senior_only).expect_err("a junior/mid card would have no criteria");
+        assert!(error.problem.contains("Junior / mid scorecard needs 4 to 6 criteria, found 0"), "{error}");
+        let error = parse_text(&rubric_with("", "pillar = \"technical_depth\"\nlevels = []")).expect_err("refused");
+        assert!(error.problem.contains("lists no level"), "{error}");
+        let error =
+            parse_text(&rubric_with("", "pillar = \"technical_depth\"\nlevels = [\"staff\"]")).expect_err("refused");
+        assert!(error.problem.contains("unknown level `staff`"), "{error}");
     }
 
     #[test]

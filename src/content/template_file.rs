@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::{ContentError, content_hash};
 use crate::domain::question::is_slug;
+use crate::domain::selection::TagFilter;
 use crate::domain::{RoundKind, Team};
 
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct TemplateRoundFile {
     pub title: String,
     pub minutes: i16,
     pub questions: i16,
+    /// The part of the kind's pool the round draws from.
+    pub filter: TagFilter,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +54,8 @@ struct RawRound {
     minutes: i64,
     #[serde(default = "one")]
     questions: i64,
+    with_tag: Option<String>,
+    without_tag: Option<String>,
 }
 
 fn one() -> i64 {
@@ -88,14 +93,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<TemplateFile>, ContentError>
                 if !(15..=120).contains(&round.minutes) {
                     return Err(fail(format!("minutes {} is outside 15..120", round.minutes)));
                 }
-                if !(1..=2).contains(&round.questions) {
-                    return Err(fail(format!("questions {} must be 1 or 2", round.questions)));
+                if !(1..=3).contains(&round.questions) {
+                    return Err(fail(format!("questions {} must be 1, 2 or 3", round.questions)));
+                }
+                for tag in [&round.with_tag, &round.without_tag].into_iter().flatten() {
+                    if !is_slug(tag) {
+                        return Err(fail(format!(
+                            "tag `{tag}` must be lowercase letters and digits separated by hyphens"
+                        )));
+                    }
+                }
+                if round.with_tag.is_some() && round.without_tag.is_some() {
+                    return Err(fail("a round takes `with_tag` or `without_tag`, not both".into()));
                 }
                 Ok(TemplateRoundFile {
                     kind,
                     title: round.title.clone(),
                     minutes: round.minutes as i16,
                     questions: round.questions as i16,
+                    filter: TagFilter::from_columns(round.with_tag.clone(), round.without_tag.clone()),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -122,6 +138,40 @@ mod tests {
         let error = parse(Path::new("templates.toml"), text).expect_err("refused");
         assert_eq!(error.entry.as_deref(), Some("t round 1"));
         assert!(error.problem.contains("outside 15..120"), "{error}");
+    }
+
+    #[test]
+    fn rounds_take_one_to_three_questions_and_at_most_one_tag_filter() {
+        let round = |extra: &str| {
+            format!(
+                "[[templates]]\nslug = \"t\"\nname = \"T\"\ndescription = \"d\"\n\
+                 [[templates.rounds]]\nkind = \"coding\"\ntitle = \"Coding\"\nminutes = 45\n{extra}\n"
+            )
+        };
+        let parse_round = |extra: &str| parse(Path::new("templates.toml"), &round(extra));
+        // (extra lines, accepted, part of the problem)
+        let table = [
+            ("questions = 3", true, ""),
+            ("questions = 4", false, "must be 1, 2 or 3"),
+            ("questions = 0", false, "must be 1, 2 or 3"),
+            ("with_tag = \"ml-coding\"", true, ""),
+            ("without_tag = \"ml-coding\"", true, ""),
+            ("with_tag = \"ML coding\"", false, "tag `ML coding`"),
+            ("with_tag = \"a\"\nwithout_tag = \"b\"", false, "not both"),
+        ];
+        for (extra, accepted, problem) in table {
+            match parse_round(extra) {
+                Ok(_) => assert!(accepted, "{extra} was accepted"),
+                Err(error) => {
+                    assert!(!accepted, "{extra}: {error}");
+                    assert!(error.problem.contains(problem), "{extra}: {error}");
+                }
+            }
+        }
+        let filtered = parse_round("with_tag = \"ml-coding\"").expect("valid");
+        assert_eq!(filtered[0].rounds[0].filter, TagFilter::With("ml-coding".into()));
+        let plain = parse_round("").expect("valid");
+        assert_eq!(plain[0].rounds[0].filter, TagFilter::Any);
     }
 
     #[test]

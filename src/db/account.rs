@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::sessions::{self, Ending};
 use crate::domain::account::DeletionEffects;
 use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::integrity::IntegrityConcern;
 use crate::domain::scoring::Recommendation;
 use crate::domain::timer::TimerState;
 use crate::domain::{Level, LoopMode, LoopStatus, NoteKind, RoundKind, Team};
@@ -234,6 +235,8 @@ pub struct ExportedScorecard {
     pub summary: String,
     pub strengths: String,
     pub areas_to_improve: String,
+    pub integrity_concerns: Vec<IntegrityConcern>,
+    pub integrity_note: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -246,6 +249,7 @@ pub async fn scorecards_written(db: impl PgExecutor<'_>, user_id: Uuid) -> Resul
         ExportedScorecard,
         r#"select s.round_id, s.role as "role: CardRole", s.status as "status: CardStatus",
                 s.recommendation as "recommendation: Recommendation", s.summary, s.strengths, s.areas_to_improve,
+                s.integrity_concerns as "integrity_concerns: Vec<IntegrityConcern>", s.integrity_note,
                 s.created_at, s.updated_at, s.submitted_at,
                 coalesce((select jsonb_agg(jsonb_build_object('criterion', c.name, 'pillar', c.pillar,
                                   'score', cs.score, 'not_assessed', cs.not_assessed, 'evidence', cs.evidence)
@@ -273,7 +277,10 @@ pub struct ExportedQuestion {
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub what_good_looks_like: String,
+    /// Markdown, three labelled list items; `None` when the question has none.
+    pub calibration: Option<String>,
     pub tags: Vec<String>,
+    pub topic: String,
     pub teams: Vec<Team>,
     pub levels: Vec<Level>,
     pub difficulty: i16,
@@ -287,7 +294,8 @@ pub async fn questions(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Exp
     sqlx::query_as!(
         ExportedQuestion,
         r#"select slug, kind as "kind: RoundKind", title, prompt_md, follow_ups, hints,
-                good_answer_md as what_good_looks_like, tags, teams as "teams: Vec<Team>",
+                good_answer_md as what_good_looks_like, calibration_md as calibration, tags, topic,
+                teams as "teams: Vec<Team>",
                 levels as "levels: Vec<Level>", difficulty, suggested_minutes, created_at, updated_at
          from questions where owner_id = $1 order by slug"#,
         user_id,

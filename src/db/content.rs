@@ -46,6 +46,9 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
                 "good_answer_md": q.what_good_looks_like,
                 "good_answer_html": markdown::render(&q.what_good_looks_like),
                 "tags": q.tags,
+                "topic": q.topic,
+                "calibration_md": q.calibration.as_ref().map(|c| c.to_markdown()),
+                "calibration_html": q.calibration.as_ref().map(|c| markdown::render(&c.to_markdown())),
                 "teams": q.teams,
                 "levels": q.levels,
                 "difficulty": q.difficulty.value(),
@@ -61,23 +64,25 @@ async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
         .collect();
     let result = sqlx::query!(
         "insert into questions (slug, kind, title, prompt_md, prompt_html, follow_ups, hints,
-                                good_answer_md, good_answer_html, tags, teams, levels, difficulty,
-                                suggested_minutes, guide_quotes, starter_language, starter_code, tests,
-                                reference_solution, content_hash)
+                                good_answer_md, good_answer_html, calibration_md, calibration_html, tags, topic,
+                                teams, levels, difficulty, suggested_minutes, guide_quotes, starter_language,
+                                starter_code, tests, reference_solution, content_hash)
          select slug, kind, title, prompt_md, prompt_html, follow_ups, hints,
-                good_answer_md, good_answer_html, tags, teams, levels, difficulty,
-                suggested_minutes, guide_quotes, starter_language, starter_code, tests,
-                reference_solution, content_hash
+                good_answer_md, good_answer_html, calibration_md, calibration_html, tags, topic,
+                teams, levels, difficulty, suggested_minutes, guide_quotes, starter_language,
+                starter_code, tests, reference_solution, content_hash
          from jsonb_to_recordset($1) as q(slug text, kind text, title text, prompt_md text,
               prompt_html text, follow_ups text[], hints text[], good_answer_md text,
-              good_answer_html text, tags text[], teams text[], levels text[], difficulty smallint,
+              good_answer_html text, calibration_md text, calibration_html text, tags text[], topic text,
+              teams text[], levels text[], difficulty smallint,
               suggested_minutes smallint, guide_quotes text[], starter_language text, starter_code text,
               tests jsonb, reference_solution text, content_hash text)
          on conflict (slug) do update set
              kind = excluded.kind, title = excluded.title, prompt_md = excluded.prompt_md,
              prompt_html = excluded.prompt_html, follow_ups = excluded.follow_ups,
              hints = excluded.hints, good_answer_md = excluded.good_answer_md,
-             good_answer_html = excluded.good_answer_html, tags = excluded.tags,
+             good_answer_html = excluded.good_answer_html, calibration_md = excluded.calibration_md,
+             calibration_html = excluded.calibration_html, tags = excluded.tags, topic = excluded.topic,
              teams = excluded.teams, levels = excluded.levels, difficulty = excluded.difficulty,
              suggested_minutes = excluded.suggested_minutes, guide_quotes = excluded.guide_quotes,
              starter_language = excluded.starter_language, starter_code = excluded.starter_code,
@@ -116,18 +121,19 @@ async fn import_rubrics(db: &mut PgConnection, bundle: &ContentBundle) -> Result
             .map(|(index, c)| {
                 json!({
                     "slug": c.slug, "position": index + 1, "name": c.name, "pillar": c.pillar,
-                    "description": c.description, "anchors": c.anchors,
+                    "description": c.description, "anchors": c.anchors, "levels": c.levels,
                 })
             })
             .collect();
         sqlx::query!(
-            "insert into rubric_criteria (rubric_id, slug, position, name, pillar, description, anchors, retired)
-             select $1, slug, position, name, pillar, description, anchors, false
+            "insert into rubric_criteria (rubric_id, slug, position, name, pillar, description, anchors, levels,
+                                          retired)
+             select $1, slug, position, name, pillar, description, anchors, levels, false
              from jsonb_to_recordset($2) as c(slug text, position smallint, name text, pillar text,
-                                              description text, anchors text[])
+                                              description text, anchors text[], levels text[])
              on conflict (rubric_id, slug) do update set position = excluded.position,
                  name = excluded.name, pillar = excluded.pillar, description = excluded.description,
-                 anchors = excluded.anchors, retired = false",
+                 anchors = excluded.anchors, levels = excluded.levels, retired = false",
             rubric_id,
             serde_json::Value::Array(criteria),
         )
@@ -167,7 +173,13 @@ async fn import_templates(db: &mut PgConnection, bundle: &ContentBundle) -> Resu
         let rounds: Vec<RoundSpec> = template
             .rounds
             .iter()
-            .map(|r| RoundSpec { kind: r.kind, title: &r.title, minutes: r.minutes, question_count: r.questions })
+            .map(|r| RoundSpec {
+                kind: r.kind,
+                title: &r.title,
+                minutes: r.minutes,
+                question_count: r.questions,
+                filter: r.filter.clone(),
+            })
             .collect();
         templates::replace_rounds(&mut *db, template_id, &rounds).await?;
     }

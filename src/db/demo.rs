@@ -108,8 +108,8 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
          select gen_random_uuid() as id, u.id as candidate_id, u.skill, u.growth, u.self_bias,
                 date_trunc('hour', now() - interval '1 day' - random() * interval '730 days') as starts_at,
                 case when random() < 0.4 and $2 > 1 then 'peer' else 'self_timed' end as mode,
-                (array['siri-nlp','camera-cv','health-timeseries','genai-llm','infra-data','services-recsys'])
-                    [1 + floor(random() * 6)::int] as team,
+                (array['siri-nlp','camera-cv','health-timeseries','genai-llm','infra-data','services-recsys',
+                       'coreml-on-device'])[1 + floor(random() * 7)::int] as team,
                 case when random() < 0.5 then 'junior_mid' else 'senior_staff' end as level,
                 (array['America/Los_Angeles','America/New_York','Europe/London','Europe/Berlin','Asia/Kolkata',
                        'Asia/Singapore'])[1 + floor(random() * 6)::int] as time_zone,
@@ -193,7 +193,9 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
                        'Quantified the impact with a metric.', 'Good structure, thin on depth.'])
                     [1 + floor(random() * 6)::int] as evidence
          from demo_cards c join rubrics rb on rb.kind = c.kind
-         join rubric_criteria rc on rc.rubric_id = rb.id and not rc.retired",
+         join demo_rounds dr on dr.id = c.round_id join loops l on l.id = dr.loop_id
+         join rubric_criteria rc on rc.rubric_id = rb.id and not rc.retired
+              and (cardinality(rc.levels) = 0 or l.level = any(rc.levels))",
         "insert into scorecards (id, round_id, author_id, role, status, recommendation, summary, strengths,
                                  areas_to_improve, version, created_at, updated_at, submitted_at)
          select c.id, c.round_id, c.author_id, c.role, 'submitted',

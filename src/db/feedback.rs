@@ -6,6 +6,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::integrity::IntegrityConcern;
 use crate::domain::scoring::Recommendation;
 use crate::domain::{Pillar, RoundKind, Team};
 
@@ -26,6 +27,8 @@ pub struct ScoreLine {
     pub summary: String,
     pub strengths: String,
     pub areas_to_improve: String,
+    pub integrity_concerns: Vec<IntegrityConcern>,
+    pub integrity_note: String,
     pub submitted_at: Option<DateTime<Utc>>,
     pub criterion_name: String,
     pub pillar: Pillar,
@@ -36,7 +39,12 @@ pub struct ScoreLine {
 }
 
 /// `query_as!` for [`ScoreLine`]s: the one select, completed by a string
-/// literal (`where … order by …`) and its arguments.
+/// literal (`and … order by …`) and its arguments.
+///
+/// A card's lines are the criteria it has: those it holds an answer for (a
+/// criterion retired from the rubric since keeps its score, so an old card
+/// reads as it was written), and the rubric's live criteria for the loop's
+/// level, unanswered so far.
 macro_rules! score_lines {
     ($rest:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
@@ -45,13 +53,18 @@ macro_rules! score_lines {
                     s.author_id, s.status as "status: CardStatus",
                     s.author_withdrawn_at is not null as "author_withdrawn!",
                     s.recommendation as "recommendation: Recommendation", s.summary, s.strengths,
-                    s.areas_to_improve, s.submitted_at, c.name as criterion_name, c.pillar as "pillar: Pillar",
+                    s.areas_to_improve,
+                    s.integrity_concerns as "integrity_concerns: Vec<IntegrityConcern>", s.integrity_note,
+                    s.submitted_at, c.name as criterion_name, c.pillar as "pillar: Pillar",
                     c.anchors, cs.score, cs.not_assessed as "not_assessed?", cs.evidence as "evidence?"
                 from rounds r
+                join loops l on l.id = r.loop_id
                 join scorecards s on s.round_id = r.id
                 join rubrics rb on rb.kind = r.kind
-                join rubric_criteria c on c.rubric_id = rb.id and not c.retired
-                left join criterion_scores cs on cs.scorecard_id = s.id and cs.criterion_id = c.id "#
+                join rubric_criteria c on c.rubric_id = rb.id
+                left join criterion_scores cs on cs.scorecard_id = s.id and cs.criterion_id = c.id
+                where (cs.scorecard_id is not null
+                       or (not c.retired and (cardinality(c.levels) = 0 or l.level = any(c.levels)))) "#
                 + $rest,
             $($arg),*
         )
@@ -59,11 +72,11 @@ macro_rules! score_lines {
 }
 
 pub async fn for_round(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<ScoreLine>, sqlx::Error> {
-    score_lines!("where r.id = $1 order by s.role, c.position", round_id).fetch_all(db).await
+    score_lines!("and r.id = $1 order by s.role, c.position", round_id).fetch_all(db).await
 }
 
 pub async fn for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<ScoreLine>, sqlx::Error> {
-    score_lines!("where r.loop_id = $1 order by r.position, s.role, c.position", loop_id).fetch_all(db).await
+    score_lines!("and r.loop_id = $1 order by r.position, s.role, c.position", loop_id).fetch_all(db).await
 }
 
 /// Questions the candidate has not had yet, of the given kinds, for "practise next".

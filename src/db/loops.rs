@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use crate::domain::selection::TagFilter;
 use crate::domain::timer::TimerState;
 use crate::domain::{Level, LoopMode, LoopStatus, RoundKind, Team};
 
@@ -42,6 +43,8 @@ pub struct RoundRow {
     pub interviewer_id: Option<Uuid>,
     pub interviewer_name: Option<String>,
     pub question_titles: Vec<String>,
+    /// How many questions the round's template asked for; the bank may have had fewer that fit.
+    pub questions_wanted: i16,
 }
 
 impl RoundRow {
@@ -69,6 +72,10 @@ pub struct NewRound<'a> {
     pub kind: RoundKind,
     pub title: &'a str,
     pub planned_minutes: i16,
+    /// How many questions the template asked for (`questions` may hold fewer).
+    pub questions_wanted: i16,
+    /// The part of the kind's pool the round draws from, kept for swaps.
+    pub filter: TagFilter,
     /// Question ids with their time budget in minutes, in order.
     pub questions: Vec<(Uuid, i16)>,
 }
@@ -114,6 +121,9 @@ pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound
                 "kind": round.kind,
                 "title": round.title,
                 "planned_minutes": round.planned_minutes,
+                "questions_wanted": round.questions_wanted,
+                "with_tag": round.filter.with_tag(),
+                "without_tag": round.filter.without_tag(),
                 "questions": round.questions.iter().enumerate()
                     .map(|(q, (id, budget))| serde_json::json!({"position": q + 1, "id": id, "budget": budget}))
                     .collect::<Vec<_>>(),
@@ -123,9 +133,12 @@ pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound
     // Rounds and their questions in one statement each, from the same JSON.
     sqlx::query!(
         "with spec as (select * from jsonb_to_recordset($2) as r(position smallint, kind text, title text,
-                                                               planned_minutes smallint, questions jsonb)),
-              inserted as (insert into rounds (loop_id, position, kind, title, planned_minutes)
-                           select $1, position, kind, title, planned_minutes from spec
+                                                               planned_minutes smallint, questions_wanted smallint,
+                                                               with_tag text, without_tag text, questions jsonb)),
+              inserted as (insert into rounds (loop_id, position, kind, title, planned_minutes, questions_wanted,
+                                               with_tag, without_tag)
+                           select $1, position, kind, title, planned_minutes, questions_wanted, with_tag, without_tag
+                           from spec
                            returning id, position)
          insert into round_questions (round_id, position, question_id, budget_minutes)
          select i.id, q.position, q.id, q.budget
@@ -171,7 +184,8 @@ pub async fn rounds(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<RoundR
                                            where s.round_id = r.id and s.role = 'interviewer' and s.author_id is null))
                     as interviewer_name,
                 array(select q.title from round_questions rq join questions q on q.id = rq.question_id
-                      where rq.round_id = r.id order by rq.position) as "question_titles!"
+                      where rq.round_id = r.id order by rq.position) as "question_titles!",
+                r.questions_wanted
          from rounds r left join users iu on iu.id = r.interviewer_id
          where r.loop_id = $1 order by r.position"#,
         loop_id,
@@ -264,6 +278,7 @@ pub struct BankEntry {
     pub teams: Vec<Team>,
     pub levels: Vec<Level>,
     pub tags: Vec<String>,
+    pub topic: String,
     pub suggested_minutes: i16,
 }
 
@@ -271,12 +286,42 @@ pub async fn selectable_questions(db: impl PgExecutor<'_>, candidate: Uuid) -> R
     sqlx::query_as!(
         BankEntry,
         r#"select id, kind as "kind: RoundKind", teams as "teams: Vec<Team>", levels as "levels: Vec<Level>", tags,
-                suggested_minutes
+                topic, suggested_minutes
          from questions
          where owner_id is null or owner_id = $1 order by slug"#,
         candidate,
     )
     .fetch_all(db)
+    .await
+}
+
+/// Advisory lock space for changing a loop's questions (the first key of `pg_advisory_xact_lock(int, int)`).
+const QUESTION_LOCKS: i32 = 72014;
+
+/// A question the loop holds, where it sits, and its topic.
+#[derive(Debug, Clone)]
+pub struct HeldQuestion {
+    pub round_id: Uuid,
+    pub position: i16,
+    pub question_id: Uuid,
+    pub topic: String,
+}
+
+/// Takes the loop's question lock for the rest of the caller's transaction
+/// (so that two swaps in different rounds of one loop cannot both take the
+/// same topic), then reads every question the loop holds.
+pub async fn lock_questions(tx: &mut PgConnection, loop_id: Uuid) -> Result<Vec<HeldQuestion>, sqlx::Error> {
+    sqlx::query!("select pg_advisory_xact_lock($1, hashtext($2::uuid::text))", QUESTION_LOCKS, loop_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query_as!(
+        HeldQuestion,
+        "select rq.round_id, rq.position, rq.question_id, q.topic
+         from rounds r join round_questions rq on rq.round_id = r.id join questions q on q.id = rq.question_id
+         where r.loop_id = $1",
+        loop_id,
+    )
+    .fetch_all(&mut *tx)
     .await
 }
 

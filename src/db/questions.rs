@@ -42,7 +42,9 @@ pub struct QuestionDetail {
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub good_answer_html: String,
+    pub calibration_html: Option<String>,
     pub tags: Vec<String>,
+    pub topic: String,
     pub teams: Vec<Team>,
     pub levels: Vec<Level>,
     pub difficulty: Difficulty,
@@ -52,11 +54,13 @@ pub struct QuestionDetail {
 }
 
 impl QuestionDetail {
-    /// The question without what only an interviewer should hold: follow-ups, hints, what good looks like.
+    /// The question without what only an interviewer should hold: follow-ups,
+    /// hints, what good looks like, calibration.
     pub fn without_guidance(mut self) -> QuestionDetail {
         self.follow_ups.clear();
         self.hints.clear();
         self.good_answer_html.clear();
+        self.calibration_html = None;
         self
     }
 }
@@ -96,6 +100,13 @@ pub async fn search(
     .await
 }
 
+/// How many questions `viewer` may see (the shipped bank and their own).
+pub async fn count_visible(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(r#"select count(*) as "count!" from questions where owner_id is null or owner_id = $1"#, viewer)
+        .fetch_one(db)
+        .await
+}
+
 /// Every tag in the bank `viewer` can see, for the tag filter.
 pub async fn tags(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
@@ -114,8 +125,8 @@ pub async fn find_visible(
 ) -> Result<Option<QuestionDetail>, sqlx::Error> {
     sqlx::query_as!(
         QuestionDetail,
-        r#"select id, slug, kind as "kind: RoundKind", title, prompt_html, follow_ups, hints, good_answer_html, tags,
-                teams as "teams: Vec<Team>", levels as "levels: Vec<Level>", difficulty as "difficulty: Difficulty",
+        r#"select id, slug, kind as "kind: RoundKind", title, prompt_html, follow_ups, hints, good_answer_html,
+                calibration_html, tags, topic, teams as "teams: Vec<Team>", levels as "levels: Vec<Level>", difficulty as "difficulty: Difficulty",
                 suggested_minutes, guide_quotes, coalesce(owner_id = $2, false) as "is_own!"
          from questions where slug = $1 and (owner_id is null or owner_id = $2)"#,
         slug,
@@ -155,12 +166,14 @@ pub struct StoredQuestion {
     pub levels: Vec<Level>,
     pub teams: Vec<Team>,
     pub tags: Vec<String>,
+    pub topic: String,
     pub suggested_minutes: i16,
     pub guide_quotes: Vec<String>,
     pub prompt_md: String,
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub good_answer_md: String,
+    pub calibration_md: Option<String>,
     pub starter_language: Option<String>,
     pub starter_code: Option<String>,
     pub tests: Option<sqlx::types::Json<TestSuite>>,
@@ -174,8 +187,8 @@ macro_rules! stored_question {
         sqlx::query_as!(
             StoredQuestion,
             r#"select slug, kind as "kind: RoundKind", title, difficulty, levels as "levels: Vec<Level>",
-                    teams as "teams: Vec<Team>", tags, suggested_minutes, guide_quotes,
-                    prompt_md, follow_ups, hints, good_answer_md, starter_language, starter_code,
+                    teams as "teams: Vec<Team>", tags, topic, suggested_minutes, guide_quotes,
+                    prompt_md, follow_ups, hints, good_answer_md, calibration_md, starter_language, starter_code,
                     tests as "tests: sqlx::types::Json<TestSuite>", reference_solution
              from questions "# + $rest,
             $($arg),*
@@ -201,6 +214,7 @@ pub async fn find_owned(
 pub struct QuestionHtml {
     pub prompt: String,
     pub good_answer: String,
+    pub calibration: Option<String>,
 }
 
 /// Inserts or (for its owner) updates a private question; `false` when the
@@ -215,12 +229,14 @@ pub async fn save_private(
     let saved = sqlx::query!(
         "insert into questions (slug, owner_id, kind, title, prompt_md, prompt_html, follow_ups, hints,
                                 good_answer_md, good_answer_html, tags, teams, levels, difficulty,
-                                suggested_minutes, content_hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, '')
+                                suggested_minutes, topic, calibration_md, calibration_html, content_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, '')
          on conflict (slug) do update set
              kind = excluded.kind, title = excluded.title, prompt_md = excluded.prompt_md,
              prompt_html = excluded.prompt_html, follow_ups = excluded.follow_ups, hints = excluded.hints,
              good_answer_md = excluded.good_answer_md, good_answer_html = excluded.good_answer_html,
+             topic = excluded.topic, calibration_md = excluded.calibration_md,
+             calibration_html = excluded.calibration_html,
              tags = excluded.tags, teams = excluded.teams, levels = excluded.levels,
              difficulty = excluded.difficulty, suggested_minutes = excluded.suggested_minutes
          where questions.owner_id = $2",
@@ -239,6 +255,9 @@ pub async fn save_private(
         q.levels.as_slice() as &[Level],
         q.difficulty as Difficulty,
         q.minutes,
+        q.topic,
+        q.calibration.as_ref().map(|c| c.to_markdown()),
+        html.calibration,
     )
     .execute(db)
     .await?;

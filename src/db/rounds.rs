@@ -43,6 +43,9 @@ pub struct RoundState {
     pub other_round_active: bool,
     /// Each question's budget in minutes, in order.
     pub question_budgets: Vec<i16>,
+    /// The round draws from the part of its kind's pool with (or without) this tag.
+    pub with_tag: Option<String>,
+    pub without_tag: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -87,6 +90,7 @@ macro_rules! round_state {
                             and x.timer_state in ('running', 'paused')) as "other_round_active!",
                     array(select q.budget_minutes from round_questions q where q.round_id = r.id order by q.position)
                         as "question_budgets!",
+                    r.with_tag, r.without_tag,
                     clock_timestamp() as "now!"
                 from rounds r join loops l on l.id = r.loop_id "#
                 + $rest,
@@ -192,6 +196,9 @@ pub struct RoundQuestion {
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub good_answer_html: String,
+    /// Interviewer-only, with what good looks like (Markdown, `Calibration::parse_markdown`);
+    /// a private question may have none.
+    pub calibration_md: Option<String>,
     pub tags: Vec<String>,
     /// Indexes (from 0) of the hints and follow-ups the interviewer marked as given.
     pub hints_used: Vec<i16>,
@@ -209,7 +216,7 @@ pub async fn questions(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<Vec<Ro
     sqlx::query_as!(
         RoundQuestion,
         r#"select rq.position, rq.budget_minutes, q.id as question_id, q.slug, q.title, q.prompt_html, q.follow_ups,
-                q.hints, q.good_answer_html, q.tags, rq.hints_used, rq.follow_ups_used,
+                q.hints, q.good_answer_html, q.calibration_md, q.tags, rq.hints_used, rq.follow_ups_used,
                 q.starter_language as "starter_language: CodeLanguage", q.starter_code,
                 q.tests as "tests: Json<TestSuite>", q.reference_solution
          from round_questions rq join questions q on q.id = rq.question_id

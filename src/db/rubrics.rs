@@ -3,7 +3,7 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::domain::{Pillar, RoundKind};
+use crate::domain::{Level, Pillar, RoundKind};
 
 #[derive(Debug, Clone)]
 pub struct RubricSummary {
@@ -29,6 +29,16 @@ pub struct Criterion {
     pub pillar: Pillar,
     pub description: String,
     pub anchors: Vec<String>,
+    /// The candidate levels whose scorecards have it; empty for every level.
+    pub levels: Vec<Level>,
+}
+
+impl Criterion {
+    /// "Senior / staff only" for a criterion limited to some levels.
+    pub fn levels_note(&self) -> Option<String> {
+        (!self.levels.is_empty())
+            .then(|| format!("{} only", self.levels.iter().map(|l| l.label()).collect::<Vec<_>>().join(", ")))
+    }
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<RubricSummary>, sqlx::Error> {
@@ -59,7 +69,8 @@ pub async fn find_by_kind(db: impl PgExecutor<'_>, kind: RoundKind) -> Result<Op
 pub async fn criteria(db: impl PgExecutor<'_>, rubric_id: Uuid) -> Result<Vec<Criterion>, sqlx::Error> {
     sqlx::query_as!(
         Criterion,
-        r#"select id, slug, name, pillar as "pillar: Pillar", description, anchors from rubric_criteria
+        r#"select id, slug, name, pillar as "pillar: Pillar", description, anchors, levels as "levels: Vec<Level>"
+         from rubric_criteria
          where rubric_id = $1 and not retired order by position"#,
         rubric_id,
     )
@@ -67,14 +78,21 @@ pub async fn criteria(db: impl PgExecutor<'_>, rubric_id: Uuid) -> Result<Vec<Cr
     .await
 }
 
-/// The criteria in use for a round kind, in one query.
-pub async fn criteria_for_kind(db: impl PgExecutor<'_>, kind: RoundKind) -> Result<Vec<Criterion>, sqlx::Error> {
+/// The criteria in use on a scorecard of a round kind at a candidate level, in one query.
+pub async fn criteria_for_card(
+    db: impl PgExecutor<'_>,
+    kind: RoundKind,
+    level: Level,
+) -> Result<Vec<Criterion>, sqlx::Error> {
     sqlx::query_as!(
         Criterion,
-        r#"select c.id, c.slug, c.name, c.pillar as "pillar: Pillar", c.description, c.anchors
+        r#"select c.id, c.slug, c.name, c.pillar as "pillar: Pillar", c.description, c.anchors,
+                c.levels as "levels: Vec<Level>"
          from rubric_criteria c join rubrics r on r.id = c.rubric_id
-         where r.kind = $1 and not c.retired order by c.position"#,
+         where r.kind = $1 and not c.retired and (cardinality(c.levels) = 0 or $2 = any(c.levels))
+         order by c.position"#,
         kind as RoundKind,
+        level as Level,
     )
     .fetch_all(db)
     .await

@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
+use crate::domain::integrity::{IntegrityConcern, IntegrityFlag};
 use crate::domain::scorecard::{ScoreChoice, ScorecardInput};
 use crate::domain::scoring::Recommendation;
 
@@ -47,9 +48,17 @@ pub struct Scorecard {
     pub summary: String,
     pub strengths: String,
     pub areas_to_improve: String,
+    pub integrity_concerns: Vec<IntegrityConcern>,
+    pub integrity_note: String,
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub amendments: i64,
+}
+
+impl Scorecard {
+    pub fn integrity(&self) -> IntegrityFlag {
+        IntegrityFlag { concerns: self.integrity_concerns.clone(), note: self.integrity_note.clone() }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +74,7 @@ pub async fn find(db: impl PgExecutor<'_>, round_id: Uuid, role: CardRole) -> Re
         Scorecard,
         r#"select s.id, s.author_id, s.role as "role: CardRole", s.status as "status: CardStatus",
                 s.recommendation as "recommendation: Recommendation", s.summary, s.strengths, s.areas_to_improve,
+                s.integrity_concerns as "integrity_concerns: Vec<IntegrityConcern>", s.integrity_note,
                 s.updated_at, s.submitted_at,
                 (select count(*) from scorecard_amendments a where a.scorecard_id = s.id) as "amendments!"
          from scorecards s where s.round_id = $1 and s.role = $2"#,
@@ -101,11 +111,13 @@ pub async fn save_draft(
     input: &ScorecardInput,
 ) -> Result<SaveResult, sqlx::Error> {
     let id = sqlx::query_scalar!(
-        "insert into scorecards (round_id, author_id, role, recommendation, summary, strengths, areas_to_improve)
-         values ($1, $2, $3, $4, $5, $6, $7)
+        "insert into scorecards (round_id, author_id, role, recommendation, summary, strengths, areas_to_improve,
+                                 integrity_concerns, integrity_note)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (round_id, role) do update set recommendation = excluded.recommendation,
              summary = excluded.summary, strengths = excluded.strengths,
-             areas_to_improve = excluded.areas_to_improve, version = scorecards.version + 1
+             areas_to_improve = excluded.areas_to_improve, integrity_concerns = excluded.integrity_concerns,
+             integrity_note = excluded.integrity_note, version = scorecards.version + 1
          where scorecards.status = 'draft' and scorecards.author_id = excluded.author_id
          returning id",
         round_id,
@@ -115,6 +127,8 @@ pub async fn save_draft(
         input.summary,
         input.strengths,
         input.areas_to_improve,
+        input.integrity.concerns.as_slice() as &[IntegrityConcern],
+        input.integrity.note,
     )
     .fetch_optional(&mut *db)
     .await?;
@@ -184,7 +198,8 @@ pub async fn skip_self_assessment(db: &mut PgConnection, round_id: Uuid, author:
         "insert into scorecards (round_id, author_id, role, status, submitted_at)
          values ($1, $2, 'self', 'skipped', now())
          on conflict (round_id, role) do update set status = 'skipped', submitted_at = now(), recommendation = null,
-             summary = '', strengths = '', areas_to_improve = '', version = scorecards.version + 1
+             summary = '', strengths = '', areas_to_improve = '', integrity_concerns = '{}', integrity_note = '',
+             version = scorecards.version + 1
          where scorecards.status = 'draft' and scorecards.author_id = excluded.author_id
          returning id",
         round_id,
@@ -218,6 +233,7 @@ pub async fn amend(
          select s.id, $2, jsonb_build_object(
              'recommendation', s.recommendation, 'summary', s.summary, 'strengths', s.strengths,
              'areas_to_improve', s.areas_to_improve,
+             'integrity_concerns', s.integrity_concerns, 'integrity_note', s.integrity_note,
              'scores', (select coalesce(jsonb_agg(jsonb_build_object('criterion_id', c.criterion_id,
                         'score', c.score, 'not_assessed', c.not_assessed, 'evidence', c.evidence)), '[]') from criterion_scores c where c.scorecard_id = s.id))
          from scorecards s where s.id = $1 and s.author_id = $2 and s.status = 'submitted'",
@@ -231,13 +247,15 @@ pub async fn amend(
     }
     sqlx::query!(
         "update scorecards set recommendation = $2, summary = $3, strengths = $4, areas_to_improve = $5,
-                version = version + 1
+                integrity_concerns = $6, integrity_note = $7, version = version + 1
          where id = $1",
         scorecard_id,
         input.recommendation as Option<Recommendation>,
         input.summary,
         input.strengths,
         input.areas_to_improve,
+        input.integrity.concerns.as_slice() as &[IntegrityConcern],
+        input.integrity.note,
     )
     .execute(&mut *db)
     .await?;

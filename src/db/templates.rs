@@ -3,6 +3,7 @@
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 
+use crate::domain::selection::TagFilter;
 use crate::domain::{RoundKind, Team};
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,17 @@ pub struct TemplateRound {
     pub title: String,
     pub minutes: i16,
     pub question_count: i16,
+    #[serde(default)]
+    pub with_tag: Option<String>,
+    #[serde(default)]
+    pub without_tag: Option<String>,
+}
+
+impl TemplateRound {
+    /// The part of the kind's pool the round draws from.
+    pub fn filter(&self) -> TagFilter {
+        TagFilter::from_columns(self.with_tag.clone(), self.without_tag.clone())
+    }
 }
 
 /// Shipped templates (and the viewer's own), each with its rounds, in one query.
@@ -33,7 +45,8 @@ pub async fn list_visible(
         TemplateWithRounds,
         r#"select t.id, t.slug, t.name, t.description, t.team as "team: Team",
                 coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,
-                    'minutes', r.minutes, 'question_count', r.question_count) order by r.position)
+                    'minutes', r.minutes, 'question_count', r.question_count, 'with_tag', r.with_tag,
+                    'without_tag', r.without_tag) order by r.position)
                     filter (where r.position is not null), '[]') as "rounds!: Json<Vec<TemplateRound>>",
                 t.owner_id is not null as "is_own!"
          from loop_templates t left join template_rounds r on r.template_id = t.id
@@ -52,6 +65,7 @@ pub struct RoundSpec<'a> {
     pub title: &'a str,
     pub minutes: i16,
     pub question_count: i16,
+    pub filter: TagFilter,
 }
 
 /// Creates or (for its owner) replaces a user's own template; `false` when the
@@ -94,13 +108,18 @@ pub async fn replace_rounds(
         .iter()
         .enumerate()
         .map(|(index, r)| {
-            serde_json::json!({"position": index + 1, "kind": r.kind, "title": r.title, "minutes": r.minutes, "question_count": r.question_count})
+            serde_json::json!({
+                "position": index + 1, "kind": r.kind, "title": r.title, "minutes": r.minutes,
+                "question_count": r.question_count, "with_tag": r.filter.with_tag(),
+                "without_tag": r.filter.without_tag(),
+            })
         })
         .collect();
     sqlx::query!(
-        "insert into template_rounds (template_id, position, kind, title, minutes, question_count)
-         select $1, position, kind, title, minutes, question_count
-         from jsonb_to_recordset($2) as r(position smallint, kind text, title text, minutes smallint, question_count smallint)",
+        "insert into template_rounds (template_id, position, kind, title, minutes, question_count, with_tag, without_tag)
+         select $1, position, kind, title, minutes, question_count, with_tag, without_tag
+         from jsonb_to_recordset($2) as r(position smallint, kind text, title text, minutes smallint,
+                                          question_count smallint, with_tag text, without_tag text)",
         template_id,
         serde_json::Value::Array(rows),
     )
@@ -119,7 +138,8 @@ pub async fn find_owned(
         TemplateWithRounds,
         r#"select t.id, t.slug, t.name, t.description, t.team as "team: Team",
                 coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,
-                    'minutes', r.minutes, 'question_count', r.question_count) order by r.position)
+                    'minutes', r.minutes, 'question_count', r.question_count, 'with_tag', r.with_tag,
+                    'without_tag', r.without_tag) order by r.position)
                     filter (where r.position is not null), '[]') as "rounds!: Json<Vec<TemplateRound>>",
                 true as "is_own!"
          from loop_templates t left join template_rounds r on r.template_id = t.id

@@ -14,6 +14,7 @@ use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::domain::blind_scoring::{CardRole, CardStatus};
 use crate::domain::code_runs::RunOutcome;
+use crate::domain::integrity::IntegrityConcern;
 use crate::domain::question::CodeLanguage;
 use crate::domain::scoring::Recommendation;
 use crate::domain::timer::{TimerAction, TimerState};
@@ -61,6 +62,7 @@ text_columns!(
     CardRole,
     CardStatus,
     CodeLanguage,
+    IntegrityConcern,
     RunOutcome,
     Level,
     LoopMode,

@@ -1,5 +1,6 @@
-//! Rules of the question bank: what of a question a viewer is shown, and what
-//! of their search text reaches PostgreSQL's `websearch_to_tsquery`.
+//! Rules of the question bank: what of a question a viewer is shown, what the
+//! list says when it shows nothing, and what of their search text reaches
+//! PostgreSQL's `websearch_to_tsquery`.
 
 use super::timer::TimerState;
 
@@ -28,6 +29,27 @@ pub enum Guidance {
 pub fn guidance_for(viewer_owns_question: bool, rounds: &[CandidateRound]) -> Guidance {
     let pending = |round: &CandidateRound| round.is_peer && !round.loop_cancelled && round.timer != TimerState::Ended;
     if !viewer_owns_question && rounds.iter().any(pending) { Guidance::WithheldUntilRoundEnds } else { Guidance::Shown }
+}
+
+/// What the bank's list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Matches,
+    /// The bank holds questions, but none on this page matches the filters.
+    NoMatch,
+    /// The viewer can see no question at all, whatever the filters: the
+    /// content was not loaded (or was emptied), which filtering cannot fix.
+    EmptyBank,
+}
+
+/// `matches`: questions matching the filters on the page shown; `bank_size`:
+/// every question the viewer may see.
+pub fn listing(matches: usize, bank_size: i64) -> Listing {
+    match (bank_size, matches) {
+        (0, _) => Listing::EmptyBank,
+        (_, 0) => Listing::NoMatch,
+        _ => Listing::Matches,
+    }
 }
 
 /// Longest search text kept, in characters.
@@ -164,6 +186,20 @@ fn render(terms: Vec<Term>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_empty_bank_is_told_apart_from_filters_that_match_nothing() {
+        use super::Listing::*;
+        let cases = [
+            ("an empty bank", 0, 0, EmptyBank),
+            ("nothing matches in a full bank", 0, 230, NoMatch),
+            ("some match", 3, 230, Matches),
+            ("a bank of one, matched", 1, 1, Matches),
+        ];
+        for (name, matches, bank_size, expected) in cases {
+            assert_eq!(super::listing(matches, bank_size), expected, "{name}");
+        }
+    }
+
     use super::*;
 
     fn round(is_peer: bool, timer: TimerState, loop_cancelled: bool) -> CandidateRound {

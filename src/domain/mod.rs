@@ -58,6 +58,7 @@ pub mod blind_scoring;
 pub mod code_runs;
 pub mod display_name;
 pub mod ics;
+pub mod integrity;
 pub mod markdown;
 pub mod markers;
 pub mod password;
@@ -106,6 +107,7 @@ text_enum!(
         GenaiLlm => ("genai-llm", "GenAI / LLM"),
         InfraData => ("infra-data", "ML infra / data"),
         ServicesRecsys => ("services-recsys", "Services / recommendations"),
+        CoremlOnDevice => ("coreml-on-device", "Core ML / on-device"),
     }
 );
 

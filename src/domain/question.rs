@@ -55,11 +55,15 @@ pub struct QuestionDraft {
     pub levels: Vec<String>,
     pub teams: Vec<String>,
     pub tags: Vec<String>,
+    /// The core concept the question tests (a slug); a loop never holds two questions of one topic.
+    pub topic: String,
     pub minutes: i64,
     pub prompt: String,
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub what_good_looks_like: String,
+    /// The three calibration notes as typed, in the order of [`CALIBRATION_LABELS`]; all blank for none.
+    pub calibration: [String; 3],
 }
 
 /// A question that meets every rule.
@@ -72,11 +76,15 @@ pub struct Question {
     pub levels: Vec<Level>,
     pub teams: Vec<Team>,
     pub tags: Vec<String>,
+    pub topic: String,
     pub minutes: i16,
     pub prompt: String,
     pub follow_ups: Vec<String>,
     pub hints: Vec<String>,
     pub what_good_looks_like: String,
+    /// Interviewer-only, like what good looks like. Every content file has one;
+    /// a private question may go without.
+    pub calibration: Option<Calibration>,
     /// Runnable coding questions only (set by the content parser, which checks them).
     #[serde(rename = "starter_code")]
     pub starter: Option<Starter>,
@@ -89,6 +97,94 @@ fn serialize_difficulty<S: serde::Serializer>(difficulty: &Difficulty, serialize
     serializer.serialize_u8(difficulty.value())
 }
 
+/// The labels of the calibration notes, in order: what separates a 1 from a 2
+/// on the question, a 3 from a 4, and how the bar differs by candidate level.
+pub const CALIBRATION_LABELS: [&str; 3] = ["1 vs 2", "3 vs 4", "Junior/mid vs senior/staff"];
+
+/// One calibration note under the label a reader sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalibrationNote<'a> {
+    pub label: String,
+    /// Markdown.
+    pub text: &'a str,
+}
+
+/// What separates the scores on one question, for the interviewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Calibration {
+    pub one_vs_two: String,
+    pub three_vs_four: String,
+    pub junior_mid_vs_senior_staff: String,
+}
+
+impl Calibration {
+    fn from_notes([one_vs_two, three_vs_four, junior_mid_vs_senior_staff]: [String; 3]) -> Self {
+        Calibration { one_vs_two, three_vs_four, junior_mid_vs_senior_staff }
+    }
+
+    /// The notes in the order of [`CALIBRATION_LABELS`].
+    pub fn notes(&self) -> [&str; 3] {
+        [&self.one_vs_two, &self.three_vs_four, &self.junior_mid_vs_senior_staff]
+    }
+
+    /// The notes as an assessor of a loop at `level` reads them: what separates
+    /// a 1 from a 2 and a 3 from a 4, then the level note under the loop's level.
+    pub fn for_level(&self, level: Level) -> [CalibrationNote<'_>; 3] {
+        [
+            CalibrationNote { label: CALIBRATION_LABELS[0].to_owned(), text: &self.one_vs_two },
+            CalibrationNote { label: CALIBRATION_LABELS[1].to_owned(), text: &self.three_vs_four },
+            CalibrationNote {
+                label: format!("This loop's level, {}", level.label()),
+                text: &self.junior_mid_vs_senior_staff,
+            },
+        ]
+    }
+
+    /// The Markdown it is stored and written as: one list item per note, after its bold label.
+    pub fn to_markdown(&self) -> String {
+        CALIBRATION_LABELS.iter().zip(self.notes()).map(|(label, note)| format!("- **{label}:** {note}\n")).collect()
+    }
+
+    /// Reads calibration Markdown (a file's `## Calibration` section, or a
+    /// stored one): exactly three `- ` items labelled as [`CALIBRATION_LABELS`]
+    /// in order, an item's lines after the first indented. Anything else is
+    /// refused with a message for the author.
+    pub fn parse_markdown(text: &str) -> Result<Calibration, String> {
+        let shape = || {
+            let items: Vec<String> = CALIBRATION_LABELS.iter().map(|label| format!("`- **{label}:** …`")).collect();
+            format!("`## Calibration` must be exactly three list items, {}", items.join(", "))
+        };
+        let mut items: Vec<String> = Vec::new();
+        for line in text.lines() {
+            if let Some(item) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+                items.push(item.trim().to_owned());
+            } else if line.trim().is_empty() {
+                continue;
+            } else if let (Some(last), true) = (items.last_mut(), line.starts_with(' ')) {
+                last.push(' ');
+                last.push_str(line.trim());
+            } else {
+                return Err(format!("{}; found text outside them: `{}`", shape(), line.trim()));
+            }
+        }
+        if items.len() != CALIBRATION_LABELS.len() {
+            return Err(format!("{}; found {} item(s)", shape(), items.len()));
+        }
+        let mut notes: [String; 3] = Default::default();
+        for ((note, item), label) in notes.iter_mut().zip(items).zip(CALIBRATION_LABELS) {
+            let Some(text) = item.strip_prefix(&format!("**{label}:**")) else {
+                let start: String = item.chars().take(40).collect();
+                return Err(format!("{}; an item starts `{start}` where `**{label}:**` belongs", shape()));
+            };
+            if text.trim().is_empty() {
+                return Err(format!("`## Calibration`: the `**{label}:**` item says nothing after its label"));
+            }
+            *note = text.trim().to_owned();
+        }
+        Ok(Calibration::from_notes(notes))
+    }
+}
+
 /// One broken rule, with the field it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -98,8 +194,19 @@ pub struct Problem {
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
+/// Room for a private question's own slug, which is its topic when none is given.
+pub const MAX_TOPIC: usize = 80;
 
 impl QuestionDraft {
+    /// A private question written without a topic takes its own slug as its
+    /// topic, so that it never shares one with another question.
+    pub fn with_topic_defaulting_to(mut self, slug: &str) -> Self {
+        if self.topic.trim().is_empty() {
+            self.topic = slug.to_owned();
+        }
+        self
+    }
+
     pub fn validate(self) -> Result<Question, Vec<Problem>> {
         let mut problems = Vec::new();
         let mut problem = |field: &'static str, message: String| problems.push(Problem { field, message });
@@ -143,6 +250,17 @@ impl QuestionDraft {
         } else if let Some(tag) = self.tags.iter().find(|tag| !is_slug(tag)) {
             problem("tags", format!("tag `{tag}` must be lowercase letters and digits separated by hyphens"));
         }
+        let topic = self.topic.trim().to_owned();
+        if topic.is_empty() {
+            problem("topic", "topic is empty: name the core concept the question tests, e.g. `attention`".into());
+        } else if !is_slug(&topic) || topic.len() > MAX_TOPIC {
+            problem(
+                "topic",
+                format!(
+                    "topic `{topic}` must be lowercase letters and digits separated by hyphens, at most {MAX_TOPIC} characters"
+                ),
+            );
+        }
         if !(5..=120).contains(&self.minutes) {
             problem("minutes", format!("minutes {} is outside 5..120", self.minutes));
         }
@@ -162,8 +280,21 @@ impl QuestionDraft {
         if good.is_empty() {
             problem("what_good_looks_like", "\"what good looks like\" is empty".into());
         }
-        for (field, text) in [("prompt", &prompt), ("what_good_looks_like", &good)] {
-            if text.len() > MAX_TEXT {
+        // A note is one paragraph: its lines join as a list item's continuation lines do.
+        let notes = self.calibration.map(|note| note.split_whitespace().collect::<Vec<_>>().join(" "));
+        let calibration = match notes.iter().filter(|note| note.is_empty()).count() {
+            3 => None,
+            0 => Some(Calibration::from_notes(notes)),
+            _ => {
+                problem("calibration", "give all three calibration notes, or none".into());
+                None
+            }
+        };
+        let calibration_len = calibration.as_ref().map_or(0, |c| c.to_markdown().len());
+        for (field, len) in
+            [("prompt", prompt.len()), ("what_good_looks_like", good.len()), ("calibration", calibration_len)]
+        {
+            if len > MAX_TEXT {
                 problem(field, format!("longer than {MAX_TEXT} bytes"));
             }
         }
@@ -176,11 +307,13 @@ impl QuestionDraft {
                 levels,
                 teams,
                 tags: self.tags,
+                topic,
                 minutes: self.minutes as i16,
                 prompt,
                 follow_ups,
                 hints,
                 what_good_looks_like: good,
+                calibration,
                 starter: None,
                 tests: None,
                 reference_solution: None,
@@ -241,12 +374,18 @@ mod tests {
             levels: vec!["junior_mid".into()],
             teams: vec![],
             tags: vec!["hash-map".into()],
+            topic: "arrays-hashing".into(),
             minutes: 20,
             prompt: "Find pairs.".into(),
             follow_ups: vec!["Sorted?".into(), "Streaming?".into()],
             hints: vec!["Use a set.".into()],
             what_good_looks_like: "O(n).".into(),
+            calibration: Default::default(),
         }
+    }
+
+    fn notes(one: &str, three: &str, level: &str) -> [String; 3] {
+        [one.into(), three.into(), level.into()]
     }
 
     #[test]
@@ -268,6 +407,111 @@ mod tests {
     fn tags_must_be_slugs() {
         let problems = QuestionDraft { tags: vec!["Hash Map".into()], ..draft() }.validate().expect_err("invalid");
         assert_eq!(problems[0].field, "tags");
+    }
+
+    #[test]
+    fn a_topic_must_be_a_slug_and_may_default_to_the_questions_own_slug() {
+        let cases: [(&str, &str, Option<&str>); 6] = [
+            ("a slug", "attention", Some("attention")),
+            ("spaces around", "  sliding-window ", Some("sliding-window")),
+            ("empty", "", None),
+            ("capitals", "Attention", None),
+            ("spaces inside", "sliding window", None),
+            ("too long", &"a".repeat(MAX_TOPIC + 1), None),
+        ];
+        for (name, topic, expected) in cases {
+            let result = QuestionDraft { topic: topic.into(), ..draft() }.validate();
+            match expected {
+                Some(topic) => assert_eq!(result.expect(name).topic, topic, "{name}"),
+                None => assert_eq!(result.expect_err(name)[0].field, "topic", "{name}"),
+            }
+        }
+        let own = QuestionDraft { topic: " ".into(), ..draft() }.with_topic_defaulting_to("my-1a2b3c4d-pairs");
+        assert_eq!(own.validate().expect("valid").topic, "my-1a2b3c4d-pairs");
+        let given = QuestionDraft { topic: "graphs".into(), ..draft() }.with_topic_defaulting_to("my-1a2b3c4d-pairs");
+        assert_eq!(given.validate().expect("valid").topic, "graphs");
+    }
+
+    #[test]
+    fn calibration_takes_all_three_notes_or_none() {
+        let cases: [(&str, [String; 3], Result<bool, ()>); 5] = [
+            ("none", notes("", " ", "\n"), Ok(false)),
+            ("all three", notes("a", "b", "c"), Ok(true)),
+            ("one missing", notes("a", "", "c"), Err(())),
+            ("only one", notes("", "", "c"), Err(())),
+            ("too long", notes(&"x".repeat(MAX_TEXT), "b", "c"), Err(())),
+        ];
+        for (name, calibration, expected) in cases {
+            let result = QuestionDraft { calibration, ..draft() }.validate();
+            match expected {
+                Ok(present) => assert_eq!(result.expect(name).calibration.is_some(), present, "{name}"),
+                Err(()) => assert_eq!(result.expect_err(name)[0].field, "calibration", "{name}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_loops_level_labels_the_level_note_and_the_score_boundaries_stay() {
+        let calibration = Calibration::from_notes(["a 1 stalls".into(), "a 4 extends".into(), "seniors lead".into()]);
+        // (level, label of the third note)
+        let table = [
+            (Level::JuniorMid, "This loop's level, Junior / mid"),
+            (Level::SeniorStaff, "This loop's level, Senior / staff"),
+        ];
+        for (level, label) in table {
+            let notes = calibration.for_level(level);
+            let labels: Vec<&str> = notes.iter().map(|note| note.label.as_str()).collect();
+            assert_eq!(labels, ["1 vs 2", "3 vs 4", label]);
+            let texts: Vec<&str> = notes.iter().map(|note| note.text).collect();
+            assert_eq!(texts, ["a 1 stalls", "a 4 extends", "seniors lead"]);
+        }
+    }
+
+    #[test]
+    fn a_calibration_note_typed_on_several_lines_is_one_paragraph() {
+        let question =
+            QuestionDraft { calibration: notes("a 1 stalls;\r\n  a 2 gets there", "b", "c"), ..draft() }.validate();
+        let calibration = question.expect("valid").calibration.expect("calibration");
+        assert_eq!(calibration.one_vs_two, "a 1 stalls; a 2 gets there");
+        assert_eq!(Calibration::parse_markdown(&calibration.to_markdown()), Ok(calibration));
+    }
+
+    #[test]
+    fn calibration_markdown_has_exactly_the_three_labelled_items() {
+        const GOOD: &str = "- **1 vs 2:** A 1 has no plan.\n- **3 vs 4:** A 4 also\n  proves it.\n\n\
+            - **Junior/mid vs senior/staff:** Seniors lead.\n";
+        let parsed = Calibration::parse_markdown(GOOD).expect("valid");
+        assert_eq!(parsed.notes(), ["A 1 has no plan.", "A 4 also proves it.", "Seniors lead."]);
+        assert_eq!(Calibration::parse_markdown(&GOOD.replace("- ", "* ")), Ok(parsed.clone()));
+        assert_eq!(Calibration::parse_markdown(&parsed.to_markdown()), Ok(parsed));
+
+        let refusals: [(&str, String, &str); 8] = [
+            ("empty", String::new(), "found 0 item(s)"),
+            ("two items", GOOD.replace("- **3 vs 4:** A 4 also\n  proves it.\n", ""), "found 2 item(s)"),
+            ("four items", format!("{GOOD}- **Notes:** more\n"), "found 4 item(s)"),
+            (
+                "out of order",
+                GOOD.replace("1 vs 2", "X").replace("3 vs 4", "1 vs 2").replace("X", "3 vs 4"),
+                "where `**1 vs 2:**` belongs",
+            ),
+            (
+                "another label",
+                GOOD.replace("**3 vs 4:**", "**2 vs 3:**"),
+                "an item starts `**2 vs 3:** A 4 also proves it.` where `**3 vs 4:**` belongs",
+            ),
+            ("unbolded label", GOOD.replace("**1 vs 2:**", "1 vs 2:"), "where `**1 vs 2:**` belongs"),
+            (
+                "nothing after a label",
+                GOOD.replace("Seniors lead.", ""),
+                "the `**Junior/mid vs senior/staff:**` item says nothing",
+            ),
+            ("a paragraph", format!("Some intro.\n\n{GOOD}"), "found text outside them: `Some intro.`"),
+        ];
+        for (name, text, expected) in refusals {
+            let error = Calibration::parse_markdown(&text).expect_err(name);
+            assert!(error.contains(expected), "{name}: {error}");
+            assert!(error.starts_with("`## Calibration`"), "{name}: {error}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use super::blind_scoring::CardStatus;
+use super::integrity::IntegrityFlag;
 use super::scoring::Recommendation;
 
 /// One criterion's answer: a 1–4 score, "not assessed" (no evidence either
@@ -59,6 +60,8 @@ pub struct ScorecardInput {
     pub summary: String,
     pub strengths: String,
     pub areas_to_improve: String,
+    /// Raised beside the scores, never as one: it changes no score.
+    pub integrity: IntegrityFlag,
 }
 
 /// Longest text accepted in any one scorecard field.
@@ -67,20 +70,24 @@ pub const MAX_FIELD: usize = 10_000;
 impl ScorecardInput {
     /// What still stops submission: every criterion answered (a score or
     /// "not assessed"), evidence for every score, and a recommendation.
-    pub fn missing_for_submission(&self) -> Vec<(String, &'static str)> {
+    pub fn missing_for_submission(&self) -> Vec<(String, String)> {
         let mut missing = Vec::new();
         for answer in &self.answers {
             let field = format!("score_{}", answer.criterion_id);
             match answer.choice {
-                ScoreChoice::Unanswered => missing.push((field, "Choose a score, or \"not assessed\".")),
-                ScoreChoice::Score(_) if answer.evidence.trim().is_empty() => {
-                    missing.push((format!("evidence_{}", answer.criterion_id), "Write the evidence behind this score."))
-                }
+                ScoreChoice::Unanswered => missing.push((field, "Choose a score, or \"not assessed\".".into())),
+                ScoreChoice::Score(_) if answer.evidence.trim().is_empty() => missing.push((
+                    format!("evidence_{}", answer.criterion_id),
+                    "Write the evidence behind this score.".into(),
+                )),
                 _ => {}
             }
         }
         if self.recommendation.is_none() {
-            missing.push(("recommendation".into(), "Choose an overall recommendation."));
+            missing.push(("recommendation".into(), "Choose an overall recommendation.".into()));
+        }
+        if let Some(problem) = self.integrity.problem_for_submission() {
+            missing.push(("integrity_note".into(), problem.message()));
         }
         missing
     }
@@ -97,11 +104,14 @@ impl ScorecardInput {
             && self.summary == other.summary
             && self.strengths == other.strengths
             && self.areas_to_improve == other.areas_to_improve
+            && self.integrity == other.integrity
             && sorted(self) == sorted(other)
     }
 
     pub fn too_long(&self) -> bool {
-        [&self.summary, &self.strengths, &self.areas_to_improve].iter().any(|text| text.len() > MAX_FIELD)
+        [&self.summary, &self.strengths, &self.areas_to_improve, &self.integrity.note]
+            .iter()
+            .any(|text| text.len() > MAX_FIELD)
             || self.answers.iter().any(|a| a.evidence.len() > MAX_FIELD)
     }
 }
@@ -224,6 +234,27 @@ mod tests {
         assert!(!card.says_the_same_as(&reworded));
         let rescored = ScorecardInput { answers: vec![answer(2, 4), answer(1, 2)], ..reordered };
         assert!(!card.says_the_same_as(&rescored));
+    }
+
+    #[test]
+    fn an_integrity_note_without_a_concern_blocks_submission_and_a_concern_changes_nothing_else() {
+        use crate::domain::integrity::IntegrityConcern;
+        let complete = input(ScoreChoice::Score(3), "Solid.", Some(Recommendation::Hire));
+        let note_only = ScorecardInput {
+            integrity: IntegrityFlag { concerns: vec![], note: "Quoted an internal roadmap.".into() },
+            ..complete.clone()
+        };
+        assert_eq!(
+            note_only.missing_for_submission(),
+            [("integrity_note".to_owned(), note_only.integrity.problem_for_submission().expect("problem").message())]
+        );
+        let flagged = ScorecardInput {
+            integrity: IntegrityFlag { concerns: vec![IntegrityConcern::DisclosedConfidential], note: String::new() },
+            ..complete.clone()
+        };
+        assert!(flagged.missing_for_submission().is_empty());
+        assert_eq!(flagged.answers, complete.answers, "the flag sits beside the scores");
+        assert!(!flagged.says_the_same_as(&complete), "raising a concern is an amendment");
     }
 
     #[test]

@@ -321,6 +321,30 @@ mod tests {
     }
 
     #[test]
+    fn a_card_is_averaged_over_the_criteria_it_has() {
+        // A senior/staff behavioral card has a sixth criterion (leadership) a junior/mid card lacks:
+        // each card's mean and coverage are over its own criteria, never padded to the other's.
+        let five = vec![scored(Pillar::CommunicationCulture, Some(3)); 5];
+        let mut six = five.clone();
+        six.push(scored(Pillar::CommunicationCulture, Some(1)));
+        // (criteria, mean, coverage)
+        let table = [
+            (five.clone(), Some(3.0), Coverage { assessed: 5, total: 5 }),
+            (six, Some(16.0 / 6.0), Coverage { assessed: 6, total: 6 }),
+            (
+                [five, vec![scored(Pillar::CommunicationCulture, None)]].concat(),
+                Some(3.0),
+                Coverage { assessed: 5, total: 6 },
+            ),
+        ];
+        for (criteria, mean, covered) in table {
+            let card = round(1, Some(Hire), criteria);
+            assert_eq!(round_mean(&card), mean);
+            assert_eq!(coverage(&card), covered);
+        }
+    }
+
+    #[test]
     fn pillar_means_leave_out_unsubmitted_scorecards() {
         let rounds = [
             round(1, Some(Hire), vec![scored(Pillar::TechnicalDepth, Some(2))]),

@@ -5,8 +5,10 @@
 //! picked like this:
 //!
 //! 1. Only questions that fit are considered: the slot's round kind, the
-//!    loop's level among the question's levels, and not already picked for
-//!    this loop (nor excluded by the caller).
+//!    slot's tag filter (an ML coding round takes only questions tagged
+//!    `ml-coding`), the loop's level among the question's levels, not already
+//!    picked for this loop, and of a topic no question picked for this loop
+//!    has (in any round): a loop never asks two questions of one topic.
 //! 2. They are ranked, best first, by
 //!    - freshness: unseen by this candidate before any seen one; seen ones
 //!      least recently seen first;
@@ -23,7 +25,11 @@
 //! The draw uses SplitMix64 seeded with the loop's seed and integer weights,
 //! over the candidates sorted by id, so the same bank, history and seed give
 //! the same picks on every platform and build, whatever order the bank came
-//! in. A slot that runs out of fitting questions gets fewer ids.
+//! in. A slot that runs out of fitting questions gets fewer ids (the loop
+//! page says so); a topic is never repeated to fill it.
+//!
+//! An interviewer's swap ([`select_swap`]) follows the same rules against
+//! the rest of the loop.
 
 use std::collections::{HashMap, HashSet};
 
@@ -44,12 +50,60 @@ pub struct CandidateQuestion {
     pub teams: Vec<Team>,
     pub levels: Vec<Level>,
     pub tags: Vec<String>,
+    /// The core concept it tests; a loop holds at most one question of each.
+    pub topic: String,
 }
 
-/// One round's need: its kind and how many questions it takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which part of its kind's pool a round draws from, told apart by a tag:
+/// a two-coding onsite asks one algorithmic round (`Without("ml-coding")`)
+/// and one ML coding round (`With("ml-coding")`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum TagFilter {
+    #[default]
+    Any,
+    With(String),
+    Without(String),
+}
+
+impl TagFilter {
+    /// From the two nullable columns (a CHECK keeps at most one set).
+    pub fn from_columns(with_tag: Option<String>, without_tag: Option<String>) -> TagFilter {
+        match (with_tag, without_tag) {
+            (Some(tag), _) => TagFilter::With(tag),
+            (None, Some(tag)) => TagFilter::Without(tag),
+            (None, None) => TagFilter::Any,
+        }
+    }
+
+    pub fn with_tag(&self) -> Option<&str> {
+        match self {
+            TagFilter::With(tag) => Some(tag),
+            _ => None,
+        }
+    }
+
+    pub fn without_tag(&self) -> Option<&str> {
+        match self {
+            TagFilter::Without(tag) => Some(tag),
+            _ => None,
+        }
+    }
+
+    pub fn admits(&self, tags: &[String]) -> bool {
+        match self {
+            TagFilter::Any => true,
+            TagFilter::With(tag) => tags.contains(tag),
+            TagFilter::Without(tag) => !tags.contains(tag),
+        }
+    }
+}
+
+/// One round's need: its kind, the part of the kind's pool it draws from,
+/// and how many questions it takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoundSlot {
     pub kind: RoundKind,
+    pub filter: TagFilter,
     pub questions: usize,
 }
 
@@ -67,33 +121,74 @@ pub struct SelectionContext<'a> {
     pub tag_weakness: &'a HashMap<String, f64>,
 }
 
-/// The question ids for each slot, in slot order; never the same id twice.
+/// What a loop already holds: questions it may not be given again, and
+/// topics it may not be given a second question of.
+#[derive(Debug, Clone, Default)]
+struct Taken<'a> {
+    ids: HashSet<Uuid>,
+    topics: HashSet<&'a str>,
+}
+
+impl<'a> Taken<'a> {
+    fn hold(&mut self, id: Uuid, topic: &'a str) {
+        self.ids.insert(id);
+        self.topics.insert(topic);
+    }
+
+    fn allows(&self, question: &CandidateQuestion) -> bool {
+        !self.ids.contains(&question.id) && !self.topics.contains(question.topic.as_str())
+    }
+}
+
+/// The question ids for each slot, in slot order; never the same id twice,
+/// nor two questions of one topic.
 pub fn select_questions(bank: &[CandidateQuestion], slots: &[RoundSlot], ctx: &SelectionContext) -> Vec<Vec<Uuid>> {
     let mut rng = SplitMix64::new(ctx.seed);
-    let mut picked = HashSet::new();
+    let mut taken = Taken::default();
     slots
         .iter()
         .map(|slot| {
             let mut ids = Vec::with_capacity(slot.questions);
             while ids.len() < slot.questions {
-                let Some(id) = pick(bank, slot.kind, ctx, &picked, &mut rng) else { break };
-                picked.insert(id);
-                ids.push(id);
+                let Some(question) = pick(bank, slot, ctx, &taken, &mut rng) else { break };
+                taken.hold(question.id, &question.topic);
+                ids.push(question.id);
             }
             ids
         })
         .collect()
 }
 
-/// Another question for a round of `kind`, by the same rules, skipping
-/// `exclude` (the loop's current questions and any already swapped out).
-pub fn select_replacement(
+/// A question a loop holds, in the slot it sits in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub round: Uuid,
+    pub position: i16,
+    pub id: Uuid,
+    pub topic: String,
+}
+
+/// Another question for the slot `position` of `round` (a round of `slot`'s
+/// kind and filter), by the same rules: not a question the loop holds nor the
+/// one going out, and of no topic the rest of the loop holds (the outgoing
+/// question's own topic may stay). `None` when no question fits.
+pub fn select_swap(
     bank: &[CandidateQuestion],
-    kind: RoundKind,
+    slot: &RoundSlot,
     ctx: &SelectionContext,
-    exclude: &HashSet<Uuid>,
+    held: &[Held],
+    round: Uuid,
+    position: i16,
 ) -> Option<Uuid> {
-    pick(bank, kind, ctx, exclude, &mut SplitMix64::new(ctx.seed))
+    let mut taken = Taken::default();
+    for question in held {
+        if question.round == round && question.position == position {
+            taken.ids.insert(question.id);
+        } else {
+            taken.hold(question.id, &question.topic);
+        }
+    }
+    pick(bank, slot, ctx, &taken, &mut SplitMix64::new(ctx.seed)).map(|question| question.id)
 }
 
 /// How well a question's teams suit the loop; earlier is better.
@@ -112,17 +207,18 @@ enum Freshness {
     LastSeen(DateTime<Utc>),
 }
 
-fn pick(
-    bank: &[CandidateQuestion],
-    kind: RoundKind,
+fn pick<'b>(
+    bank: &'b [CandidateQuestion],
+    slot: &RoundSlot,
     ctx: &SelectionContext,
-    exclude: &HashSet<Uuid>,
+    taken: &Taken,
     rng: &mut SplitMix64,
-) -> Option<Uuid> {
+) -> Option<&'b CandidateQuestion> {
     let ranked: Vec<((Freshness, TeamFit), &CandidateQuestion)> = bank
         .iter()
-        .filter(|question| question.kind == kind && question.levels.contains(&ctx.level))
-        .filter(|question| !exclude.contains(&question.id))
+        .filter(|question| question.kind == slot.kind && question.levels.contains(&ctx.level))
+        .filter(|question| slot.filter.admits(&question.tags))
+        .filter(|question| taken.allows(question))
         .map(|question| ((freshness(question, ctx), team_fit(question, ctx.team)), question))
         .collect();
     let best_rank = ranked.iter().map(|(rank, _)| *rank).min()?;
@@ -134,9 +230,9 @@ fn pick(
 
     let weights: Vec<u64> = best.iter().map(|question| weight_millis(question, ctx.tag_weakness)).collect();
     let mut ticket = rng.below(weights.iter().sum());
-    best.iter().zip(&weights).find_map(|(question, &weight)| {
+    best.into_iter().zip(&weights).find_map(|(question, &weight)| {
         if ticket < weight {
-            Some(question.id)
+            Some(question)
         } else {
             ticket -= weight;
             None
@@ -207,6 +303,7 @@ mod tests {
 
     use super::*;
 
+    /// A question of its own topic.
     fn question(n: u128, kind: RoundKind, teams: &[Team], tags: &[&str]) -> CandidateQuestion {
         CandidateQuestion {
             id: Uuid::from_u128(n),
@@ -214,7 +311,12 @@ mod tests {
             teams: teams.to_vec(),
             levels: vec![Level::JuniorMid, Level::SeniorStaff],
             tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            topic: format!("topic-{n}"),
         }
+    }
+
+    fn on_topic(topic: &str, question: CandidateQuestion) -> CandidateQuestion {
+        CandidateQuestion { topic: topic.to_owned(), ..question }
     }
 
     fn coding(n: u128) -> CandidateQuestion {
@@ -234,7 +336,7 @@ mod tests {
     }
 
     fn slot(kind: RoundKind, questions: usize) -> RoundSlot {
-        RoundSlot { kind, questions }
+        RoundSlot { kind, filter: TagFilter::Any, questions }
     }
 
     fn ids(ns: &[u128]) -> Vec<Uuid> {
@@ -262,7 +364,6 @@ mod tests {
         let picks =
             select_questions(&[], &[slot(RoundKind::Coding, 1), slot(RoundKind::Domain, 2)], &ctx(1, &seen, &weakness));
         assert_eq!(picks, vec![Vec::<Uuid>::new(), Vec::new()]);
-        assert_eq!(select_replacement(&[], RoundKind::Coding, &ctx(1, &seen, &weakness), &HashSet::new()), None);
     }
 
     #[test]
@@ -386,7 +487,113 @@ mod tests {
     }
 
     #[test]
-    fn a_replacement_follows_the_same_rules_and_skips_the_excluded() {
+    fn a_loop_never_holds_two_questions_of_one_topic() {
+        let domain = |n| question(n, RoundKind::Domain, &[], &[]);
+        let seen_long_ago = HashMap::from([(Uuid::from_u128(7), day(1))]);
+        let no_history = HashMap::new();
+        // Each case: the bank, the slots, the history, and every outcome allowed (ids per slot).
+        type Case<'a> =
+            (&'a str, Vec<CandidateQuestion>, Vec<RoundSlot>, &'a HashMap<Uuid, DateTime<Utc>>, Vec<Vec<Vec<u128>>>);
+        let cases: [Case; 5] = [
+            (
+                "across rounds of different kinds",
+                vec![on_topic("a", coding(1)), on_topic("a", domain(2)), on_topic("b", domain(3))],
+                vec![slot(RoundKind::Coding, 1), slot(RoundKind::Domain, 1)],
+                &no_history,
+                vec![vec![vec![1], vec![3]]],
+            ),
+            (
+                "within one round",
+                vec![on_topic("a", coding(1)), on_topic("a", coding(2)), on_topic("b", coding(3))],
+                vec![slot(RoundKind::Coding, 2)],
+                &no_history,
+                vec![vec![vec![1, 3]], vec![vec![2, 3]], vec![vec![3, 1]], vec![vec![3, 2]]],
+            ),
+            (
+                "a round that could be filled only by repeating a topic gets fewer questions",
+                vec![on_topic("a", coding(1)), on_topic("a", coding(2)), on_topic("a", domain(3))],
+                vec![slot(RoundKind::Coding, 2), slot(RoundKind::Domain, 1)],
+                &no_history,
+                vec![vec![vec![1], vec![]], vec![vec![2], vec![]]],
+            ),
+            (
+                "before freshness and team: a seen question of a new topic, not an unseen one of a taken topic",
+                vec![
+                    on_topic("a", coding(1)),
+                    on_topic("a", question(6, RoundKind::Domain, &[Team::GenaiLlm], &[])),
+                    on_topic("b", domain(7)),
+                ],
+                vec![slot(RoundKind::Coding, 1), slot(RoundKind::Domain, 1)],
+                &seen_long_ago,
+                vec![vec![vec![1], vec![7]]],
+            ),
+            (
+                "private questions' topics are their own slugs, so they never collide",
+                vec![on_topic("my-1-pairs", coding(1)), on_topic("my-2-pairs", coding(2))],
+                vec![slot(RoundKind::Coding, 2)],
+                &no_history,
+                vec![vec![vec![1, 2]], vec![vec![2, 1]]],
+            ),
+        ];
+        let weakness = HashMap::new();
+        for (name, bank, slots, seen, allowed) in cases {
+            let allowed: Vec<Vec<Vec<Uuid>>> =
+                allowed.iter().map(|outcome| outcome.iter().map(|slot| ids(slot)).collect()).collect();
+            for seed in 0..20 {
+                let picks = select_questions(&bank, &slots, &ctx(seed, seen, &weakness));
+                assert!(allowed.contains(&picks), "{name}, seed {seed}: {picks:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_swap_follows_the_same_rules_against_the_rest_of_the_loop() {
+        let (this_round, other_round) = (Uuid::from_u128(100), Uuid::from_u128(200));
+        let held =
+            |round, position, n, topic: &str| Held { round, position, id: Uuid::from_u128(n), topic: topic.into() };
+        let loop_of_two = vec![held(this_round, 1, 1, "a"), held(other_round, 1, 2, "b")];
+        let two_in_this_round = vec![held(this_round, 1, 1, "a"), held(this_round, 2, 8, "c")];
+        // Each case: the bank, what the loop holds, and the question the swap brings in.
+        type Case<'a> = (&'a str, Vec<CandidateQuestion>, &'a Vec<Held>, Option<u128>);
+        let cases: [Case; 5] = [
+            (
+                "a new topic",
+                vec![on_topic("a", coding(1)), on_topic("b", coding(6)), on_topic("c", coding(7))],
+                &loop_of_two,
+                Some(7),
+            ),
+            (
+                "the outgoing question's topic may stay",
+                vec![on_topic("a", coding(1)), on_topic("a", coding(5)), on_topic("b", coding(6))],
+                &loop_of_two,
+                Some(5),
+            ),
+            ("nothing else fits", vec![on_topic("a", coding(1)), on_topic("b", coding(6))], &loop_of_two, None),
+            (
+                "the other question of the same round keeps its topic",
+                vec![on_topic("a", coding(1)), on_topic("c", coding(9)), on_topic("d", coding(10))],
+                &two_in_this_round,
+                Some(10),
+            ),
+            (
+                "another question the loop holds is not picked again",
+                vec![on_topic("a", coding(1)), on_topic("c", coding(8))],
+                &two_in_this_round,
+                None,
+            ),
+        ];
+        let (seen, weakness) = (HashMap::new(), HashMap::new());
+        for (name, bank, held, expected) in cases {
+            for seed in 0..20 {
+                let swapped =
+                    select_swap(&bank, &slot(RoundKind::Coding, 1), &ctx(seed, &seen, &weakness), held, this_round, 1);
+                assert_eq!(swapped, expected.map(Uuid::from_u128), "{name}, seed {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_swap_follows_the_ranking_and_skips_the_outgoing_question() {
         let bank = [
             question(1, RoundKind::Coding, &[Team::GenaiLlm], &[]),
             question(2, RoundKind::Coding, &[], &[]),
@@ -394,11 +601,51 @@ mod tests {
         ];
         let (seen, weakness) = (HashMap::new(), HashMap::new());
         let context = ctx(9, &seen, &weakness);
-        assert_eq!(select_replacement(&bank, RoundKind::Coding, &context, &HashSet::new()), Some(Uuid::from_u128(1)));
-        let exclude = HashSet::from([Uuid::from_u128(1)]);
-        assert_eq!(select_replacement(&bank, RoundKind::Coding, &context, &exclude), Some(Uuid::from_u128(2)));
-        let exclude = HashSet::from([Uuid::from_u128(1), Uuid::from_u128(2)]);
-        assert_eq!(select_replacement(&bank, RoundKind::Coding, &context, &exclude), None);
+        let round = Uuid::from_u128(100);
+        let holding = |n: u128| vec![Held { round, position: 1, id: Uuid::from_u128(n), topic: format!("topic-{n}") }];
+        assert_eq!(
+            select_swap(&bank, &slot(RoundKind::Coding, 1), &context, &holding(2), round, 1),
+            Some(Uuid::from_u128(1))
+        );
+        assert_eq!(
+            select_swap(&bank, &slot(RoundKind::Coding, 1), &context, &holding(1), round, 1),
+            Some(Uuid::from_u128(2))
+        );
+        assert_eq!(select_swap(&[], &slot(RoundKind::Coding, 1), &context, &holding(1), round, 1), None);
+    }
+
+    #[test]
+    fn a_tag_filter_keeps_a_round_to_its_part_of_the_pool_in_picks_and_swaps() {
+        let bank = [
+            question(1, RoundKind::Coding, &[], &["graphs"]),
+            question(2, RoundKind::Coding, &[], &["ml-coding", "attention"]),
+            question(3, RoundKind::Coding, &[], &["heaps"]),
+            question(4, RoundKind::Coding, &[], &["ml-coding", "optimizers"]),
+        ];
+        let (seen, weakness) = (HashMap::new(), HashMap::new());
+        let ml = RoundSlot { kind: RoundKind::Coding, filter: TagFilter::With("ml-coding".into()), questions: 1 };
+        let algorithms =
+            RoundSlot { kind: RoundKind::Coding, filter: TagFilter::Without("ml-coding".into()), questions: 1 };
+        for seed in 0..50 {
+            let picks = select_questions(&bank, &[algorithms.clone(), ml.clone()], &ctx(seed, &seen, &weakness));
+            assert!([ids(&[1]), ids(&[3])].contains(&picks[0]), "seed {seed}: {picks:?}");
+            assert!([ids(&[2]), ids(&[4])].contains(&picks[1]), "seed {seed}: {picks:?}");
+            let round = Uuid::from_u128(90);
+            let held = [Held { round, position: 1, id: picks[1][0], topic: "t".into() }];
+            let swapped = select_swap(&bank, &ml, &ctx(seed, &seen, &weakness), &held, round, 1);
+            assert!(swapped.is_some_and(|id| id != picks[1][0] && ids(&[2, 4]).contains(&id)), "seed {seed}");
+        }
+        // (filter, tags, admitted)
+        let table = [
+            (TagFilter::Any, vec![], true),
+            (TagFilter::With("ml-coding".into()), vec!["ml-coding".to_owned()], true),
+            (TagFilter::With("ml-coding".into()), vec!["graphs".to_owned()], false),
+            (TagFilter::Without("ml-coding".into()), vec!["graphs".to_owned()], true),
+            (TagFilter::Without("ml-coding".into()), vec!["ml-coding".to_owned()], false),
+        ];
+        for (filter, tags, admitted) in table {
+            assert_eq!(filter.admits(&tags), admitted, "{filter:?} {tags:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::db::feedback::ScoreLine;
 use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
+use crate::domain::integrity::IntegrityFlag;
 use crate::domain::scoring::{self, Coverage, CriterionScore, Recommendation, RoundScores};
 use crate::domain::visibility::{self, Viewer};
 use crate::domain::{Pillar, RoundKind};
@@ -19,6 +20,7 @@ pub struct CardView {
     pub round_position: i16,
     pub role: CardRole,
     pub role_label: &'static str,
+    pub status: CardStatus,
     /// From an interviewer the candidate withdrew from the loop after they submitted it.
     pub withdrawn_interviewer: bool,
     pub recommendation: Option<Recommendation>,
@@ -26,6 +28,8 @@ pub struct CardView {
     pub summary: String,
     pub strengths: String,
     pub areas_to_improve: String,
+    /// Beside the scores, never part of them.
+    pub integrity: IntegrityFlag,
     pub criteria: Vec<CriterionView>,
 }
 
@@ -108,12 +112,14 @@ pub fn readable_cards(lines: &[ScoreLine], viewer: Uuid, candidate: Uuid) -> Vec
                 (CardRole::Interviewer, None, _) => "Interviewer (deleted account)",
                 _ => role.label(),
             },
+            status: line.status,
             withdrawn_interviewer: line.author_withdrawn,
             recommendation: line.recommendation,
             recommendation_label: line.recommendation.map_or("—", Recommendation::label),
             summary: line.summary.clone(),
             strengths: line.strengths.clone(),
             areas_to_improve: line.areas_to_improve.clone(),
+            integrity: IntegrityFlag { concerns: line.integrity_concerns.clone(), note: line.integrity_note.clone() },
             criteria: Vec::new(),
         });
         let anchor_for =

@@ -29,6 +29,7 @@ use crate::db::loops::{LoopRow, RoundRow};
 use crate::db::rounds::{RoundQuestion, RoundState, TimerEvent};
 use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
 use crate::domain::code_runs::RunPoint;
+use crate::domain::integrity::{self, RaisedConcern};
 use crate::domain::scoring::{self, DebriefRound, Recommendation, RoundScores};
 use crate::domain::timer::{TimerAction, TimerState};
 use crate::domain::visibility::{self, Item, Stage, Viewer};
@@ -78,6 +79,11 @@ pub struct GapLine {
 }
 
 impl RoundFeedbackPage {
+    /// The question's calibration for this loop's level.
+    fn calibration(&self, question: &RoundQuestion) -> Vec<round_view::CalibrationLine> {
+        round_view::calibration_lines(question, self.round.level)
+    }
+
     /// A hint or follow-up, its Markdown rendered (`code` is common in them).
     fn inline(&self, item: &str) -> String {
         crate::domain::markdown::render_inline(item)
@@ -213,6 +219,9 @@ pub struct LoopFeedback {
     pub starts_at: String,
     pub outcome: Option<&'static str>,
     pub outcome_rule: String,
+    /// Integrity concerns on the scorecards the viewer may read; never part of the outcome.
+    pub integrity_concerns: Vec<RaisedConcern>,
+    pub integrity_note: Option<String>,
     pub submitted: usize,
     pub total: usize,
     pub pillars: Vec<PillarLine>,
@@ -336,6 +345,8 @@ async fn build_loop_feedback(
         })
         .collect();
 
+    let integrity_concerns =
+        integrity::loop_concerns(cards.iter().map(|c| (c.round_position, c.role, c.status, &c.integrity)));
     let feedback = LoopFeedback {
         loop_id,
         template: the_loop.template_name.clone(),
@@ -346,6 +357,8 @@ async fn build_loop_feedback(
         starts_at: schedule::format_utc(the_loop.starts_at),
         outcome: debrief.outcome.decision.map(Recommendation::label),
         outcome_rule: debrief.outcome.rule,
+        integrity_note: integrity::debrief_note(&integrity_concerns),
+        integrity_concerns,
         submitted: debrief.outcome.submitted,
         total: debrief.outcome.total,
         pillars,
@@ -512,6 +525,9 @@ pub fn to_markdown(f: &LoopFeedback) -> String {
     );
     let _ = writeln!(md, "- Scorecards: {} of {} submitted\n", f.submitted, f.total);
     let _ = writeln!(md, "## Outcome\n\n**{}** — {}\n", f.outcome.unwrap_or("Pending"), f.outcome_rule);
+    if let Some(note) = &f.integrity_note {
+        let _ = writeln!(md, "**Integrity:** {note}\n");
+    }
     let _ = writeln!(md, "## Pillars\n\n| Pillar | Mean (1–4) | Criteria scored |\n| --- | --- | --- |");
     for p in &f.pillars {
         let _ =
@@ -547,6 +563,13 @@ pub fn to_markdown(f: &LoopFeedback) -> String {
             for c in &card.criteria {
                 let score = c.score.map_or("not assessed".to_owned(), |s| s.to_string());
                 let _ = writeln!(md, "- **{}** ({}): {} — {}", c.name, c.pillar_label, score, c.evidence.trim());
+            }
+            if card.integrity.is_raised() {
+                let _ =
+                    writeln!(md, "\nIntegrity concern (not part of the scores): {}.", card.integrity.concerns_text());
+                if !card.integrity.note.trim().is_empty() {
+                    let _ = writeln!(md, "\nIntegrity note: {}", card.integrity.note.trim());
+                }
             }
             for (label, text) in [
                 ("Summary", &card.summary),

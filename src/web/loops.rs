@@ -182,8 +182,10 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
     let mut tx = state.db.begin().await?;
     let inputs = crate::selection::inputs(&mut tx, user.id).await?;
     let rounds = &request.template.rounds.0;
-    let slots: Vec<RoundSlot> =
-        rounds.iter().map(|r| RoundSlot { kind: r.kind, questions: r.question_count.max(1) as usize }).collect();
+    let slots: Vec<RoundSlot> = rounds
+        .iter()
+        .map(|r| RoundSlot { kind: r.kind, filter: r.filter(), questions: r.question_count.max(1) as usize })
+        .collect();
     // A positive 63-bit seed: it is stored in a bigint and shown on the loop page.
     let seed = rand::random::<u64>() >> 1;
     let context = SelectionContext {
@@ -197,8 +199,8 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
     let minutes_of: HashMap<Uuid, i16> = inputs.bank.iter().map(|q| (q.id, q.suggested_minutes)).collect();
     let new_rounds: Vec<NewRound> = rounds
         .iter()
-        .zip(&picks)
-        .map(|(round, ids)| {
+        .zip(slots.iter().zip(&picks))
+        .map(|(round, (slot, ids))| {
             let suggested: Vec<i16> =
                 ids.iter().map(|id| minutes_of.get(id).copied().unwrap_or(round.minutes)).collect();
             let budgets = timer::question_budgets(round.minutes, &suggested);
@@ -206,6 +208,8 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
                 kind: round.kind,
                 title: &round.title,
                 planned_minutes: round.minutes,
+                questions_wanted: slot.questions as i16,
+                filter: slot.filter.clone(),
                 questions: ids
                     .iter()
                     .zip(budgets)
@@ -293,6 +297,18 @@ impl LoopPage {
     fn question_titles(&self, round: &RoundRow) -> Vec<String> {
         let viewer = Viewer::in_loop(self.viewer, self.the_loop.candidate_id, round.interviewer_id, false);
         round_view::question_titles_seen_by(round, self.the_loop.mode, viewer)
+    }
+
+    /// What is missing when the bank had fewer questions that fit the round
+    /// than its template asked for: selection never repeats a topic to fill it.
+    fn shortfall(&self, round: &RoundRow) -> Option<String> {
+        let (held, wanted) = (round.question_titles.len(), usize::try_from(round.questions_wanted).unwrap_or(0));
+        let why = "no other question in the bank fits this round (its kind, the loop's level) on a topic the loop does not already cover";
+        match held {
+            _ if held >= wanted => None,
+            0 => Some(format!("No question: {why}.")),
+            _ => Some(format!("Only {held} of {wanted} questions: {why}.")),
+        }
     }
 
     /// The candidate takes part in every round; an interviewer in their own.

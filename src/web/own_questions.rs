@@ -13,7 +13,7 @@ use super::page::{Layout, render};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::questions::{DeleteOutcome, StoredQuestion};
-use crate::domain::question::{QuestionDraft, owned_slug};
+use crate::domain::question::{CALIBRATION_LABELS, Calibration, QuestionDraft, owned_slug};
 use crate::domain::{Difficulty, Level, RoundKind, Team};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -36,10 +36,14 @@ struct QuestionForm {
     levels: Vec<String>,
     teams: Vec<String>,
     tags: String,
+    /// Blank: the question's own slug, so it shares a topic with no other.
+    topic: String,
     prompt: String,
     follow_ups: String,
     hints: String,
     what_good_looks_like: String,
+    /// The three calibration notes, in the order of `CALIBRATION_LABELS`; all blank for none.
+    calibration: [String; 3],
 }
 
 impl Default for QuestionForm {
@@ -52,10 +56,12 @@ impl Default for QuestionForm {
             levels: Level::ALL.iter().map(|l| l.as_str().to_owned()).collect(),
             teams: Vec::new(),
             tags: String::new(),
+            topic: String::new(),
             prompt: String::new(),
             follow_ups: String::new(),
             hints: String::new(),
             what_good_looks_like: String::new(),
+            calibration: Default::default(),
         }
     }
 }
@@ -73,6 +79,10 @@ impl QuestionForm {
                 "levels" => form.levels.push(value),
                 "teams" => form.teams.push(value),
                 "tags" => form.tags = value,
+                "topic" => form.topic = value,
+                "calibration_1_2" => form.calibration[0] = value,
+                "calibration_3_4" => form.calibration[1] = value,
+                "calibration_level" => form.calibration[2] = value,
                 "prompt" => form.prompt = value,
                 "follow_ups" => form.follow_ups = value,
                 "hints" => form.hints = value,
@@ -84,7 +94,10 @@ impl QuestionForm {
     }
 
     fn from_stored(stored: StoredQuestion) -> Self {
+        let calibration = stored.calibration_md.as_deref().and_then(|md| Calibration::parse_markdown(md).ok());
         QuestionForm {
+            // A topic that is the question's own slug was left blank.
+            topic: if stored.topic == stored.slug { String::new() } else { stored.topic },
             title: stored.title,
             kind: stored.kind.as_str().to_owned(),
             difficulty: stored.difficulty.to_string(),
@@ -96,10 +109,12 @@ impl QuestionForm {
             follow_ups: stored.follow_ups.join("\n"),
             hints: stored.hints.join("\n"),
             what_good_looks_like: stored.good_answer_md,
+            calibration: calibration.map_or_else(Default::default, |c| c.notes().map(str::to_owned)),
         }
     }
 
-    fn draft(&self) -> QuestionDraft {
+    /// The question as typed, for a question whose slug is `slug`.
+    fn draft(&self, slug: &str) -> QuestionDraft {
         let lines = |text: &str| text.lines().map(str::to_owned).collect();
         QuestionDraft {
             kind: self.kind.clone(),
@@ -114,12 +129,15 @@ impl QuestionForm {
                 .map(|t| t.trim().to_lowercase().replace(' ', "-"))
                 .filter(|t| !t.is_empty())
                 .collect(),
+            topic: self.topic.trim().to_owned(),
             minutes: self.minutes.trim().parse().unwrap_or(0),
             prompt: self.prompt.clone(),
             follow_ups: lines(&self.follow_ups),
             hints: lines(&self.hints),
             what_good_looks_like: self.what_good_looks_like.clone(),
+            calibration: self.calibration.clone(),
         }
+        .with_topic_defaulting_to(slug)
     }
 }
 
@@ -155,6 +173,16 @@ impl QuestionFormPage {
 
     fn difficulties(&self) -> [Difficulty; 3] {
         Difficulty::ALL
+    }
+
+    /// Each calibration note's field: its name, its label and what was typed.
+    fn calibration_fields(&self) -> Vec<(&'static str, String, &str)> {
+        ["calibration_1_2", "calibration_3_4", "calibration_level"]
+            .into_iter()
+            .zip(CALIBRATION_LABELS)
+            .zip(&self.form.calibration)
+            .map(|((name, label), typed)| (name, format!("{label}:"), typed.as_str()))
+            .collect()
     }
 
     fn has_level(&self, level: &Level) -> bool {
@@ -214,7 +242,8 @@ async fn save(
     editing: Option<String>,
     form: QuestionForm,
 ) -> Result<Response, AppError> {
-    let question = match form.draft().validate() {
+    let slug = editing.clone().unwrap_or_else(|| owned_slug(&form.title));
+    let question = match form.draft(&slug).validate() {
         Ok(question) => question,
         Err(problems) => {
             let mut errors = FieldErrors::default();
@@ -225,10 +254,14 @@ async fn save(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
-    let slug = editing.unwrap_or_else(|| owned_slug(&question.title));
+    let calibration = match &question.calibration {
+        Some(calibration) => Some(super::render_markdown(calibration.to_markdown()).await?),
+        None => None,
+    };
     let html = db::questions::QuestionHtml {
         prompt: super::render_markdown(question.prompt.clone()).await?,
         good_answer: super::render_markdown(question.what_good_looks_like.clone()).await?,
+        calibration,
     };
     if !db::questions::save_private(&state.db, user.id, &slug, &question, &html).await? {
         return Err(AppError::NotFound);

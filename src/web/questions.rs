@@ -12,7 +12,7 @@ use super::page::{Layout, choices, render};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
-use crate::domain::bank::{self, Guidance, SearchText};
+use crate::domain::bank::{self, Guidance, Listing, SearchText};
 use crate::domain::{Difficulty, RoundKind, Team};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -61,6 +61,7 @@ struct QuestionListPage {
     tags: Vec<String>,
     total: i64,
     page: i64,
+    listing: Listing,
 }
 
 impl QuestionListPage {
@@ -148,7 +149,9 @@ async fn list_questions(
     let questions = db::questions::search(&mut *db, user.id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let tags = db::questions::tags(&mut *db, user.id).await?;
     let total = questions.first().map_or(0, |q| q.total);
-    render(&QuestionListPage { layout: Layout::new(Some(user)), filter, questions, tags, total, page })
+    let bank_size = if questions.is_empty() { db::questions::count_visible(&mut *db, user.id).await? } else { total };
+    let listing = bank::listing(questions.len(), bank_size);
+    render(&QuestionListPage { layout: Layout::new(Some(user)), filter, questions, tags, total, page, listing })
 }
 
 #[derive(Template)]
@@ -166,6 +169,12 @@ impl QuestionPage {
     }
     fn level_labels(&self) -> Vec<&'static str> {
         self.question.levels.iter().map(|l| l.label()).collect()
+    }
+
+    /// The question's topic, unless it is the question's own slug (a private
+    /// question written without one).
+    fn topic(&self) -> Option<&str> {
+        Some(self.question.topic.as_str()).filter(|topic| *topic != self.question.slug)
     }
 
     fn guidance_withheld(&self) -> bool {

@@ -8,12 +8,13 @@ use crate::db::code::RoundCode;
 use crate::db::loops::RoundRow;
 use crate::db::markers::Marker;
 use crate::db::rounds::{RoundQuestion, RoundState};
-use crate::domain::LoopMode;
 use crate::domain::blind_scoring::RoundStage;
 use crate::domain::code_runs::{self, RunOutcome, RunPoint};
+use crate::domain::question::Calibration;
 use crate::domain::question::CodeLanguage;
 use crate::domain::timer::{self, Milestone, QuestionProgress, TimerState};
 use crate::domain::visibility::{self, Item, Stage, Viewer};
+use crate::domain::{Level, LoopMode, markdown};
 
 /// The stage of `round` with its scorecards as far as they have come.
 pub fn stage(round: &RoundState, cards: RoundStage) -> Stage {
@@ -46,12 +47,32 @@ pub fn questions_seen_by(questions: Vec<RoundQuestion>, viewer: Viewer, stage: S
                 question.hints_used = (0..question.hints.len() as i16).collect();
                 question.follow_ups_used = (0..question.follow_ups.len() as i16).collect();
                 question.good_answer_html.clear();
+                question.calibration_md = None;
             } else if !given {
                 question.hints_used.clear();
                 question.follow_ups_used.clear();
             }
             question
         })
+        .collect()
+}
+
+/// One calibration note of a question, rendered, under its label.
+pub struct CalibrationLine {
+    pub label: String,
+    pub html: String,
+}
+
+/// The question's calibration for a loop at `level` (the level note labelled
+/// with it); empty when the question has none or the viewer may not see it.
+pub fn calibration_lines(question: &RoundQuestion, level: Level) -> Vec<CalibrationLine> {
+    let Some(Ok(calibration)) = question.calibration_md.as_deref().map(Calibration::parse_markdown) else {
+        return Vec::new();
+    };
+    calibration
+        .for_level(level)
+        .into_iter()
+        .map(|note| CalibrationLine { label: note.label, html: markdown::render_inline(note.text) })
         .collect()
 }
 

@@ -86,6 +86,11 @@ struct RoundPage {
 }
 
 impl RoundPage {
+    /// The question's calibration for this loop's level.
+    fn calibration(&self, question: &RoundQuestion) -> Vec<round_view::CalibrationLine> {
+        round_view::calibration_lines(question, self.round.level)
+    }
+
     /// A hint or follow-up, its Markdown rendered (`code` is common in them).
     fn inline(&self, item: &str) -> String {
         crate::domain::markdown::render_inline(item)
@@ -307,7 +312,7 @@ async fn show_round(
     };
     let criteria = match viewer.is_candidate() {
         true => Vec::new(),
-        false => db::rubrics::criteria_for_kind(&mut *db, round.kind).await?,
+        false => db::rubrics::criteria_for_card(&mut *db, round.kind, round.level).await?,
     };
     let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
     let (code, last_run) = match visibility::may_see(viewer, Item::CandidateWork, stage) {
@@ -737,10 +742,11 @@ async fn swap_question(
     if !current.iter().any(|q| q.position == form.position) {
         return Err(AppError::BadRequest("No question at that position."));
     }
-    let current_ids: Vec<Uuid> = current.iter().map(|q| q.question_id).collect();
-    let replacement = selection::pick_replacement(&mut tx, &round, &current_ids).await?;
+    let replacement = selection::pick_replacement(&mut tx, &round, form.position).await?;
     let Some(question_id) = replacement else {
-        return Err(AppError::Conflict("There is no other question that fits this round."));
+        return Err(AppError::Conflict(
+            "There is no other question that fits this round: of its kind, for the loop's level, and on a topic the rest of the loop does not already cover.",
+        ));
     };
     db::rounds::replace_question(&mut *tx, id, form.position, question_id).await?;
     tx.commit().await?;

@@ -23,6 +23,7 @@ use crate::db::rubrics::Criterion;
 use crate::db::scorecards::{SaveResult, Scorecard};
 use crate::db::sessions::SessionUser;
 use crate::domain::blind_scoring::{self, CardRole, CardStatus};
+use crate::domain::integrity::{IntegrityConcern, IntegrityFlag};
 use crate::domain::scorecard::{self, CriterionAnswer, Intent, Refusal, ScoreChoice, ScorecardInput, Step};
 use crate::domain::scoring::Recommendation;
 use crate::domain::timer::TimerState;
@@ -106,6 +107,24 @@ impl AssessmentPage {
         self.input.recommendation == Some(*recommendation)
     }
 
+    fn integrity_concerns(&self) -> &'static [IntegrityConcern] {
+        IntegrityConcern::ALL
+    }
+
+    fn is_concern_ticked(&self, concern: &IntegrityConcern) -> bool {
+        self.input.integrity.is_ticked(concern)
+    }
+
+    /// The integrity fieldset's question, asked of the interviewer or of the candidate themselves.
+    fn integrity_question(&self) -> &'static str {
+        match self.role {
+            CardRole::Interviewer => "Did anything in this round raise an integrity concern?",
+            CardRole::SelfAssessment => {
+                "Did you, looking back, do anything in this round that raises an integrity concern?"
+            }
+        }
+    }
+
     fn submitted_at(&self) -> String {
         self.card.as_ref().and_then(|c| c.submitted_at).map_or(String::new(), schedule::format_utc)
     }
@@ -114,7 +133,7 @@ impl AssessmentPage {
 /// The scorecard the participant fills in for the round, and its rubric.
 async fn load(state: &AppState, participant: &ParticipantRound) -> Result<(CardRole, Vec<Criterion>), AppError> {
     let role = participant.viewer.own_card().ok_or(AppError::Forbidden)?;
-    let criteria = db::rubrics::criteria_for_kind(&state.db, participant.round.kind).await?;
+    let criteria = db::rubrics::criteria_for_card(&state.db, participant.round.kind, participant.round.level).await?;
     Ok((role, criteria))
 }
 
@@ -186,6 +205,7 @@ fn stored_input(card: &Scorecard, stored: &[db::scorecards::StoredScore]) -> Sco
         summary: card.summary.clone(),
         strengths: card.strengths.clone(),
         areas_to_improve: card.areas_to_improve.clone(),
+        integrity: card.integrity(),
     }
 }
 
@@ -206,12 +226,19 @@ fn parse_form(pairs: &[(String, String)], criteria: &[Criterion]) -> (ScorecardI
         })
         .collect();
     let text = |name: &str| fields.get(name).copied().unwrap_or("").to_owned();
+    // Checkboxes: one `integrity` pair per ticked concern.
+    let ticked = pairs.iter().filter(|(name, _)| name == "integrity").map(|(_, value)| value.as_str());
+    let integrity = IntegrityFlag::parse(ticked, &text("integrity_note")).unwrap_or_else(|problem| {
+        errors.add("integrity", problem.message());
+        IntegrityFlag { concerns: Vec::new(), note: text("integrity_note") }
+    });
     let input = ScorecardInput {
         answers,
         recommendation: fields.get("recommendation").and_then(|r| Recommendation::parse(r)),
         summary: text("summary"),
         strengths: text("strengths"),
         areas_to_improve: text("areas_to_improve"),
+        integrity,
     };
     (input, Intent::parse(&text("intent")), errors)
 }

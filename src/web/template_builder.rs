@@ -17,6 +17,7 @@ use crate::db;
 use crate::db::sessions::SessionUser;
 use crate::db::templates::RoundSpec;
 use crate::domain::question::owned_slug;
+use crate::domain::selection::TagFilter;
 use crate::domain::{RoundKind, Team};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -123,8 +124,8 @@ impl TemplateForm {
             if !round.minutes.trim().parse::<i16>().is_ok_and(|m| (15..=120).contains(&m)) {
                 errors.add(format!("minutes_{index}"), "Rounds last 15 to 120 minutes.");
             }
-            if !matches!(round.questions.trim(), "1" | "2") {
-                errors.add(format!("questions_{index}"), "One or two questions.");
+            if !matches!(round.questions.trim(), "1" | "2" | "3") {
+                errors.add(format!("questions_{index}"), "One to three questions.");
             }
         }
         errors
@@ -248,6 +249,7 @@ async fn handle(
                 title: r.title.trim(),
                 minutes: r.minutes.trim().parse().unwrap_or(45),
                 question_count: r.questions.trim().parse().unwrap_or(1),
+                filter: TagFilter::Any,
             })
         })
         .collect();

@@ -16,7 +16,7 @@ use crate::support::rounds::{
     code_version, end_round, note_version, save_note, save_scene, scene_version, scene_with_text, start_round,
     svg_with_text,
 };
-use crate::support::scorecards::{criteria_of_round, draft_form, post_assessment};
+use crate::support::scorecards::{criteria_of_round, draft_form, post_assessment, set};
 use crate::support::{LoopBuilder, PeerFixture, ScheduledLoop, TestApp, TestResponse, id_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,13 +248,23 @@ impl Matrix {
         let private_b = unique("privatecanaryb");
         let (a_summary, a_evidence) = (unique("draftsummarya"), unique("draftevidencea"));
         let (self_summary, self_evidence) = (unique("selfsummary"), unique("selfevidence"));
+        let (a_integrity, self_integrity) = (unique("integritynotea"), unique("integritynoteself"));
+        // Each draft raises an integrity concern with a note: sealed like the rest of its card.
+        let with_concern = |mut form: Vec<(String, String)>, note: &str| {
+            set(&mut form, "integrity", "disclosed_confidential");
+            set(&mut form, "integrity_note", note);
+            form
+        };
         let writing = Writing {
             scratchpad: format!("My plan: {scratch}"),
             drawing: format!("Feature store {drawing}"),
             private_a: format!("Note to self: {private_a}"),
-            draft_a: draft_form(&criteria, &a_summary, &a_evidence),
-            draft_self: draft_form(&criteria, &self_summary, &self_evidence),
-            intruder_draft: draft_form(&criteria, "intruder summary", "intruder evidence"),
+            draft_a: with_concern(draft_form(&criteria, &a_summary, &a_evidence), &a_integrity),
+            draft_self: with_concern(draft_form(&criteria, &self_summary, &self_evidence), &self_integrity),
+            intruder_draft: with_concern(
+                draft_form(&criteria, "intruder summary", "intruder evidence"),
+                "intruder integrity note",
+            ),
         };
         for (cookie, round, text) in [
             (&f.candidate, r1, &writing.scratchpad),
@@ -283,6 +293,8 @@ impl Matrix {
             only(a_evidence, "A's draft scorecard evidence", &[InterviewerA]),
             only(self_summary, "the candidate's draft self-assessment summary", &[Candidate]),
             only(self_evidence, "the candidate's draft self-assessment evidence", &[Candidate]),
+            only(a_integrity, "A's draft integrity note", &[InterviewerA]),
+            only(self_integrity, "the candidate's draft integrity note", &[Candidate]),
         ];
         for question in questions_of_round(&app, r1).await {
             for (what, piece) in guidance_fragments(&question) {
@@ -517,6 +529,7 @@ async fn every_page_action_and_stream_answers_each_role_as_the_matrix_says_and_l
     assert_eq!(app.count("select count(*) from round_code where body like '%intruder%'").await, 0);
     assert_eq!(app.count("select count(*) from round_scene where scene like '%intruder%'").await, 0);
     assert_eq!(app.count("select count(*) from scorecards where summary like '%intruder%'").await, 0);
+    assert_eq!(app.count("select count(*) from scorecards where integrity_note like '%intruder%'").await, 0);
     assert_eq!(app.count("select count(*) from scorecards where status = 'submitted'").await, 0);
     let loop2: String = sqlx::query_scalar("select status from loops where id = $1")
         .bind(id_of(&matrix.loop2))

@@ -69,6 +69,15 @@ async fn every_main_page_has_no_violation_axe_can_find() {
     check_here(&browser, "self-assessment", &mut problems, &mut pages).await;
     let round_url = c.current_url().await.expect("url").to_string();
     let round_path = round_url.trim_end_matches("/assessment").to_owned();
+    // Submitted with an integrity concern, so that the feedback pages show its flag too.
+    for radio in c.find_all(Locator::Css("#scorecard-form input[value='na']")).await.expect("radios") {
+        radio.click().await.expect("not assessed");
+    }
+    browser.click("#scorecard-form input[name='recommendation'][value='hire']").await;
+    browser.click("#integrity-disclosed_confidential").await;
+    browser.fill("#integrity_note", "Named a product that is not announced.").await;
+    browser.click("#scorecard-submit").await;
+    browser.text("#card-1-self-integrity").await;
     c.goto(&format!("{round_path}/feedback")).await.expect("round feedback");
     assert!(
         c.find(Locator::Css("pre[tabindex='0']")).await.is_ok(),
@@ -76,7 +85,7 @@ async fn every_main_page_has_no_violation_axe_can_find() {
     );
     check_here(&browser, "round feedback", &mut problems, &mut pages).await;
     c.goto(&format!("{loop_url}/feedback")).await.expect("loop feedback");
-    browser.text("main").await;
+    browser.text("#integrity-concerns").await;
     check_here(&browser, "loop feedback", &mut problems, &mut pages).await;
 
     println!("FIGURE accessibility: {pages} pages checked with axe-core, {} violations", problems.len());

@@ -25,25 +25,38 @@ async fn the_exported_bank_meets_the_minimums_and_holds_every_guide_example() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let questions: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON array on stdout");
 
-    assert!(questions.len() >= 120, "{} questions", questions.len());
+    assert!(questions.len() >= 220, "{} questions", questions.len());
     let mut per_kind: HashMap<String, usize> = HashMap::new();
     let mut per_team: HashMap<String, usize> = HashMap::new();
+    // A team's own pool of domain and hiring-manager questions, so that its loops need not borrow.
+    let mut per_team_and_kind: HashMap<(String, String), usize> = HashMap::new();
     for question in &questions {
         let slug = question["slug"].as_str().expect("slug");
-        *per_kind.entry(question["kind"].as_str().expect("kind").to_owned()).or_default() += 1;
+        let kind = question["kind"].as_str().expect("kind");
+        *per_kind.entry(kind.to_owned()).or_default() += 1;
         for team in question["teams"].as_array().expect("teams") {
             *per_team.entry(team.as_str().expect("team").to_owned()).or_default() += 1;
+            *per_team_and_kind.entry((team.as_str().expect("team").to_owned(), kind.to_owned())).or_default() += 1;
         }
         assert!(question["follow_ups"].as_array().expect("follow-ups").len() >= 2, "{slug}");
         assert!(!question["hints"].as_array().expect("hints").is_empty(), "{slug}");
         assert!(question["what_good_looks_like"].as_str().expect("guidance").len() > 80, "{slug}");
         assert!(!question["tags"].as_array().expect("tags").is_empty(), "{slug}");
+        assert!(question["topic"].as_str().is_some_and(|topic| !topic.is_empty()), "{slug} has a topic");
+        let calibration = &question["calibration"];
+        for note in ["one_vs_two", "three_vs_four", "junior_mid_vs_senior_staff"] {
+            assert!(calibration[note].as_str().is_some_and(|text| text.len() > 20), "{slug}: calibration {note}");
+        }
     }
     for kind in ["coding", "ml_fundamentals", "ml_system_design", "domain", "behavioral", "hiring_manager"] {
         assert!(per_kind.get(kind).copied().unwrap_or(0) >= 10, "{kind}: {per_kind:?}");
     }
-    for team in ["siri-nlp", "camera-cv", "health-timeseries", "genai-llm", "infra-data", "services-recsys"] {
+    for team in mockloop::domain::Team::ALL.iter().map(|team| team.as_str()) {
         assert!(per_team.get(team).copied().unwrap_or(0) >= 8, "{team}: {per_team:?}");
+        for (kind, least) in [("domain", 10), ("hiring_manager", 5)] {
+            let count = per_team_and_kind.get(&(team.to_owned(), kind.to_owned())).copied().unwrap_or(0);
+            assert!(count >= least, "{team} has {count} {kind} questions of its own");
+        }
     }
 
     let quoted: Vec<&str> = questions
@@ -154,27 +167,77 @@ fn a_rubric_criterion_without_a_pillar_is_refused() {
 
 #[test]
 fn the_shipped_rubrics_and_templates_are_complete() {
+    use mockloop::domain::selection::TagFilter;
+    use mockloop::domain::{Level, RoundKind};
+
     let bundle = content::load_dir(&repo_path("content")).expect("loads");
     assert_eq!(bundle.rubrics.len(), 6, "one rubric per round kind");
     for rubric in &bundle.rubrics {
-        assert!((4..=6).contains(&rubric.criteria.len()), "{:?}", rubric.kind);
+        for level in Level::ALL {
+            let count = rubric.criteria.iter().filter(|c| c.applies_to(*level)).count();
+            assert!((4..=6).contains(&count), "{:?} at {level}: {count} criteria", rubric.kind);
+        }
     }
-    let slugs: Vec<&str> = bundle.templates.iter().map(|t| t.slug.as_str()).collect();
-    for expected in [
-        "mle-onsite",
-        "mle-onsite-5",
+    let criterion = |kind: RoundKind, slug: &str| {
+        let rubric = bundle.rubrics.iter().find(|r| r.kind == kind).expect("rubric");
+        rubric.criteria.iter().find(|c| c.slug == slug).cloned()
+    };
+    assert!(criterion(RoundKind::MlFundamentals, "theory-breadth").is_none(), "no criterion one question cannot show");
+    let leadership = criterion(RoundKind::Behavioral, "leadership-mentoring").expect("leadership criterion");
+    assert_eq!(leadership.levels, [Level::SeniorStaff], "asked of senior/staff candidates only");
+
+    let template = |slug: &str| bundle.templates.iter().find(|t| t.slug == slug).expect(slug);
+    for slug in [
         "siri-nlp-onsite",
         "camera-cv-onsite",
         "health-timeseries-onsite",
         "genai-llm-onsite",
         "infra-data-onsite",
+        "services-recsys-onsite",
+        "coreml-on-device-onsite",
         "phone-screen",
+        "coding-double",
     ] {
-        assert!(slugs.contains(&expected), "{expected} in {slugs:?}");
+        template(slug);
     }
-    let onsite = bundle.templates.iter().find(|t| t.slug == "mle-onsite").expect("onsite");
+    let kinds = |slug: &str| template(slug).rounds.iter().map(|r| r.kind).collect::<Vec<_>>();
+    let onsite = template("mle-onsite");
     assert_eq!(onsite.rounds.len(), 6);
     assert!(onsite.rounds.iter().all(|r| (45..=60).contains(&r.minutes)));
+    assert_eq!(kinds("mle-onsite-5").len(), 5);
+    assert!(kinds("mle-onsite-5").contains(&RoundKind::HiringManager), "the 5-round variant keeps the hiring manager");
+    assert_eq!(kinds("mle-onsite-hiring-manager-first")[0], RoundKind::HiringManager);
+    let screen = template("hiring-manager-screen");
+    assert!(
+        screen.rounds.len() == 1 && screen.rounds[0].kind == RoundKind::HiringManager && screen.rounds[0].minutes <= 30
+    );
+    let coding_rounds: Vec<&TagFilter> = template("mle-onsite-two-coding")
+        .rounds
+        .iter()
+        .filter(|r| r.kind == RoundKind::Coding)
+        .map(|r| &r.filter)
+        .collect();
+    assert_eq!(
+        coding_rounds,
+        [&TagFilter::Without("ml-coding".into()), &TagFilter::With("ml-coding".into())],
+        "one algorithmic and one ML coding round"
+    );
+    // Rounds sized to their time: 45 minutes of fundamentals, behavioral or hiring manager asks 2 or 3 questions.
+    for template in &bundle.templates {
+        for round in &template.rounds {
+            let talk =
+                matches!(round.kind, RoundKind::MlFundamentals | RoundKind::Behavioral | RoundKind::HiringManager);
+            if talk && round.minutes == 45 && template.rounds.len() > 1 {
+                assert!(
+                    (2..=3).contains(&round.questions),
+                    "{} / {}: {} questions",
+                    template.slug,
+                    round.title,
+                    round.questions
+                );
+            }
+        }
+    }
 }
 
 fn first_shipped_question() -> std::path::PathBuf {
@@ -265,4 +328,20 @@ async fn the_binary_run_from_another_directory_on_a_fresh_data_dir_exports_the_w
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let questions: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON array on stdout");
     assert_eq!(questions.len(), content::shipped().expect("built-in").questions.len());
+    assert!(questions.len() >= 220, "{} questions", questions.len());
+    for question in &questions {
+        let slug = question["slug"].as_str().expect("slug");
+        assert!(question["topic"].as_str().is_some_and(|topic| !topic.is_empty()), "{slug}: topic");
+        assert!(question["calibration"]["one_vs_two"].is_string(), "{slug}: calibration");
+        if question["kind"] == "coding" {
+            let starter = &question["starter_code"];
+            assert!(starter["code"].is_string(), "{slug}: starter_code {starter}");
+            // A C++ starter is edit-only: it has no tests to run.
+            if question["tests"].is_null() {
+                assert_eq!(starter["language"], "cpp", "{slug}: a Python question without tests");
+            } else {
+                assert!(question["reference_solution"].is_string(), "{slug}: reference_solution");
+            }
+        }
+    }
 }

@@ -150,7 +150,7 @@ async fn loop_feedback_does_not_reveal_the_questions_of_rounds_not_yet_started()
     .fetch_all(&app.db)
     .await
     .expect("titles");
-    assert_eq!(titles.len(), 5);
+    assert!(titles.len() > 5, "five rounds, some of several questions: {titles:?}");
 
     let page = app.get(&format!("{loop_path}/feedback"), Some(&cookie)).await.body;
     assert!(page.contains(&escape_html(&titles[0])), "the ended round's question is listed");

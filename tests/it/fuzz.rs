@@ -329,6 +329,9 @@ const FRONT_MATTER_LINES: &[&str] = &[
     "teams = [\"genai-llm\", \"genai-llm\"]",
     "tags = [\"x\"]",
     "tags = [\"\"]",
+    "topic = \"x\"",
+    "topic = \"\"",
+    "topic = \"Not a slug\"",
     "minutes = 30",
     "minutes = 0",
     "minutes = 9223372036854775807",
@@ -345,6 +348,11 @@ const BODY_LINES: &[&str] = &[
     "## Follow-ups",
     "## Hints",
     "## What good looks like",
+    "## Calibration",
+    "- **1 vs 2:** a",
+    "- **3 vs 4:** b",
+    "- **Junior/mid vs senior/staff:** c",
+    "- **1 vs 2:**",
     "## Other",
     "##",
     "## ",
@@ -363,7 +371,7 @@ const BODY_LINES: &[&str] = &[
 ];
 
 const VALID_FRONT_MATTER: &str = "+++\nslug = \"fuzzed-question\"\nkind = \"coding\"\ntitle = \"A title\"\n\
-    difficulty = 2\nlevels = [\"junior_mid\"]\nteams = []\ntags = [\"x\"]\nminutes = 30\n+++\n";
+    difficulty = 2\nlevels = [\"junior_mid\"]\nteams = []\ntags = [\"x\"]\ntopic = \"x\"\nminutes = 30\n+++\n";
 
 /// A shipped file with a few of its lines dropped and a few random ones spliced in.
 fn mutated(original: &'static str) -> impl Strategy<Value = String> {
@@ -397,7 +405,8 @@ fn question_files() -> impl Strategy<Value = String> {
         (lines(BODY_LINES, 6), any::<String>(), any::<String>()).prop_map(|(extra, prompt, hint)| {
             format!(
                 "{VALID_FRONT_MATTER}\n## Prompt\n\n{prompt}\n\n## Follow-ups\n\n- {hint}\n- And then?\n\n## Hints\n\n- {hint}\n{}\n\
-                 ## What good looks like\n\n{prompt}\n",
+                 ## What good looks like\n\n{prompt}\n\n## Calibration\n\n- **1 vs 2:** {hint}\n- **3 vs 4:** {prompt}\n\
+                 - **Junior/mid vs senior/staff:** {hint}\n",
                 extra.join("\n")
             )
         }),

@@ -446,11 +446,19 @@ async fn submit_corpus(db: &TestDb) -> Run {
             .collect();
         draft.push((format!("score_{}", criteria[0].id), "3".to_owned()));
         draft.push((format!("evidence_{}", criteria[0].id), p.to_owned()));
+        draft.push(("integrity".to_owned(), "disclosed_confidential".to_owned()));
+        draft.push(("integrity_note".to_owned(), p.to_owned()));
         draft.push(("intent".to_owned(), "save".to_owned()));
         for who in [&interviewer, &candidate] {
             let response = post_assessment(&run.app, who, &r1, &draft).await;
             run.judge("scorecard draft", p, &response, &redirect);
         }
+        // The payload as an integrity concern: not one of ours, so refused (422) with it named.
+        let mut concern = draft.clone();
+        concern.retain(|(name, _)| name != "integrity");
+        concern.push(("integrity".to_owned(), p.to_owned()));
+        let response = post_assessment(&run.app, &interviewer, &r1, &concern).await;
+        run.judge("scorecard integrity concern", p, &response, &redirect);
 
         if in_url {
             let query = urlencode(p);
@@ -515,6 +523,8 @@ async fn submit_corpus(db: &TestDb) -> Run {
             ("summary", PAYLOADS[0]),
             ("strengths", PAYLOADS[4]),
             ("areas_to_improve", PAYLOADS[8]),
+            ("integrity", "misrepresented_work"),
+            ("integrity_note", PAYLOADS[6]),
             ("intent", "submit"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),

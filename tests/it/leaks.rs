@@ -269,6 +269,8 @@ async fn private_question(crawl: &mut Crawl, owner: Role) -> String {
     let word = |field: &str| unique(&format!("{}{field}", format!("{owner:?}").to_lowercase()));
     let (title, prompt, follow_up, hint, good) =
         (word("title"), word("prompt"), word("followup"), word("hint"), word("goodanswer"));
+    let (topic, calibration) =
+        (word("topic"), [word("calibrationone"), word("calibrationthree"), word("calibrationlevel")]);
     let follow_ups = format!("{follow_up}\nAnd then?");
     let form = [
         ("title", title.as_str()),
@@ -281,12 +283,25 @@ async fn private_question(crawl: &mut Crawl, owner: Role) -> String {
         ("follow_ups", follow_ups.as_str()),
         ("hints", hint.as_str()),
         ("what_good_looks_like", good.as_str()),
+        ("topic", topic.as_str()),
+        ("calibration_1_2", calibration[0].as_str()),
+        ("calibration_3_4", calibration[1].as_str()),
+        ("calibration_level", calibration[2].as_str()),
     ];
     let response = crawl.app.post_form("/questions", &form, crawl.people.cookie(owner)).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
-    for (field, text) in
-        [("title", title), ("prompt", prompt), ("follow-up", follow_up), ("hint", hint), ("good", good)]
-    {
+    let [calibration_one, calibration_three, calibration_level] = calibration;
+    for (field, text) in [
+        ("title", title),
+        ("prompt", prompt),
+        ("follow-up", follow_up),
+        ("hint", hint),
+        ("good", good),
+        ("topic", topic),
+        ("calibration 1 vs 2", calibration_one),
+        ("calibration 3 vs 4", calibration_three),
+        ("calibration by level", calibration_level),
+    ] {
         crawl.plant(&format!("{label}: {field}"), text, &[owner]);
     }
     response.header("location").to_owned()

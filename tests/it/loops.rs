@@ -103,7 +103,7 @@ async fn scheduling_a_loop_creates_its_rounds_and_keeps_the_questions_hidden() {
             "select count(*) from round_questions rq join rounds r on r.id = rq.round_id where r.loop_id = '{loop_id}'"
         ))
         .await;
-    assert_eq!(picked, 6);
+    assert_eq!(picked, onsite_questions(&app).await, "every round gets the questions its template asks for");
     let (seed, starts_at, zone): (i64, chrono::DateTime<chrono::Utc>, String) =
         sqlx::query_as("select selection_seed, starts_at, time_zone from loops where id = $1")
             .bind(loop_id)
@@ -221,7 +221,7 @@ async fn posting_the_same_form_twice_creates_one_loop() {
     assert_eq!(first.header("location"), second.header("location"), "both lead to the same loop");
     assert_eq!(app.count("select count(*) from loops").await, 1);
     assert_eq!(app.count("select count(*) from rounds").await, 6);
-    assert_eq!(app.count("select count(*) from round_questions").await, 6);
+    assert_eq!(app.count("select count(*) from round_questions").await, onsite_questions(&app).await);
 
     let third = app.post_form("/loops", &LoopBuilder::self_timed("mle-onsite").form(), Some(&cookie)).await;
     assert_eq!(third.status, StatusCode::SEE_OTHER);
@@ -250,7 +250,8 @@ async fn a_second_loop_does_not_repeat_a_question_of_the_first_while_unseen_ones
         LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
     let first_ids: HashSet<Uuid> = question_ids(&app, &first).await.into_iter().collect();
     let second_ids: Vec<Uuid> = question_ids(&app, &second).await;
-    assert_eq!((first_ids.len(), second_ids.len()), (6, 6));
+    let wanted = onsite_questions(&app).await as usize;
+    assert_eq!((first_ids.len(), second_ids.len()), (wanted, wanted));
     let repeated: Vec<&Uuid> = second_ids.iter().filter(|id| first_ids.contains(id)).collect();
     assert!(repeated.is_empty(), "no question of the first loop comes back: {repeated:?}");
 }
@@ -419,4 +420,32 @@ async fn a_started_loop_cannot_be_rescheduled_and_a_bad_new_time_is_refused() {
             .expect("loop");
     assert_eq!(starts_at.to_rfc3339(), "2026-12-01T08:30:00+00:00");
     assert_eq!((sequence, status.as_str()), (0, "in_progress"));
+}
+
+#[tokio::test]
+async fn a_round_the_bank_cannot_fill_without_repeating_a_topic_says_so_on_the_loop_page() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("one-topic").await;
+    sqlx::query("update questions set topic = 'the-only-topic' where kind = 'coding'")
+        .execute(&app.db)
+        .await
+        .expect("one topic for every coding question");
+    let scheduled = LoopBuilder::self_timed("coding-double").for_user(&cookie).schedule(&app).await;
+    assert_eq!(question_ids(&app, &scheduled.path).await.len(), 1, "never a second question of the same topic");
+    let page = app.get(&scheduled.path, Some(&cookie)).await.page();
+    let note = page.text_of("#round-1-short");
+    assert!(note.starts_with("Only 1 of 2 questions:"), "{note}");
+    assert!(note.contains("on a topic the loop does not already cover"), "{note}");
+
+    let full = LoopBuilder::self_timed("mle-onsite").for_user(&cookie).schedule(&app).await;
+    assert!(!app.get(&full.path, Some(&cookie)).await.page().has("[id$=-short]"), "a full loop has no note");
+}
+
+/// How many questions the MLE onsite template asks for across its rounds (some rounds take several).
+async fn onsite_questions(app: &TestApp) -> i64 {
+    app.count(
+        "select sum(r.question_count) from template_rounds r join loop_templates t on t.id = r.template_id
+         where t.slug = 'mle-onsite'",
+    )
+    .await
 }

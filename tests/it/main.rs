@@ -29,6 +29,7 @@ mod runnable_questions;
 mod scale;
 mod scorecards;
 mod security;
+mod selection;
 mod server_process;
 mod support;
 mod whiteboard;

@@ -103,3 +103,70 @@ async fn bank_questions_cannot_be_edited_through_the_private_routes() {
     );
     assert_eq!(app.count("select count(*) from questions where title = 'Vandalised'").await, 0);
 }
+
+#[tokio::test]
+async fn a_question_written_without_a_topic_is_a_topic_of_its_own_and_calibration_is_optional() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("topicless").await;
+    let location = create(&app, &cookie, "Adam without a topic").await;
+    let slug = location.trim_start_matches("/questions/");
+    let (topic, calibration): (String, Option<String>) =
+        sqlx::query_as("select topic, calibration_md from questions where slug = $1")
+            .bind(slug)
+            .fetch_one(&app.db)
+            .await
+            .expect("stored");
+    assert_eq!((topic.as_str(), calibration), (slug, None));
+    let page = app.get(&location, Some(&cookie)).await.page();
+    assert!(!page.has("#topic"), "its own slug is not shown as a topic");
+    assert!(!page.has("#reveal-calibration"));
+    assert_eq!(app.get(&format!("{location}/edit"), Some(&cookie)).await.page().field_value("#topic"), "");
+}
+
+#[tokio::test]
+async fn a_question_with_a_topic_and_calibration_shows_both_and_edits_them_back() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("calibrator").await;
+    let mut form = question_form("Adam, calibrated", "Why bias correction?\nWhen does it fail?");
+    form.extend([
+        ("topic", "optimizers"),
+        ("calibration_1_2", "A 1 cannot say what\nthe moments are."),
+        ("calibration_3_4", "A 4 derives the bias correction."),
+        ("calibration_level", "Seniors relate it to AdamW."),
+    ]);
+    let response = app.post_form("/questions", &form, Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let location = response.header("location").to_owned();
+
+    let page = app.get(&location, Some(&cookie)).await.page();
+    assert_eq!(page.text_of("#topic"), "Topic: optimizers");
+    let calibration = page.texts("#calibration li");
+    assert_eq!(
+        calibration,
+        [
+            "1 vs 2: A 1 cannot say what the moments are.",
+            "3 vs 4: A 4 derives the bias correction.",
+            "Junior/mid vs senior/staff: Seniors relate it to AdamW.",
+        ]
+    );
+    let edit = app.get(&format!("{location}/edit"), Some(&cookie)).await.page();
+    assert_eq!(edit.field_value("#topic"), "optimizers");
+    assert_eq!(edit.field_value("#calibration_1_2"), "A 1 cannot say what the moments are.");
+    assert_eq!(edit.field_value("#calibration_level"), "Seniors relate it to AdamW.");
+}
+
+#[tokio::test]
+async fn a_topic_that_is_not_a_slug_or_part_of_a_calibration_is_refused_with_what_was_typed() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("halfway").await;
+    let mut form = question_form("Adam, half calibrated", "Why bias correction?\nWhen does it fail?");
+    form.extend([("topic", "Optimizers & more"), ("calibration_3_4", "A 4 derives the bias correction.")]);
+    let response = app.post_form("/questions", &form, Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.page();
+    assert!(page.text_of("#topic-error").contains("must be lowercase letters and digits"), "{}", response.body);
+    assert_eq!(page.text_of("#calibration-error"), "Give all three calibration notes, or none");
+    assert_eq!(page.field_value("#topic"), "Optimizers & more");
+    assert_eq!(page.field_value("#calibration_3_4"), "A 4 derives the bias correction.");
+    assert_eq!(app.count("select count(*) from questions where owner_id is not null").await, 0);
+}

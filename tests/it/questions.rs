@@ -266,3 +266,31 @@ async fn no_search_text_gives_a_server_error() {
         *slowest.lock().expect("lock")
     );
 }
+
+#[tokio::test]
+async fn an_empty_bank_says_how_to_load_questions_rather_than_that_nothing_matches() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("early-bird").await;
+    sqlx::query("delete from questions").execute(&app.db).await.expect("an empty bank");
+    for path in ["/questions", "/questions?kind=coding&q=graph"] {
+        let page = app.get(path, Some(&cookie)).await.page();
+        assert!(!page.has("#no-results"), "{path}: not a filter problem");
+        let advice = page.text_of("#bank-empty");
+        for what in ["The question bank is empty", "each time it starts", "--content-dir", "mockloop questions import"]
+        {
+            assert!(advice.contains(what), "{path}: {what} in {advice}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn filters_that_match_nothing_offer_to_clear_them() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("too-picky").await;
+    let page = app.get("/questions?q=zzzqqqxxy&kind=behavioral", Some(&cookie)).await.page();
+    assert!(!page.has("#bank-empty"));
+    assert!(page.text_of("#no-results").contains("No question matches these filters"));
+    assert_eq!(page.attr("#clear-filters", "href").as_deref(), Some("/questions"));
+    let cleared = app.get("/questions", Some(&cookie)).await.page();
+    assert!(cleared.has("#question-list") && !cleared.has("#no-results"));
+}

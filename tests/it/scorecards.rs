@@ -2,9 +2,12 @@
 
 use axum::http::StatusCode;
 
+use mockloop::domain::RoundKind;
+
+use crate::support::html::escape_html;
 use crate::support::rounds::run_round;
 use crate::support::scorecards::{
-    Criterion, criteria_of_round, pairs, post_assessment, scorecard_form, set, submit_assessment,
+    Criterion, criteria_of_round, pairs, post_assessment, run_and_assess, scorecard_form, set, submit_assessment,
 };
 use crate::support::{LoopBuilder, ScheduledLoop, TestApp, id_of};
 
@@ -276,4 +279,65 @@ async fn an_out_of_range_score_does_not_wipe_the_answer_already_saved() {
     assert_eq!(score, Some(3), "the saved 3 is kept, not replaced by \"unanswered\"");
     let autosave = app.post_json(&format!("{round}/assessment"), &pairs(&bad), Some(&cookie)).await;
     assert_ne!(autosave.body, r#"{"saved":true}"#, "an autosave with a refused score does not claim to be saved");
+}
+
+#[tokio::test]
+async fn a_criterion_retired_from_its_rubric_keeps_its_score_on_the_cards_that_scored_it() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("retiree").await;
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
+    let round = &rounds[0];
+    let criteria = criteria_of_round(&app, round).await;
+    run_and_assess(&app, &cookie, round, &["3"], "hire").await;
+
+    // The rubric file loses its last criterion (as an operator's edit would) and is imported again.
+    let mut bundle = mockloop::content::shipped().expect("the built-in content");
+    bundle.questions.clear();
+    bundle.templates.clear();
+    bundle.rubrics.retain(|rubric| rubric.kind == RoundKind::Coding);
+    let retired = bundle.rubrics[0].criteria.pop().expect("a criterion");
+    bundle.rubrics[0].content_hash = "edited".into();
+    let mut tx = app.db.begin().await.expect("transaction");
+    mockloop::db::content::import(&mut tx, &bundle).await.expect("import");
+    tx.commit().await.expect("commit");
+    assert_eq!(app.count("select count(*) from rubric_criteria where retired").await, 1);
+
+    let page = app.get(&format!("{round}/feedback"), Some(&cookie)).await.page();
+    assert_eq!(page.count("#card-1-self tbody tr"), criteria.len(), "the card reads as it was written");
+    assert!(page.text_of("#card-1-self").contains(&retired.name), "{} keeps its score", retired.name);
+
+    // A new card has the live criteria only.
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(&cookie).started(&app).await;
+    let form = app.get(&format!("{}/assessment", rounds[0]), Some(&cookie)).await;
+    assert!(!form.body.contains(&format!("id=\"criterion-{}\"", retired.slug)), "a retired criterion is not asked");
+    assert!(!form.body.contains(&escape_html(&retired.description)));
+}
+
+#[tokio::test]
+async fn a_senior_behavioral_scorecard_has_the_leadership_criterion_and_a_junior_one_does_not() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("leveller").await;
+    for (level, leads) in [("senior_staff", true), ("junior_mid", false)] {
+        let ScheduledLoop { rounds, .. } =
+            LoopBuilder::self_timed("phone-screen-resume").level(level).for_user(&cookie).schedule(&app).await;
+        let round = &rounds[0];
+        run_round(&app, &cookie, round).await;
+        let form = app.get(&format!("{round}/assessment"), Some(&cookie)).await.page();
+        assert_eq!(form.has("#criterion-leadership-mentoring"), leads, "{level}");
+        let criteria = criteria_of_round(&app, round).await;
+        assert_eq!(criteria.len(), if leads { 6 } else { 5 }, "{level}");
+        let submitted =
+            post_assessment(&app, &cookie, round, &scorecard_form(&criteria, &["4", "2"], "hire", "submit")).await;
+        assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.body);
+
+        // Feedback covers the card's own criteria, and shows each question's calibration for the loop's level.
+        let feedback = app.get(&format!("{round}/feedback"), Some(&cookie)).await.page();
+        assert_eq!(feedback.count("#card-1-self tbody tr"), criteria.len(), "{level}");
+        let label = if leads { "This loop's level, Senior / staff:" } else { "This loop's level, Junior / mid:" };
+        let calibration = feedback.text_of("#calibration-1");
+        assert!(
+            calibration.contains("1 vs 2:") && calibration.contains("3 vs 4:") && calibration.contains(label),
+            "{calibration}"
+        );
+    }
 }

@@ -171,3 +171,60 @@ async fn the_interviewers_event_stream_carries_the_candidates_scratchpad() {
     let visitor = live.first_events(&format!("{round}/events"), None).await;
     assert_eq!(visitor.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn a_swap_never_brings_in_a_topic_another_round_of_the_loop_holds() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let (coding_round, other_round) = (id_of(&f.rounds[0]), id_of(&f.rounds[1]));
+    let held = |round: Uuid| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_as::<_, (Uuid, String)>(
+                "select q.id, q.topic from round_questions rq join questions q on q.id = rq.question_id
+                 where rq.round_id = $1 and rq.position = 1",
+            )
+            .bind(round)
+            .fetch_one(&db)
+            .await
+            .expect("the round's question")
+        }
+    };
+    let (original, _) = held(coding_round).await;
+    let (_, taken_topic) = held(other_round).await;
+    // Every other coding question for the loop's level but one takes the other round's topic.
+    let free: Uuid = sqlx::query_scalar(
+        "select q.id from questions q, loops l
+         where l.id = (select loop_id from rounds where id = $1) and q.kind = 'coding' and q.id <> $2
+           and l.level = any(q.levels) and q.owner_id is null order by q.slug limit 1",
+    )
+    .bind(coding_round)
+    .bind(original)
+    .fetch_one(&app.db)
+    .await
+    .expect("another coding question");
+    sqlx::query("update questions set topic = $1 where kind = 'coding' and id <> all($2)")
+        .bind(&taken_topic)
+        .bind(vec![original, free])
+        .execute(&app.db)
+        .await
+        .expect("topics");
+
+    let swap_path = format!("{}/swap", f.rounds[0]);
+    let swap = || app.post_form(&swap_path, &[("position", "1")], Some(&f.interviewer_a));
+    assert_eq!(swap().await.status, StatusCode::SEE_OTHER);
+    assert_eq!(held(coding_round).await.0, free, "the one question on a topic the loop does not hold");
+    assert_eq!(swap().await.status, StatusCode::SEE_OTHER);
+    assert_eq!(held(coding_round).await.0, original, "the swapped-out question may come back; no other may");
+
+    sqlx::query("update questions set topic = $1 where id = $2")
+        .bind(&taken_topic)
+        .bind(free)
+        .execute(&app.db)
+        .await
+        .expect("topic");
+    let refused = swap().await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.body.contains("on a topic the rest of the loop does not already cover"), "{}", refused.body);
+    assert_eq!(held(coding_round).await.0, original);
+}

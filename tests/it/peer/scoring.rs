@@ -244,3 +244,118 @@ async fn an_interviewer_never_reads_the_self_assessment_of_a_round_they_did_not_
         "FIGURE blind scoring: interviewers of one round read 0 of the other round's self-assessments on 4 pages and exports"
     );
 }
+
+#[tokio::test]
+async fn an_integrity_concern_is_read_beside_the_scores_by_whoever_may_read_the_card_and_changes_no_score() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let (r1, r2) = (&f.rounds[0], &f.rounds[1]);
+    for (cookie, round) in [(&f.interviewer_a, r1), (&f.interviewer_b, r2)] {
+        run_round(&app, cookie, round).await;
+    }
+    let criteria = criteria_of_round(&app, r1).await;
+    let note = format!("integritynote{}", Uuid::new_v4().simple());
+    let mut card = scorecard_form(&criteria, &["3", "2"], "hire", "submit");
+    set(&mut card, "integrity", "disclosed_confidential");
+    set(&mut card, "integrity_note", &note);
+    let submitted = post_assessment(&app, &f.interviewer_a, r1, &card).await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.body);
+    let stored: (Vec<String>, String, String) = sqlx::query_as(
+        "select integrity_concerns, integrity_note, recommendation from scorecards where round_id = $1 and role = 'interviewer'",
+    )
+    .bind(id_of(r1))
+    .fetch_one(&app.db)
+    .await
+    .expect("the card");
+    assert_eq!(stored, (vec!["disclosed_confidential".to_owned()], note.clone(), "hire".to_owned()));
+    let scores: Vec<i16> = sqlx::query_scalar(
+        "select cs.score from criterion_scores cs join scorecards s on s.id = cs.scorecard_id
+         where s.round_id = $1 and s.role = 'interviewer' and cs.score is not null",
+    )
+    .bind(id_of(r1))
+    .fetch_all(&app.db)
+    .await
+    .expect("scores");
+    assert!(scores.iter().all(|s| [2, 3].contains(s)) && scores.len() == criteria.len(), "scores as given: {scores:?}");
+
+    // Sealed like the rest of the card: from the candidate until they have had their say, and from
+    // another interviewer until they have scored.
+    let sealed = feedback_seen_by(&app, &f.candidate, &f.loop_path, &[r1]).await;
+    assert!(!sealed.contains(&note) && !sealed.contains("integrity-concerns"), "the candidate, before self-assessing");
+    let other = feedback_seen_by(&app, &f.interviewer_b, &f.loop_path, &[]).await;
+    assert!(!other.contains(&note), "round 2's interviewer, before scoring");
+    let own = feedback_seen_by(&app, &f.interviewer_a, &f.loop_path, &[r1]).await;
+    assert!(own.contains(&note) && own.contains(r#"id="card-1-interviewer-integrity""#), "its author reads it");
+
+    let skipped = app.post_form(&format!("{r1}/assessment/skip"), &[], Some(&f.candidate)).await;
+    assert_eq!(skipped.status, StatusCode::SEE_OTHER, "{}", skipped.body);
+    let round_page = app.get(&format!("{r1}/feedback"), Some(&f.candidate)).await.page();
+    assert!(round_page.text_of("#card-1-interviewer-integrity").contains("Disclosed confidential details"));
+    assert!(round_page.text_of("#card-1-interviewer-integrity").contains(&note));
+    let loop_page = app.get(&format!("{}/feedback", f.loop_path), Some(&f.candidate)).await.page();
+    let concerns = loop_page.text_of("#integrity-concerns");
+    assert!(concerns.contains("raised in round 1") && concerns.contains("Round 1 (Interviewer)"), "{concerns}");
+    let markdown = app.get(&format!("{}/feedback.md", f.loop_path), Some(&f.candidate)).await.body;
+    assert!(markdown.contains("**Integrity:** An integrity concern was raised in round 1."), "{markdown}");
+    assert!(markdown.contains(&format!("Integrity note: {note}")), "{markdown}");
+    let json: Value =
+        serde_json::from_str(&app.get(&format!("{}/feedback.json", f.loop_path), Some(&f.candidate)).await.body)
+            .expect("JSON");
+    assert_eq!(json["integrity_concerns"][0]["flag"]["concerns"][0], "disclosed_confidential");
+    assert_eq!(json["rounds"][0]["cards"][0]["integrity"]["note"], note.as_str());
+    assert_eq!(json["rounds"][0]["recommendation"], "Hire", "the recommendation stands as given");
+
+    // Round 2 scored without a concern: the debrief lists round 1 only, and its outcome comes from the
+    // recommendations alone.
+    submit_card(&app, &f.interviewer_b, r2, "plain", "hire").await;
+    let skipped = app.post_form(&format!("{r2}/assessment/skip"), &[], Some(&f.candidate)).await;
+    assert_eq!(skipped.status, StatusCode::SEE_OTHER, "{}", skipped.body);
+    let debrief = app.get(&format!("{}/feedback", f.loop_path), Some(&f.interviewer_b)).await.page();
+    assert!(debrief.text_of("#integrity-concerns").contains(&note), "B has scored: B reads round 1's concern");
+    assert_eq!(debrief.text_of("#outcome-decision"), "Hire");
+    assert!(!debrief.text_of("#outcome-rule").to_lowercase().contains("integrity"));
+}
+
+#[tokio::test]
+async fn an_integrity_note_without_a_concern_is_kept_as_a_draft_but_not_submitted() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let round = &f.rounds[0];
+    run_round(&app, &f.interviewer_a, round).await;
+    let criteria = criteria_of_round(&app, round).await;
+    let mut card = scorecard_form(&criteria, &["3"], "hire", "submit");
+    set(&mut card, "integrity_note", "They read answers from a second screen.");
+    let refused = post_assessment(&app, &f.interviewer_a, round, &card).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let page = refused.page();
+    assert!(page.text_of("#integrity_note-error").contains("Tick the concern this note is about"));
+    assert!(refused.body.contains("They read answers from a second screen."), "the note is kept as typed");
+    let status: String =
+        sqlx::query_scalar("select status from scorecards where round_id = $1 and role = 'interviewer'")
+            .bind(id_of(round))
+            .fetch_one(&app.db)
+            .await
+            .expect("the draft");
+    assert_eq!(status, "draft");
+
+    // Ticking the concern (the form works without script: a plain post) submits it.
+    set(&mut card, "integrity", "outside_help");
+    let submitted = post_assessment(&app, &f.interviewer_a, round, &card).await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.body);
+    let form = app.get(&format!("{round}/assessment"), Some(&f.interviewer_a)).await.page();
+    assert!(form.has("#integrity-outside_help[checked]") && !form.has("#integrity-disclosed_confidential[checked]"));
+
+    // A value no form of ours sends is refused, named, and changes nothing.
+    set(&mut card, "integrity", "nda-breach");
+    set(&mut card, "intent", "amend");
+    let refused = post_assessment(&app, &f.interviewer_a, round, &card).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.page().text_of("#integrity-error").contains("nda-breach"));
+    let concerns: Vec<String> =
+        sqlx::query_scalar("select integrity_concerns from scorecards where round_id = $1 and role = 'interviewer'")
+            .bind(id_of(round))
+            .fetch_one(&app.db)
+            .await
+            .expect("the card");
+    assert_eq!(concerns, ["outside_help"]);
+}

@@ -1,5 +1,5 @@
 //! The questions a round drew, and the distinctive pieces of their guidance
-//! (hints, follow-ups, what good looks like) that only an interviewer may
+//! (hints, follow-ups, what good looks like, calibration) that only an interviewer may
 //! read: the canaries of the visibility and leak tests.
 
 use super::app::TestApp;
@@ -13,11 +13,12 @@ pub struct BankQuestion {
     pub hints: Vec<String>,
     pub follow_ups: Vec<String>,
     pub good_answer_md: String,
+    pub calibration_md: Option<String>,
 }
 
 pub async fn questions_of_round(app: &TestApp, round: &str) -> Vec<BankQuestion> {
     let questions: Vec<BankQuestion> = sqlx::query_as(
-        "select q.title, q.prompt_md, q.hints, q.follow_ups, q.good_answer_md
+        "select q.title, q.prompt_md, q.hints, q.follow_ups, q.good_answer_md, q.calibration_md
          from round_questions rq join questions q on q.id = rq.question_id
          where rq.round_id = $1 order by rq.position",
     )
@@ -44,7 +45,7 @@ pub fn fragment(text: &str, elsewhere: &[&str]) -> Option<String> {
 }
 
 /// Distinctive pieces of what only the interviewer may see: each hint, each
-/// follow-up and the "what good looks like" text, labelled.
+/// follow-up, the "what good looks like" text and the calibration, labelled.
 pub fn guidance_fragments(question: &BankQuestion) -> Vec<(String, String)> {
     let elsewhere = [question.prompt_md.as_str(), question.title.as_str()];
     let mut pieces = Vec::new();
@@ -55,8 +56,12 @@ pub fn guidance_fragments(question: &BankQuestion) -> Vec<(String, String)> {
         pieces.extend(fragment(item, &elsewhere).map(|f| (format!("follow-up {index}"), f)));
     }
     pieces.extend(fragment(&question.good_answer_md, &elsewhere).map(|f| ("what good looks like".to_owned(), f)));
+    let calibration = question.calibration_md.as_deref().unwrap_or_default();
+    let elsewhere = [question.prompt_md.as_str(), question.title.as_str(), question.good_answer_md.as_str()];
+    pieces.extend(fragment(calibration, &elsewhere).map(|f| ("calibration".to_owned(), f)));
     assert!(pieces.iter().any(|(label, _)| label.starts_with("hint")), "a distinctive hint: {question:?}");
     assert!(pieces.iter().any(|(label, _)| label.starts_with("what good")), "a distinctive good answer");
+    assert!(pieces.iter().any(|(label, _)| label == "calibration"), "a distinctive calibration: {question:?}");
     pieces
 }
 

@@ -18,35 +18,29 @@ pub struct Criterion {
     pub anchors: Vec<String>,
 }
 
-/// The live criteria of the rubric for rounds of `kind`.
-pub async fn criteria(app: &TestApp, kind: &str) -> Vec<Criterion> {
+/// The criteria a scorecard of `round` has: its kind's rubric, for its loop's level.
+pub async fn criteria_of_round(app: &TestApp, round: &str) -> Vec<Criterion> {
     let criteria: Vec<Criterion> = sqlx::query_as(
-        "select c.id, c.slug, c.name, c.anchors from rubric_criteria c join rubrics r on r.id = c.rubric_id
-         where r.kind = $1 and not c.retired order by c.position",
+        "select c.id, c.slug, c.name, c.anchors from rubric_criteria c join rubrics rb on rb.id = c.rubric_id
+         join rounds r on r.kind = rb.kind join loops l on l.id = r.loop_id
+         where r.id = $1 and not c.retired and (cardinality(c.levels) = 0 or l.level = any(c.levels))
+         order by c.position",
     )
-    .bind(kind)
+    .bind(id_of(round))
     .fetch_all(&app.db)
     .await
     .expect("criteria");
-    assert!(criteria.len() >= 4, "the {kind} rubric has its criteria");
+    assert!(criteria.len() >= 4, "the round's rubric has its criteria");
     criteria
 }
 
-/// The criteria of the rubric that applies to `round`.
-pub async fn criteria_of_round(app: &TestApp, round: &str) -> Vec<Criterion> {
-    let kind: String = sqlx::query_scalar("select kind from rounds where id = $1")
-        .bind(id_of(round))
-        .fetch_one(&app.db)
-        .await
-        .expect("round kind");
-    criteria(app, &kind).await
-}
-
-/// The ids of the live criteria for the round `round`, in rubric order.
+/// The ids of the criteria a scorecard of the round `round` has, in rubric order.
 pub async fn criterion_ids(db: &PgPool, round: Uuid) -> Vec<Uuid> {
     sqlx::query_scalar(
-        "select c.id from rubric_criteria c join rubrics r on r.id = c.rubric_id
-         where r.kind = (select kind from rounds where id = $1) and not c.retired order by c.position",
+        "select c.id from rubric_criteria c join rubrics rb on rb.id = c.rubric_id
+         join rounds r on r.kind = rb.kind join loops l on l.id = r.loop_id
+         where r.id = $1 and not c.retired and (cardinality(c.levels) = 0 or l.level = any(c.levels))
+         order by c.position",
     )
     .bind(round)
     .fetch_all(db)
