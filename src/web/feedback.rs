@@ -84,11 +84,6 @@ impl RoundFeedbackPage {
         round_view::calibration_lines(question, self.round.level)
     }
 
-    /// A hint or follow-up, its Markdown rendered (`code` is common in them).
-    fn inline(&self, item: &str) -> String {
-        crate::domain::markdown::render_inline(item)
-    }
-
     fn vendor_base(&self) -> &'static str {
         assets::vendor_base()
     }

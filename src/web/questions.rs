@@ -163,10 +163,6 @@ struct QuestionPage {
 }
 
 impl QuestionPage {
-    /// A hint or follow-up, its Markdown rendered (`code` is common in them).
-    fn inline(&self, item: &str) -> String {
-        crate::domain::markdown::render_inline(item)
-    }
     fn level_labels(&self) -> Vec<&'static str> {
         self.question.levels.iter().map(|l| l.label()).collect()
     }

@@ -91,10 +91,6 @@ impl RoundPage {
         round_view::calibration_lines(question, self.round.level)
     }
 
-    /// A hint or follow-up, its Markdown rendered (`code` is common in them).
-    fn inline(&self, item: &str) -> String {
-        crate::domain::markdown::render_inline(item)
-    }
     fn is_candidate(&self) -> bool {
         self.viewer.is_candidate()
     }

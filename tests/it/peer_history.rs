@@ -2,7 +2,9 @@
 
 use axum::http::StatusCode;
 
-use crate::support::html::escape_html;
+use mockloop::domain::markdown::render_inline;
+
+use crate::support::html::{escape_html, rendered_text};
 use crate::support::rounds::{run_round, start_round};
 use crate::support::scorecards::submit_assessment;
 use crate::support::{LoopBuilder, TestApp};
@@ -69,10 +71,12 @@ async fn the_interviewer_keeps_the_rubric_in_view_and_sees_the_hints_they_gave_o
     let marked = app.post_form(&format!("{round}/marks"), &[("hint_1_0", "on")], Some(&interviewer)).await;
     assert_eq!(marked.status, StatusCode::SEE_OTHER);
     let scorecard = app.get(&format!("{round}/assessment"), Some(&interviewer)).await.page();
-    assert!(scorecard.text_of("#given").contains(&first_hint), "the scorecard lists the hint given");
-    let escaped = escape_html(&first_hint);
+    assert!(scorecard.text_of("#given").contains(&rendered_text(&first_hint)), "the scorecard lists the hint given");
     let own = app.get(&format!("{round}/assessment"), Some(&candidate)).await.body;
-    assert!(!own.contains(&escaped), "the candidate's self-assessment page does not");
+    assert!(
+        !own.contains(&escape_html(&first_hint)) && !own.contains(&render_inline(&first_hint)),
+        "the candidate's self-assessment page does not"
+    );
 }
 
 #[tokio::test]

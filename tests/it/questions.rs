@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 
+use crate::support::html::rendered_text;
 use crate::support::proof::{proof_count, runner};
 use crate::support::{Page, TestApp};
 
@@ -100,7 +101,7 @@ async fn a_question_page_hides_hints_and_guidance_behind_reveal_controls() {
         .expect("question");
     let page = app.get(&format!("/questions/{slug}"), Some(&cookie)).await.page();
     let hints = page.texts("details.reveal#reveal-hints li");
-    assert!(hints.contains(&hint), "the hint is inside the reveal control: {hints:?}");
+    assert!(hints.contains(&rendered_text(&hint)), "the hint is inside the reveal control: {hints:?}");
     assert!(page.has("details#reveal-guidance"));
 
     let missing = app.get("/questions/no-such-question", Some(&cookie)).await;

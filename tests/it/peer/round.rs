@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::support::html::escape_html;
+use mockloop::domain::markdown::render_inline;
+
+use crate::support::html::{escape_html, rendered_text};
 use crate::support::live::{LiveClient, events_named};
 use crate::support::questions::questions_of_round;
 use crate::support::rounds::{end_round, save_note, start_round, timer};
@@ -84,16 +86,23 @@ async fn ticked_hints_are_stored_and_shown_in_feedback_once_the_interviewer_subm
     assert_eq!(sealed.status, StatusCode::OK, "{}", sealed.body);
     assert!(!sealed.body.contains("Hints given"), "nothing is released before the scorecard");
     assert!(!sealed.body.contains(&escape_html(&question.hints[0])));
+    assert!(!sealed.body.contains(&render_inline(&question.hints[0])));
 
     submit_card(&app, &f.interviewer_a, round, "Good use of the first hint.", "hire").await;
     let released = app.get(&format!("{round}/feedback"), Some(&f.candidate)).await;
     assert_eq!(released.status, StatusCode::OK);
     let given = released.page().text_of("#hints-given-1");
-    assert!(given.contains(&question.hints[0]), "the ticked hint is listed as given: {given}");
+    assert!(given.contains(&rendered_text(&question.hints[0])), "the ticked hint is listed as given: {given}");
     let asked = released.page().text_of("#follow-ups-asked-1");
-    assert!(asked.contains(&question.follow_ups[0]), "the ticked follow-up is listed as asked: {asked}");
+    assert!(
+        asked.contains(&rendered_text(&question.follow_ups[0])),
+        "the ticked follow-up is listed as asked: {asked}"
+    );
     for hint in question.hints.iter().skip(1) {
-        assert!(!released.body.contains(&escape_html(hint)), "an unticked hint stays hidden: {hint:?}");
+        assert!(
+            !released.body.contains(&escape_html(hint)) && !released.body.contains(&render_inline(hint)),
+            "an unticked hint stays hidden: {hint:?}"
+        );
     }
     assert!(!released.body.contains("What good looks like"), "guidance stays the interviewer's");
     let interviewers_view = app.get(&format!("{round}/feedback"), Some(&f.interviewer_a)).await;
