@@ -7,7 +7,7 @@ use fantoccini::Locator;
 
 use crate::support::TestDb;
 use crate::support::browser::{Browser, serve_app};
-use crate::support::server::{Server, ServerDatabase, free_port};
+use crate::support::server::two_servers;
 
 /// Runs one peer round: invitation, live timer, live scratchpad, scorecard
 /// hidden from the candidate until submitted. Each person uses their own base URL.
@@ -110,13 +110,8 @@ async fn a_peer_round_runs_live_in_two_browsers() {
 #[tokio::test]
 async fn a_peer_round_stays_in_sync_across_two_server_processes() {
     let db = TestDb::new().await;
-    let url = db.url();
-    let (port_a, port_b) = (free_port(), free_port());
-    let server_a = Server::start(ServerDatabase::Url(&url), port_a);
-    let server_b = Server::start(ServerDatabase::Url(&url), port_b);
-    server_a.wait_ready().await;
-    server_b.wait_ready().await;
-    peer_round(&format!("http://127.0.0.1:{port_a}"), &format!("http://127.0.0.1:{port_b}")).await;
+    let ([server_a, server_b], [base_a, base_b]) = two_servers(&db).await;
+    peer_round(&base_a, &base_b).await;
     server_a.terminate();
     server_b.terminate();
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::support::app::settings;
 use crate::support::browser::Browser;
 use crate::support::rounds::{end_round, start_round};
-use crate::support::server::{Server, ServerDatabase, free_port};
+use crate::support::server::two_servers;
 use crate::support::workspace::{
     console_errors, draw_rectangle, drawn_pixels, editor_shows, make_runnable, open_board, other_hosts, paste_code,
     run_tests,
@@ -26,13 +26,7 @@ async fn the_interviewer_on_another_server_sees_code_a_test_run_and_a_drawn_rect
     let round = f.rounds[0].clone();
     let question = make_runnable(&app, &round).await;
     start_round(&app, &f.interviewer_a, &round).await;
-    let url = db.url();
-    let (port_a, port_b) = (free_port(), free_port());
-    let server_a = Server::start(ServerDatabase::Url(&url), port_a);
-    let server_b = Server::start(ServerDatabase::Url(&url), port_b);
-    server_a.wait_ready().await;
-    server_b.wait_ready().await;
-    let (base_a, base_b) = (format!("http://127.0.0.1:{port_a}"), format!("http://127.0.0.1:{port_b}"));
+    let ([server_a, server_b], [base_a, base_b]) = two_servers(&db).await;
 
     let candidate = Browser::launch().await;
     let interviewer = Browser::launch().await;

@@ -115,6 +115,18 @@ impl Server {
     }
 }
 
+/// Two server processes on `db`, as two instances behind a proxy, once both
+/// are ready; with the base URL of each.
+pub async fn two_servers(db: &TestDb) -> ([Server; 2], [String; 2]) {
+    let url = db.url();
+    let servers = [free_port(), free_port()].map(|port| Server::start(ServerDatabase::Url(&url), port));
+    for server in &servers {
+        server.wait_ready().await;
+    }
+    let bases = [0, 1].map(|index| format!("http://127.0.0.1:{}", servers[index].port));
+    (servers, bases)
+}
+
 impl Drop for Server {
     /// A failed test must not leave a server running.
     fn drop(&mut self) {
