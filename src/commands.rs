@@ -1,5 +1,6 @@
 //! What each subcommand does.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::Context;
@@ -232,7 +233,10 @@ async fn demo_data(pool: &PgPool, content_dir: Option<&Path>, args: &DemoDataArg
     let request = demo_request(args.users, args.loops_per_user, args.seed)?;
     let started = std::time::Instant::now();
     let mut conn = pool.acquire().await?;
-    let summary = db::demo::generate(&mut conn, &request).await.map_err(|error| match &error {
+    let mut progress = DemoProgress::new();
+    let generated = db::demo::generate(&mut conn, &request, &mut |step| progress.show(&step)).await;
+    progress.finish();
+    let summary = generated.map_err(|error| match &error {
         db::demo::DemoError::Database(sqlx::Error::Database(db_error)) if db_error.is_unique_violation() => {
             anyhow::anyhow!(
                 "demo users for seed {} exist already (demo-{}-1 …): choose another --seed",
@@ -257,6 +261,46 @@ async fn demo_data(pool: &PgPool, content_dir: Option<&Path>, args: &DemoDataArg
         args.seed, args.seed, summary.users
     );
     Ok(())
+}
+
+/// Progress of `demo-data` on stderr: on a terminal one line redrawn with a
+/// bar, otherwise a line per finished step (a log keeps them all).
+struct DemoProgress {
+    on_terminal: bool,
+    rows: u64,
+}
+
+impl DemoProgress {
+    const BAR_WIDTH: usize = 24;
+
+    fn new() -> DemoProgress {
+        DemoProgress { on_terminal: std::io::stderr().is_terminal(), rows: 0 }
+    }
+
+    fn show(&mut self, step: &db::demo::DemoStep) {
+        self.rows += step.rows;
+        let seconds = step.elapsed.as_secs_f64();
+        let rate = if seconds > 0.0 { self.rows as f64 / seconds } else { 0.0 };
+        let line = format!(
+            "step {}/{} {}: {} rows; {} rows in {seconds:.1} s ({rate:.0} rows/s)",
+            step.step, step.steps, step.label, step.rows, self.rows
+        );
+        if self.on_terminal {
+            let filled = Self::BAR_WIDTH * step.step / step.steps.max(1);
+            let bar = format!("{}{}", "#".repeat(filled), ".".repeat(Self::BAR_WIDTH - filled));
+            // Carriage return and erase line: the bar redraws in place.
+            eprint!("\r\x1b[2K[{bar}] {line}");
+        } else {
+            eprintln!("demo data: {line}");
+        }
+    }
+
+    /// Ends the redrawn line, so what follows starts on its own.
+    fn finish(&self) {
+        if self.on_terminal {
+            eprintln!();
+        }
+    }
 }
 
 async fn users(pool: &PgPool, command: UsersCommand) -> anyhow::Result<()> {

@@ -45,8 +45,121 @@ pub struct DemoSummary {
     pub notes: i64,
 }
 
-/// Generates the data in one transaction, then refreshes planner statistics.
-pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<DemoSummary, DemoError> {
+/// The rounds' details: labelled statements over the temporary tables.
+const ROUND_DETAILS: &[(&str, &str)] = &[
+    (
+        "rounds",
+        "insert into rounds (id, loop_id, position, kind, title, planned_minutes, interviewer_id, timer_state,
+                         started_at, elapsed_ms, ended_at, timer_version)
+     select id, loop_id, position, kind, title, minutes, interviewer_id, 'ended',
+            started_at, elapsed_ms, started_at + elapsed_ms * interval '1 millisecond', 2
+     from demo_rounds",
+    ),
+    (
+        "question picks",
+        "create temp table demo_questions on commit drop as
+     select id, kind, row_number() over (partition by kind order by slug) as rn,
+            count(*) over (partition by kind) as of_kind
+     from questions where owner_id is null",
+    ),
+    (
+        "questions",
+        "insert into round_questions (round_id, position, question_id, budget_minutes)
+     select r.id, 1, q.id, r.minutes
+     from demo_rounds r join demo_questions q on q.kind = r.kind and q.rn = r.question_pick % q.of_kind + 1",
+    ),
+    (
+        "timer events",
+        "insert into timer_events (round_id, actor_id, action, occurred_at)
+     select id, coalesce(interviewer_id, candidate_id), 'start', started_at from demo_rounds
+     union all
+     select id, coalesce(interviewer_id, candidate_id), 'end', started_at + elapsed_ms * interval '1 millisecond'
+     from demo_rounds",
+    ),
+    (
+        "scorecards to write",
+        "create temp table demo_cards on commit drop as
+     select gen_random_uuid() as id, id as round_id, kind, candidate_id as author_id, 'self' as role,
+            level + self_bias as level, started_at + elapsed_ms * interval '1 millisecond' as submitted_at
+     from demo_rounds
+     union all
+     select gen_random_uuid(), id, kind, interviewer_id, 'interviewer', level,
+            started_at + elapsed_ms * interval '1 millisecond' + interval '2 hours'
+     from demo_rounds where interviewer_id is not null",
+    ),
+    (
+        "criterion scores to write",
+        "create temp table demo_scores on commit drop as
+     select c.id as scorecard_id, rc.id as criterion_id,
+            least(4, greatest(1, round(c.level + (random() - 0.5) * 1.4)))::smallint as score,
+            (array['Explained the trade-off clearly.', 'Needed a hint to get started.',
+                   'Tested edge cases unprompted.', 'Jumped to a solution before clarifying.',
+                   'Quantified the impact with a metric.', 'Good structure, thin on depth.'])
+                [1 + floor(random() * 6)::int] as evidence
+     from demo_cards c join rubrics rb on rb.kind = c.kind
+     join demo_rounds dr on dr.id = c.round_id join loops l on l.id = dr.loop_id
+     join rubric_criteria rc on rc.rubric_id = rb.id and not rc.retired
+          and (cardinality(rc.levels) = 0 or l.level = any(rc.levels))",
+    ),
+    (
+        "scorecards",
+        "insert into scorecards (id, round_id, author_id, role, status, recommendation, summary, strengths,
+                             areas_to_improve, version, created_at, updated_at, submitted_at)
+     select c.id, c.round_id, c.author_id, c.role, 'submitted',
+            case when m.mean >= 3.5 then 'strong_hire' when m.mean >= 2.75 then 'hire'
+                 when m.mean >= 1.75 then 'no_hire' else 'strong_no_hire' end,
+            'Solid round overall; the criteria say where.',
+            'Clear communication and a structured approach.',
+            'Go deeper on evaluation and failure modes.',
+            4, c.submitted_at - interval '40 minutes', c.submitted_at, c.submitted_at
+     from demo_cards c join (select scorecard_id, avg(score) as mean from demo_scores group by scorecard_id) m
+          on m.scorecard_id = c.id",
+    ),
+    (
+        "criterion scores",
+        "insert into criterion_scores (scorecard_id, criterion_id, score, evidence)
+     select scorecard_id, criterion_id, score, evidence from demo_scores",
+    ),
+];
+
+/// One finished step of the generation, for a progress display.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoStep {
+    /// 1-based, of `steps`.
+    pub step: usize,
+    pub steps: usize,
+    pub label: &'static str,
+    /// Rows the step wrote (0 for a step that only reads or analyses).
+    pub rows: u64,
+    /// Since the generation began.
+    pub elapsed: std::time::Duration,
+}
+
+/// Counts the steps as they finish and reports each.
+struct Steps<'a> {
+    done: usize,
+    started: std::time::Instant,
+    report: &'a mut dyn FnMut(DemoStep),
+}
+
+impl Steps<'_> {
+    /// How many `finished` calls `generate` makes.
+    const TOTAL: usize = 8 + ROUND_DETAILS.len();
+
+    fn finished(&mut self, label: &'static str, rows: u64) {
+        self.done += 1;
+        (self.report)(DemoStep { step: self.done, steps: Self::TOTAL, label, rows, elapsed: self.started.elapsed() });
+    }
+}
+
+/// Generates the data in one transaction, then refreshes planner statistics;
+/// `report` hears of each step as it finishes (it takes minutes at 100k loops).
+pub async fn generate(
+    conn: &mut PgConnection,
+    request: &DemoRequest,
+    report: &mut dyn FnMut(DemoStep),
+) -> Result<DemoSummary, DemoError> {
+    let mut steps = Steps { done: 0, started: std::time::Instant::now(), report };
     let kinds_ready = sqlx::query_scalar!(
         r#"select count(*) as "kinds!" from rubrics rb
          where exists (select 1 from questions q where q.kind = rb.kind and q.owner_id is null)
@@ -63,7 +176,7 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     let seed_fraction = (request.seed.rem_euclid(1_000_003) as f64) / 1_000_003.0;
     sqlx::query("select setseed($1)").bind(seed_fraction).execute(&mut *tx).await?;
 
-    sqlx::query(
+    let people = sqlx::query(
         "create temp table demo_users on commit drop as
          select gen_random_uuid() as id, n,
                 1.4 + random() * 1.6 as skill, random() as growth, random() * 0.6 - 0.1 as self_bias,
@@ -79,7 +192,8 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .bind(request.users)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    steps.finished("people to create", people.rows_affected());
+    let users = sqlx::query(
         "insert into users (id, username, display_name, password_hash)
          select id, format('demo-%s-%s', $1::bigint, n), display_name, $2 from demo_users",
     )
@@ -87,6 +201,7 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .bind(&request.password_hash)
     .execute(&mut *tx)
     .await?;
+    steps.finished("users", users.rows_affected());
     // Anyone can interview a peer loop: this batch, earlier batches and real users.
     sqlx::query(
         "create temp table demo_pool on commit drop as
@@ -103,7 +218,7 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .await?;
     let template_count: i64 = sqlx::query_scalar("select count(*) from demo_templates").fetch_one(&mut *tx).await?;
 
-    sqlx::query(
+    let planned = sqlx::query(
         "create temp table demo_loops on commit drop as
          select gen_random_uuid() as id, u.id as candidate_id, u.skill, u.growth, u.self_bias,
                 date_trunc('hour', now() - interval '1 day' - random() * interval '730 days') as starts_at,
@@ -122,7 +237,8 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .bind(template_count.max(1))
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    steps.finished("loops to write", planned.rows_affected());
+    let loops = sqlx::query(
         "insert into loops (id, candidate_id, template_id, template_name, team, level, mode, status, starts_at,
                             time_zone, break_minutes, selection_seed, created_at, completed_at)
          select l.id, l.candidate_id, t.id, coalesce(t.name, 'Demo loop'), l.team, l.level, l.mode, 'completed',
@@ -132,10 +248,11 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     )
     .execute(&mut *tx)
     .await?;
+    steps.finished("loops", loops.rows_affected());
     // A round's level drifts upward over the two years at the user's own pace;
     // peer rounds draw an interviewer other than the candidate. The six rounds
     // of a demo loop are the `values` list: position, kind, title, minutes.
-    sqlx::query(
+    let planned_rounds = sqlx::query(
         "create temp table demo_rounds on commit drop as
          with picked as (
              select gen_random_uuid() as id, l.id as loop_id, l.candidate_id, l.self_bias, k.position, k.kind,
@@ -158,62 +275,13 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .bind(pool_size)
     .execute(&mut *tx)
     .await?;
+    steps.finished("rounds to write", planned_rounds.rows_affected());
 
-    const ROUND_DETAILS: &[&str] = &[
-        "insert into rounds (id, loop_id, position, kind, title, planned_minutes, interviewer_id, timer_state,
-                             started_at, elapsed_ms, ended_at, timer_version)
-         select id, loop_id, position, kind, title, minutes, interviewer_id, 'ended',
-                started_at, elapsed_ms, started_at + elapsed_ms * interval '1 millisecond', 2
-         from demo_rounds",
-        "create temp table demo_questions on commit drop as
-         select id, kind, row_number() over (partition by kind order by slug) as rn,
-                count(*) over (partition by kind) as of_kind
-         from questions where owner_id is null",
-        "insert into round_questions (round_id, position, question_id, budget_minutes)
-         select r.id, 1, q.id, r.minutes
-         from demo_rounds r join demo_questions q on q.kind = r.kind and q.rn = r.question_pick % q.of_kind + 1",
-        "insert into timer_events (round_id, actor_id, action, occurred_at)
-         select id, coalesce(interviewer_id, candidate_id), 'start', started_at from demo_rounds
-         union all
-         select id, coalesce(interviewer_id, candidate_id), 'end', started_at + elapsed_ms * interval '1 millisecond'
-         from demo_rounds",
-        "create temp table demo_cards on commit drop as
-         select gen_random_uuid() as id, id as round_id, kind, candidate_id as author_id, 'self' as role,
-                level + self_bias as level, started_at + elapsed_ms * interval '1 millisecond' as submitted_at
-         from demo_rounds
-         union all
-         select gen_random_uuid(), id, kind, interviewer_id, 'interviewer', level,
-                started_at + elapsed_ms * interval '1 millisecond' + interval '2 hours'
-         from demo_rounds where interviewer_id is not null",
-        "create temp table demo_scores on commit drop as
-         select c.id as scorecard_id, rc.id as criterion_id,
-                least(4, greatest(1, round(c.level + (random() - 0.5) * 1.4)))::smallint as score,
-                (array['Explained the trade-off clearly.', 'Needed a hint to get started.',
-                       'Tested edge cases unprompted.', 'Jumped to a solution before clarifying.',
-                       'Quantified the impact with a metric.', 'Good structure, thin on depth.'])
-                    [1 + floor(random() * 6)::int] as evidence
-         from demo_cards c join rubrics rb on rb.kind = c.kind
-         join demo_rounds dr on dr.id = c.round_id join loops l on l.id = dr.loop_id
-         join rubric_criteria rc on rc.rubric_id = rb.id and not rc.retired
-              and (cardinality(rc.levels) = 0 or l.level = any(rc.levels))",
-        "insert into scorecards (id, round_id, author_id, role, status, recommendation, summary, strengths,
-                                 areas_to_improve, version, created_at, updated_at, submitted_at)
-         select c.id, c.round_id, c.author_id, c.role, 'submitted',
-                case when m.mean >= 3.5 then 'strong_hire' when m.mean >= 2.75 then 'hire'
-                     when m.mean >= 1.75 then 'no_hire' else 'strong_no_hire' end,
-                'Solid round overall; the criteria say where.',
-                'Clear communication and a structured approach.',
-                'Go deeper on evaluation and failure modes.',
-                4, c.submitted_at - interval '40 minutes', c.submitted_at, c.submitted_at
-         from demo_cards c join (select scorecard_id, avg(score) as mean from demo_scores group by scorecard_id) m
-              on m.scorecard_id = c.id",
-        "insert into criterion_scores (scorecard_id, criterion_id, score, evidence)
-         select scorecard_id, criterion_id, score, evidence from demo_scores",
-    ];
-    for statement in ROUND_DETAILS {
-        sqlx::query(statement).execute(&mut *tx).await?;
+    for (label, statement) in ROUND_DETAILS {
+        let done = sqlx::query(statement).execute(&mut *tx).await?;
+        steps.finished(label, done.rows_affected());
     }
-    sqlx::query(
+    let notes = sqlx::query(
         "insert into notes (round_id, author_id, kind, body_md, body_html, version, updated_at)
          select id, candidate_id, 'scratchpad', $1[note_pick % cardinality($1) + 1],
                 $2[note_pick % cardinality($2) + 1], 3, started_at + interval '20 minutes'
@@ -227,11 +295,13 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .bind(&request.notes_html)
     .execute(&mut *tx)
     .await?;
+    steps.finished("notes", notes.rows_affected());
 
     // Statistics first: planned blind, the refresh over these fresh rows ran 30× slower.
     sqlx::query("analyze loops, rounds, scorecards, criterion_scores").execute(&mut *tx).await?;
     let loop_ids: Vec<Uuid> = sqlx::query_scalar("select id from demo_loops").fetch_all(&mut *tx).await?;
     super::history::refresh_score_points(&mut *tx, &loop_ids).await?;
+    steps.finished("history points", 0);
 
     let (users, loops, rounds, scorecards, criterion_scores, notes) = sqlx::query_as(
         "select (select count(*) from demo_users), (select count(*) from demo_loops),
@@ -243,5 +313,6 @@ pub async fn generate(conn: &mut PgConnection, request: &DemoRequest) -> Result<
     .await?;
     tx.commit().await?;
     sqlx::query("analyze").execute(&mut *conn).await?;
+    steps.finished("planner statistics", 0);
     Ok(DemoSummary { users, loops, rounds, scorecards, criterion_scores, notes })
 }

@@ -300,7 +300,7 @@ async fn a_completed_loops_feedback_revalidates_until_a_score_changes() {
     let app = TestApp::new().await;
     let request = mockloop::commands::demo_request(2, 2, 7).expect("demo request");
     let mut conn = app.db.acquire().await.expect("connection");
-    mockloop::db::demo::generate(&mut conn, &request).await.expect("demo data");
+    mockloop::db::demo::generate(&mut conn, &request, &mut |_| {}).await.expect("demo data");
     drop(conn);
     let cookie = app.sign_in_with("demo-7-1", mockloop::commands::DEMO_PASSWORD).await;
     let loop_id: Uuid = sqlx::query_scalar(

@@ -100,7 +100,7 @@ async fn demo_app() -> (TestApp, TestDb) {
     let mut conn = db.pool.acquire().await.expect("connection");
     for (users, loops, seed) in [(150, 10, 1), (1, 10, 2), (1, 200, 3)] {
         let request = mockloop::commands::demo_request(users, loops, seed).expect("demo request");
-        mockloop::db::demo::generate(&mut conn, &request).await.expect("demo data");
+        mockloop::db::demo::generate(&mut conn, &request, &mut |_| {}).await.expect("demo data");
     }
     drop(conn);
     let explained: PgPool = mockloop::db::pool_options(4)
@@ -247,4 +247,32 @@ async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
          0 whole-table reads (sequential or full index scans) of large tables; queries per page: {}",
         summary.join(", ")
     );
+}
+
+/// `mockloop demo-data` says how far it has got and how fast it writes, a
+/// line per step when its output is not a terminal (a log, CI).
+#[tokio::test]
+async fn demo_data_reports_each_step_and_its_rate_as_it_goes() {
+    let db = TestDb::new().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mockloop"))
+        .args(["demo-data", "--users", "3", "--loops-per-user", "2", "--seed", "77"])
+        .env("DATABASE_URL", db.url())
+        .env_remove("MOCKLOOP_CONTENT_DIR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("mockloop runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let steps: Vec<&str> = stderr.lines().filter(|line| line.starts_with("demo data: step ")).collect();
+    let total = steps.len();
+    assert!(total >= 10, "a line per step: {stderr}");
+    for (index, line) in steps.iter().enumerate() {
+        assert!(line.starts_with(&format!("demo data: step {}/{total} ", index + 1)), "in order: {line}");
+        assert!(line.ends_with(" rows/s)"), "with the rate so far: {line}");
+    }
+    assert!(steps[0].contains("people to create: 3 rows"), "{}", steps[0]);
+    assert!(steps.iter().any(|line| line.contains(" loops: 6 rows")), "{stderr}");
+    assert!(!stderr.contains('\r'), "no redrawn bar when stderr is not a terminal");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("demo data: 3 users, 6 loops"), "{stdout}");
 }
