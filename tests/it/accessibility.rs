@@ -49,7 +49,8 @@ async fn every_main_page_has_no_violation_axe_can_find() {
     // A self-timed phone screen: loop page, the round running with notes holding
     // a code block wider than the page, the self-assessment, both feedback pages.
     let loop_url = browser.schedule_loop(&base, "phone-screen", false).await;
-    check_here(&browser, "loop page", &mut problems, &mut pages).await;
+    browser.click("#cancel-loop-confirm summary").await;
+    check_here(&browser, "loop page, cancel asking to confirm", &mut problems, &mut pages).await;
     browser.click("#round-1 a.button").await;
     browser.text("#question-hidden").await;
     check_here(&browser, "round, not started", &mut problems, &mut pages).await;

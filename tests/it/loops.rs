@@ -385,6 +385,9 @@ async fn the_calendar_has_an_event_per_round_and_tracks_reschedules_and_cancella
     assert!(property(&second, "SEQUENCE").iter().all(|s| s == "1"));
     assert!(property(&second, "STATUS").iter().all(|s| s == "CONFIRMED"));
 
+    // The page asks first: the button that cancels is inside a closed disclosure.
+    let page = app.get(&loop_path, Some(&cookie)).await.page();
+    assert!(page.has("details#cancel-loop-confirm:not([open]) form button#cancel-loop"), "cancelling asks first");
     let cancelled = app.post_form(&format!("{loop_path}/cancel"), &[], Some(&cookie)).await;
     assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
     let third = calendar(&app, &cookie, &loop_path).await.body;
