@@ -52,6 +52,13 @@ pub fn format_local(instant: DateTime<Utc>, zone: Tz) -> String {
     instant.with_timezone(&zone).format("%a %-d %b %Y, %H:%M").to_string()
 }
 
+/// "Tue 1 Dec 2026, 15:00 (Asia/Kolkata)": a loop's time in the zone it was
+/// scheduled in, named, wherever the loop is shown (a zone no longer known reads as UTC).
+pub fn format_in_zone_named(instant: DateTime<Utc>, zone_name: &str) -> String {
+    let zone = parse_time_zone(zone_name).unwrap_or(Tz::UTC);
+    format!("{} ({})", format_local(instant, zone), zone.name())
+}
+
 /// "1 Dec 2026 08:30 UTC", where no zone applies (export files, audit times).
 pub fn format_utc(instant: DateTime<Utc>) -> String {
     instant.format("%-d %b %Y %H:%M UTC").to_string()
@@ -68,6 +75,18 @@ mod tests {
 
     fn utc(text: &str) -> DateTime<Utc> {
         text.parse().expect("instant")
+    }
+
+    #[test]
+    fn a_loop_time_reads_in_its_own_zone_with_the_zone_named() {
+        for (zone, shown) in [
+            ("Asia/Kolkata", "Wed 2 Dec 2026, 09:30 (Asia/Kolkata)"),
+            ("America/Los_Angeles", "Tue 1 Dec 2026, 20:00 (America/Los_Angeles)"),
+            ("UTC", "Wed 2 Dec 2026, 04:00 (UTC)"),
+            ("Mars/Olympus", "Wed 2 Dec 2026, 04:00 (UTC)"),
+        ] {
+            assert_eq!(format_in_zone_named(utc("2026-12-02T04:00:00Z"), zone), shown, "{zone}");
+        }
     }
 
     #[test]

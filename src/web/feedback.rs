@@ -349,7 +349,7 @@ async fn build_loop_feedback(
         level: the_loop.level,
         mode: the_loop.mode,
         candidate: the_loop.candidate_name.clone(),
-        starts_at: schedule::format_utc(the_loop.starts_at),
+        starts_at: schedule::format_in_zone_named(the_loop.starts_at, &the_loop.time_zone),
         outcome: debrief.outcome.decision.map(Recommendation::label),
         outcome_rule: debrief.outcome.rule,
         integrity_note: integrity::debrief_note(&integrity_concerns),

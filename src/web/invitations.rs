@@ -134,10 +134,7 @@ struct InvitationPage {
 
 impl InvitationPage {
     fn when(&self) -> String {
-        self.invitation.as_ref().map_or(String::new(), |i| {
-            let zone = schedule::parse_time_zone(&i.time_zone).unwrap_or(chrono_tz::Tz::UTC);
-            format!("{} ({})", schedule::format_local(i.starts_at, zone), i.time_zone)
-        })
+        self.invitation.as_ref().map_or(String::new(), |i| schedule::format_in_zone_named(i.starts_at, &i.time_zone))
     }
 
     fn sign_in_query(&self) -> String {

@@ -382,3 +382,21 @@ async fn history_score_points_follow_submission_amendment_and_cancellation() {
     assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "cancelled: {}", cancelled.body);
     assert_eq!(pillar_means().await, None, "a cancelled loop leaves the history charts");
 }
+
+#[tokio::test]
+async fn loop_feedback_gives_the_loops_time_in_the_zone_it_was_scheduled_in() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("kolkata").await;
+    let scheduled =
+        LoopBuilder::self_timed("phone-screen").for_user(&cookie).time_zone("Asia/Kolkata").schedule(&app).await;
+    let starts_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("select starts_at from loops where id = $1")
+        .bind(id_of(&scheduled.path))
+        .fetch_one(&app.db)
+        .await
+        .expect("the loop");
+    let local = starts_at.with_timezone(&chrono_tz::Asia::Kolkata).format("%H:%M").to_string();
+    let page = app.get(&format!("{}/feedback", scheduled.path), Some(&cookie)).await.page();
+    let header = page.text_of("main > p.meta");
+    assert!(header.contains(&format!("{local} (Asia/Kolkata)")), "{header}");
+    assert!(!header.contains("UTC"), "{header}");
+}
