@@ -22,6 +22,7 @@ mod markdown_bounds;
 mod own_questions;
 mod peer;
 mod peer_history;
+mod phone_layout;
 mod questions;
 mod round_code;
 mod rounds;
