@@ -172,7 +172,12 @@ impl RoundPage {
     /// the timer, the prompt and the editor at once): while the code is open
     /// and the round is not over.
     fn splits_workspace(&self) -> bool {
-        self.code_open() && !self.ended() && (self.is_candidate() || self.sees(Item::CandidateWork))
+        self.code_open() && !self.ended() && self.shows_code()
+    }
+
+    /// The code panel: the candidate writes it, whoever may see their work reads it.
+    fn shows_code(&self) -> bool {
+        self.is_candidate() || self.sees(Item::CandidateWork)
     }
 
     /// The saved code, or before the first save the starter of the question the round is on.
