@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use crate::domain::account::SignUp;
 use crate::live::{LiveHub, LiveRound, SharedReads};
 use crate::password_work::PasswordWork;
+use crate::web::render_cache::RenderCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,6 +23,8 @@ pub struct AppState {
     pub sign_up: SignUp,
     /// The bound on concurrent password hashing.
     pub password_work: PasswordWork,
+    /// Pages that change only with a version the database computes (completed loops' feedback).
+    pub rendered: RenderCache,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             limits: Limits::default(),
             sign_up: SignUp::Open,
             password_work: PasswordWork::sized_to_this_machine(),
+            rendered: RenderCache::default(),
         }
     }
 

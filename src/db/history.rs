@@ -5,6 +5,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
+use crate::domain::progress::{self, ChartGrain};
 use crate::domain::scoring::Recommendation;
 use crate::domain::visibility::{self, Viewer};
 use crate::domain::{LoopMode, LoopStatus, RoundKind, ScoreSeries, Team};
@@ -94,37 +95,55 @@ pub async fn loops(
 ) -> Result<Vec<HistoryLoop>, sqlx::Error> {
     sqlx::query_as!(
         HistoryLoop,
-        r#"select l.id, l.template_name, l.team as "team: Team", l.mode as "mode: LoopMode",
-                l.status as "status: LoopStatus", l.starts_at, l.time_zone,
-                l.candidate_id = $1 as "as_candidate!", u.display_name as candidate_name,
-                array(select s.recommendation from rounds r
-                      left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = 'interviewer'
-                      where r.loop_id = l.id order by r.position)
-                    as "interviewer_recommendations!: Vec<Option<Recommendation>>",
-                array(select s.recommendation from rounds r
-                      left join scorecards s on s.round_id = r.id and s.status = 'submitted' and s.role = 'self'
-                      where r.loop_id = l.id order by r.position) as "self_recommendations!: Vec<Option<Recommendation>>",
-                array(select s.status from rounds r
-                      left join scorecards s on s.round_id = r.id and s.role = 'interviewer'
-                      where r.loop_id = l.id order by r.position) as "interviewer_statuses!: Vec<Option<CardStatus>>",
-                array(select s.status from rounds r
-                      left join scorecards s on s.round_id = r.id and s.role = 'self'
-                      where r.loop_id = l.id order by r.position) as "self_statuses!: Vec<Option<CardStatus>>",
-                array(select coalesce(r.interviewer_id = $1, false) from rounds r
-                      where r.loop_id = l.id order by r.position) as "user_interviews!",
-                exists (select 1 from rounds r join scorecards s on s.round_id = r.id
-                        where r.loop_id = l.id and s.author_id = $1 and s.role = 'interviewer'
-                          and s.status = 'submitted' and s.author_withdrawn_at is null) as "user_scored!"
-         from loops l join users u on u.id = l.candidate_id
-         -- Two index lookups (as candidate, as interviewer); an OR here would scan every loop.
-         where l.id in (select id from loops where candidate_id = $1
-                        union select loop_id from rounds where interviewer_id = $1)
-           and ($2::text is null or l.mode = $2)
-           and ($3::text is null or l.template_name = $3)
-           and ($4::text is null or l.team = $4)
-           and ($5::timestamptz is null or l.starts_at >= $5)
-           and ($6::timestamptz is null or l.starts_at < $6)
-           and ($7::timestamptz is null or (l.starts_at, l.id) < ($7, $8))
+        r#"select l.id as "id!", l.template_name as "template_name!", l.team as "team!: Team",
+                l.mode as "mode!: LoopMode", l.status as "status!: LoopStatus", l.starts_at as "starts_at!",
+                l.time_zone as "time_zone!", l.candidate_id = $1 as "as_candidate!", u.display_name as candidate_name,
+                per_round.interviewer_recommendations as "interviewer_recommendations!: Vec<Option<Recommendation>>",
+                per_round.self_recommendations as "self_recommendations!: Vec<Option<Recommendation>>",
+                per_round.interviewer_statuses as "interviewer_statuses!: Vec<Option<CardStatus>>",
+                per_round.self_statuses as "self_statuses!: Vec<Option<CardStatus>>",
+                per_round.user_interviews as "user_interviews!",
+                per_round.user_scored as "user_scored!"
+         -- A page from each side (as candidate, as interviewer), each read from its
+         -- index in order and cut at the limit; an OR here would scan every loop.
+         from (
+             (select id, template_name, team, mode, status, starts_at, time_zone, candidate_id from loops
+              where candidate_id = $1
+                and ($2::text is null or mode = $2) and ($3::text is null or template_name = $3)
+                and ($4::text is null or team = $4)
+                and ($5::timestamptz is null or starts_at >= $5) and ($6::timestamptz is null or starts_at < $6)
+                and ($7::timestamptz is null or (starts_at, id) < ($7, $8))
+              order by starts_at desc, id desc
+              limit $9)
+             union
+             (select x.id, x.template_name, x.team, x.mode, x.status, x.starts_at, x.time_zone, x.candidate_id
+              from loops x
+              where x.id in (select loop_id from rounds where interviewer_id = $1)
+                and ($2::text is null or x.mode = $2) and ($3::text is null or x.template_name = $3)
+                and ($4::text is null or x.team = $4)
+                and ($5::timestamptz is null or x.starts_at >= $5) and ($6::timestamptz is null or x.starts_at < $6)
+                and ($7::timestamptz is null or (x.starts_at, x.id) < ($7, $8))
+              order by x.starts_at desc, x.id desc
+              limit $9)
+         ) as l
+         join users u on u.id = l.candidate_id
+         -- Every round's two scorecards in one pass, for the rows shown only.
+         cross join lateral (
+             select coalesce(array_agg(case when si.status = 'submitted' then si.recommendation end
+                                       order by r.position), '{}') as interviewer_recommendations,
+                    coalesce(array_agg(case when ss.status = 'submitted' then ss.recommendation end
+                                       order by r.position), '{}') as self_recommendations,
+                    coalesce(array_agg(si.status order by r.position), '{}') as interviewer_statuses,
+                    coalesce(array_agg(ss.status order by r.position), '{}') as self_statuses,
+                    coalesce(array_agg(coalesce(r.interviewer_id = $1, false) order by r.position), '{}')
+                        as user_interviews,
+                    coalesce(bool_or(si.author_id = $1 and si.status = 'submitted'
+                                     and si.author_withdrawn_at is null), false) as user_scored
+             from rounds r
+             left join scorecards si on si.round_id = r.id and si.role = 'interviewer'
+             left join scorecards ss on ss.round_id = r.id and ss.role = 'self'
+             where r.loop_id = l.id
+         ) as per_round
          order by l.starts_at desc, l.id desc
          limit $9"#,
         user,
@@ -158,17 +177,59 @@ pub struct ScorePoint {
     pub mean: f64,
 }
 
-/// Every score point of the candidate's loops, oldest first (kept per loop by
-/// `refresh_loop_score_points` whenever scores change, so this reads a few rows per loop).
-pub async fn score_points(db: impl PgExecutor<'_>, candidate: Uuid) -> Result<Vec<ScorePoint>, sqlx::Error> {
-    sqlx::query_as!(
-        ScorePoint,
-        r#"select starts_at, series as "series: ScoreSeries", group_key, mean from loop_score_points
-         where candidate_id = $1 order by starts_at, loop_id"#,
-        candidate,
+/// How many loops the candidate has had and when the first began: what
+/// `ChartGrain::for_history` needs (one index-only scan).
+pub async fn chart_shape(
+    db: impl PgExecutor<'_>,
+    candidate: Uuid,
+) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    let shape = sqlx::query!(
+        r#"select count(*) as "loops!", min(starts_at) as first from loops where candidate_id = $1"#,
+        candidate
     )
-    .fetch_all(db)
-    .await
+    .fetch_one(db)
+    .await?;
+    Ok((shape.loops, shape.first))
+}
+
+/// The candidate's score points at `grain`, oldest first: per loop (kept per
+/// loop by `refresh_loop_score_points` whenever scores change), or the means of
+/// the latest `MAX_POINTS` weeks or months (kept by triggers, migration 0017).
+pub async fn score_points(
+    db: impl PgExecutor<'_>,
+    candidate: Uuid,
+    grain: ChartGrain,
+) -> Result<Vec<ScorePoint>, sqlx::Error> {
+    match grain.bucket() {
+        None => {
+            sqlx::query_as!(
+                ScorePoint,
+                r#"select starts_at, series as "series: ScoreSeries", group_key, mean from loop_score_points
+                 where candidate_id = $1 order by starts_at, loop_id"#,
+                candidate,
+            )
+            .fetch_all(db)
+            .await
+        }
+        Some(bucket) => {
+            sqlx::query_as!(
+                ScorePoint,
+                r#"select (starts_on::timestamp at time zone 'UTC') as "starts_at!", series as "series: ScoreSeries",
+                        group_key, total / points as "mean!"
+                 from score_buckets
+                 where candidate_id = $1 and grain = $2
+                   and starts_on >= (select max(starts_on) from score_buckets where candidate_id = $1 and grain = $2)
+                                    - case $2 when 'week' then interval '1 week' else interval '1 month' end * $3
+                 order by starts_on"#,
+                candidate,
+                bucket,
+                // The latest bucket and the MAX_POINTS - 1 before it.
+                (progress::MAX_POINTS - 1) as f64,
+            )
+            .fetch_all(db)
+            .await
+        }
+    }
 }
 
 /// One attempt at a question: when, how it scored, how long it took.
@@ -206,8 +267,53 @@ impl Attempt {
     }
 }
 
-pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> Result<Vec<Attempt>, sqlx::Error> {
-    // Scores are looked up for the rows shown only, after the sort and limit.
+/// A question the candidate has had, with how many times (rounds that ended).
+#[derive(Debug, Clone)]
+pub struct QuestionHad {
+    pub slug: String,
+    pub title: String,
+    pub kind: RoundKind,
+    pub attempts: i64,
+    pub last_at: DateTime<Utc>,
+    /// How many questions the candidate has had in all, for paging.
+    pub total: i64,
+}
+
+/// The questions the candidate has had, the most recently had first, a page at a time.
+pub async fn questions_had(
+    db: impl PgExecutor<'_>,
+    candidate: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<QuestionHad>, sqlx::Error> {
+    sqlx::query_as!(
+        QuestionHad,
+        r#"select q.slug, q.title, q.kind as "kind: RoundKind", count(*) as "attempts!",
+                max(l.starts_at) as "last_at!", count(*) over () as "total!"
+         from loops l
+         join rounds r on r.loop_id = l.id and r.timer_state = 'ended'
+         join round_questions rq on rq.round_id = r.id
+         join questions q on q.id = rq.question_id
+         where l.candidate_id = $1
+         group by q.id
+         order by max(l.starts_at) desc, q.slug
+         limit $2 offset $3"#,
+        candidate,
+        limit,
+        offset,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The candidate's attempts at the questions `slugs`, newest first, at most `per_question` of each.
+pub async fn attempts(
+    db: impl PgExecutor<'_>,
+    candidate: Uuid,
+    slugs: &[String],
+    per_question: i64,
+) -> Result<Vec<Attempt>, sqlx::Error> {
+    // Scores are looked up for the rows shown only, after the cut per question.
     sqlx::query_as!(
         Attempt,
         r#"select shown.slug as "slug!", shown.title as "title!", shown.kind as "kind!: RoundKind",
@@ -225,17 +331,18 @@ pub async fn attempts(db: impl PgExecutor<'_>, candidate: Uuid, limit: i64) -> R
                  join criterion_scores cs on cs.scorecard_id = s.id and cs.score is not null
                  where s.round_id = shown.round_id and s.role = 'self' and s.status = 'submitted') as self_mean
          from (select q.slug, q.title, q.kind, l.id as loop_id, r.id as round_id, l.starts_at, l.mode, r.elapsed_ms,
-                      (r.planned_minutes * 60000 + r.extension_seconds * 1000)::bigint as allowed_ms
+                      (r.planned_minutes * 60000 + r.extension_seconds * 1000)::bigint as allowed_ms,
+                      row_number() over (partition by q.id order by l.starts_at desc) as nth
                from loops l
                join rounds r on r.loop_id = l.id and r.timer_state = 'ended'
                join round_questions rq on rq.round_id = r.id
                join questions q on q.id = rq.question_id
-               where l.candidate_id = $1
-               order by q.title, l.starts_at desc
-               limit $2) as shown
-         order by shown.title, shown.starts_at desc"#,
+               where l.candidate_id = $1 and q.slug = any($2)) as shown
+         where shown.nth <= $3
+         order by shown.slug, shown.starts_at desc"#,
         candidate,
-        limit,
+        slugs,
+        per_question,
     )
     .fetch_all(db)
     .await

@@ -62,6 +62,7 @@ pub mod integrity;
 pub mod markdown;
 pub mod markers;
 pub mod password;
+pub mod progress;
 pub mod question;
 pub mod return_path;
 pub mod schedule;

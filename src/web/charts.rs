@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
 
 /// Escapes text for SVG/XML content and attribute values.
 fn escape(text: &str) -> String {
@@ -62,19 +62,28 @@ pub fn score_lines(title: &str, series: &[Series]) -> String {
     lines(title, series, 1, 4)
 }
 
-/// One line per series over time, on the scale `low..=high` (whole-number ticks).
+/// One line per series over time, on the scale `low..=high` (whole-number
+/// ticks), the full width of its panel, dated along the bottom; the legend is
+/// HTML below the plot so it wraps instead of being cut off, and stays legible
+/// on a phone where the drawing is scaled down.
 pub fn lines(title: &str, series: &[Series], low: i32, high: i32) -> String {
-    let (width, height, left, right, top, bottom) = (640.0, 260.0, 40.0, 150.0, 20.0, 40.0);
+    let (width, height, left, right, top, bottom) = (560.0, 230.0, 34.0, 14.0, 12.0, 34.0);
     let (low_f, high_f) = (f64::from(low), f64::from(high.max(low + 1)));
     let points: Vec<&DateTime<Utc>> = series.iter().flat_map(|(_, p)| p.iter().map(|(t, _)| t)).collect();
     let (Some(first), Some(last)) = (points.iter().min(), points.iter().max()) else {
         return String::new();
     };
-    let span = (**last - **first).num_seconds().max(1) as f64;
-    let x_of = |t: &DateTime<Utc>| left + (width - left - right) * ((*t - **first).num_seconds() as f64 / span);
+    let (first, last) = (**first, **last);
+    let span = (last - first).num_seconds() as f64;
+    let plot_width = width - left - right;
+    // A single instant sits in the middle rather than on the axis.
+    let x_of = |t: &DateTime<Utc>| match span > 0.0 {
+        true => left + plot_width * ((*t - first).num_seconds() as f64 / span),
+        false => left + plot_width / 2.0,
+    };
     let y_of = |v: f64| top + (height - top - bottom) * (high_f - v.clamp(low_f, high_f)) / (high_f - low_f);
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"chart-{id}\" xmlns=\"http://www.w3.org/2000/svg\">\
+        "<svg class=\"chart chart-lines\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"chart-{id}\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title id=\"chart-{id}\">{title}</title>",
         id = slug(title),
         title = escape(title)
@@ -85,18 +94,27 @@ pub fn lines(title: &str, series: &[Series], low: i32, high: i32) -> String {
             svg,
             "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{x2}\" y2=\"{y:.1}\" class=\"grid\"/><text x=\"{tx}\" y=\"{ty:.1}\" class=\"tick\" text-anchor=\"end\">{tick}</text>",
             x2 = width - right,
-            tx = left - 8.0,
-            ty = y + 4.0
+            tx = left - 6.0,
+            ty = y + 5.0
         );
     }
-    let _ = write!(
-        svg,
-        "<text x=\"{left}\" y=\"{y}\" class=\"tick\">{}</text><text x=\"{x}\" y=\"{y}\" class=\"tick\" text-anchor=\"end\">{}</text>",
-        first.format("%-d %b %Y"),
-        last.format("%-d %b %Y"),
-        y = height - 12.0,
-        x = width - right
-    );
+    let ticks = time_ticks(first, last);
+    for (index, (at, label)) in ticks.iter().enumerate() {
+        let x = x_of(at);
+        // The outermost labels keep inside the drawing.
+        let anchor = match index {
+            0 if ticks.len() > 1 && x - left < 40.0 => "start",
+            i if i + 1 == ticks.len() && ticks.len() > 1 && width - right - x < 40.0 => "end",
+            _ => "middle",
+        };
+        let _ = write!(
+            svg,
+            "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{y2}\" class=\"grid\"/><text x=\"{x:.1}\" y=\"{ty}\" class=\"tick\" text-anchor=\"{anchor}\">{label}</text>",
+            y2 = height - bottom,
+            ty = height - 10.0
+        );
+    }
+    let mut legend = String::from("<ul class=\"chart-legend\">");
     for (index, (name, points)) in series.iter().enumerate() {
         if points.is_empty() {
             continue;
@@ -104,21 +122,66 @@ pub fn lines(title: &str, series: &[Series], low: i32, high: i32) -> String {
         let path: Vec<String> = points.iter().map(|(t, v)| format!("{:.1},{:.1}", x_of(t), y_of(*v))).collect();
         let _ = write!(svg, "<polyline points=\"{}\" class=\"series series-{index}\"/>", path.join(" "));
         for (t, v) in points {
-            let _ =
-                write!(svg, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" class=\"series-{index}\"/>", x_of(t), y_of(*v));
+            let _ = write!(
+                svg,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" class=\"series-{index}\"/>",
+                x_of(t),
+                y_of(*v)
+            );
         }
-        let legend_y = top + 18.0 * index as f64 + 6.0;
         let _ = write!(
-            svg,
-            "<rect x=\"{lx}\" y=\"{ry:.1}\" width=\"12\" height=\"4\" class=\"swatch series-{index}\"/><text x=\"{tx}\" y=\"{legend_y:.1}\" class=\"label\">{}</text>",
-            escape(name),
-            lx = width - right + 12.0,
-            ry = legend_y - 5.0,
-            tx = width - right + 30.0
+            legend,
+            "<li><span class=\"swatch series-{index}\" aria-hidden=\"true\"></span>{}</li>",
+            escape(name)
         );
     }
     svg.push_str("</svg>");
-    svg
+    legend.push_str("</ul>");
+    svg + &legend
+}
+
+/// Dates for the time axis: boundaries of the coarsest unit that still gives a
+/// few ticks (day, week, month, quarter, year), each labelled once and
+/// distinctly; a span within one day gets one date.
+fn time_ticks(first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<(DateTime<Utc>, String)> {
+    const MOST: usize = 6;
+    let (start, end) = (first.date_naive(), last.date_naive());
+    if start == end {
+        return vec![(first, first.format("%-d %b %Y").to_string())];
+    }
+    let month_starts = |every: i64| -> Vec<NaiveDate> {
+        let mut month = start.with_day(1).unwrap_or(start);
+        let mut dates = Vec::new();
+        while month <= end {
+            if month >= start && (i64::from(month.year()) * 12 + i64::from(month.month0())) % every == 0 {
+                dates.push(month);
+            }
+            month = month.checked_add_months(Months::new(1)).unwrap_or(NaiveDate::MAX);
+        }
+        dates
+    };
+    let days_from = |step: u64, from: NaiveDate| -> Vec<NaiveDate> {
+        from.iter_days().step_by(step as usize).take_while(|d| *d <= end).filter(|d| *d >= start).collect()
+    };
+    let monday = start - chrono::Duration::days(i64::from(start.weekday().num_days_from_monday()));
+    let choices: [(Vec<NaiveDate>, &str); 8] = [
+        (days_from(1, start), "%-d %b"),
+        (days_from(7, monday), "%-d %b"),
+        (month_starts(1), "%b %Y"),
+        (month_starts(3), "%b %Y"),
+        (month_starts(6), "%b %Y"),
+        (month_starts(12), "%Y"),
+        (month_starts(24), "%Y"),
+        (month_starts(60), "%Y"),
+    ];
+    let (dates, format) = choices
+        .into_iter()
+        .find(|(dates, _)| !dates.is_empty() && dates.len() <= MOST)
+        .unwrap_or_else(|| (vec![start, end], "%-d %b %Y"));
+    dates
+        .into_iter()
+        .map(|date| (date.and_time(NaiveTime::MIN).and_utc().max(first), date.format(format).to_string()))
+        .collect()
 }
 
 fn slug(text: &str) -> String {
@@ -143,8 +206,28 @@ mod tests {
         let day = |d: u32| format!("2026-11-{d:02}T10:00:00Z").parse::<DateTime<Utc>>().expect("date");
         let svg =
             score_lines("Trend", &[("Depth".into(), vec![(day(1), 1.0), (day(21), 4.0)]), ("Empty".into(), vec![])]);
-        assert!(svg.contains("<polyline points=\"40.0,220.0 490.0,20.0\""), "{svg}");
+        assert!(svg.contains("<polyline points=\"34.0,196.0 546.0,12.0\""), "{svg}");
+        assert!(svg.contains("<li><span class=\"swatch series-0\" aria-hidden=\"true\"></span>Depth</li>"), "{svg}");
         assert!(!svg.contains("Empty"));
         assert_eq!(score_lines("Nothing", &[]), "");
+    }
+
+    #[test]
+    fn the_time_axis_labels_each_date_once_at_a_sensible_unit() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().expect("instant");
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("2026-11-03T09:00:00Z", "2026-11-03T09:00:00Z", &["3 Nov 2026"]),
+            ("2026-11-03T09:00:00Z", "2026-11-03T17:00:00Z", &["3 Nov 2026"]),
+            ("2026-11-03T09:00:00Z", "2026-11-05T09:00:00Z", &["3 Nov", "4 Nov", "5 Nov"]),
+            ("2026-11-03T09:00:00Z", "2026-11-30T09:00:00Z", &["9 Nov", "16 Nov", "23 Nov", "30 Nov"]),
+            ("2026-08-15T09:00:00Z", "2026-11-30T09:00:00Z", &["Sep 2026", "Oct 2026", "Nov 2026"]),
+            ("2025-12-02T09:00:00Z", "2026-11-30T09:00:00Z", &["Jan 2026", "Apr 2026", "Jul 2026", "Oct 2026"]),
+            ("2024-12-02T09:00:00Z", "2026-11-30T09:00:00Z", &["Jan 2025", "Jul 2025", "Jan 2026", "Jul 2026"]),
+            ("2018-03-02T09:00:00Z", "2026-11-30T09:00:00Z", &["2020", "2022", "2024", "2026"]),
+        ];
+        for (first, last, expected) in cases {
+            let labels: Vec<String> = time_ticks(at(first), at(last)).into_iter().map(|(_, label)| label).collect();
+            assert_eq!(&labels, expected, "{first} to {last}");
+        }
     }
 }

@@ -9,8 +9,9 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
+use bytes::Bytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -435,14 +436,25 @@ async fn show_loop_feedback(
     {
         return Ok((StatusCode::NOT_MODIFIED, revalidation_headers(etag)).into_response());
     }
+    // The ETag names this viewer's copy of this version: the key of its rendering too.
+    if let Some(page) = etag.as_ref().and_then(|etag| state.rendered.get(etag)) {
+        return Ok(with_revalidation(Html(page).into_response(), etag.as_deref()));
+    }
     let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
     let bars: Vec<(String, Option<f64>)> = feedback.pillars.iter().map(|p| (p.pillar.to_owned(), p.mean)).collect();
     let pillar_chart = charts::score_bars("Mean score per pillar", &bars);
-    let mut response = render(&LoopFeedbackPage { layout: Layout::new(Some(user)), feedback, pillar_chart })?;
+    let page = Bytes::from(LoopFeedbackPage { layout: Layout::new(Some(user)), feedback, pillar_chart }.render()?);
     if let Some(etag) = &etag {
+        state.rendered.put(etag.clone(), page.clone());
+    }
+    Ok(with_revalidation(Html(page).into_response(), etag.as_deref()))
+}
+
+fn with_revalidation(mut response: Response, etag: Option<&str>) -> Response {
+    if let Some(etag) = etag {
         response.headers_mut().extend(revalidation_headers(etag));
     }
-    Ok(response)
+    response
 }
 
 /// A strong validator for a page built from `parts` by this build of the app

@@ -17,8 +17,9 @@ use super::charts::{self, Series};
 use super::page::{Layout, choices, render};
 use super::session::SignedIn;
 use crate::db;
-use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, ScorePoint};
+use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, QuestionHad, ScorePoint};
 use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
+use crate::domain::progress::ChartGrain;
 use crate::domain::scoring::{self, Recommendation, RoundScores};
 use crate::domain::visibility::{self, Viewer};
 use crate::domain::{LoopMode, LoopStatus, Pillar, RoundKind, ScoreSeries, Team, schedule, timer};
@@ -29,8 +30,12 @@ const PAGE_SIZE: i64 = 20;
 /// Scores from two months ago count half as much as today's.
 const HALF_LIFE_DAYS: f64 = 60.0;
 
+/// Questions a page of "questions you have had" lists, and attempts shown for each.
+const QUESTIONS_PER_PAGE: i64 = 20;
+const ATTEMPTS_PER_QUESTION: i64 = 5;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/history", get(show_history))
+    Router::new().route("/history", get(show_history)).route("/history/questions", get(show_questions_had))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +90,8 @@ pub struct QuestionHistory {
     pub slug: String,
     pub title: String,
     pub kind: RoundKind,
+    /// How many times the user has had it; `attempts` holds the latest few.
+    pub times: i64,
     pub attempts: Vec<AttemptLine>,
 }
 
@@ -107,8 +114,9 @@ struct HistoryPage {
     is_first_page: bool,
     pillar_chart: String,
     kind_chart: String,
+    /// What a chart point stands for: "per loop", "weekly mean"…
+    chart_grain: &'static str,
     current_levels: Vec<(&'static str, String)>,
-    questions: Vec<QuestionHistory>,
     gap_chart: String,
     calibration: Vec<Calibration>,
 }
@@ -197,14 +205,17 @@ async fn show_history(
     });
     let templates = db::history::template_names(&mut *db, user.id).await?;
     let is_first_page = cursor.is_none();
-    let (score_points, attempts, calibration) = if is_first_page {
+    let now = Utc::now();
+    let (grain, score_points, calibration) = if is_first_page {
+        let (loops, first) = db::history::chart_shape(&mut *db, user.id).await?;
+        let grain = ChartGrain::for_history(loops, first, now);
         (
-            db::history::score_points(&mut *db, user.id).await?,
-            db::history::attempts(&mut *db, user.id, 300).await?,
+            grain,
+            db::history::score_points(&mut *db, user.id, grain).await?,
             db::history::calibration(&mut *db, user.id, 50).await?,
         )
     } else {
-        (Vec::new(), Vec::new(), Vec::new())
+        (ChartGrain::Loop, Vec::new(), Vec::new())
     };
     drop(db);
     let series = |name: ScoreSeries| -> Vec<&ScorePoint> { score_points.iter().filter(|p| p.series == name).collect() };
@@ -215,7 +226,6 @@ async fn show_history(
         Pillar::ALL.iter().map(|p| (p.label().to_owned(), points_of(&pillar_points, p.as_str()))).collect();
     let kind_series: Vec<Series> =
         RoundKind::ALL.iter().map(|k| (k.label().to_owned(), points_of(&kind_points, k.as_str()))).collect();
-    let now = Utc::now();
     let current_levels = Pillar::ALL
         .iter()
         .map(|p| {
@@ -227,6 +237,7 @@ async fn show_history(
         })
         .collect();
 
+    let per = grain.per();
     render(&HistoryPage {
         layout: Layout::new(Some(user)),
         loops: rows.into_iter().map(loop_line).collect(),
@@ -234,18 +245,56 @@ async fn show_history(
         templates,
         next_cursor,
         is_first_page,
-        pillar_chart: charts::score_lines("Mean score per pillar, per loop", &pillar_series),
-        kind_chart: charts::score_lines("Mean score per round kind, per loop", &kind_series),
+        pillar_chart: charts::score_lines(&format!("Mean score per pillar, {per}"), &pillar_series),
+        kind_chart: charts::score_lines(&format!("Mean score per round kind, {per}"), &kind_series),
+        chart_grain: per,
         current_levels,
-        questions: group_attempts(attempts),
         gap_chart: charts::lines(
-            "Self-assessment minus interviewer score, per loop",
+            &format!("Self-assessment minus interviewer score, {per}"),
             &[("Gap".to_owned(), gaps)],
             -3,
             3,
         ),
         calibration,
     })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct QuestionsQuery {
+    page: String,
+}
+
+#[derive(Template)]
+#[template(path = "history_questions.html")]
+struct QuestionsHadPage {
+    layout: Layout,
+    questions: Vec<QuestionHistory>,
+    page: i64,
+    total: i64,
+}
+
+impl QuestionsHadPage {
+    fn pages(&self) -> i64 {
+        (self.total + QUESTIONS_PER_PAGE - 1) / QUESTIONS_PER_PAGE
+    }
+}
+
+/// Every question the user has had as a candidate, the most recent first, a page at a time.
+async fn show_questions_had(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Query(query): Query<QuestionsQuery>,
+) -> Result<Response, AppError> {
+    let page = query.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 10_000);
+    let mut db = state.db.acquire().await?;
+    let had =
+        db::history::questions_had(&mut *db, user.id, QUESTIONS_PER_PAGE, (page - 1) * QUESTIONS_PER_PAGE).await?;
+    let slugs: Vec<String> = had.iter().map(|q| q.slug.clone()).collect();
+    let attempts = db::history::attempts(&mut *db, user.id, &slugs, ATTEMPTS_PER_QUESTION).await?;
+    drop(db);
+    let total = had.first().map_or(0, |q| q.total);
+    render(&QuestionsHadPage { layout: Layout::new(Some(user)), questions: group_attempts(had, attempts), page, total })
 }
 
 fn points_of(points: &[&ScorePoint], key: &str) -> Vec<(DateTime<Utc>, f64)> {
@@ -304,17 +353,11 @@ fn loop_line(item: HistoryLoop) -> LoopLine {
     }
 }
 
-fn group_attempts(attempts: Vec<Attempt>) -> Vec<QuestionHistory> {
-    let mut by_question: BTreeMap<(String, String), QuestionHistory> = BTreeMap::new();
+/// Each question of the page with its attempts, in the page's order.
+fn group_attempts(had: Vec<QuestionHad>, attempts: Vec<Attempt>) -> Vec<QuestionHistory> {
+    let mut by_slug: BTreeMap<String, Vec<AttemptLine>> = BTreeMap::new();
     for attempt in attempts {
-        let entry =
-            by_question.entry((attempt.title.clone(), attempt.slug.clone())).or_insert_with(|| QuestionHistory {
-                slug: attempt.slug.clone(),
-                title: attempt.title.clone(),
-                kind: attempt.kind,
-                attempts: Vec::new(),
-            });
-        entry.attempts.push(AttemptLine {
+        by_slug.entry(attempt.slug.clone()).or_default().push(AttemptLine {
             round_id: attempt.round_id,
             when: attempt.starts_at.format("%-d %b %Y").to_string(),
             score: attempt.mean_score().map_or("not scored".to_owned(), |s| format!("{s:.1}")),
@@ -326,5 +369,13 @@ fn group_attempts(attempts: Vec<Attempt>) -> Vec<QuestionHistory> {
             over_time: attempt.elapsed_ms > attempt.allowed_ms,
         });
     }
-    by_question.into_values().collect()
+    had.into_iter()
+        .map(|question| QuestionHistory {
+            attempts: by_slug.remove(&question.slug).unwrap_or_default(),
+            times: question.attempts,
+            slug: question.slug,
+            title: question.title,
+            kind: question.kind,
+        })
+        .collect()
 }

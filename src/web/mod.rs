@@ -25,6 +25,7 @@ pub mod own_questions;
 pub mod page;
 pub mod participant;
 pub mod questions;
+pub mod render_cache;
 pub mod round_view;
 pub mod rounds;
 pub mod rubrics;

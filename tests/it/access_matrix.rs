@@ -118,6 +118,7 @@ const WHILE_ROUND_1_RUNS: &[Row] = &[
     (Get,    "{r2}/assessment",          [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Get,    "{r2}/feedback",            [SignIn,    NotFound, NotFound, Allow,     NotFound,  Conflict]),
     (Get,    "/history",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
+    (Get,    "/history/questions",       [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
     (Get,    "/account",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
     // Each reader's download holds their own writing only: the canaries check it.
     (Get,    "/account/export.json",     [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
@@ -163,6 +164,7 @@ const AFTER_ROUND_1_ENDS: &[Row] = &[
     (Get,    "{r2}",                     [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Events, "{r2}/events",              [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Get,    "/history",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
+    (Get,    "/history/questions",       [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
     (Get,    "/account",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
     // Each reader's download holds their own writing only: the canaries check it.
     (Get,    "/account/export.json",     [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),

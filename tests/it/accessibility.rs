@@ -41,6 +41,7 @@ async fn every_main_page_has_no_violation_axe_can_find() {
         "/templates/new",
         "/loops/new",
         "/history",
+        "/history/questions",
         "/account",
     ] {
         check(&browser, &base, path, &mut problems, &mut pages).await;

@@ -129,6 +129,7 @@ async fn a_two_round_self_timed_loop_runs_from_scheduling_to_history() {
     c.goto(&format!("{base}/history")).await.expect("history");
     assert!(browser.text("#history-loops").await.contains("Two-round practice"));
     c.find(Locator::Css("#pillar-progress svg polyline")).await.expect("progress chart drawn");
+    c.goto(&format!("{base}/history/questions")).await.expect("questions had");
     assert!(browser.text("#questions-seen").await.contains("score 3.0"));
     browser.close().await;
 }

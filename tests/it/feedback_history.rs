@@ -238,7 +238,10 @@ async fn history_lists_loops_newest_first_and_filters_them() {
     assert!(outcomes.iter().any(|o| o == "Hire"), "the scored loop shows its outcome: {outcomes:?}");
     assert!(outcomes.iter().any(|o| o == "Not scored yet"), "{outcomes:?}");
     assert!(page.has("#pillar-progress"), "a submitted scorecard draws the progress chart");
-    assert!(page.has("#questions-seen"));
+    assert!(page.has("#current-levels"), "where the user stands now heads the page");
+    assert!(page.has("#questions-had-link"));
+    let questions = app.get("/history/questions", Some(&cookie)).await.page();
+    assert!(questions.has("#questions-seen"), "the questions had have a page of their own");
 
     let cases: [(&str, Vec<Uuid>); 7] = [
         ("mode=peer", vec![c]),
@@ -377,10 +380,28 @@ async fn history_score_points_follow_submission_amendment_and_cancellation() {
     let response = post_assessment(&app, &cookie, &rounds[0], &amended).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "amended: {}", response.body);
     assert_eq!(pillar_means().await, Some(4.0), "an amendment moves the chart");
+    let monthly_mean: f64 = sqlx::query_scalar(
+        "select sum(total) / sum(points) from score_buckets b join users u on u.id = b.candidate_id
+         where u.username = 'pointed' and grain = 'month' and series = 'pillar'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("monthly bucket");
+    assert!((monthly_mean - 4.0).abs() < 1e-9, "the amendment replaced the bucket's points: {monthly_mean}");
 
     let cancelled = app.post_form(&format!("{loop_path}/cancel"), &[], Some(&cookie)).await;
     assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "cancelled: {}", cancelled.body);
     assert_eq!(pillar_means().await, None, "a cancelled loop leaves the history charts");
+    let (points, bucketed): (i64, Option<i64>) = sqlx::query_as(
+        "select (select count(*) from loop_score_points p join users u on u.id = p.candidate_id where u.username = $1),
+                (select sum(points) from score_buckets b join users u on u.id = b.candidate_id
+                 where u.username = $1 and grain = 'week')",
+    )
+    .bind("pointed")
+    .fetch_one(&app.db)
+    .await
+    .expect("bucket counts");
+    assert_eq!((points, bucketed), (0, None), "the weekly buckets follow the points out");
 }
 
 #[tokio::test]

@@ -476,6 +476,7 @@ async fn no_role_is_ever_shown_a_secret_the_rules_keep_from_it() {
     let mut seeds: Vec<String> = [
         "/",
         "/history",
+        "/history/questions",
         "/calendar",
         "/questions",
         "/questions/new",

@@ -27,8 +27,18 @@ use crate::support::app::settings;
 use crate::support::{LoopBuilder, TestApp, TestDb, TestResponse};
 
 /// Tables that grow with use; reading one whole is a page that slows as the instance ages.
-const LARGE_TABLES: &[&str] =
-    &["loops", "rounds", "round_questions", "scorecards", "criterion_scores", "notes", "timer_events", "users"];
+const LARGE_TABLES: &[&str] = &[
+    "loops",
+    "rounds",
+    "round_questions",
+    "scorecards",
+    "criterion_scores",
+    "notes",
+    "timer_events",
+    "users",
+    "loop_score_points",
+    "score_buckets",
+];
 
 #[derive(Default)]
 struct Captured {
@@ -197,6 +207,7 @@ async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
         let pages = [
             "/".to_owned(),
             "/history".to_owned(),
+            "/history/questions".to_owned(),
             "/questions?q=gradient+descent".to_owned(),
             "/loops/new".to_owned(),
             format!("/loops/{loop_id}"),
@@ -247,6 +258,33 @@ async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
          0 whole-table reads (sequential or full index scans) of large tables; queries per page: {}",
         summary.join(", ")
     );
+}
+
+/// A long history stays one screen of charts: past 60 loops a series is drawn
+/// from weekly or monthly means, and the page's size does not grow with the loops.
+#[tokio::test]
+async fn a_long_history_draws_bucketed_charts_in_a_bounded_page() {
+    let (app, _db) = demo_app().await;
+    let cookie = app.sign_in_with("demo-3-1", mockloop::commands::DEMO_PASSWORD).await;
+    let history = app.get("/history", Some(&cookie)).await;
+    assert_eq!(history.status, StatusCode::OK);
+    let page = history.page();
+    assert!(page.text_of("#pillar-progress .chart-title").contains("monthly mean"), "200 loops over two years");
+    for points in page.attrs("#pillar-progress polyline", "points") {
+        let count = points.split_whitespace().count();
+        assert!((1..=60).contains(&count), "{count} points in a series");
+    }
+    assert_eq!(page.count("#pillar-progress .chart-legend li"), 4, "a legend entry per pillar, in HTML");
+    assert_eq!(page.count("#current-levels dd"), 4, "where the user stands per pillar");
+    assert_eq!(page.count("#history-loops tbody tr"), 20, "the newest loops, then paging");
+    assert!(history.body.len() < 150 * 1024, "history is {} bytes", history.body.len());
+
+    let questions = app.get("/history/questions", Some(&cookie)).await.page();
+    assert_eq!(questions.count("#questions-seen tbody tr"), 20, "questions had, a page at a time");
+    assert!(questions.has("#questions-had-older"), "with older ones on the next page");
+    let second = app.get("/history/questions?page=2", Some(&cookie)).await.page();
+    assert!(second.count("#questions-seen tbody tr") > 0);
+    assert_ne!(questions.texts("#questions-seen th a"), second.texts("#questions-seen th a"));
 }
 
 /// `mockloop demo-data` says how far it has got and how fast it writes, a

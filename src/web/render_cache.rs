@@ -1,0 +1,108 @@
+//! Rendered pages kept in memory, keyed by a version computed in the database
+//! (see `feedback::page_etag`): when what a page is drawn from changes, so does
+//! its key, so a stale copy is never served, whichever instance rendered it.
+//! Bounded by the bytes it holds; the least recently used page goes first.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use hashlink::LruCache;
+
+/// Enough for about a thousand completed loops' feedback (~50 KB each).
+pub const DEFAULT_BUDGET_BYTES: usize = 48 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct RenderCache {
+    inner: Arc<Mutex<Held>>,
+}
+
+struct Held {
+    pages: LruCache<String, Bytes>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl RenderCache {
+    pub fn with_budget(budget: usize) -> RenderCache {
+        RenderCache { inner: Arc::new(Mutex::new(Held { pages: LruCache::new_unbounded(), bytes: 0, budget })) }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Bytes> {
+        self.held().pages.get(key).cloned()
+    }
+
+    /// Keeps `page` under `key`, dropping the least recently used pages beyond the
+    /// budget; a page larger than the whole budget is not kept.
+    pub fn put(&self, key: String, page: Bytes) {
+        let mut held = self.held();
+        if page.len() > held.budget {
+            return;
+        }
+        held.bytes += page.len();
+        if let Some(replaced) = held.pages.insert(key, page) {
+            held.bytes -= replaced.len();
+        }
+        while held.bytes > held.budget {
+            match held.pages.remove_lru() {
+                Some((_, dropped)) => held.bytes -= dropped.len(),
+                None => break,
+            }
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        // A panic while holding the lock leaves whole entries only: the map stays usable.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Default for RenderCache {
+    fn default() -> Self {
+        RenderCache::with_budget(DEFAULT_BUDGET_BYTES)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(len: usize) -> Bytes {
+        Bytes::from(vec![b'x'; len])
+    }
+
+    #[test]
+    fn keeps_pages_within_the_budget_dropping_the_least_recently_used() {
+        let cases: &[(&[(&str, usize)], &str, &[&str], &[&str])] = &[
+            // (puts in order, key read between the 2nd and 3rd put, kept, dropped)
+            (&[("a", 40), ("b", 40), ("c", 40)], "a", &["a", "c"], &["b"]),
+            (&[("a", 40), ("b", 40), ("c", 40)], "b", &["b", "c"], &["a"]),
+            (&[("a", 10), ("b", 10), ("c", 10)], "a", &["a", "b", "c"], &[]),
+            (&[("a", 40), ("b", 40), ("huge", 101)], "a", &["a", "b"], &["huge"]),
+            (&[("a", 40), ("a", 60), ("b", 40)], "a", &["a", "b"], &[]),
+        ];
+        for (puts, touched, kept, dropped) in cases {
+            let cache = RenderCache::with_budget(100);
+            for (index, (key, len)) in puts.iter().enumerate() {
+                if index == 2 {
+                    cache.get(touched);
+                }
+                cache.put((*key).to_owned(), page(*len));
+            }
+            for key in *kept {
+                assert!(cache.get(key).is_some(), "{puts:?}: {key} should be kept");
+            }
+            for key in *dropped {
+                assert!(cache.get(key).is_none(), "{puts:?}: {key} should be dropped");
+            }
+            assert!(cache.held().bytes <= 100, "{puts:?}: over budget");
+        }
+    }
+
+    #[test]
+    fn replacing_a_page_counts_only_the_new_copy() {
+        let cache = RenderCache::with_budget(100);
+        cache.put("a".into(), page(60));
+        cache.put("a".into(), page(30));
+        assert_eq!(cache.held().bytes, 30);
+    }
+}
