@@ -10,43 +10,42 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-/// Horizontal bars on the 1–4 rubric scale; `None` draws "not assessed".
+/// Horizontal bars on the 1–4 rubric scale, each under its label (long pillar
+/// names need the width); `None` draws "not assessed".
 pub fn score_bars(title: &str, bars: &[(String, Option<f64>)]) -> String {
-    let row = 34;
-    let label_width = 260.0;
-    let bar_width = 300.0;
-    let height = 30 + bars.len() * row;
+    let (width, row, top, bar_width) = (480.0, 52.0, 22.0, 400.0);
+    let height = top + row * bars.len() as f64;
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 640 {height}\" role=\"img\" aria-labelledby=\"chart-{id}\" xmlns=\"http://www.w3.org/2000/svg\">\
+        "<svg class=\"chart chart-bars\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"chart-{id}\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title id=\"chart-{id}\">{title}</title>",
         id = slug(title),
         title = escape(title),
     );
     for tick in 1..=4 {
-        let x = label_width + bar_width * f64::from(tick) / 4.0;
+        let x = bar_width * f64::from(tick) / 4.0;
+        let anchor = if tick == 4 { "end" } else { "middle" };
         let _ = write!(
             svg,
-            "<line x1=\"{x}\" y1=\"18\" x2=\"{x}\" y2=\"{bottom}\" class=\"grid\"/><text x=\"{x}\" y=\"13\" class=\"tick\" text-anchor=\"middle\">{tick}</text>",
-            bottom = height - 6
+            "<line x1=\"{x}\" y1=\"{top}\" x2=\"{x}\" y2=\"{height}\" class=\"grid\"/><text x=\"{x}\" y=\"15\" class=\"tick\" text-anchor=\"{anchor}\">{tick}</text>"
         );
     }
     for (index, (label, value)) in bars.iter().enumerate() {
-        let y = 24 + index * row;
-        let _ = write!(svg, "<text x=\"0\" y=\"{}\" class=\"label\">{}</text>", y + 17, escape(label));
+        let y = top + row * index as f64;
+        let _ = write!(svg, "<text x=\"0\" y=\"{:.1}\" class=\"label\">{}</text>", y + 18.0, escape(label));
         match value {
             Some(value) => {
-                let width = bar_width * value.clamp(0.0, 4.0) / 4.0;
+                let length = bar_width * value.clamp(0.0, 4.0) / 4.0;
                 let _ = write!(
                     svg,
-                    "<rect x=\"{label_width}\" y=\"{y}\" width=\"{width:.1}\" height=\"22\" class=\"bar\"/>\
-                     <text x=\"{tx:.1}\" y=\"{ty}\" class=\"value\">{value:.1}</text>",
-                    tx = label_width + width + 6.0,
-                    ty = y + 16
+                    "<rect x=\"0\" y=\"{:.1}\" width=\"{length:.1}\" height=\"20\" class=\"bar\"/>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" class=\"value\">{value:.1}</text>",
+                    y + 25.0,
+                    length + 6.0,
+                    y + 41.0
                 );
             }
             None => {
-                let _ =
-                    write!(svg, "<text x=\"{label_width}\" y=\"{}\" class=\"value muted\">not assessed</text>", y + 16);
+                let _ = write!(svg, "<text x=\"0\" y=\"{:.1}\" class=\"value muted\">not assessed</text>", y + 41.0);
             }
         }
     }
@@ -195,7 +194,7 @@ mod tests {
     #[test]
     fn bars_are_scaled_to_four_and_labels_escaped() {
         let svg = score_bars("Pillars <of> you", &[("A & B".into(), Some(2.0)), ("C".into(), None)]);
-        assert!(svg.contains("width=\"150.0\""), "2 of 4 is half of 300: {svg}");
+        assert!(svg.contains("width=\"200.0\""), "2 of 4 is half of 400: {svg}");
         assert!(svg.contains("A &amp; B") && svg.contains("Pillars &lt;of&gt; you"));
         assert!(svg.contains("not assessed"));
         assert!(!svg.contains("<of>"));

@@ -414,6 +414,10 @@ impl LoopFeedbackPage {
         self.feedback.submitted == self.feedback.total
     }
 
+    fn has_code(&self) -> bool {
+        self.feedback.rounds.iter().any(|r| r.code.is_some())
+    }
+
     fn mean_text(&self, mean: &Option<f64>) -> String {
         mean.map_or("not assessed".to_owned(), |m| format!("{m:.1}"))
     }
