@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::domain::account::SignUp;
+use crate::domain::call::IceServers;
 use crate::live::{LiveHub, LiveRound, SharedReads};
 use crate::password_work::PasswordWork;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub sign_up: SignUp,
     /// The bound on concurrent password hashing.
     pub password_work: PasswordWork,
+    /// The STUN/TURN servers a round's call may use (none by default).
+    pub ice_servers: Arc<IceServers>,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             limits: Limits::default(),
             sign_up: SignUp::Open,
             password_work: PasswordWork::sized_to_this_machine(),
+            ice_servers: Arc::new(IceServers::default()),
         }
     }
 
@@ -45,6 +49,10 @@ impl AppState {
 
     pub fn with_sign_up(self, sign_up: SignUp) -> AppState {
         AppState { sign_up, ..self }
+    }
+
+    pub fn with_ice_servers(self, ice_servers: IceServers) -> AppState {
+        AppState { ice_servers: Arc::new(ice_servers), ..self }
     }
 }
 
