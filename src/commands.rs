@@ -11,6 +11,7 @@ use crate::config::{
 };
 use crate::content::{self, ContentBundle, QuestionFile};
 use crate::db;
+use crate::domain::call::IceServers;
 use crate::domain::question::{Calibration, CodeLanguage, QuestionDraft, Starter};
 use crate::domain::username::Username;
 use crate::domain::{markdown, password};
@@ -81,6 +82,7 @@ pub async fn ensure_database(local: &LocalPostgres, name: &str) -> anyhow::Resul
 }
 
 async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
+    let ice_servers = IceServers::parse(&args.ice_servers, args.turn_secret.clone()).context("--ice-servers")?;
     load_content(pool, args.content_dir.as_deref()).await?;
     let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
     let state = AppState::new(
@@ -95,7 +97,8 @@ async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
         max_live_streams_per_user: args.max_live_streams_per_user,
         request_body_deadline: std::time::Duration::from_secs(args.request_body_timeout),
     })
-    .with_sign_up(args.sign_up);
+    .with_sign_up(args.sign_up)
+    .with_ice_servers(ice_servers);
     let app = Application::bind(state, args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     startup::spawn_housekeeping(pool.clone());
     tracing::info!(address = %app.local_addr()?, %base_url, sign_up = ?args.sign_up, "mockloop is ready");

@@ -104,6 +104,17 @@ pub struct ServeArgs {
     #[arg(long, env = "MOCKLOOP_SIGN_UP", global = true, value_enum, default_value_t = SignUp::Open)]
     pub sign_up: SignUp,
 
+    /// STUN/TURN servers for the round's call, comma-separated (`stun:host:3478,turn:host:3478`).
+    /// None by default: browsers connect directly (one machine, a LAN or a VPN) and no third party
+    /// learns of the call. A TURN server also needs --turn-secret.
+    #[arg(long, env = "MOCKLOOP_ICE_SERVERS", global = true, value_delimiter = ',')]
+    pub ice_servers: Vec<String>,
+
+    /// The TURN server's shared secret (coturn's `static-auth-secret`): mockloop gives each
+    /// participant time-limited TURN credentials made from it.
+    #[arg(long, env = "MOCKLOOP_TURN_SECRET", global = true, hide_env_values = true)]
+    pub turn_secret: Option<String>,
+
     /// A content directory of your own (questions, rubrics, templates) loaded at start-up on top of
     /// the content built into the binary; an entry with a built-in slug replaces it.
     #[arg(long, env = "MOCKLOOP_CONTENT_DIR", global = true)]

@@ -24,6 +24,8 @@ use crate::db::live::StreamHolder;
 pub const CHANNEL: &str = "mockloop_rounds";
 /// Carries the hex of an ended session's id hash (see migration 0007).
 pub const SESSIONS_CHANNEL: &str = "mockloop_sessions";
+/// Carries the id of a round whose call has a new signal (`db::call::record`).
+pub const CALL_CHANNEL: &str = "mockloop_call";
 
 /// How often open streams are re-checked: an expired session or a withdrawn
 /// participant loses the stream within this (plus one query), well inside 5 s.
@@ -36,6 +38,11 @@ pub enum LiveEvent {
         round: Uuid,
         generation: u64,
     },
+    /// A participant of the round's call sent a signal; only its call streams read it.
+    CallSignalled {
+        round: Uuid,
+        generation: u64,
+    },
     /// The listener reconnected and may have missed notifications: everyone re-reads.
     Resync {
         generation: u64,
@@ -45,7 +52,9 @@ pub enum LiveEvent {
 impl LiveEvent {
     pub fn generation(self) -> u64 {
         match self {
-            LiveEvent::RoundChanged { generation, .. } | LiveEvent::Resync { generation } => generation,
+            LiveEvent::RoundChanged { generation, .. }
+            | LiveEvent::CallSignalled { generation, .. }
+            | LiveEvent::Resync { generation } => generation,
         }
     }
 }
@@ -278,7 +287,7 @@ impl<V: Clone> SharedReads<V> {
 async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, generations: Generations, streams: OpenStreams) {
     loop {
         let failed = match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await {
+            Ok(mut listener) => match listener.listen_all([CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL]).await {
                 Ok(()) => {
                     // Only now, listening again, may everyone re-read: a change made
                     // before this point is in what they read, any later one is notified.
@@ -323,7 +332,12 @@ async fn relay(
             }
             Ok(Some(notification)) => {
                 if let Ok(round) = notification.payload().parse() {
-                    let _ = sender.send(LiveEvent::RoundChanged { round, generation: generations.next() });
+                    let generation = generations.next();
+                    let event = match notification.channel() == CALL_CHANNEL {
+                        true => LiveEvent::CallSignalled { round, generation },
+                        false => LiveEvent::RoundChanged { round, generation },
+                    };
+                    let _ = sender.send(event);
                 }
             }
             // Left to itself the listener would reconnect inside the next call, with no

@@ -167,7 +167,10 @@ pub fn spawn_housekeeping(db: sqlx::PgPool) {
             let sessions = crate::db::sessions::delete_expired(&db).await;
             let attempts = crate::db::sign_in_attempts::prune(&db).await;
             let sign_ups = crate::db::sign_up_attempts::prune(&db).await;
-            if let (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) = (&sessions, &attempts, &sign_ups) {
+            let signals = crate::db::call::prune(&db).await;
+            if let (Err(error), _, _, _) | (_, Err(error), _, _) | (_, _, Err(error), _) | (_, _, _, Err(error)) =
+                (&sessions, &attempts, &sign_ups, &signals)
+            {
                 tracing::warn!(%error, "housekeeping failed");
             }
         }

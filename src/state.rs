@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::domain::account::SignUp;
+use crate::domain::call::IceServers;
 use crate::live::{LiveHub, LiveRound, SharedReads};
 use crate::password_work::PasswordWork;
 use crate::web::render_cache::RenderCache;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub password_work: PasswordWork,
     /// Pages that change only with a version the database computes (completed loops' feedback).
     pub rendered: RenderCache,
+    /// The STUN/TURN servers a round's call may use (none by default).
+    pub ice_servers: Arc<IceServers>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             sign_up: SignUp::Open,
             password_work: PasswordWork::sized_to_this_machine(),
             rendered: RenderCache::default(),
+            ice_servers: Arc::new(IceServers::default()),
         }
     }
 
@@ -49,6 +53,10 @@ impl AppState {
 
     pub fn with_sign_up(self, sign_up: SignUp) -> AppState {
         AppState { sign_up, ..self }
+    }
+
+    pub fn with_ice_servers(self, ice_servers: IceServers) -> AppState {
+        AppState { ice_servers: Arc::new(ice_servers), ..self }
     }
 }
 

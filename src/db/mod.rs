@@ -19,6 +19,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod call;
 pub mod code;
 pub mod code_runs;
 pub mod content;

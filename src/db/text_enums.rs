@@ -13,6 +13,7 @@ use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::domain::blind_scoring::{CardRole, CardStatus};
+use crate::domain::call::SignalKind;
 use crate::domain::code_runs::RunOutcome;
 use crate::domain::integrity::IntegrityConcern;
 use crate::domain::question::CodeLanguage;
@@ -72,6 +73,7 @@ text_columns!(
     Recommendation,
     RoundKind,
     ScoreSeries,
+    SignalKind,
     Team,
     TimerAction,
     TimerState,

@@ -55,6 +55,7 @@ macro_rules! text_enum {
 pub mod account;
 pub mod bank;
 pub mod blind_scoring;
+pub mod call;
 pub mod code_runs;
 pub mod display_name;
 pub mod ics;

@@ -7,6 +7,7 @@
 
 use super::LoopMode;
 use super::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
+use super::call;
 use super::timer::TimerState;
 use super::timer_control::{self, ClockSeat};
 
@@ -87,6 +88,8 @@ pub enum Item {
     PrivateNotes,
     /// A submitted scorecard, by whose it is.
     Scorecard(CardRole),
+    /// The round's 1:1 call: joining it, and sending or receiving its signalling.
+    Call,
     /// The clock's buttons.
     TimerControls,
 }
@@ -126,6 +129,9 @@ pub fn may_see(viewer: Viewer, item: Item, stage: Stage) -> bool {
         (Item::ReferenceSolution, Viewer::Candidate) => ended,
         (Item::CandidateWork, Viewer::Candidate) => true,
         (Item::Scorecard(card), viewer) => may_read_card(viewer, card, stage.cards),
+        // Only the round's two people talk, and only while the round can still take place.
+        (Item::Call, Viewer::Candidate | Viewer::RoundInterviewer) => call::closed_because(stage).is_none(),
+        (Item::Call, Viewer::OtherInterviewer { .. }) => false,
         (Item::TimerControls, viewer) => {
             let seat = ClockSeat {
                 self_timed: !peer,
@@ -173,7 +179,7 @@ mod tests {
     const OTHER_SCORED: Viewer = Viewer::OtherInterviewer { scored: true };
 
     /// The columns of [`TABLE`]'s answer strings, in order.
-    const ITEMS: [Item; 10] = [
+    const ITEMS: [Item; 11] = [
         Item::Question(1),
         Item::Question(2),
         Item::InterviewerGuide,
@@ -184,6 +190,7 @@ mod tests {
         Item::Scorecard(CardRole::Interviewer),
         Item::Scorecard(CardRole::SelfAssessment),
         Item::TimerControls,
+        Item::Call,
     ];
 
     fn stage(
@@ -205,40 +212,40 @@ mod tests {
     /// Every stage a two-question round passes through, every viewer it can
     /// have, and what they see: one letter per item of [`ITEMS`] (question 1,
     /// question 2, guide, given hints, reference solution, candidate's work,
-    /// private notes, interviewer's card, self-assessment, the clock's buttons),
-    /// `y` seen, `.` not.
+    /// private notes, interviewer's card, self-assessment, the clock's buttons,
+    /// the call), `y` seen, `.` not.
     type Row = (&'static str, bool, TimerState, i16, Option<CardStatus>, Option<CardStatus>, Viewer, &'static str);
 
     #[rustfmt::skip]
     const TABLE: &[Row] = &[
         // Self-timed: the candidate alone, their own assessor.
-        ("self, not started",             false, NotStarted, 1, None,            None,            CANDIDATE,    "...y.y...y"),
-        ("self, first question",          false, Running,    1, None,            None,            CANDIDATE,    "y.yy.y...y"),
-        ("self, second question, paused", false, Paused,     2, None,            None,            CANDIDATE,    "yyyy.y...y"),
-        ("self, ended",                   false, Ended,      2, None,            None,            CANDIDATE,    "yyyyyy...y"),
-        ("self, ended, assessed",         false, Ended,      2, None,            Some(Submitted), CANDIDATE,    "yyyyyy..yy"),
+        ("self, not started",             false, NotStarted, 1, None,            None,            CANDIDATE,    "...y.y...y."),
+        ("self, first question",          false, Running,    1, None,            None,            CANDIDATE,    "y.yy.y...y."),
+        ("self, second question, paused", false, Paused,     2, None,            None,            CANDIDATE,    "yyyy.y...y."),
+        ("self, ended",                   false, Ended,      2, None,            None,            CANDIDATE,    "yyyyyy...y."),
+        ("self, ended, assessed",         false, Ended,      2, None,            Some(Submitted), CANDIDATE,    "yyyyyy..yy."),
         // Peer, before the start: only the round's interviewer prepares.
-        ("peer, not started",             true,  NotStarted, 1, None,            None,            CANDIDATE,    ".....y...."),
-        ("peer, not started",             true,  NotStarted, 1, None,            None,            INTERVIEWER,  "yyyyyyy..y"),
-        ("peer, not started",             true,  NotStarted, 1, None,            None,            OTHER,        ".........."),
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            CANDIDATE,    ".....y....y"),
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            INTERVIEWER,  "yyyyyyy..yy"),
+        ("peer, not started",             true,  NotStarted, 1, None,            None,            OTHER,        "..........."),
         // Running: the candidate has the question the round is on.
-        ("peer, first question",          true,  Running,    1, None,            None,            CANDIDATE,    "y....y...."),
-        ("peer, first question",          true,  Running,    1, None,            None,            INTERVIEWER,  "yyyyyyy..y"),
-        ("peer, second question",         true,  Running,    2, None,            None,            CANDIDATE,    "yy...y...."),
-        ("peer, second question",         true,  Running,    2, None,            None,            OTHER_SCORED, ".........."),
+        ("peer, first question",          true,  Running,    1, None,            None,            CANDIDATE,    "y....y....y"),
+        ("peer, first question",          true,  Running,    1, None,            None,            INTERVIEWER,  "yyyyyyy..yy"),
+        ("peer, second question",         true,  Running,    2, None,            None,            CANDIDATE,    "yy...y....y"),
+        ("peer, second question",         true,  Running,    2, None,            None,            OTHER_SCORED, "..........."),
         // Ended, scorecards under way: blind scoring decides the cards.
-        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     CANDIDATE,    "yy..yy...."),
-        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     INTERVIEWER,  "yyyyyyy..y"),
-        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            CANDIDATE,    "yy.yyy...."),
-        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            INTERVIEWER,  "yyyyyyyy.y"),
-        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER,        ".........."),
-        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER_SCORED, ".......y.."),
-        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), CANDIDATE,    "yy..yy..y."),
-        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), INTERVIEWER,  "yyyyyyy..y"),
-        ("peer, ended, self skipped",     true,  Ended,      1, Some(Submitted), Some(Skipped),   CANDIDATE,    "yy.yyy.y.."),
-        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), CANDIDATE,    "yy.yyy.yy."),
-        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), INTERVIEWER,  "yyyyyyyyyy"),
-        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), OTHER_SCORED, ".......y.."),
+        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     CANDIDATE,    "yy..yy....."),
+        ("peer, ended, drafts",           true,  Ended,      1, Some(Draft),     Some(Draft),     INTERVIEWER,  "yyyyyyy..y."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            CANDIDATE,    "yy.yyy....."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            INTERVIEWER,  "yyyyyyyy.y."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER,        "..........."),
+        ("peer, ended, interviewer in",   true,  Ended,      1, Some(Submitted), None,            OTHER_SCORED, ".......y..."),
+        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), CANDIDATE,    "yy..yy..y.."),
+        ("peer, ended, self in",          true,  Ended,      1, Some(Draft),     Some(Submitted), INTERVIEWER,  "yyyyyyy..y."),
+        ("peer, ended, self skipped",     true,  Ended,      1, Some(Submitted), Some(Skipped),   CANDIDATE,    "yy.yyy.y..."),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), CANDIDATE,    "yy.yyy.yy.."),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), INTERVIEWER,  "yyyyyyyyyy."),
+        ("peer, ended, both in",          true,  Ended,      1, Some(Submitted), Some(Submitted), OTHER_SCORED, ".......y..."),
     ];
 
     #[test]

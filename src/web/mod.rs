@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod busy;
 pub mod calendar;
+pub mod call;
 pub mod cards;
 pub mod charts;
 pub mod code_runs;
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .merge(questions::router())
         .merge(own_questions::router())
         .merge(rounds::router())
+        .merge(call::router())
         .merge(whiteboard::router())
         .merge(code_runs::router())
         .merge(markers::router())

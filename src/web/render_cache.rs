@@ -70,10 +70,12 @@ mod tests {
         Bytes::from(vec![b'x'; len])
     }
 
+    /// Puts in order, the key read between the 2nd and 3rd put, what is kept, what is dropped.
+    type Case<'a> = (&'a [(&'a str, usize)], &'a str, &'a [&'a str], &'a [&'a str]);
+
     #[test]
     fn keeps_pages_within_the_budget_dropping_the_least_recently_used() {
-        let cases: &[(&[(&str, usize)], &str, &[&str], &[&str])] = &[
-            // (puts in order, key read between the 2nd and 3rd put, kept, dropped)
+        let cases: &[Case] = &[
             (&[("a", 40), ("b", 40), ("c", 40)], "a", &["a", "c"], &["b"]),
             (&[("a", 40), ("b", 40), ("c", 40)], "b", &["b", "c"], &["a"]),
             (&[("a", 10), ("b", 10), ("c", 10)], "a", &["a", "b", "c"], &[]),

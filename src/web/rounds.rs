@@ -83,6 +83,8 @@ struct RoundPage {
     /// This response's CSP nonce, for the styles the code editor injects.
     nonce: String,
     whiteboard: super::whiteboard::WhiteboardPanel,
+    /// The call with the other participant, while the viewer may join it.
+    call: Option<super::call::CallPanel>,
 }
 
 impl RoundPage {
@@ -321,7 +323,9 @@ async fn show_round(
         false => (None, None),
     };
     let whiteboard = super::whiteboard::WhiteboardPanel::load(&mut db, &round, viewer, stage).await?;
+    let call = super::call::CallPanel::load(&mut *db, &round, viewer, user.id, &state.ice_servers).await?;
     drop(db);
+    let allows_call = call.is_some();
     let nonce = super::security::new_nonce();
     let page = render(&RoundPage {
         layout: Layout::new(Some(user)),
@@ -339,8 +343,10 @@ async fn show_round(
         last_run,
         nonce: nonce.clone(),
         whiteboard,
+        call,
     })?;
-    Ok(super::security::with_policy(page, &super::security::round_page_policy(&nonce)))
+    let page = super::security::with_policy(page, &super::security::round_page_policy(&nonce));
+    Ok(if allows_call { super::security::with_call_permissions(page) } else { page })
 }
 
 #[derive(Debug, Deserialize)]
@@ -410,6 +416,10 @@ async fn control_timer(
     let reason = Some(reason).filter(|r| !r.is_empty());
     let action = TimerAction::of(&command);
     db::rounds::save_timer(&mut tx, &round, &updated, user.id, action, seconds, reason.as_deref()).await?;
+    if command == TimerCommand::End {
+        // The call ends with the round, and nothing of it is kept.
+        db::call::forget_round(&mut *tx, id).await?;
+    }
     tx.commit().await?;
     respond_with_state(&state, id, user.id, &headers, None).await
 }
@@ -458,7 +468,7 @@ async fn round_events(
     let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| {
         let generation = match event {
             Ok(LiveEvent::RoundChanged { round, generation }) if round == id => Some(generation),
-            Ok(LiveEvent::RoundChanged { .. }) => None,
+            Ok(LiveEvent::RoundChanged { .. } | LiveEvent::CallSignalled { .. }) => None,
             Ok(event @ LiveEvent::Resync { .. }) => Some(event.generation()),
             // This stream fell behind and missed events: read as of now.
             Err(_) => Some(hub.generation()),

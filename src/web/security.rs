@@ -29,6 +29,21 @@ pub fn round_page_policy(nonce: &str) -> String {
     )
 }
 
+/// Powerful features a page may use: none, everywhere but on a round page with a call.
+const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), interest-cohort=()";
+
+/// A round page whose call the viewer may join: the camera and microphone,
+/// for this origin only (no frame of another origin may ask for them).
+const CALL_PERMISSIONS_POLICY: &str = "camera=(self), microphone=(self), geolocation=(), interest-cohort=()";
+
+/// Lets `response` (a round page with its call) ask for the camera and microphone.
+pub fn with_call_permissions(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static(CALL_PERMISSIONS_POLICY));
+    response
+}
+
 /// The policy of a worker script (a worker obeys the policy its own script
 /// came with, not its page's): Pyodide compiles WebAssembly and fetches its
 /// files from this origin, and nothing else.
@@ -51,19 +66,23 @@ pub fn with_policy(mut response: Response, policy: &str) -> Response {
 }
 
 /// Adds the security headers to every response, errors included. A page that
-/// set its own (stricter-or-equal, see [`round_page_policy`]) policy keeps it.
+/// set its own (stricter-or-equal, see [`round_page_policy`]) policy keeps it,
+/// and so does a round page that allows its call ([`with_call_permissions`]).
 pub async fn add_security_headers(secure: bool, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     }
-    let fixed: [(HeaderName, &'static str); 5] = [
+    let permissions = HeaderName::from_static("permissions-policy");
+    if !headers.contains_key(&permissions) {
+        headers.insert(permissions, HeaderValue::from_static(PERMISSIONS_POLICY));
+    }
+    let fixed: [(HeaderName, &'static str); 4] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
-        (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
@@ -142,6 +161,16 @@ mod tests {
         }
         assert!(!CONTENT_SECURITY_POLICY.contains("wasm"));
         assert_ne!(new_nonce(), new_nonce());
+    }
+
+    #[test]
+    fn only_the_call_policy_allows_the_camera_and_microphone_and_only_for_this_origin() {
+        assert!(PERMISSIONS_POLICY.contains("camera=()") && PERMISSIONS_POLICY.contains("microphone=()"));
+        assert!(
+            CALL_PERMISSIONS_POLICY.contains("camera=(self)") && CALL_PERMISSIONS_POLICY.contains("microphone=(self)")
+        );
+        assert!(CALL_PERMISSIONS_POLICY.contains("geolocation=()"));
+        assert!(!CALL_PERMISSIONS_POLICY.contains('*') && !CALL_PERMISSIONS_POLICY.contains("http"));
     }
 
     #[test]

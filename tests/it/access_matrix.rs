@@ -61,6 +61,8 @@ enum Call {
     Get,
     /// GET of a server-sent event stream, read until its first events.
     Events,
+    /// GET of a call's event stream (quiet until a signal comes): its answer's head only.
+    SignalEvents,
     Post(Form),
 }
 
@@ -84,6 +86,8 @@ enum Form {
     Run,
     /// `position=1`.
     Swap,
+    /// A call's `join` signal, as the round page's script sends it (JSON).
+    Signal,
     /// The reader's own draft again, `intent=save` (others: an intruder's draft).
     Assessment,
     /// `round=<id>` of the round at this placeholder.
@@ -112,8 +116,11 @@ const WHILE_ROUND_1_RUNS: &[Row] = &[
     (Get,    "{r1}/assessment",          [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
     (Get,    "{r1}/feedback",            [SignIn,    NotFound, NotFound, NotFound,  Allow,     Conflict]),
     (Events, "{r1}/events",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (SignalEvents, "{r1}/call/events",     [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
     (Get,    "{r2}",                     [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Events, "{r2}/events",              [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
+    // Round 2 has not started: its two people may already talk; the withdrawn interviewer may not.
+    (SignalEvents, "{r2}/call/events",     [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Get,    "{r2}/state",               [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Get,    "{r2}/assessment",          [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Get,    "{r2}/feedback",            [SignIn,    NotFound, NotFound, Allow,     NotFound,  Conflict]),
@@ -135,6 +142,8 @@ const ACTIONS: &[Row] = &[
     (Post(Form::Marks),             "{r1}/marks",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
     (Post(Form::Marker),            "{r1}/markers",            [SignIn,    NotFound, NotFound, NotFound,  Allow,     Forbid]),
     (Post(Form::Run),               "{r1}/runs",               [SignIn,    NotFound, NotFound, NotFound,  Forbid,    Allow]),
+    (Post(Form::Signal),            "{r1}/call/signals",       [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    (Post(Form::Signal),            "{r2}/call/signals",       [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Post(Form::Swap),              "{r1}/swap",               [SignIn,    NotFound, NotFound, NotFound,  Conflict,  Forbid]),
     (Post(Form::Swap),              "{r2}/swap",               [SignIn,    NotFound, NotFound, Done,      NotFound,  Forbid]),
     (Post(Form::Assessment),        "{r1}/assessment",         [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
@@ -161,6 +170,9 @@ const AFTER_ROUND_1_ENDS: &[Row] = &[
     (Get,    "{r1}/assessment",          [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
     (Get,    "{r1}/feedback",            [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
     (Events, "{r1}/events",              [SignIn,    NotFound, NotFound, NotFound,  Allow,     Allow]),
+    // The call ends with the round: its two people are told so (409), anyone else learns nothing.
+    (SignalEvents, "{r1}/call/events",     [SignIn,    NotFound, NotFound, NotFound,  Conflict,  Conflict]),
+    (Post(Form::Signal), "{r1}/call/signals", [SignIn, NotFound, NotFound, NotFound,  Conflict,  Conflict]),
     (Get,    "{r2}",                     [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Events, "{r2}/events",              [SignIn,    NotFound, NotFound, Allow,     NotFound,  Allow]),
     (Get,    "/history",                 [SignIn,    Allow,    Allow,    Allow,     Allow,     Allow]),
@@ -369,6 +381,7 @@ impl Matrix {
         let form = match call {
             Get => return app.get(path, cookie).await,
             Events => return self.live.first_events(path, cookie).await,
+            SignalEvents => return self.live.head_of(path, cookie).await,
             Post(form) => form,
         };
         let pairs: Vec<(String, String)> = match form {
@@ -420,6 +433,10 @@ impl Matrix {
                 return app.post_json_body(path, &run, cookie).await;
             }
             Form::Swap => vec![("position".into(), "1".into())],
+            Form::Signal => {
+                let signal = serde_json::json!({"kind": "join", "session": format!("matrix-{role:?}")});
+                return app.post_json_body(path, &signal, cookie).await;
+            }
             Form::Assessment => match role {
                 Candidate => self.writing.draft_self.clone(),
                 InterviewerA => self.writing.draft_a.clone(),
@@ -478,6 +495,9 @@ impl Matrix {
 fn answers_as(expect: Expect, call: Call, response: &TestResponse) -> bool {
     let location = response.header("location");
     match expect {
+        Allow if matches!(call, SignalEvents) => {
+            response.status == StatusCode::OK && response.header("content-type").starts_with("text/event-stream")
+        }
         Allow if matches!(call, Events) => {
             response.status == StatusCode::OK
                 && response.header("content-type").starts_with("text/event-stream")

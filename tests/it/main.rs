@@ -9,6 +9,8 @@ mod browser;
 mod browser_loop;
 mod browser_peer;
 mod calendar;
+mod call;
+mod call_browser;
 mod code_runs;
 mod content;
 mod db_boundary;

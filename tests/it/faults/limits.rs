@@ -108,6 +108,7 @@ const BODY_TAKING: &[&str] = &[
     "/rounds/{id}/marks",
     "/rounds/{id}/swap",
     "/rounds/{id}/assessment",
+    "/rounds/{id}/call/signals",
     "/templates/new",
     "/templates/{slug}/edit",
 ];

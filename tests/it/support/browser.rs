@@ -67,6 +67,9 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                    // The round's call: a fake camera and microphone, granted without a prompt.
+                    // Pages other than a call's never ask (their Permissions-Policy denies both).
+                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                     format!("--user-data-dir={}", profile.display()),
                 ]
             }

@@ -64,6 +64,21 @@ impl LiveClient {
         TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// GETs `path` and reads the body only of a refusal: an event stream's
+    /// answer is its status and headers (the stream is dropped unread).
+    pub async fn head_of(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        let response = self.open(path, cookie).await;
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = match status {
+            StatusCode::OK => String::new(),
+            _ => {
+                let bytes = response.into_body().collect().await.expect("body").to_bytes();
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+        };
+        TestResponse { status, headers, body }
+    }
+
     /// Opens `round`'s event stream and reads it up to the first timer event.
     pub async fn open_stream(&self, round: &str, cookie: &str) -> OpenStream {
         let response = self.open(&format!("{round}/events"), Some(cookie)).await;
