@@ -117,7 +117,7 @@ pub async fn unseen_questions(
 }
 
 /// Everything a completed loop's feedback is drawn from, as one comparable
-/// text: its scorecards and their amendments, its questions, and the
+/// text: its scorecards (amendments included), its questions, and the
 /// candidate's loops and own questions ("practise next"). None when the loop is
 /// not completed (a running loop changes by the second) or `viewer` takes no part.
 pub async fn completed_loop_version(
@@ -126,14 +126,14 @@ pub async fn completed_loop_version(
     viewer: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
+        // One pass over the rounds for their scorecards and questions; an amendment
+        // rewrites its scorecard, so the scorecard's updated_at moves with it.
         r#"select concat_ws('|', l.updated_at,
-                (select concat_ws(',', count(*), max(s.updated_at), max(s.submitted_at))
-                 from rounds r join scorecards s on s.round_id = r.id where r.loop_id = l.id),
-                (select concat_ws(',', count(*), max(a.amended_at))
-                 from rounds r join scorecards s on s.round_id = r.id
-                 join scorecard_amendments a on a.scorecard_id = s.id where r.loop_id = l.id),
-                (select max(q.updated_at) from rounds r join round_questions rq on rq.round_id = r.id
-                 join questions q on q.id = rq.question_id where r.loop_id = l.id),
+                (select concat_ws(',', count(distinct s.id), max(s.updated_at), max(s.submitted_at),
+                                  max(q.updated_at))
+                 from rounds r left join scorecards s on s.round_id = r.id
+                 left join round_questions rq on rq.round_id = r.id left join questions q on q.id = rq.question_id
+                 where r.loop_id = l.id),
                 (select concat_ws(',', count(*), max(x.starts_at)) from loops x where x.candidate_id = l.candidate_id),
                 (select concat_ws(',', count(*), max(q.updated_at)) from questions q where q.owner_id = l.candidate_id))
                 as "version!"

@@ -209,6 +209,7 @@ async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
             "/history".to_owned(),
             "/history/questions".to_owned(),
             "/questions?q=gradient+descent".to_owned(),
+            "/questions/coding-bounding-box-iou".to_owned(),
             "/loops/new".to_owned(),
             format!("/loops/{loop_id}"),
             format!("/loops/{loop_id}/feedback"),
