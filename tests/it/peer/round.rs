@@ -205,7 +205,11 @@ async fn a_swap_never_brings_in_a_topic_another_round_of_the_loop_holds() {
     let free: Uuid = sqlx::query_scalar(
         "select q.id from questions q, loops l
          where l.id = (select loop_id from rounds where id = $1) and q.kind = 'coding' and q.id <> $2
-           and l.level = any(q.levels) and q.owner_id is null order by q.slug limit 1",
+           and l.level = any(q.levels) and q.owner_id is null
+           -- Its own topic must be free too: the other rounds' questions are drawn at random.
+           and q.topic not in (select x.topic from rounds r join round_questions rq on rq.round_id = r.id
+                               join questions x on x.id = rq.question_id where r.loop_id = l.id)
+         order by q.slug limit 1",
     )
     .bind(coding_round)
     .bind(original)
