@@ -177,6 +177,14 @@ pub struct ScorePoint {
     pub mean: f64,
 }
 
+/// The version of everything `user`'s history is drawn from (migration 0019's
+/// triggers bump it), for keeping the rendered page.
+pub async fn version(db: impl PgExecutor<'_>, user: Uuid) -> Result<i64, sqlx::Error> {
+    let version =
+        sqlx::query_scalar!("select version from history_versions where user_id = $1", user).fetch_optional(db).await?;
+    Ok(version.unwrap_or(0))
+}
+
 /// How many loops the candidate has had and when the first began: what
 /// `ChartGrain::for_history` needs (one index-only scan).
 pub async fn chart_shape(

@@ -44,9 +44,31 @@ impl ChartGrain {
     }
 }
 
+/// The instant a history page is drawn as of: the end of the current UTC day.
+/// A page is then the same all day until its data changes, so it can be kept;
+/// trends weigh points by their age relative to the newest, which this leaves alone.
+pub fn history_as_of(now: DateTime<Utc>) -> DateTime<Utc> {
+    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+    tomorrow.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_is_drawn_as_of_the_end_of_the_day() {
+        let at = |text: &str| -> DateTime<Utc> { text.parse().expect("instant") };
+        let cases = [
+            ("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"),
+            ("2026-12-01T12:34:56Z", "2026-12-02T00:00:00Z"),
+            ("2026-12-01T23:59:59.999Z", "2026-12-02T00:00:00Z"),
+            ("2026-12-31T18:00:00Z", "2027-01-01T00:00:00Z"),
+        ];
+        for (now, expected) in cases {
+            assert_eq!(history_as_of(at(now)), at(expected), "{now}");
+        }
+    }
 
     #[test]
     fn loops_are_grouped_only_beyond_sixty_points() {

@@ -8,18 +8,17 @@ use std::fmt::Write;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Json, Response};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use bytes::Bytes;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::cards::{CardView, readable_cards, round_stages};
 use super::extract::Path;
 use super::page::{Layout, render};
 use super::participant::ParticipantRound;
+use super::render_cache::{page_etag, serve_versioned};
 use super::round_view::{self, FinalCode, Moment, TimerView};
 use super::session::SignedIn;
 use super::{assets, charts};
@@ -432,58 +431,17 @@ async fn show_loop_feedback(
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    // The version names this viewer's copy of the page.
     let etag = db::feedback::completed_loop_version(&state.db, id, user.id)
         .await?
         .map(|version| page_etag(&[&version, &user.id.to_string(), &user.display_name]));
-    if let Some(etag) = &etag
-        && headers.get(header::IF_NONE_MATCH).is_some_and(|sent| sent.as_bytes() == etag.as_bytes())
-    {
-        return Ok((StatusCode::NOT_MODIFIED, revalidation_headers(etag)).into_response());
-    }
-    // The ETag names this viewer's copy of this version: the key of its rendering too.
-    if let Some(page) = etag.as_ref().and_then(|etag| state.rendered.get(etag)) {
-        return Ok(with_revalidation(Html(page).into_response(), etag.as_deref()));
-    }
-    let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
-    let bars: Vec<(String, Option<f64>)> = feedback.pillars.iter().map(|p| (p.pillar.to_owned(), p.mean)).collect();
-    let pillar_chart = charts::score_bars("Mean score per pillar", &bars);
-    let page = Bytes::from(LoopFeedbackPage { layout: Layout::new(Some(user)), feedback, pillar_chart }.render()?);
-    if let Some(etag) = &etag {
-        state.rendered.put(etag.clone(), page.clone());
-    }
-    Ok(with_revalidation(Html(page).into_response(), etag.as_deref()))
-}
-
-fn with_revalidation(mut response: Response, etag: Option<&str>) -> Response {
-    if let Some(etag) = etag {
-        response.headers_mut().extend(revalidation_headers(etag));
-    }
-    response
-}
-
-/// A strong validator for a page built from `parts` by this build of the app
-/// (a new release may render the same data differently).
-fn page_etag(parts: &[&str]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(env!("CARGO_PKG_VERSION"));
-    hasher.update(assets::url("app.css"));
-    for part in parts {
-        hasher.update([0]);
-        hasher.update(part);
-    }
-    let digest = hasher.finalize();
-    let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("\"{hex}\"")
-}
-
-/// Private to the signed-in viewer, and checked with the server on every visit.
-fn revalidation_headers(etag: &str) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-    headers
+    serve_versioned(&state.rendered, &headers, etag, async || {
+        let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
+        let bars: Vec<(String, Option<f64>)> = feedback.pillars.iter().map(|p| (p.pillar.to_owned(), p.mean)).collect();
+        let pillar_chart = charts::score_bars("Mean score per pillar", &bars);
+        Ok(LoopFeedbackPage { layout: Layout::new(Some(user)), feedback, pillar_chart }.render()?)
+    })
+    .await
 }
 
 async fn export_json(

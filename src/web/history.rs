@@ -7,19 +7,22 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::charts::{self, Series};
 use super::page::{Layout, choices, render};
+use super::render_cache::{page_etag, serve_versioned};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, QuestionHad, ScorePoint};
+use crate::db::sessions::SessionUser;
 use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
-use crate::domain::progress::ChartGrain;
+use crate::domain::progress::{self, ChartGrain};
 use crate::domain::scoring::{self, Recommendation, RoundScores};
 use crate::domain::visibility::{self, Viewer};
 use crate::domain::{LoopMode, LoopStatus, Pillar, RoundKind, ScoreSeries, Team, schedule, timer};
@@ -38,7 +41,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/history", get(show_history)).route("/history/questions", get(show_questions_had))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 struct HistoryQuery {
     mode: String,
@@ -190,11 +193,36 @@ impl HistoryPage {
     }
 }
 
+/// A history page changes only with the user's history version (or the day),
+/// so it is kept rendered under that, as completed loops' feedback is.
 async fn show_history(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Query(query): Query<HistoryQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let version = db::history::version(&state.db, user.id).await?;
+    let as_of = progress::history_as_of(Utc::now());
+    let etag = page_etag(&[
+        "history",
+        &version.to_string(),
+        &as_of.to_rfc3339(),
+        &user.id.to_string(),
+        &user.display_name,
+        &serde_urlencoded::to_string(&query).unwrap_or_default(),
+    ]);
+    serve_versioned(&state.rendered, &headers, Some(etag), async || {
+        Ok(history_page(&state, user, query, as_of).await?.render()?)
+    })
+    .await
+}
+
+async fn history_page(
+    state: &AppState,
+    user: SessionUser,
+    query: HistoryQuery,
+    now: DateTime<Utc>,
+) -> Result<HistoryPage, AppError> {
     let filter = query.filter();
     let cursor = query.cursor();
     let mut db = state.db.acquire().await?;
@@ -205,7 +233,6 @@ async fn show_history(
     });
     let templates = db::history::template_names(&mut *db, user.id).await?;
     let is_first_page = cursor.is_none();
-    let now = Utc::now();
     let (grain, score_points, calibration) = if is_first_page {
         let (loops, first) = db::history::chart_shape(&mut *db, user.id).await?;
         let grain = ChartGrain::for_history(loops, first, now);
@@ -238,7 +265,7 @@ async fn show_history(
         .collect();
 
     let per = grain.per();
-    render(&HistoryPage {
+    Ok(HistoryPage {
         layout: Layout::new(Some(user)),
         loops: rows.into_iter().map(loop_line).collect(),
         query,

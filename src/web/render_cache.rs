@@ -2,11 +2,18 @@
 //! (see `feedback::page_etag`): when what a page is drawn from changes, so does
 //! its key, so a stale copy is never served, whichever instance rendered it.
 //! Bounded by the bytes it holds; the least recently used page goes first.
+//! The same version makes the page's ETag, so a revisit can be a 304.
 
 use std::sync::{Arc, Mutex};
 
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use bytes::Bytes;
 use hashlink::LruCache;
+use sha2::{Digest, Sha256};
+
+use super::assets;
+use super::error::AppError;
 
 /// Enough for about a thousand completed loops' feedback (~50 KB each).
 pub const DEFAULT_BUDGET_BYTES: usize = 48 * 1024 * 1024;
@@ -54,6 +61,60 @@ impl RenderCache {
         // A panic while holding the lock leaves whole entries only: the map stays usable.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// A strong validator for a page built from `parts` by this build of the app
+/// (a new release may render the same data differently).
+pub fn page_etag(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION"));
+    hasher.update(assets::url("app.css"));
+    for part in parts {
+        hasher.update([0]);
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Serves the page named by `etag` (see [`page_etag`]): a 304 when the browser
+/// sent it back, the kept copy when there is one, otherwise `render`'s page, kept.
+/// Without an ETag (a page that is still changing) it renders every time.
+pub async fn serve_versioned<F>(
+    cache: &RenderCache,
+    request: &HeaderMap,
+    etag: Option<String>,
+    render: F,
+) -> Result<Response, AppError>
+where
+    F: AsyncFnOnce() -> Result<String, AppError>,
+{
+    let Some(etag) = etag else {
+        return Ok(Html(render().await?).into_response());
+    };
+    if request.get(header::IF_NONE_MATCH).is_some_and(|sent| sent.as_bytes() == etag.as_bytes()) {
+        return Ok((StatusCode::NOT_MODIFIED, revalidation_headers(&etag)).into_response());
+    }
+    let page = match cache.get(&etag) {
+        Some(page) => page,
+        None => {
+            let page = Bytes::from(render().await?);
+            cache.put(etag.clone(), page.clone());
+            page
+        }
+    };
+    Ok((revalidation_headers(&etag), Html(page)).into_response())
+}
+
+/// Private to the signed-in viewer, and checked with the server on every visit.
+fn revalidation_headers(etag: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    headers
 }
 
 impl Default for RenderCache {

@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use mockloop::domain::markdown::render_inline;
 
 use crate::support::html::{escape_html, rendered_text};
+use crate::support::loops::id_of;
 use crate::support::rounds::{run_round, start_round};
-use crate::support::scorecards::submit_assessment;
+use crate::support::scorecards::{criteria_of_round, draft_form, post_assessment, submit_assessment};
 use crate::support::{LoopBuilder, TestApp};
 
 /// A five-round peer loop of `candidate`'s with `interviewers[i]` interviewing round i+1.
@@ -88,4 +89,67 @@ async fn the_interviewer_finds_their_rounds_on_the_dashboard() {
     let home = app.get("/", Some(&interviewer)).await.page();
     assert!(home.attrs("#interviews a", "href").contains(&rounds[0]), "the interviews list links to the round");
     assert!(!app.get("/", Some(&candidate)).await.page().has("#interviews"));
+}
+
+/// `cookie`'s history page: its ETag and body, checking a revisit with the ETag is a 304.
+async fn history_version(app: &TestApp, cookie: &str) -> (String, String) {
+    let page = app.get("/history", Some(cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let etag = page.header("etag").to_owned();
+    let request = axum::http::Request::get("/history")
+        .header("cookie", cookie)
+        .header("if-none-match", &etag)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    assert_eq!(app.send(request).await.status, StatusCode::NOT_MODIFIED, "unchanged, the kept page revalidates");
+    (etag, page.body)
+}
+
+#[tokio::test]
+async fn a_kept_history_page_changes_for_every_participant_when_what_it_shows_changes() {
+    let app = TestApp::new().await;
+    let candidate = app.sign_up("keptcand").await;
+    let first = app.sign_up("keptone").await;
+    let second = app.sign_up("kepttwo").await;
+    let rounds = peer_loop(&app, &candidate, &[&first, &second]).await;
+    run_round(&app, &first, &rounds[0]).await;
+    run_round(&app, &second, &rounds[1]).await;
+    // A begun draft is a stage of blind scoring; typing more into it is on no one's history.
+    let criteria = criteria_of_round(&app, &rounds[0]).await;
+    let save_draft = async |summary: &str| {
+        let draft = post_assessment(&app, &first, &rounds[0], &draft_form(&criteria, summary, "so far")).await;
+        assert_eq!(draft.status, StatusCode::SEE_OTHER, "draft saved: {}", draft.body);
+    };
+    save_draft("begun").await;
+    let people = [&candidate, &first, &second];
+    let mut seen = Vec::new();
+    for cookie in people {
+        seen.push(history_version(&app, cookie).await);
+    }
+    save_draft("typing on").await;
+    for (cookie, (etag, _)) in people.iter().zip(&seen) {
+        assert_eq!(&history_version(&app, cookie).await.0, etag, "a draft changes no history page");
+    }
+
+    // Each submission reaches all three: the other interviewer's calibration reads it too.
+    submit_assessment(&app, &first, &rounds[0], &["4"; 6], "strong_hire").await;
+    submit_assessment(&app, &second, &rounds[1], &["1"; 6], "no_hire").await;
+    for (cookie, (etag, _)) in people.iter().zip(&seen) {
+        assert_ne!(&history_version(&app, cookie).await.0, etag, "a submission changes every participant's page");
+    }
+    let calibration = app.get("/history", Some(&first)).await.page().text_of("#calibration");
+    assert!(calibration.contains("3.0 higher than"), "the kept page was not served stale: {calibration}");
+
+    // Cancelling the loop shows on every participant's page at once.
+    let loop_id: uuid::Uuid = sqlx::query_scalar("select loop_id from rounds where id = $1")
+        .bind(id_of(&rounds[0]))
+        .fetch_one(&app.db)
+        .await
+        .expect("the round's loop");
+    let cancelled = app.post_form(&format!("/loops/{loop_id}/cancel"), &[], Some(&candidate)).await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "cancelled: {}", cancelled.body);
+    for cookie in people {
+        let lines = app.get("/history", Some(cookie)).await.page().text_of("#history-loops");
+        assert!(lines.contains("Cancelled"), "every participant sees the cancellation: {lines}");
+    }
 }

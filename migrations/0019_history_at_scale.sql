@@ -1,0 +1,112 @@
+-- Score buckets in bulk: score_buckets_add looked for emptied buckets with
+-- `candidate_id = any(candidate)`, an array as long as the changed rows, so a
+-- statement adding a million points (demo data) compared every bucket with a
+-- million entries. Only a subtraction can empty a bucket, and the candidates it
+-- touched are matched by a join on their distinct ids.
+create or replace function score_buckets_add(candidate uuid[], starts timestamptz[], series text[], group_key text[],
+                                             mean float8[], sign integer) returns void language sql as $$
+    insert into score_buckets as b (candidate_id, grain, starts_on, series, group_key, total, points)
+    select p.candidate, g.grain, date_trunc(g.grain, p.starts at time zone 'UTC')::date, p.series, p.group_key,
+           sign * sum(p.mean), sign * count(*)
+    from unnest(candidate, starts, series, group_key, mean) as p (candidate, starts, series, group_key, mean)
+    cross join (values ('week'), ('month')) as g (grain)
+    group by 1, 2, 3, 4, 5
+    on conflict (candidate_id, grain, starts_on, series, group_key)
+    do update set total = b.total + excluded.total, points = b.points + excluded.points;
+    delete from score_buckets b
+    using (select distinct c from unnest(candidate) as c) as touched
+    where sign < 0 and b.candidate_id = touched.c and b.points <= 0;
+$$;
+
+-- A version per person of everything their history page is drawn from, so the
+-- rendered page can be kept under it (web::render_cache) as feedback's is:
+-- their loops as candidate or interviewer, those loops' rounds and scorecards,
+-- and their score points. Bumped by triggers, so no write path can forget it.
+-- Updates that history does not show (the timer, a draft being typed) leave it.
+create table history_versions (
+    user_id uuid primary key references users (id) on delete cascade,
+    version bigint not null
+);
+
+-- Bumps everyone in `people`, and the candidate and interviewers of `loop_ids`.
+-- Joining users skips someone whose account is being deleted in this statement;
+-- rows are locked in id order, so two writers on the same loop cannot deadlock.
+create function history_versions_bump(people uuid[], loop_ids uuid[]) returns void language sql as $$
+    insert into history_versions as h (user_id, version)
+    select u.id, 1
+    from (select unnest(people)
+          union select l.candidate_id from unnest(loop_ids) as x (id) join loops l on l.id = x.id
+          union select r.interviewer_id from unnest(loop_ids) as x (id) join rounds r on r.loop_id = x.id) as p (id)
+    join users u on u.id = p.id
+    order by u.id
+    on conflict (user_id) do update set version = h.version + 1;
+$$;
+
+create function loops_bump_history() returns trigger language plpgsql as $$
+begin
+    perform history_versions_bump(array(select candidate_id from changed), array(select id from changed));
+    return null;
+end $$;
+
+create function rounds_bump_history() returns trigger language plpgsql as $$
+begin
+    perform history_versions_bump(array(select interviewer_id from changed), array(select distinct loop_id from changed));
+    return null;
+end $$;
+
+create function rounds_bump_history_on_reassign() returns trigger language plpgsql as $$
+begin
+    perform history_versions_bump(array[old.interviewer_id, new.interviewer_id], array[new.loop_id]);
+    return null;
+end $$;
+
+create function scorecards_bump_history() returns trigger language plpgsql as $$
+begin
+    perform history_versions_bump(array(select author_id from changed),
+                                  array(select distinct r.loop_id from rounds r join changed c on c.round_id = r.id));
+    return null;
+end $$;
+
+create function scorecards_bump_history_on_change() returns trigger language plpgsql as $$
+begin
+    perform history_versions_bump(array[old.author_id, new.author_id],
+                                  array(select loop_id from rounds where id = new.round_id));
+    return null;
+end $$;
+
+create function loop_score_points_bump_history() returns trigger language plpgsql as $$
+begin
+    perform history_versions_bump(array(select distinct candidate_id from changed), '{}');
+    return null;
+end $$;
+
+create trigger loops_added_history after insert on loops
+    referencing new table as changed for each statement execute function loops_bump_history();
+create trigger loops_changed_history after update on loops
+    referencing new table as changed for each statement execute function loops_bump_history();
+create trigger loops_removed_history after delete on loops
+    referencing old table as changed for each statement execute function loops_bump_history();
+
+create trigger rounds_added_history after insert on rounds
+    referencing new table as changed for each statement execute function rounds_bump_history();
+create trigger rounds_removed_history after delete on rounds
+    referencing old table as changed for each statement execute function rounds_bump_history();
+create trigger rounds_reassigned_history after update of interviewer_id on rounds
+    for each row when (old.interviewer_id is distinct from new.interviewer_id)
+    execute function rounds_bump_history_on_reassign();
+
+create trigger scorecards_added_history after insert on scorecards
+    referencing new table as changed for each statement execute function scorecards_bump_history();
+create trigger scorecards_removed_history after delete on scorecards
+    referencing old table as changed for each statement execute function scorecards_bump_history();
+-- A draft being typed changes nothing history shows; a status, a withdrawal or
+-- an amendment to a submitted card (calibration reads its scores) does.
+create trigger scorecards_changed_history after update on scorecards
+    for each row when (old.status is distinct from new.status or new.status <> 'draft'
+                       or old.author_withdrawn_at is distinct from new.author_withdrawn_at)
+    execute function scorecards_bump_history_on_change();
+
+create trigger loop_score_points_added_history after insert on loop_score_points
+    referencing new table as changed for each statement execute function loop_score_points_bump_history();
+create trigger loop_score_points_removed_history after delete on loop_score_points
+    referencing old table as changed for each statement execute function loop_score_points_bump_history();
