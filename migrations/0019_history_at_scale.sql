@@ -110,3 +110,7 @@ create trigger loop_score_points_added_history after insert on loop_score_points
     referencing new table as changed for each statement execute function loop_score_points_bump_history();
 create trigger loop_score_points_removed_history after delete on loop_score_points
     referencing old table as changed for each statement execute function loop_score_points_bump_history();
+
+-- Shipped templates are held in memory (crate::shipped); a page reads only the
+-- viewer's own, by owner.
+create index loop_templates_owner_idx on loop_templates (owner_id) where owner_id is not null;

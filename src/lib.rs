@@ -10,6 +10,7 @@ pub mod live;
 pub mod localpg;
 pub mod password_work;
 pub mod selection;
+pub mod shipped;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

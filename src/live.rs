@@ -20,6 +20,7 @@ use tokio::sync::{OnceCell, broadcast, watch};
 use uuid::Uuid;
 
 use crate::db::live::StreamHolder;
+use crate::shipped::{CONTENT_CHANNEL, ShippedContent};
 
 pub const CHANNEL: &str = "mockloop_rounds";
 /// Carries the hex of an ended session's id hash (see migration 0007).
@@ -80,6 +81,7 @@ pub struct LiveHub {
     closing: Arc<watch::Sender<bool>>,
     streams: OpenStreams,
     generations: Generations,
+    shipped: ShippedContent,
 }
 
 impl LiveHub {
@@ -91,8 +93,15 @@ impl LiveHub {
             closing: Arc::new(watch::Sender::new(false)),
             streams: OpenStreams::default(),
             generations: Generations::default(),
+            shipped: ShippedContent::default(),
         };
-        tokio::spawn(listen(pool.clone(), hub.sender.clone(), hub.generations.clone(), hub.streams.clone()));
+        tokio::spawn(listen(
+            pool.clone(),
+            hub.sender.clone(),
+            hub.generations.clone(),
+            hub.streams.clone(),
+            hub.shipped.clone(),
+        ));
         tokio::spawn(recheck_streams(pool, hub.streams.clone()));
         hub
     }
@@ -100,6 +109,11 @@ impl LiveHub {
     /// The number of the latest event: what a stream opening now reads as of.
     pub fn generation(&self) -> u64 {
         self.generations.current()
+    }
+
+    /// The shipped content, dropped whenever an import is announced.
+    pub fn shipped(&self) -> &ShippedContent {
+        &self.shipped
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
@@ -284,15 +298,23 @@ impl<V: Clone> SharedReads<V> {
     }
 }
 
-async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, generations: Generations, streams: OpenStreams) {
+async fn listen(
+    pool: PgPool,
+    sender: broadcast::Sender<LiveEvent>,
+    generations: Generations,
+    streams: OpenStreams,
+    shipped: ShippedContent,
+) {
     loop {
+        let channels = [CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL, CONTENT_CHANNEL];
         let failed = match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen_all([CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL]).await {
+            Ok(mut listener) => match listener.listen_all(channels).await {
                 Ok(()) => {
                     // Only now, listening again, may everyone re-read: a change made
                     // before this point is in what they read, any later one is notified.
+                    shipped.drop_held();
                     let _ = sender.send(LiveEvent::Resync { generation: generations.next() });
-                    relay(&mut listener, &sender, &pool, &generations, &streams).await
+                    relay(&mut listener, &sender, &pool, &generations, &streams, &shipped).await
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot listen for live events");
@@ -322,9 +344,11 @@ async fn relay(
     pool: &PgPool,
     generations: &Generations,
     streams: &OpenStreams,
+    shipped: &ShippedContent,
 ) -> bool {
     loop {
         match listener.try_recv().await {
+            Ok(Some(notification)) if notification.channel() == CONTENT_CHANNEL => shipped.drop_held(),
             Ok(Some(notification)) if notification.channel() == SESSIONS_CHANNEL => {
                 if let Some(session_hash) = decode_hex(notification.payload()) {
                     streams.end_session(&session_hash);

@@ -1,5 +1,6 @@
 //! Writing a checked content bundle into the database, all or nothing.
 
+use crate::shipped::CONTENT_CHANNEL;
 use serde_json::json;
 use sqlx::PgConnection;
 
@@ -17,12 +18,15 @@ pub struct ImportSummary {
 
 /// Upserts everything by slug inside the caller's transaction `tx` (all or
 /// nothing is the caller's to ensure); rows whose file is unchanged are not touched.
+/// Every instance hears of the import when it commits (`crate::shipped`).
 pub async fn import(tx: &mut PgConnection, bundle: &ContentBundle) -> Result<ImportSummary, sqlx::Error> {
-    Ok(ImportSummary {
+    let summary = ImportSummary {
         questions_changed: import_questions(tx, bundle).await?,
         rubrics_changed: import_rubrics(tx, bundle).await?,
         templates_changed: import_templates(tx, bundle).await?,
-    })
+    };
+    sqlx::query!("select pg_notify($1, '')", CONTENT_CHANNEL).execute(&mut *tx).await?;
+    Ok(summary)
 }
 
 async fn import_questions(db: &mut PgConnection, bundle: &ContentBundle) -> Result<u64, sqlx::Error> {

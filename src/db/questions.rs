@@ -108,11 +108,20 @@ pub async fn count_visible(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<i64,
 }
 
 /// Every tag in the bank `viewer` can see, for the tag filter.
-pub async fn tags(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<Vec<String>, sqlx::Error> {
+/// Every tag of the shipped questions, sorted.
+pub async fn shipped_tags(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"select distinct tag as "tag!" from questions, unnest(tags) as tag
-         where owner_id is null or owner_id = $1 order by 1"#,
-        viewer,
+        r#"select distinct tag as "tag!" from questions, unnest(tags) as tag where owner_id is null order by 1"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Every tag of `owner`'s own questions, sorted.
+pub async fn own_tags(db: impl PgExecutor<'_>, owner: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select distinct tag as "tag!" from questions, unnest(tags) as tag where owner_id = $1 order by 1"#,
+        owner,
     )
     .fetch_all(db)
     .await

@@ -46,9 +46,10 @@ fn local(at: chrono::DateTime<chrono::Utc>, zone: &str) -> String {
 async fn show_home(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
     let (templates, loops, interviews) = match &user {
         Some(user) => {
+            let templates = super::templates::visible_templates(&state, Some(user.id)).await?;
             let mut db = state.db.acquire().await?;
             (
-                db::templates::list_visible(&mut *db, Some(user.id)).await?,
+                templates,
                 db::loops::recent_for_candidate(&mut *db, user.id, 6).await?,
                 db::loops::rounds_to_interview(&mut *db, user.id, 6).await?,
             )

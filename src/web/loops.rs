@@ -84,7 +84,7 @@ impl NewLoopPage {
 }
 
 async fn new_loop(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Response, AppError> {
-    let templates = db::templates::list_visible(&state.db, Some(user.id)).await?;
+    let templates = super::templates::visible_templates(&state, Some(user.id)).await?;
     let zone = Tz::UTC;
     // The next quarter hour, so the default is a sensible time to start.
     let now = Utc::now();
@@ -164,7 +164,7 @@ async fn create_loop(
     SignedIn(user): SignedIn,
     Form(form): Form<LoopForm>,
 ) -> Result<Response, AppError> {
-    let templates = db::templates::list_visible(&state.db, Some(user.id)).await?;
+    let templates = super::templates::visible_templates(&state, Some(user.id)).await?;
     let request = match check_form(&form, &templates) {
         Ok(request) => request,
         Err(errors) => {

@@ -147,7 +147,10 @@ async fn list_questions(
     let page = query.page();
     let mut db = state.db.acquire().await?;
     let questions = db::questions::search(&mut *db, user.id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let tags = db::questions::tags(&mut *db, user.id).await?;
+    let mut tags = state.live.shipped().get(&state.db).await?.tags.clone();
+    tags.extend(db::questions::own_tags(&mut *db, user.id).await?);
+    tags.sort_unstable();
+    tags.dedup();
     let total = questions.first().map_or(0, |q| q.total);
     let bank_size = if questions.is_empty() { db::questions::count_visible(&mut *db, user.id).await? } else { total };
     let listing = bank::listing(questions.len(), bank_size);

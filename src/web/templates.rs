@@ -12,6 +12,7 @@ use crate::db;
 use crate::db::templates::TemplateWithRounds;
 use crate::state::AppState;
 use crate::web::error::AppError;
+use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/templates", get(list_templates))
@@ -30,7 +31,16 @@ impl TemplateWithRounds {
     }
 }
 
+/// The templates `viewer` may use: the shipped ones (held in memory), then their own.
+pub async fn visible_templates(state: &AppState, viewer: Option<Uuid>) -> Result<Vec<TemplateWithRounds>, AppError> {
+    let mut templates = state.live.shipped().get(&state.db).await?.templates.clone();
+    if let Some(owner) = viewer {
+        templates.extend(db::templates::list_own(&state.db, owner).await?);
+    }
+    Ok(templates)
+}
+
 async fn list_templates(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
-    let templates = db::templates::list_visible(&state.db, user.as_ref().map(|u| u.id)).await?;
+    let templates = visible_templates(&state, user.as_ref().map(|u| u.id)).await?;
     render(&TemplateListPage { layout: Layout::new(user), templates })
 }

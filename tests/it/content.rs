@@ -345,3 +345,40 @@ async fn the_binary_run_from_another_directory_on_a_fresh_data_dir_exports_the_w
         }
     }
 }
+
+/// Shipped templates and tags are held in memory by each instance; an import
+/// made anywhere (here, as another process would, outside the app) reaches it.
+#[tokio::test]
+async fn an_import_reaches_the_templates_and_tags_a_running_instance_holds() {
+    let app = crate::support::TestApp::new().await;
+    let cookie = app.sign_up("importwatcher").await;
+    let mut bundle = content::shipped().expect("the built-in content");
+    let template = bundle.templates.first().expect("a shipped template").clone();
+    assert!(app.get("/templates", None).await.body.contains(&template.name), "listed before the import");
+    assert!(!app.get("/questions", Some(&cookie)).await.body.contains("interview-watch-tag"), "no such tag yet");
+
+    bundle.templates.retain(|t| t.slug == template.slug);
+    bundle.templates[0].name = "Renamed by an import".into();
+    bundle.templates[0].content_hash = "renamed".into();
+    bundle.rubrics.clear();
+    bundle.questions.truncate(1);
+    bundle.questions[0].question.tags.push("interview-watch-tag".into());
+    bundle.questions[0].content_hash = "retagged".into();
+    let mut tx = app.db.begin().await.expect("transaction");
+    mockloop::db::content::import(&mut tx, &bundle).await.expect("import");
+    tx.commit().await.expect("commit");
+
+    // The news travels by NOTIFY: give it a moment, and no more than that.
+    let mut seen = (false, false);
+    for _ in 0..50 {
+        seen = (
+            app.get("/templates", None).await.body.contains("Renamed by an import"),
+            app.get("/questions", Some(&cookie)).await.body.contains("interview-watch-tag"),
+        );
+        if seen == (true, true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, (true, true), "the renamed template and the new tag are listed within 5 s");
+}

@@ -1,0 +1,56 @@
+//! The shipped content that pages list on every visit (the loop templates, the
+//! bank's tags), read once and held in memory. It changes only when content is
+//! imported, which announces itself on [`CONTENT_CHANNEL`] (`db::content::import`);
+//! each instance's live listener then drops its copy, and the next page reads it again.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use sqlx::PgPool;
+
+use crate::db;
+use crate::db::templates::TemplateWithRounds;
+
+/// Announces an import of content (no payload).
+pub const CONTENT_CHANNEL: &str = "mockloop_content";
+
+#[derive(Debug)]
+pub struct Shipped {
+    /// The shipped templates, in the order the pages list them.
+    pub templates: Vec<TemplateWithRounds>,
+    /// Every tag of the shipped questions, sorted.
+    pub tags: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+pub struct ShippedContent {
+    held: Arc<RwLock<Option<Arc<Shipped>>>>,
+    /// Counts the drops, so a read that a drop overtook is not kept.
+    drops: Arc<AtomicU64>,
+}
+
+impl ShippedContent {
+    /// The held copy, or a fresh read of it (kept unless content changed meanwhile).
+    pub async fn get(&self, db: &PgPool) -> Result<Arc<Shipped>, sqlx::Error> {
+        if let Some(shipped) = self.held.read().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+            return Ok(shipped.clone());
+        }
+        let drops = self.drops.load(Ordering::SeqCst);
+        let mut conn = db.acquire().await?;
+        let shipped = Arc::new(Shipped {
+            templates: db::templates::list_shipped(&mut *conn).await?,
+            tags: db::questions::shipped_tags(&mut *conn).await?,
+        });
+        let mut held = self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.drops.load(Ordering::SeqCst) == drops {
+            *held = Some(shipped.clone());
+        }
+        Ok(shipped)
+    }
+
+    /// Drops the held copy: content was imported, or the listener may have missed saying so.
+    pub fn drop_held(&self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+        *self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
