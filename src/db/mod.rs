@@ -32,6 +32,7 @@ pub mod loops;
 pub mod markers;
 pub mod notes;
 pub mod questions;
+pub mod round_page;
 pub mod rounds;
 pub mod rubrics;
 pub mod scene;

@@ -236,22 +236,6 @@ pub struct NextRound {
     pub timer_state: TimerState,
 }
 
-pub async fn next_round(
-    db: impl PgExecutor<'_>,
-    loop_id: Uuid,
-    position: i16,
-) -> Result<Option<NextRound>, sqlx::Error> {
-    sqlx::query_as!(
-        NextRound,
-        r#"select id, position, title, timer_state as "timer_state: TimerState" from rounds
-         where loop_id = $1 and position > $2 order by position limit 1"#,
-        loop_id,
-        position,
-    )
-    .fetch_optional(db)
-    .await
-}
-
 /// One entry of a round's timer log.
 #[derive(Debug, Clone)]
 pub struct TimerEvent {

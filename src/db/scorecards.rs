@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::domain::blind_scoring::{CardRole, CardStatus, RoundStage};
+use crate::domain::blind_scoring::{CardRole, CardStatus};
 use crate::domain::integrity::{IntegrityConcern, IntegrityFlag};
 use crate::domain::scorecard::{ScoreChoice, ScorecardInput};
 use crate::domain::scoring::Recommendation;
@@ -23,18 +23,6 @@ pub async fn status(
     )
     .fetch_optional(db)
     .await
-}
-
-/// Where both scorecards of the round stand, in one query.
-pub async fn round_stage(db: impl PgExecutor<'_>, round_id: Uuid) -> Result<RoundStage, sqlx::Error> {
-    let cards = sqlx::query!(
-        r#"select role as "role: CardRole", status as "status: CardStatus" from scorecards where round_id = $1"#,
-        round_id
-    )
-    .fetch_all(db)
-    .await?;
-    let of = |role| cards.iter().find(|card| card.role == role).map(|card| card.status);
-    Ok(RoundStage { interviewer: of(CardRole::Interviewer), self_assessment: of(CardRole::SelfAssessment) })
 }
 
 #[derive(Debug, Clone)]

@@ -302,27 +302,23 @@ async fn show_round(
     ParticipantRound { user, round, viewer }: ParticipantRound,
 ) -> Result<Response, AppError> {
     let mut db = state.db.acquire().await?;
-    let stage = round_view::stage(&round, db::scorecards::round_stage(&mut *db, round.id).await?);
+    let work = db::round_page::read(&mut *db, &round, user.id).await?;
+    let stage = round_view::stage(&round, work.cards);
     let questions = if visibility::may_see(viewer, Item::Question(1), stage) {
         round_view::questions_seen_by(db::rounds::questions(&mut *db, round.id).await?, viewer, stage)
     } else {
         Vec::new()
     };
-    let scratchpad = db::notes::find(&mut *db, round.id, round.candidate_id, NoteKind::Scratchpad).await?;
-    let private_notes = match visibility::may_see(viewer, Item::PrivateNotes, stage) {
-        true => db::notes::find(&mut *db, round.id, user.id, NoteKind::Private).await?,
-        false => None,
-    };
+    let private_notes = work.private_notes.filter(|_| visibility::may_see(viewer, Item::PrivateNotes, stage));
     let criteria = match viewer.is_candidate() {
         true => Vec::new(),
         false => db::rubrics::criteria_for_card(&mut *db, round.kind, round.level).await?,
     };
-    let next_round = db::rounds::next_round(&mut *db, round.loop_id, round.position).await?;
     let (code, last_run) = match visibility::may_see(viewer, Item::CandidateWork, stage) {
-        true => (db::code::find(&mut *db, round.id).await?, db::code_runs::last(&mut *db, round.id).await?),
+        true => (work.code, work.last_run),
         false => (None, None),
     };
-    let whiteboard = super::whiteboard::WhiteboardPanel::load(&mut db, &round, viewer, stage).await?;
+    let whiteboard = super::whiteboard::WhiteboardPanel::of(&round, viewer, stage, work.drawing);
     let call = super::call::CallPanel::load(&mut *db, &round, viewer, user.id, &state.ice_servers).await?;
     drop(db);
     let allows_call = call.is_some();
@@ -335,10 +331,10 @@ async fn show_round(
         scorecard_status: viewer.own_card().and_then(|card| stage.cards.of(card)),
         round,
         questions,
-        scratchpad,
+        scratchpad: work.scratchpad,
         private_notes,
         criteria,
-        next_round,
+        next_round: work.next_round,
         code,
         last_run,
         nonce: nonce.clone(),

@@ -138,15 +138,10 @@ pub struct WhiteboardPanel {
 }
 
 impl WhiteboardPanel {
-    pub async fn load(
-        db: &mut sqlx::PgConnection,
-        round: &RoundState,
-        viewer: Viewer,
-        stage: Stage,
-    ) -> Result<WhiteboardPanel, sqlx::Error> {
+    /// The panel for `viewer`, holding the round's `drawing` only if they may see it.
+    pub fn of(round: &RoundState, viewer: Viewer, stage: Stage, drawing: Option<RoundScene>) -> WhiteboardPanel {
         let shown = visibility::may_see(viewer, Item::CandidateWork, stage);
-        let drawing = if shown { db::scene::find(&mut *db, round.id).await? } else { None };
-        Ok(WhiteboardPanel { kind: round.kind, shown, drawing })
+        WhiteboardPanel { kind: round.kind, shown, drawing: drawing.filter(|_| shown) }
     }
 
     pub fn shown(&self) -> bool {

@@ -1,0 +1,118 @@
+//! What the round page shows of a round besides its questions, in one read:
+//! the stage of its two scorecards, the notes, the candidate's code, last test
+//! run and drawing, and the round after it. The page decides who sees which
+//! (`domain::visibility`); a row it may not show is read and dropped.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::code::RoundCode;
+use super::code_runs::StoredRun;
+use super::notes::Note;
+use super::rounds::{NextRound, RoundState};
+use super::scene::RoundScene;
+use crate::domain::blind_scoring::{CardStatus, RoundStage};
+use crate::domain::code_runs::{CaseResult, RunOutcome};
+use crate::domain::question::CodeLanguage;
+use crate::domain::timer::TimerState;
+use crate::domain::whiteboard::SafeSvg;
+
+#[derive(Debug)]
+pub struct RoundWork {
+    pub cards: RoundStage,
+    pub scratchpad: Option<Note>,
+    /// The private notes `reader` wrote on the round.
+    pub private_notes: Option<Note>,
+    pub code: Option<RoundCode>,
+    pub last_run: Option<StoredRun>,
+    pub drawing: Option<RoundScene>,
+    pub next_round: Option<NextRound>,
+}
+
+/// `round`'s work, with the private notes of `reader`.
+pub async fn read(db: impl PgExecutor<'_>, round: &RoundState, reader: Uuid) -> Result<RoundWork, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select
+               (select status from scorecards where round_id = r.id and role = 'interviewer')
+                   as "interviewer_card?: CardStatus",
+               (select status from scorecards where round_id = r.id and role = 'self') as "self_card?: CardStatus",
+               sp.body_md as "scratchpad_md?", sp.body_html as "scratchpad_html?", sp.version as "scratchpad_version?",
+               sp.updated_at as "scratchpad_at?",
+               pn.body_md as "private_md?", pn.body_html as "private_html?", pn.version as "private_version?",
+               pn.updated_at as "private_at?",
+               c.language as "code_language?: CodeLanguage", c.body as "code_body?", c.version as "code_version?",
+               c.updated_at as "code_at?",
+               run.ran_at as "run_at?", run.round_elapsed_ms as "run_elapsed_ms?",
+               run.question_position as "run_question?", run.outcome as "run_outcome?: RunOutcome",
+               run.passed as "run_passed?", run.total as "run_total?", run.duration_ms as "run_duration_ms?",
+               run.message as "run_message?", run.results as "run_results?: Json<Vec<CaseResult>>",
+               s.scene as "scene?", s.svg as "scene_svg?", s.svg_version as "scene_svg_version?",
+               s.version as "scene_version?", s.updated_at as "scene_at?",
+               nr.id as "next_id?", nr.position as "next_position?", nr.title as "next_title?",
+               nr.timer_state as "next_timer?: TimerState"
+           from (select $1::uuid as id) as r
+           left join notes sp on sp.round_id = r.id and sp.author_id = $2 and sp.kind = 'scratchpad'
+           left join notes pn on pn.round_id = r.id and pn.author_id = $3 and pn.kind = 'private'
+           left join round_code c on c.round_id = r.id
+           left join lateral (select * from code_runs where round_id = r.id order by id desc limit 1) as run on true
+           left join round_scene s on s.round_id = r.id
+           left join lateral (select id, position, title, timer_state from rounds
+                              where loop_id = $4 and position > $5 order by position limit 1) as nr on true"#,
+        round.id,
+        round.candidate_id,
+        reader,
+        round.loop_id,
+        round.position,
+    )
+    .fetch_one(db)
+    .await?;
+    let note = |md: Option<String>, html: Option<String>, version: Option<i32>, at: Option<DateTime<Utc>>| {
+        Some(Note { body_md: md?, body_html: html?, version: version?, updated_at: at? })
+    };
+    Ok(RoundWork {
+        cards: RoundStage { interviewer: row.interviewer_card, self_assessment: row.self_card },
+        scratchpad: note(row.scratchpad_md, row.scratchpad_html, row.scratchpad_version, row.scratchpad_at),
+        private_notes: note(row.private_md, row.private_html, row.private_version, row.private_at),
+        code: (|| {
+            Some(RoundCode {
+                language: row.code_language?,
+                body: row.code_body?,
+                version: row.code_version?,
+                updated_at: row.code_at?,
+            })
+        })(),
+        last_run: (|| {
+            Some(StoredRun {
+                ran_at: row.run_at?,
+                round_elapsed_ms: row.run_elapsed_ms?,
+                question_position: row.run_question?,
+                outcome: row.run_outcome?,
+                passed: row.run_passed?,
+                total: row.run_total?,
+                duration_ms: row.run_duration_ms?,
+                message: row.run_message?,
+                results: row.run_results?,
+            })
+        })(),
+        drawing: (|| {
+            let version = row.scene_version?;
+            Some(RoundScene {
+                scene: row.scene?,
+                svg: row.scene_svg.map(SafeSvg::from_stored),
+                svg_current: row.scene_svg_version == Some(version),
+                version,
+                updated_at: row.scene_at?,
+            })
+        })(),
+        next_round: (|| {
+            Some(NextRound {
+                id: row.next_id?,
+                position: row.next_position?,
+                title: row.next_title?,
+                timer_state: row.next_timer?,
+            })
+        })(),
+    })
+}
