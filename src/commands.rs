@@ -98,7 +98,8 @@ async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
         request_body_deadline: std::time::Duration::from_secs(args.request_body_timeout),
     })
     .with_sign_up(args.sign_up)
-    .with_ice_servers(ice_servers);
+    .with_ice_servers(ice_servers)
+    .with_peer_board_balance(args.peer_board_balance);
     let app = Application::bind(state, args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     startup::spawn_housekeeping(pool.clone());
     tracing::info!(address = %app.local_addr()?, %base_url, sign_up = ?args.sign_up, "mockloop is ready");

@@ -115,6 +115,11 @@ pub struct ServeArgs {
     #[arg(long, env = "MOCKLOOP_TURN_SECRET", global = true, hide_env_values = true)]
     pub turn_secret: Option<String>,
 
+    /// Hide from the peer board the slots of anyone more than this many rounds in debt (interviewed
+    /// by peers more often than they interviewed others), so that the board stays fair. Off by default.
+    #[arg(long, env = "MOCKLOOP_PEER_BOARD_BALANCE", global = true)]
+    pub peer_board_balance: Option<u32>,
+
     /// A content directory of your own (questions, rubrics, templates) loaded at start-up on top of
     /// the content built into the binary; an entry with a built-in slug replaces it.
     #[arg(long, env = "MOCKLOOP_CONTENT_DIR", global = true)]

@@ -26,6 +26,8 @@ pub const CHANNEL: &str = "mockloop_rounds";
 pub const SESSIONS_CHANNEL: &str = "mockloop_sessions";
 /// Carries the id of a round whose call has a new signal (`db::call::record`).
 pub const CALL_CHANNEL: &str = "mockloop_call";
+/// Carries the id of a user whose peer-board notices changed (migration 0020's trigger).
+pub const NOTICES_CHANNEL: &str = "mockloop_notices";
 
 /// How often open streams are re-checked: an expired session or a withdrawn
 /// participant loses the stream within this (plus one query), well inside 5 s.
@@ -43,6 +45,11 @@ pub enum LiveEvent {
         round: Uuid,
         generation: u64,
     },
+    /// A user's board notices changed (one added or read); only their notice streams re-count.
+    NoticesChanged {
+        user: Uuid,
+        generation: u64,
+    },
     /// The listener reconnected and may have missed notifications: everyone re-reads.
     Resync {
         generation: u64,
@@ -54,6 +61,7 @@ impl LiveEvent {
         match self {
             LiveEvent::RoundChanged { generation, .. }
             | LiveEvent::CallSignalled { generation, .. }
+            | LiveEvent::NoticesChanged { generation, .. }
             | LiveEvent::Resync { generation } => generation,
         }
     }
@@ -79,6 +87,8 @@ pub struct LiveHub {
     /// Set at shutdown so that open event streams end and the server can stop.
     closing: Arc<watch::Sender<bool>>,
     streams: OpenStreams,
+    /// The header's notice-count streams (one per open page), counted apart from round streams.
+    notice_streams: OpenStreams,
     generations: Generations,
 }
 
@@ -90,10 +100,13 @@ impl LiveHub {
             sender,
             closing: Arc::new(watch::Sender::new(false)),
             streams: OpenStreams::default(),
+            notice_streams: OpenStreams::default(),
             generations: Generations::default(),
         };
-        tokio::spawn(listen(pool.clone(), hub.sender.clone(), hub.generations.clone(), hub.streams.clone()));
-        tokio::spawn(recheck_streams(pool, hub.streams.clone()));
+        let all_streams = [hub.streams.clone(), hub.notice_streams.clone()];
+        tokio::spawn(listen(pool.clone(), hub.sender.clone(), hub.generations.clone(), all_streams));
+        tokio::spawn(recheck_streams(pool.clone(), hub.streams.clone()));
+        tokio::spawn(recheck_streams(pool, hub.notice_streams.clone()));
         hub
     }
 
@@ -109,6 +122,11 @@ impl LiveHub {
     /// A slot for one more event stream of `holder`'s user, unless they already hold `max`.
     pub fn open_stream(&self, holder: StreamHolder, max: usize) -> Option<StreamPermit> {
         self.streams.try_acquire(holder, max)
+    }
+
+    /// A slot for one more notice-count stream of `holder`'s user (its `round` is nil), unless they hold `max`.
+    pub fn open_notice_stream(&self, holder: StreamHolder, max: usize) -> Option<StreamPermit> {
+        self.notice_streams.try_acquire(holder, max)
     }
 
     /// Ends every open event stream (browsers reconnect to another instance or after the restart).
@@ -284,10 +302,15 @@ impl<V: Clone> SharedReads<V> {
     }
 }
 
-async fn listen(pool: PgPool, sender: broadcast::Sender<LiveEvent>, generations: Generations, streams: OpenStreams) {
+async fn listen(
+    pool: PgPool,
+    sender: broadcast::Sender<LiveEvent>,
+    generations: Generations,
+    streams: [OpenStreams; 2],
+) {
     loop {
         let failed = match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen_all([CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL]).await {
+            Ok(mut listener) => match listener.listen_all([CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL, NOTICES_CHANNEL]).await {
                 Ok(()) => {
                     // Only now, listening again, may everyone re-read: a change made
                     // before this point is in what they read, any later one is notified.
@@ -321,13 +344,20 @@ async fn relay(
     sender: &broadcast::Sender<LiveEvent>,
     pool: &PgPool,
     generations: &Generations,
-    streams: &OpenStreams,
+    streams: &[OpenStreams; 2],
 ) -> bool {
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) if notification.channel() == SESSIONS_CHANNEL => {
                 if let Some(session_hash) = decode_hex(notification.payload()) {
-                    streams.end_session(&session_hash);
+                    for streams in streams {
+                        streams.end_session(&session_hash);
+                    }
+                }
+            }
+            Ok(Some(notification)) if notification.channel() == NOTICES_CHANNEL => {
+                if let Ok(user) = notification.payload().parse() {
+                    let _ = sender.send(LiveEvent::NoticesChanged { user, generation: generations.next() });
                 }
             }
             Ok(Some(notification)) => {

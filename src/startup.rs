@@ -158,8 +158,20 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Removes expired sessions and old sign-in and sign-up attempts every hour.
+/// Removes expired sessions and old sign-in and sign-up attempts every hour;
+/// and every minute tells both sides of each peer swap about to start.
 pub fn spawn_housekeeping(db: sqlx::PgPool) {
+    let reminders = db.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            let soon = crate::domain::peer_board::STARTING_SOON;
+            if let Err(error) = crate::db::peer_board::notice_starting_soon(&reminders, soon).await {
+                tracing::warn!(%error, "starting-soon notices failed");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(3600));
         loop {

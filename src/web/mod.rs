@@ -24,6 +24,7 @@ pub mod loops;
 pub mod markers;
 pub mod own_questions;
 pub mod page;
+pub mod peer_board;
 pub mod participant;
 pub mod questions;
 pub mod render_cache;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::router())
         .merge(loops::router())
         .merge(invitations::router())
+        .merge(peer_board::router())
         .merge(calendar::router())
         .merge(questions::router())
         .merge(own_questions::router())
