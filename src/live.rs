@@ -310,18 +310,20 @@ async fn listen(
 ) {
     loop {
         let failed = match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen_all([CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL, NOTICES_CHANNEL]).await {
-                Ok(()) => {
-                    // Only now, listening again, may everyone re-read: a change made
-                    // before this point is in what they read, any later one is notified.
-                    let _ = sender.send(LiveEvent::Resync { generation: generations.next() });
-                    relay(&mut listener, &sender, &pool, &generations, &streams).await
+            Ok(mut listener) => {
+                match listener.listen_all([CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL, NOTICES_CHANNEL]).await {
+                    Ok(()) => {
+                        // Only now, listening again, may everyone re-read: a change made
+                        // before this point is in what they read, any later one is notified.
+                        let _ = sender.send(LiveEvent::Resync { generation: generations.next() });
+                        relay(&mut listener, &sender, &pool, &generations, &streams).await
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for live events");
+                        true
+                    }
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for live events");
-                    true
-                }
-            },
+            }
             Err(_) if pool.is_closed() => return,
             Err(error) => {
                 tracing::warn!(%error, "cannot connect the live event listener");

@@ -95,13 +95,8 @@ pub async fn plan_rounds<'a>(
         .collect();
     // A positive 63-bit seed: it is stored in a bigint and shown on the loop page.
     let seed = rand::random::<u64>() >> 1;
-    let context = SelectionContext {
-        team,
-        level,
-        seed,
-        last_seen: &inputs.last_seen,
-        tag_weakness: &inputs.tag_weakness,
-    };
+    let context =
+        SelectionContext { team, level, seed, last_seen: &inputs.last_seen, tag_weakness: &inputs.tag_weakness };
     let picks = selection::select_questions(&inputs.candidates, &slots, &context);
     let minutes_of: HashMap<Uuid, i16> = inputs.bank.iter().map(|q| (q.id, q.suggested_minutes)).collect();
     let new_rounds = rounds

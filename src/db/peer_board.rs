@@ -160,12 +160,9 @@ pub async fn open_slots(db: impl PgExecutor<'_>, viewer: Uuid, limit: i64) -> Re
 
 /// `user`'s own open slots still to come, soonest first.
 pub async fn own_open_slots(db: impl PgExecutor<'_>, user: Uuid) -> Result<Vec<SlotRow>, sqlx::Error> {
-    slot_rows!(
-        "where s.poster_id = $1 and s.status = 'open' and s.starts_at > now() order by s.starts_at, s.id",
-        user,
-    )
-    .fetch_all(db)
-    .await
+    slot_rows!("where s.poster_id = $1 and s.status = 'open' and s.starts_at > now() order by s.starts_at, s.id", user,)
+        .fetch_all(db)
+        .await
 }
 
 pub async fn find_slot(db: impl PgExecutor<'_>, slot: Uuid) -> Result<Option<SlotRow>, sqlx::Error> {
@@ -314,9 +311,8 @@ pub async fn cancel_swap(db: impl PgExecutor<'_>, swap: Uuid, user: Uuid) -> Res
 /// Cancels a swap's loop whoever its candidate is, and bumps its calendar
 /// sequence (its events then read as cancelled); `false` if it was finished.
 pub async fn cancel_loop(db: &mut PgConnection, loop_id: Uuid) -> Result<bool, sqlx::Error> {
-    let candidate = sqlx::query_scalar!("select candidate_id from loops where id = $1", loop_id)
-        .fetch_optional(&mut *db)
-        .await?;
+    let candidate =
+        sqlx::query_scalar!("select candidate_id from loops where id = $1", loop_id).fetch_optional(&mut *db).await?;
     match candidate {
         Some(candidate) => super::loops::cancel(db, loop_id, candidate).await,
         None => Ok(false),

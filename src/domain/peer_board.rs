@@ -275,10 +275,7 @@ mod tests {
         // 18:00 in Berlin each Thursday: UTC+1 until the clocks change on 29 March, UTC+2 after.
         let starts = utc("2026-03-19T17:00:00Z");
         let times = occurrences(starts, berlin, 2);
-        assert_eq!(
-            times,
-            vec![utc("2026-03-19T17:00:00Z"), utc("2026-03-26T17:00:00Z"), utc("2026-04-02T16:00:00Z")]
-        );
+        assert_eq!(times, vec![utc("2026-03-19T17:00:00Z"), utc("2026-03-26T17:00:00Z"), utc("2026-04-02T16:00:00Z")]);
         assert_eq!(occurrences(starts, berlin, 0), vec![starts]);
         assert_eq!(occurrences(starts, berlin, 99).len(), 13, "at most twelve repeats");
     }
@@ -322,7 +319,12 @@ mod tests {
             (BoardFilter { level: Some(Level::JuniorMid), ..Default::default() }, utc_zone, &s, true),
             (BoardFilter { level: Some(Level::SeniorStaff), ..Default::default() }, utc_zone, &s, false),
             // 23:30 UTC on the 10th is the 11th in Tokyo.
-            (BoardFilter { from: day("2026-12-10"), until: day("2026-12-10"), ..Default::default() }, utc_zone, &s, true),
+            (
+                BoardFilter { from: day("2026-12-10"), until: day("2026-12-10"), ..Default::default() },
+                utc_zone,
+                &s,
+                true,
+            ),
             (BoardFilter { from: day("2026-12-10"), until: day("2026-12-10"), ..Default::default() }, tokyo, &s, false),
             (BoardFilter { from: day("2026-12-11"), ..Default::default() }, tokyo, &s, true),
             (BoardFilter { until: day("2026-12-09"), ..Default::default() }, utc_zone, &s, false),
@@ -346,10 +348,10 @@ mod tests {
         // Each row: a slot and its expected place.
         let slots = [
             slot("2026-12-02T10:00:00Z", &[Behavioral], &[Behavioral], None, Level::JuniorMid), // nothing in common
-            slot("2026-12-05T10:00:00Z", &[Coding], &[MlSystemDesign], None, senior),          // both ways
-            slot("2026-12-03T10:00:00Z", &[Behavioral], &[MlSystemDesign], None, senior),      // they give
-            slot("2026-12-03T10:00:00Z", &[Coding], &[Behavioral], None, senior),              // we give
-            slot("2026-12-04T10:00:00Z", &[Coding], &[MlSystemDesign], None, senior),          // both, sooner
+            slot("2026-12-05T10:00:00Z", &[Coding], &[MlSystemDesign], None, senior),           // both ways
+            slot("2026-12-03T10:00:00Z", &[Behavioral], &[MlSystemDesign], None, senior),       // they give
+            slot("2026-12-03T10:00:00Z", &[Coding], &[Behavioral], None, senior),               // we give
+            slot("2026-12-04T10:00:00Z", &[Coding], &[MlSystemDesign], None, senior),           // both, sooner
             slot("2026-12-06T10:00:00Z", &[Coding], &[MlSystemDesign], Some(Team::GenaiLlm), senior), // both + team
         ];
         assert_eq!(rank(&slots, &wishes, now), vec![5, 4, 1, 2, 3, 0]);

@@ -646,7 +646,9 @@ fn check_claim(form: &ClaimForm, slot: &SlotRow) -> Result<ClaimRequest, FieldEr
     }
     let claimer_kind = match slot.mode {
         SwapMode::OneWay => Some(None),
-        SwapMode::Reciprocal => RoundKind::parse(&form.claimer_kind).filter(|k| slot.can_interview.contains(k)).map(Some),
+        SwapMode::Reciprocal => {
+            RoundKind::parse(&form.claimer_kind).filter(|k| slot.can_interview.contains(k)).map(Some)
+        }
     };
     if claimer_kind.is_none() {
         errors.add("claimer_kind", "Choose one of the round kinds they can interview you for.");
