@@ -248,6 +248,8 @@ async fn page_benchmarks(
         Target::get("history, 1,000 loops", "/history".into(), &fixture.cookie_1000),
         Target::get("live round page", format!("/rounds/{}", fixture.live_round), &fixture.cookie_50),
         Target::get("question bank search", "/questions?q=gradient+descent".into(), &fixture.cookie_50),
+        Target::get("home page", "/".into(), &fixture.cookie_50),
+        Target::get("peer board", "/board".into(), &fixture.cookie_50),
         Target {
             script: Some((script("notes"), Autosave::Notes)),
             ..Target::get("notes autosave (POST)", "/".into(), &fixture.cookie_50)

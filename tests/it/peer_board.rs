@@ -460,3 +460,35 @@ async fn the_boards_routes_answer_each_role_as_the_matrix_says() {
     let page = app.get(&swap, Some(&claimer)).await.page();
     assert!(page.text_of("h1").contains("poster"));
 }
+
+/// The claim itself, without the page's checks before it: two transactions
+/// claiming one slot, the second while the first still holds it. The
+/// conditional update lets exactly one have it, whatever the timing.
+#[tokio::test]
+async fn the_claim_statement_gives_a_slot_to_one_transaction_only() {
+    let app = TestApp::new().await;
+    let ana = app.sign_up("ana").await;
+    let ben = app.sign_up("ben").await;
+    let carl = app.sign_up("carl").await;
+    let slot = post_slot(&app, &ana, &slot_form(&local_time(3, 18, "UTC"), "UTC", &[])).await[0];
+    let (ben, carl) = (user_of(&app, &ben).await, user_of(&app, &carl).await);
+
+    let mut first = app.db.begin().await.expect("first transaction");
+    let won = mockloop::db::peer_board::claim(&mut first, slot, ben).await.expect("claim");
+    assert!(won.is_some(), "the first claim takes the open slot");
+    let db = app.db.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = db.begin().await.expect("second transaction");
+        let claimed = mockloop::db::peer_board::claim(&mut tx, slot, carl).await.expect("claim");
+        tx.commit().await.expect("commit");
+        claimed
+    });
+    first.commit().await.expect("commit");
+    assert!(second.await.expect("join").is_none(), "the second finds it claimed");
+    let holder: Option<Uuid> = sqlx::query_scalar("select claimed_by from peer_slots where id = $1")
+        .bind(slot)
+        .fetch_one(&app.db)
+        .await
+        .expect("slot");
+    assert_eq!(holder, Some(ben));
+}
