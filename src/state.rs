@@ -30,6 +30,8 @@ pub struct AppState {
     pub ice_servers: Arc<IceServers>,
     /// The peer board hides the slots of people more than this many rounds in debt (none: no limit).
     pub peer_board_balance: Option<u32>,
+    /// The operator's SMTP relay for notice e-mail (none by default).
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             rendered: RenderCache::default(),
             ice_servers: Arc::new(IceServers::default()),
             peer_board_balance: None,
+            mailer: None,
         }
     }
 
@@ -60,6 +63,10 @@ impl AppState {
 
     pub fn with_peer_board_balance(self, peer_board_balance: Option<u32>) -> AppState {
         AppState { peer_board_balance, ..self }
+    }
+
+    pub fn with_mailer(self, mailer: Option<crate::mail::Mailer>) -> AppState {
+        AppState { mailer: mailer.map(Arc::new), ..self }
     }
 
     pub fn with_ice_servers(self, ice_servers: IceServers) -> AppState {

@@ -350,21 +350,25 @@ pub async fn notify(db: impl PgExecutor<'_>, user: Uuid, swap: Uuid, kind: Notic
 }
 
 /// Notices both sides of every scheduled swap starting within `within`
-/// (each once); returns how many were added.
-pub async fn notice_starting_soon(db: impl PgExecutor<'_>, within: chrono::Duration) -> Result<u64, sqlx::Error> {
+/// (each once); returns the (user, swap) of each notice added.
+pub async fn notice_starting_soon(
+    db: impl PgExecutor<'_>,
+    within: chrono::Duration,
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
     let seconds = within.num_seconds() as f64;
-    let done = sqlx::query!(
+    let added = sqlx::query!(
         "insert into peer_notices (user_id, swap_id, kind)
          select side.user_id, w.id, 'starting_soon'
          from peer_swaps w cross join lateral (values (w.poster_id), (w.claimer_id)) as side(user_id)
          where w.status = 'scheduled' and w.starts_at > now()
            and w.starts_at <= now() + make_interval(secs => $1) and side.user_id is not null
-         on conflict (user_id, swap_id, kind) do nothing",
+         on conflict (user_id, swap_id, kind) do nothing
+         returning user_id, swap_id",
         seconds,
     )
-    .execute(db)
+    .fetch_all(db)
     .await?;
-    Ok(done.rows_affected())
+    Ok(added.into_iter().map(|row| (row.user_id, row.swap_id)).collect())
 }
 
 /// A notice as the notices page lists it.
@@ -452,4 +456,29 @@ pub async fn usual_zone(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<St
 /// The swap a claimed slot became.
 pub async fn swap_of_slot(db: impl PgExecutor<'_>, slot: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar!("select id from peer_swaps where slot_id = $1", slot).fetch_optional(db).await
+}
+
+/// What a notice's e-mail needs: the recipient's username (an address, if
+/// it is one), the swap's time and zone, and the other person's name.
+#[derive(Debug, Clone)]
+pub struct MailFacts {
+    pub username: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub other_name: Option<String>,
+}
+
+pub async fn mail_facts(db: impl PgExecutor<'_>, user: Uuid, swap: Uuid) -> Result<Option<MailFacts>, sqlx::Error> {
+    sqlx::query_as!(
+        MailFacts,
+        r#"select u.username, w.starts_at, s.time_zone,
+                (select o.display_name from users o
+                 where o.id = case when w.poster_id = $1 then w.claimer_id else w.poster_id end) as other_name
+         from peer_swaps w join peer_slots s on s.id = w.slot_id join users u on u.id = $1
+         where w.id = $2 and (w.poster_id = $1 or w.claimer_id = $1)"#,
+        user,
+        swap,
+    )
+    .fetch_optional(db)
+    .await
 }

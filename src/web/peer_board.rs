@@ -757,6 +757,7 @@ async fn claim_slot(
     let swap_id = db::peer_board::create_swap(&mut tx, &swap).await?;
     db::peer_board::notify(&mut *tx, claimed.poster_id, swap_id, NoticeKind::Claimed).await?;
     tx.commit().await?;
+    mail_notice(&state, claimed.poster_id, swap_id, NoticeKind::Claimed);
     tracing::info!(%swap_id, "board slot claimed");
     Ok(Redirect::to(&format!("/swaps/{swap_id}")).into_response())
 }
@@ -960,6 +961,9 @@ async fn cancel_swap(
         db::peer_board::notify(&mut *tx, other, id, NoticeKind::Cancelled).await?;
     }
     tx.commit().await?;
+    if let Some(other) = other {
+        mail_notice(&state, other, id, NoticeKind::Cancelled);
+    }
     tracing::info!(swap_id = %id, "swap cancelled");
     Ok(Redirect::to(&format!("/swaps/{id}")).into_response())
 }
@@ -979,6 +983,12 @@ async fn mark_no_show(
 }
 
 // ---------------------------------------------------------------- notices
+
+/// Mails a notice just saved, if the operator configured SMTP (in the background).
+fn mail_notice(state: &AppState, user: Uuid, swap: Uuid, kind: NoticeKind) {
+    let (mailer, db, base) = (state.mailer.clone(), state.db.clone(), state.settings.base_url.clone());
+    crate::mail::send_notice(mailer, db, base, user, swap, kind);
+}
 
 #[derive(Template)]
 #[template(path = "board/notices.html")]
