@@ -267,6 +267,7 @@ async fn page_benchmarks(server: &Server, fixture: &Fixture, pool: &PgPool) -> a
         },
         Target::get("history, 50 loops", "/history".into(), &fixture.cookie_50).aiming_at(0.3),
         Target::get("history, 1,000 loops", "/history".into(), &fixture.cookie_1000).aiming_at(0.2),
+        Target::get("peer board", "/board".into(), &fixture.cookie_50).aiming_at(0.5),
         Target {
             script: Some((script("notes"), Autosave::Notes)),
             ..Target::get("notes autosave (POST)", "/".into(), &fixture.cookie_50).aiming_at(0.3)

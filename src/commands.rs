@@ -85,6 +85,10 @@ async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
     let ice_servers = IceServers::parse(&args.ice_servers, args.turn_secret.clone()).context("--ice-servers")?;
     load_content(pool, args.content_dir.as_deref()).await?;
     let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
+    let mailer = match &args.smtp_url {
+        Some(url) => Some(crate::mail::Mailer::new(url, &args.smtp_from).context("--smtp-url or --smtp-from")?),
+        None => None,
+    };
     let state = AppState::new(
         pool.clone(),
         Settings {
@@ -98,9 +102,13 @@ async fn serve(pool: &PgPool, args: ServeArgs) -> anyhow::Result<()> {
         request_body_deadline: std::time::Duration::from_secs(args.request_body_timeout),
     })
     .with_sign_up(args.sign_up)
-    .with_ice_servers(ice_servers);
+    .with_ice_servers(ice_servers)
+    .with_peer_board_balance(args.peer_board_balance)
+    .with_mailer(mailer);
+    let state_mailer = state.mailer.clone();
     let app = Application::bind(state, args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     startup::spawn_housekeeping(pool.clone());
+    startup::spawn_reminders(pool.clone(), state_mailer, base_url.trim_end_matches('/').to_owned());
     tracing::info!(address = %app.local_addr()?, %base_url, sign_up = ?args.sign_up, "mockloop is ready");
     app.run_until(startup::shutdown_signal()).await?;
     Ok(())

@@ -115,6 +115,21 @@ pub struct ServeArgs {
     #[arg(long, env = "MOCKLOOP_TURN_SECRET", global = true, hide_env_values = true)]
     pub turn_secret: Option<String>,
 
+    /// Hide from the peer board the slots of anyone more than this many rounds in debt (interviewed
+    /// by peers more often than they interviewed others), so that the board stays fair. Off by default.
+    #[arg(long, env = "MOCKLOOP_PEER_BOARD_BALANCE", global = true)]
+    pub peer_board_balance: Option<u32>,
+
+    /// E-mail peer-board notices through this SMTP server of yours, e.g.
+    /// `smtp://user:password@localhost:25` (plain SMTP to a relay you run). Off by default; only
+    /// accounts whose username is an e-mail address get mail.
+    #[arg(long, env = "MOCKLOOP_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of notice e-mail.
+    #[arg(long, env = "MOCKLOOP_SMTP_FROM", global = true, default_value = "mockloop <mockloop@localhost>")]
+    pub smtp_from: String,
+
     /// A content directory of your own (questions, rubrics, templates) loaded at start-up on top of
     /// the content built into the binary; an entry with a built-in slug replaces it.
     #[arg(long, env = "MOCKLOOP_CONTENT_DIR", global = true)]

@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod live;
 pub mod localpg;
+pub mod mail;
 pub mod password_work;
 pub mod selection;
 pub mod shipped;

@@ -27,6 +27,8 @@ pub const CHANNEL: &str = "mockloop_rounds";
 pub const SESSIONS_CHANNEL: &str = "mockloop_sessions";
 /// Carries the id of a round whose call has a new signal (`db::call::record`).
 pub const CALL_CHANNEL: &str = "mockloop_call";
+/// Carries the id of a user whose peer-board notices changed (migration 0020's trigger).
+pub const NOTICES_CHANNEL: &str = "mockloop_notices";
 
 /// How often open streams are re-checked: an expired session or a withdrawn
 /// participant loses the stream within this (plus one query), well inside 5 s.
@@ -44,6 +46,11 @@ pub enum LiveEvent {
         round: Uuid,
         generation: u64,
     },
+    /// A user's board notices changed (one added or read); only their notice streams re-count.
+    NoticesChanged {
+        user: Uuid,
+        generation: u64,
+    },
     /// The listener reconnected and may have missed notifications: everyone re-reads.
     Resync {
         generation: u64,
@@ -55,6 +62,7 @@ impl LiveEvent {
         match self {
             LiveEvent::RoundChanged { generation, .. }
             | LiveEvent::CallSignalled { generation, .. }
+            | LiveEvent::NoticesChanged { generation, .. }
             | LiveEvent::Resync { generation } => generation,
         }
     }
@@ -80,6 +88,8 @@ pub struct LiveHub {
     /// Set at shutdown so that open event streams end and the server can stop.
     closing: Arc<watch::Sender<bool>>,
     streams: OpenStreams,
+    /// The header's notice-count streams (one per open page), counted apart from round streams.
+    notice_streams: OpenStreams,
     generations: Generations,
     shipped: ShippedContent,
 }
@@ -92,17 +102,20 @@ impl LiveHub {
             sender,
             closing: Arc::new(watch::Sender::new(false)),
             streams: OpenStreams::default(),
+            notice_streams: OpenStreams::default(),
             generations: Generations::default(),
             shipped: ShippedContent::default(),
         };
+        let all_streams = [hub.streams.clone(), hub.notice_streams.clone()];
         tokio::spawn(listen(
             pool.clone(),
             hub.sender.clone(),
             hub.generations.clone(),
-            hub.streams.clone(),
+            all_streams,
             hub.shipped.clone(),
         ));
-        tokio::spawn(recheck_streams(pool, hub.streams.clone()));
+        tokio::spawn(recheck_streams(pool.clone(), hub.streams.clone()));
+        tokio::spawn(recheck_streams(pool, hub.notice_streams.clone()));
         hub
     }
 
@@ -123,6 +136,11 @@ impl LiveHub {
     /// A slot for one more event stream of `holder`'s user, unless they already hold `max`.
     pub fn open_stream(&self, holder: StreamHolder, max: usize) -> Option<StreamPermit> {
         self.streams.try_acquire(holder, max)
+    }
+
+    /// A slot for one more notice-count stream of `holder`'s user (its `round` is nil), unless they hold `max`.
+    pub fn open_notice_stream(&self, holder: StreamHolder, max: usize) -> Option<StreamPermit> {
+        self.notice_streams.try_acquire(holder, max)
     }
 
     /// Ends every open event stream (browsers reconnect to another instance or after the restart).
@@ -302,11 +320,11 @@ async fn listen(
     pool: PgPool,
     sender: broadcast::Sender<LiveEvent>,
     generations: Generations,
-    streams: OpenStreams,
+    streams: [OpenStreams; 2],
     shipped: ShippedContent,
 ) {
     loop {
-        let channels = [CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL, CONTENT_CHANNEL];
+        let channels = [CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL, NOTICES_CHANNEL, CONTENT_CHANNEL];
         let failed = match PgListener::connect_with(&pool).await {
             Ok(mut listener) => match listener.listen_all(channels).await {
                 Ok(()) => {
@@ -343,7 +361,7 @@ async fn relay(
     sender: &broadcast::Sender<LiveEvent>,
     pool: &PgPool,
     generations: &Generations,
-    streams: &OpenStreams,
+    streams: &[OpenStreams; 2],
     shipped: &ShippedContent,
 ) -> bool {
     loop {
@@ -351,7 +369,14 @@ async fn relay(
             Ok(Some(notification)) if notification.channel() == CONTENT_CHANNEL => shipped.drop_held(),
             Ok(Some(notification)) if notification.channel() == SESSIONS_CHANNEL => {
                 if let Some(session_hash) = decode_hex(notification.payload()) {
-                    streams.end_session(&session_hash);
+                    for streams in streams {
+                        streams.end_session(&session_hash);
+                    }
+                }
+            }
+            Ok(Some(notification)) if notification.channel() == NOTICES_CHANNEL => {
+                if let Ok(user) = notification.payload().parse() {
+                    let _ = sender.send(LiveEvent::NoticesChanged { user, generation: generations.next() });
                 }
             }
             Ok(Some(notification)) => {

@@ -9,8 +9,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::db;
+use crate::db::loops::NewRound;
 use crate::db::rounds::RoundState;
+use crate::db::templates::TemplateRound;
 use crate::domain::selection::{self, CandidateQuestion, Held, RoundSlot, SelectionContext, TagFilter};
+use crate::domain::{Level, Team, timer};
 
 /// What question selection knows about a candidate: the bank they may be
 /// given, when they last had each question, and their weak tags.
@@ -73,4 +76,49 @@ pub async fn pick_replacement(
         questions: 1,
     };
     Ok(selection::select_swap(&inputs.candidates, &slot, &context, &held, round.id, position))
+}
+
+/// The questions of a new loop's `rounds` for `candidate`, by the selection
+/// rules, with each question's time budget; and the seed they were drawn with
+/// (positive, as the loop stores and shows it). Inside the caller's transaction.
+pub async fn plan_rounds<'a>(
+    db: &mut PgConnection,
+    candidate: Uuid,
+    team: Team,
+    level: Level,
+    rounds: &'a [TemplateRound],
+) -> Result<(i64, Vec<NewRound<'a>>), sqlx::Error> {
+    let inputs = inputs(db, candidate).await?;
+    let slots: Vec<RoundSlot> = rounds
+        .iter()
+        .map(|r| RoundSlot { kind: r.kind, filter: r.filter(), questions: r.question_count.max(1) as usize })
+        .collect();
+    // A positive 63-bit seed: it is stored in a bigint and shown on the loop page.
+    let seed = rand::random::<u64>() >> 1;
+    let context =
+        SelectionContext { team, level, seed, last_seen: &inputs.last_seen, tag_weakness: &inputs.tag_weakness };
+    let picks = selection::select_questions(&inputs.candidates, &slots, &context);
+    let minutes_of: HashMap<Uuid, i16> = inputs.bank.iter().map(|q| (q.id, q.suggested_minutes)).collect();
+    let new_rounds = rounds
+        .iter()
+        .zip(slots.iter().zip(&picks))
+        .map(|(round, (slot, ids))| {
+            let suggested: Vec<i16> =
+                ids.iter().map(|id| minutes_of.get(id).copied().unwrap_or(round.minutes)).collect();
+            let budgets = timer::question_budgets(round.minutes, &suggested);
+            NewRound {
+                kind: round.kind,
+                title: &round.title,
+                planned_minutes: round.minutes,
+                questions_wanted: slot.questions as i16,
+                filter: slot.filter.clone(),
+                questions: ids
+                    .iter()
+                    .zip(budgets)
+                    .map(|(id, budget_ms)| (*id, ((budget_ms + 59_999) / 60_000).clamp(1, 120) as i16))
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok((seed as i64, new_rounds))
 }

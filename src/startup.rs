@@ -158,6 +158,27 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Every minute, tells both sides of each peer swap about to start (a notice,
+/// and an e-mail when the operator configured SMTP).
+pub fn spawn_reminders(db: sqlx::PgPool, mailer: Option<std::sync::Arc<crate::mail::Mailer>>, base_url: String) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            let soon = crate::domain::peer_board::STARTING_SOON;
+            match crate::db::peer_board::notice_starting_soon(&db, soon).await {
+                Ok(added) => {
+                    for (user, swap) in added {
+                        let kind = crate::domain::peer_board::NoticeKind::StartingSoon;
+                        crate::mail::send_notice(mailer.clone(), db.clone(), base_url.clone(), user, swap, kind);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "starting-soon notices failed"),
+            }
+        }
+    });
+}
+
 /// Removes expired sessions and old sign-in and sign-up attempts every hour.
 pub fn spawn_housekeeping(db: sqlx::PgPool) {
     tokio::spawn(async move {

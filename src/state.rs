@@ -28,6 +28,10 @@ pub struct AppState {
     pub rendered: RenderCache,
     /// The STUN/TURN servers a round's call may use (none by default).
     pub ice_servers: Arc<IceServers>,
+    /// The peer board hides the slots of people more than this many rounds in debt (none: no limit).
+    pub peer_board_balance: Option<u32>,
+    /// The operator's SMTP relay for notice e-mail (none by default).
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl AppState {
@@ -44,6 +48,8 @@ impl AppState {
             password_work: PasswordWork::sized_to_this_machine(),
             rendered: RenderCache::default(),
             ice_servers: Arc::new(IceServers::default()),
+            peer_board_balance: None,
+            mailer: None,
         }
     }
 
@@ -53,6 +59,14 @@ impl AppState {
 
     pub fn with_sign_up(self, sign_up: SignUp) -> AppState {
         AppState { sign_up, ..self }
+    }
+
+    pub fn with_peer_board_balance(self, peer_board_balance: Option<u32>) -> AppState {
+        AppState { peer_board_balance, ..self }
+    }
+
+    pub fn with_mailer(self, mailer: Option<crate::mail::Mailer>) -> AppState {
+        AppState { mailer: mailer.map(Arc::new), ..self }
     }
 
     pub fn with_ice_servers(self, ice_servers: IceServers) -> AppState {

@@ -3,7 +3,8 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-/// One open event stream: whose session holds it, for which round.
+/// One open event stream: whose session holds it, for which round (nil for a
+/// stream of the user's own, such as their notice count: the session alone decides).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamHolder {
     pub session_hash: Vec<u8>,
@@ -22,8 +23,9 @@ pub async fn still_allowed(db: impl PgExecutor<'_>, streams: &[StreamHolder]) ->
         r#"select exists (select 1 from sessions x join users u on u.id = x.user_id
                         where x.id_hash = o.session_hash and x.user_id = o.user_id and x.expires_at > now()
                           and u.disabled_at is null)
-                and exists (select 1 from rounds r join loops l on l.id = r.loop_id
-                            where r.id = o.round_id and (l.candidate_id = o.user_id or r.interviewer_id = o.user_id))
+                and (o.round_id = '00000000-0000-0000-0000-000000000000'::uuid
+                     or exists (select 1 from rounds r join loops l on l.id = r.loop_id
+                                where r.id = o.round_id and (l.candidate_id = o.user_id or r.interviewer_id = o.user_id)))
                 as "allowed!"
          from unnest($1::bytea[], $2::uuid[], $3::uuid[]) with ordinality as o(session_hash, user_id, round_id, n)
          order by o.n"#,

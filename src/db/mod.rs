@@ -31,6 +31,7 @@ pub mod live;
 pub mod loops;
 pub mod markers;
 pub mod notes;
+pub mod peer_board;
 pub mod questions;
 pub mod round_page;
 pub mod rounds;

@@ -10,6 +10,8 @@ pub struct SessionUser {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
+    /// Peer-board notices not yet read, for the header.
+    pub unread_notices: i64,
 }
 
 /// The browser a session was started from, as the sessions list shows it.
@@ -46,12 +48,13 @@ pub async fn create(
 pub async fn find_user(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as!(
         SessionUser,
-        "with seen as (
+        r#"with seen as (
              update sessions set last_seen_at = now()
              where id_hash = $1 and expires_at > now() and last_seen_at < now() - interval '5 minutes')
-         select u.id, u.username, u.display_name
+         select u.id, u.username, u.display_name,
+                (select count(*) from peer_notices n where n.user_id = u.id and n.read_at is null) as "unread_notices!"
          from sessions s join users u on u.id = s.user_id
-         where s.id_hash = $1 and s.expires_at > now() and u.disabled_at is null",
+         where s.id_hash = $1 and s.expires_at > now() and u.disabled_at is null"#,
         token_hash,
     )
     .fetch_optional(db)

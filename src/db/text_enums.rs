@@ -16,6 +16,7 @@ use crate::domain::blind_scoring::{CardRole, CardStatus};
 use crate::domain::call::SignalKind;
 use crate::domain::code_runs::RunOutcome;
 use crate::domain::integrity::IntegrityConcern;
+use crate::domain::peer_board::{NoticeKind, SlotStatus, SwapMode, SwapStatus};
 use crate::domain::question::CodeLanguage;
 use crate::domain::scoring::Recommendation;
 use crate::domain::timer::{TimerAction, TimerState};
@@ -69,11 +70,15 @@ text_columns!(
     LoopMode,
     LoopStatus,
     NoteKind,
+    NoticeKind,
     Pillar,
     Recommendation,
     RoundKind,
     ScoreSeries,
     SignalKind,
+    SlotStatus,
+    SwapMode,
+    SwapStatus,
     Team,
     TimerAction,
     TimerState,

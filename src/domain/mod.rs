@@ -63,6 +63,7 @@ pub mod integrity;
 pub mod markdown;
 pub mod markers;
 pub mod password;
+pub mod peer_board;
 pub mod progress;
 pub mod question;
 pub mod return_path;

@@ -3,7 +3,8 @@
 //! item of a round at the stage the round has reached; nothing else decides it.
 //! Scorecards follow the blind-scoring rule of [`blind_scoring::may_read`] and
 //! the clock follows [`timer_control::may_control`]; both are reached through
-//! here so that the table test below lists every cell in one place.
+//! here so that the table test below lists every cell in one place. The peer
+//! board's slots and swaps are answered here too ([`may_see_on_board`]).
 
 use super::LoopMode;
 use super::blind_scoring::{self, CardRole, CardStatus, Reader, RoundStage};
@@ -167,6 +168,77 @@ pub fn deciding_card(mode: LoopMode) -> CardRole {
     }
 }
 
+/// Someone looking at a board slot (or the swap it became).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardViewer {
+    /// Whoever posted the slot.
+    Poster,
+    /// Whoever claimed it.
+    Claimer,
+    /// Anyone else signed in.
+    Other,
+}
+
+impl BoardViewer {
+    pub fn of(user: uuid::Uuid, poster: uuid::Uuid, claimer: Option<uuid::Uuid>) -> BoardViewer {
+        if user == poster {
+            BoardViewer::Poster
+        } else if claimer == Some(user) {
+            BoardViewer::Claimer
+        } else {
+            BoardViewer::Other
+        }
+    }
+}
+
+/// Where a slot is, as far as who may see it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotStage {
+    /// Open on the board (not claimed, not withdrawn).
+    pub open: bool,
+    /// The poster chose to show how many scored loops they have.
+    pub shows_loop_count: bool,
+}
+
+/// Something of a board slot, or of the person behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardItem {
+    /// The slot itself: its time and the fields its poster chose (wants,
+    /// can interview for, team focus, level), with the poster's display name.
+    Slot,
+    /// The poster's count of scored loops (only if they opt in).
+    ScoredLoopCount,
+    /// How many swaps the poster did not turn up to: a claimer's fair warning.
+    NoShowCount,
+    /// The claim form.
+    Claim,
+    /// The swap it became: its rounds, calendar, cancel and no-show buttons.
+    Swap,
+    /// Anything else about the person: username, history, loops, scores.
+    Account,
+}
+
+/// Whether `viewer` may see `item` of a slot at `stage`. The board shows open
+/// slots to everyone signed in; once claimed, only its two people see it, and
+/// each only the other's chosen fields, never their account.
+pub fn may_see_on_board(viewer: BoardViewer, item: BoardItem, stage: SlotStage) -> bool {
+    match (item, viewer) {
+        (BoardItem::Account, _) => false,
+        (BoardItem::Slot, BoardViewer::Poster | BoardViewer::Claimer) => true,
+        (BoardItem::Slot | BoardItem::NoShowCount, BoardViewer::Other) => stage.open,
+        (BoardItem::NoShowCount, BoardViewer::Claimer) => true,
+        // The poster knows their own record.
+        (BoardItem::NoShowCount, BoardViewer::Poster) => false,
+        (BoardItem::ScoredLoopCount, BoardViewer::Poster) => false,
+        (BoardItem::ScoredLoopCount, BoardViewer::Claimer) => stage.shows_loop_count,
+        (BoardItem::ScoredLoopCount, BoardViewer::Other) => stage.open && stage.shows_loop_count,
+        (BoardItem::Claim, BoardViewer::Other) => stage.open,
+        (BoardItem::Claim, BoardViewer::Poster | BoardViewer::Claimer) => false,
+        (BoardItem::Swap, BoardViewer::Poster | BoardViewer::Claimer) => !stage.open,
+        (BoardItem::Swap, BoardViewer::Other) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,5 +379,41 @@ mod tests {
         assert_eq!(Viewer::of(them, me, None), None);
         assert_eq!(Viewer::in_loop(them, me, None, true), OTHER_SCORED);
         assert_eq!(Viewer::in_loop(me, me, None, true), CANDIDATE);
+    }
+
+    /// Who sees what of a board slot: one letter per item (slot, scored-loop
+    /// count, no-show count, claim form, swap, account), `y` seen, `.` not.
+    #[rustfmt::skip]
+    const BOARD: &[(&str, bool, bool, BoardViewer, &str)] = &[
+        ("open, count hidden",    true,  false, BoardViewer::Other,   "y.yy.."),
+        ("open, count shown",     true,  true,  BoardViewer::Other,   "yyyy.."),
+        ("open, count shown",     true,  true,  BoardViewer::Poster,  "y....."),
+        ("claimed, count shown",  false, true,  BoardViewer::Claimer, "yyy.y."),
+        ("claimed, count hidden", false, false, BoardViewer::Claimer, "y.y.y."),
+        ("claimed, count shown",  false, true,  BoardViewer::Poster,  "y...y."),
+        ("claimed, count shown",  false, true,  BoardViewer::Other,   "......"),
+    ];
+
+    #[test]
+    fn a_board_slot_shows_its_chosen_fields_to_the_right_people_and_never_the_account() {
+        let items = [
+            BoardItem::Slot,
+            BoardItem::ScoredLoopCount,
+            BoardItem::NoShowCount,
+            BoardItem::Claim,
+            BoardItem::Swap,
+            BoardItem::Account,
+        ];
+        for (name, open, shows_loop_count, viewer, expected) in BOARD {
+            let stage = SlotStage { open: *open, shows_loop_count: *shows_loop_count };
+            let seen: String =
+                items.iter().map(|item| if may_see_on_board(*viewer, *item, stage) { 'y' } else { '.' }).collect();
+            assert_eq!(&seen, expected, "{name}, seen by {viewer:?}");
+        }
+        let (poster, claimer, other) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2), uuid::Uuid::from_u128(3));
+        assert_eq!(BoardViewer::of(poster, poster, Some(claimer)), BoardViewer::Poster);
+        assert_eq!(BoardViewer::of(claimer, poster, Some(claimer)), BoardViewer::Claimer);
+        assert_eq!(BoardViewer::of(other, poster, Some(claimer)), BoardViewer::Other);
+        assert_eq!(BoardViewer::of(other, poster, None), BoardViewer::Other);
     }
 }

@@ -37,6 +37,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/loop-form.js"),
     },
     Asset {
+        name: "notices.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/notices.js"),
+    },
+    Asset {
         name: "round-call.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/round-call.js"),

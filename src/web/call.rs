@@ -145,7 +145,7 @@ async fn call_events(
     let news = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| {
         let wake = match event {
             Ok(LiveEvent::CallSignalled { round, .. }) => round == id,
-            Ok(LiveEvent::RoundChanged { .. }) => false,
+            Ok(LiveEvent::RoundChanged { .. } | LiveEvent::NoticesChanged { .. }) => false,
             // The listener reconnected, or this stream fell behind: read whatever is new.
             Ok(LiveEvent::Resync { .. }) | Err(_) => true,
         };

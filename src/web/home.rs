@@ -7,10 +7,12 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::page::{Layout, render};
+use super::peer_board::HomeBoard;
 use super::session::CurrentUser;
 use crate::db;
 use crate::db::loops::{InterviewRound, LoopSummary};
 use crate::db::templates::TemplateWithRounds;
+use crate::domain::peer_board::SwapStatus;
 use crate::domain::schedule;
 use crate::domain::timer::TimerState;
 use crate::state::AppState;
@@ -27,6 +29,8 @@ struct HomePage {
     templates: Vec<TemplateWithRounds>,
     loops: Vec<LoopSummary>,
     interviews: Vec<InterviewRound>,
+    /// The user's peer-board slots, swaps and give/take counts.
+    board: Option<HomeBoard>,
 }
 
 impl HomePage {
@@ -44,17 +48,19 @@ fn local(at: chrono::DateTime<chrono::Utc>, zone: &str) -> String {
 }
 
 async fn show_home(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
-    let (templates, loops, interviews) = match &user {
+    let (templates, loops, interviews, board) = match &user {
         Some(user) => {
             let templates = super::templates::visible_templates(&state, Some(user.id)).await?;
             let mut db = state.db.acquire().await?;
-            (
+            let found = (
                 templates,
                 db::loops::recent_for_candidate(&mut *db, user.id, 6).await?,
                 db::loops::rounds_to_interview(&mut *db, user.id, 6).await?,
-            )
+            );
+            drop(db);
+            (found.0, found.1, found.2, Some(HomeBoard::load(&state, user.id).await?))
         }
-        None => (Vec::new(), Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Vec::new(), None),
     };
-    render(&HomePage { layout: Layout::new(user), templates, loops, interviews })
+    render(&HomePage { layout: Layout::new(user), templates, loops, interviews, board })
 }

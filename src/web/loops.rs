@@ -1,7 +1,5 @@
 //! Scheduling a loop, its page (timeline, calendar), rescheduling and cancelling.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -22,10 +20,9 @@ use super::session::SignedIn;
 use super::{ics_feed, invitation_links};
 use crate::db;
 use crate::db::invitations::InvitationSummary;
-use crate::db::loops::{LoopRow, NewLoop, NewRound, RoundRow};
+use crate::db::loops::{LoopRow, NewLoop, RoundRow};
 use crate::db::sessions::SessionUser;
 use crate::db::templates::TemplateWithRounds;
-use crate::domain::selection::{self, RoundSlot, SelectionContext};
 use crate::domain::timer::TimerState;
 use crate::domain::visibility::Viewer;
 use crate::domain::{Level, LoopMode, LoopStatus, Team, ics, schedule, timer};
@@ -180,44 +177,9 @@ async fn create_loop(
 /// Picks the questions and stores the loop, all in one transaction.
 async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopRequest) -> Result<Uuid, AppError> {
     let mut tx = state.db.begin().await?;
-    let inputs = crate::selection::inputs(&mut tx, user.id).await?;
     let rounds = &request.template.rounds.0;
-    let slots: Vec<RoundSlot> = rounds
-        .iter()
-        .map(|r| RoundSlot { kind: r.kind, filter: r.filter(), questions: r.question_count.max(1) as usize })
-        .collect();
-    // A positive 63-bit seed: it is stored in a bigint and shown on the loop page.
-    let seed = rand::random::<u64>() >> 1;
-    let context = SelectionContext {
-        team: request.team,
-        level: request.level,
-        seed,
-        last_seen: &inputs.last_seen,
-        tag_weakness: &inputs.tag_weakness,
-    };
-    let picks = selection::select_questions(&inputs.candidates, &slots, &context);
-    let minutes_of: HashMap<Uuid, i16> = inputs.bank.iter().map(|q| (q.id, q.suggested_minutes)).collect();
-    let new_rounds: Vec<NewRound> = rounds
-        .iter()
-        .zip(slots.iter().zip(&picks))
-        .map(|(round, (slot, ids))| {
-            let suggested: Vec<i16> =
-                ids.iter().map(|id| minutes_of.get(id).copied().unwrap_or(round.minutes)).collect();
-            let budgets = timer::question_budgets(round.minutes, &suggested);
-            NewRound {
-                kind: round.kind,
-                title: &round.title,
-                planned_minutes: round.minutes,
-                questions_wanted: slot.questions as i16,
-                filter: slot.filter.clone(),
-                questions: ids
-                    .iter()
-                    .zip(budgets)
-                    .map(|(id, budget_ms)| (*id, ((budget_ms + 59_999) / 60_000).clamp(1, 120) as i16))
-                    .collect(),
-            }
-        })
-        .collect();
+    let (seed, new_rounds) =
+        crate::selection::plan_rounds(&mut tx, user.id, request.team, request.level, rounds).await?;
     let zone_name = request.zone.name();
     let new_loop = NewLoop {
         candidate_id: user.id,
@@ -229,7 +191,7 @@ async fn schedule_loop(state: &AppState, user: &SessionUser, request: &LoopReque
         starts_at: request.starts_at,
         time_zone: zone_name,
         break_minutes: request.break_minutes,
-        seed: seed as i64,
+        seed,
         request_key: request.request_key,
     };
     let loop_id = db::loops::create(&mut tx, &new_loop, &new_rounds).await?;

@@ -25,6 +25,7 @@ pub mod markers;
 pub mod own_questions;
 pub mod page;
 pub mod participant;
+pub mod peer_board;
 pub mod questions;
 pub mod render_cache;
 pub mod round_view;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::router())
         .merge(loops::router())
         .merge(invitations::router())
+        .merge(peer_board::router())
         .merge(calendar::router())
         .merge(questions::router())
         .merge(own_questions::router())

@@ -464,7 +464,9 @@ async fn round_events(
     let changes = BroadcastStream::new(state.live.subscribe()).filter_map(move |event| {
         let generation = match event {
             Ok(LiveEvent::RoundChanged { round, generation }) if round == id => Some(generation),
-            Ok(LiveEvent::RoundChanged { .. } | LiveEvent::CallSignalled { .. }) => None,
+            Ok(LiveEvent::RoundChanged { .. } | LiveEvent::CallSignalled { .. } | LiveEvent::NoticesChanged { .. }) => {
+                None
+            }
             Ok(event @ LiveEvent::Resync { .. }) => Some(event.generation()),
             // This stream fell behind and missed events: read as of now.
             Err(_) => Some(hub.generation()),

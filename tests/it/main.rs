@@ -23,6 +23,8 @@ mod loops;
 mod markdown_bounds;
 mod own_questions;
 mod peer;
+mod peer_board;
+mod peer_board_browser;
 mod peer_history;
 mod phone_layout;
 mod questions;

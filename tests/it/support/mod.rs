@@ -4,6 +4,7 @@
 //! Chromium. See `tests/README.md` for how to write a test with them.
 
 pub mod app;
+pub mod board;
 pub mod browser;
 pub mod db;
 pub mod html;
