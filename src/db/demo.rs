@@ -299,6 +299,9 @@ pub async fn generate(
 
     // Statistics first: planned blind, the refresh over these fresh rows ran 30× slower.
     sqlx::query("analyze loops, rounds, scorecards, criterion_scores").execute(&mut *tx).await?;
+    // The refresh is planned for a few loops (a scorecard's), as nested loops over
+    // its id list; over 100,000 loops that rescans its working tables per row.
+    sqlx::query("set local enable_nestloop = off").execute(&mut *tx).await?;
     let loop_ids: Vec<Uuid> = sqlx::query_scalar("select id from demo_loops").fetch_all(&mut *tx).await?;
     super::history::refresh_score_points(&mut *tx, &loop_ids).await?;
     steps.finished("history points", 0);
