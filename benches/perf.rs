@@ -23,6 +23,8 @@ use uuid::Uuid;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_mockloop");
 const CONNECTIONS: u32 = 64;
+/// A shipped question, for the question page's figures.
+const QUESTION_PAGE: &str = "coding-bounding-box-iou";
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -114,8 +116,6 @@ struct Fixture {
     cookie_1000: String,
     feedback_loop: Uuid,
     feedback_etag: String,
-    /// A shipped question's slug, for its page.
-    question: String,
     live_round: Uuid,
     note_rounds: Vec<Uuid>,
     /// A second demo user, whose rounds ahead take the code autosave.
@@ -181,9 +181,7 @@ impl Fixture {
             code_rounds.len() > CONNECTIONS as usize,
             "the code autosave benchmark needs more open rounds than connections"
         );
-        let question = "coding-bounding-box-iou".to_owned();
         Ok(Fixture {
-            question,
             cookie_50,
             cookie_1000,
             cookie_code,
@@ -257,7 +255,7 @@ async fn page_benchmarks(server: &Server, fixture: &Fixture, pool: &PgPool) -> a
         Target::get("plaintext reference (/healthz)", "/healthz".into(), ""),
         Target::get("one-query reference (/readyz)", "/readyz".into(), ""),
         Target::get("home (signed in)", "/".into(), &fixture.cookie_50).aiming_at(0.5),
-        Target::get("a question page", format!("/questions/{}", fixture.question), &fixture.cookie_50).aiming_at(0.5),
+        Target::get("a question page", format!("/questions/{QUESTION_PAGE}"), &fixture.cookie_50).aiming_at(0.5),
         Target::get("question bank search", "/questions?q=gradient+descent".into(), &fixture.cookie_50).aiming_at(0.5),
         Target::get("live round page", format!("/rounds/{}", fixture.live_round), &fixture.cookie_50).aiming_at(0.5),
         Target::get("loop feedback (6 rounds)", feedback.clone(), &fixture.cookie_50).aiming_at(0.3),

@@ -38,7 +38,7 @@ impl ShippedContent {
         let drops = self.drops.load(Ordering::SeqCst);
         let mut conn = db.acquire().await?;
         let shipped = Arc::new(Shipped {
-            templates: db::templates::list_shipped(&mut *conn).await?,
+            templates: db::templates::list_owned_by(&mut *conn, None).await?,
             tags: db::questions::shipped_tags(&mut *conn).await?,
         });
         let mut held = self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner);

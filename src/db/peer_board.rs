@@ -308,17 +308,6 @@ pub async fn cancel_swap(db: impl PgExecutor<'_>, swap: Uuid, user: Uuid) -> Res
     Ok(done.rows_affected() == 1)
 }
 
-/// Cancels a swap's loop whoever its candidate is, and bumps its calendar
-/// sequence (its events then read as cancelled); `false` if it was finished.
-pub async fn cancel_loop(db: &mut PgConnection, loop_id: Uuid) -> Result<bool, sqlx::Error> {
-    let candidate =
-        sqlx::query_scalar!("select candidate_id from loops where id = $1", loop_id).fetch_optional(&mut *db).await?;
-    match candidate {
-        Some(candidate) => super::loops::cancel(db, loop_id, candidate).await,
-        None => Ok(false),
-    }
-}
-
 /// Marks the other side of `user`'s swap as a no-show, once, after it ended.
 pub async fn mark_no_show(db: impl PgExecutor<'_>, swap: Uuid, user: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(

@@ -37,8 +37,11 @@ impl TemplateRound {
 }
 
 /// Shipped templates (and the viewer's own), each with its rounds, in one query.
-/// The shipped templates (no owner), the longest loops first.
-pub async fn list_shipped(db: impl PgExecutor<'_>) -> Result<Vec<TemplateWithRounds>, sqlx::Error> {
+/// `owner`'s own templates, or the shipped ones (no owner) for none; the longest loops first.
+pub async fn list_owned_by(
+    db: impl PgExecutor<'_>,
+    owner: Option<uuid::Uuid>,
+) -> Result<Vec<TemplateWithRounds>, sqlx::Error> {
     sqlx::query_as!(
         TemplateWithRounds,
         r#"select t.id, t.slug, t.name, t.description, t.team as "team: Team",
@@ -46,28 +49,9 @@ pub async fn list_shipped(db: impl PgExecutor<'_>) -> Result<Vec<TemplateWithRou
                     'minutes', r.minutes, 'question_count', r.question_count, 'with_tag', r.with_tag,
                     'without_tag', r.without_tag) order by r.position)
                     filter (where r.position is not null), '[]') as "rounds!: Json<Vec<TemplateRound>>",
-                false as "is_own!"
+                t.owner_id is not null as "is_own!"
          from loop_templates t left join template_rounds r on r.template_id = t.id
-         where t.owner_id is null
-         group by t.id
-         order by count(r.position) desc, t.name"#,
-    )
-    .fetch_all(db)
-    .await
-}
-
-/// `owner`'s own templates, the longest loops first.
-pub async fn list_own(db: impl PgExecutor<'_>, owner: uuid::Uuid) -> Result<Vec<TemplateWithRounds>, sqlx::Error> {
-    sqlx::query_as!(
-        TemplateWithRounds,
-        r#"select t.id, t.slug, t.name, t.description, t.team as "team: Team",
-                coalesce(jsonb_agg(jsonb_build_object('kind', r.kind, 'title', r.title,
-                    'minutes', r.minutes, 'question_count', r.question_count, 'with_tag', r.with_tag,
-                    'without_tag', r.without_tag) order by r.position)
-                    filter (where r.position is not null), '[]') as "rounds!: Json<Vec<TemplateRound>>",
-                true as "is_own!"
-         from loop_templates t left join template_rounds r on r.template_id = t.id
-         where t.owner_id = $1
+         where t.owner_id = $1 or ($1::uuid is null and t.owner_id is null)
          group by t.id
          order by count(r.position) desc, t.name"#,
         owner,

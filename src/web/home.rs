@@ -48,19 +48,21 @@ fn local(at: chrono::DateTime<chrono::Utc>, zone: &str) -> String {
 }
 
 async fn show_home(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, AppError> {
-    let (templates, loops, interviews, board) = match &user {
-        Some(user) => {
-            let templates = super::templates::visible_templates(&state, Some(user.id)).await?;
-            let mut db = state.db.acquire().await?;
-            let found = (
-                templates,
-                db::loops::recent_for_candidate(&mut *db, user.id, 6).await?,
-                db::loops::rounds_to_interview(&mut *db, user.id, 6).await?,
-            );
-            drop(db);
-            (found.0, found.1, found.2, Some(HomeBoard::load(&state, user.id).await?))
-        }
-        None => (Vec::new(), Vec::new(), Vec::new(), None),
+    let Some(signed_in) = &user else {
+        let page = HomePage {
+            layout: Layout::new(user),
+            templates: Vec::new(),
+            loops: Vec::new(),
+            interviews: Vec::new(),
+            board: None,
+        };
+        return render(&page);
     };
+    let templates = super::templates::visible_templates(&state, Some(signed_in.id)).await?;
+    let mut db = state.db.acquire().await?;
+    let loops = db::loops::recent_for_candidate(&mut *db, signed_in.id, 6).await?;
+    let interviews = db::loops::rounds_to_interview(&mut *db, signed_in.id, 6).await?;
+    drop(db);
+    let board = Some(HomeBoard::load(&state, signed_in.id).await?);
     render(&HomePage { layout: Layout::new(user), templates, loops, interviews, board })
 }

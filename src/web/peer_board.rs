@@ -712,36 +712,29 @@ async fn claim_slot(
     let rounds = peer_board::swap_rounds(claimed.mode, claimed.starts_at, claimed.minutes);
     let (mut poster_loop, mut claimer_loop) = (None, None);
     for round in &rounds {
-        let loop_id = match round.candidate {
-            Candidate::Poster => {
-                let spec = SwapLoop {
-                    candidate: claimed.poster_id,
-                    interviewer: user.id,
-                    kind: request.poster_kind,
-                    team: request.team,
-                    level: slot.level,
-                    zone: &claimed.time_zone,
-                };
-                let id = swap_loop(&mut tx, &spec, round.starts_at, round.minutes).await?;
-                poster_loop = Some(id);
-                id
-            }
-            Candidate::Claimer => {
-                let kind = request.claimer_kind.unwrap_or(request.poster_kind);
-                let spec = SwapLoop {
-                    candidate: user.id,
-                    interviewer: claimed.poster_id,
-                    kind,
-                    team: request.team,
-                    level: request.claimer_level,
-                    zone: request.claimer_zone.name(),
-                };
-                let id = swap_loop(&mut tx, &spec, round.starts_at, round.minutes).await?;
-                claimer_loop = Some(id);
-                id
-            }
+        let spec = match round.candidate {
+            Candidate::Poster => SwapLoop {
+                candidate: claimed.poster_id,
+                interviewer: user.id,
+                kind: request.poster_kind,
+                team: request.team,
+                level: slot.level,
+                zone: &claimed.time_zone,
+            },
+            Candidate::Claimer => SwapLoop {
+                candidate: user.id,
+                interviewer: claimed.poster_id,
+                kind: request.claimer_kind.unwrap_or(request.poster_kind),
+                team: request.team,
+                level: request.claimer_level,
+                zone: request.claimer_zone.name(),
+            },
         };
-        tracing::debug!(%loop_id, "swap loop scheduled");
+        let id = Some(swap_loop(&mut tx, &spec, round.starts_at, round.minutes).await?);
+        match round.candidate {
+            Candidate::Poster => poster_loop = id,
+            Candidate::Claimer => claimer_loop = id,
+        }
     }
     let ends_at = claimed.starts_at + chrono::Duration::minutes(i64::from(claimed.minutes));
     let swap = db::peer_board::NewSwap {
@@ -954,8 +947,11 @@ async fn cancel_swap(
     if !db::peer_board::cancel_swap(&mut *tx, id, user.id).await? {
         return Err(AppError::Conflict("This swap is already cancelled."));
     }
-    for loop_id in swap_loops(&swap) {
-        db::peer_board::cancel_loop(&mut tx, loop_id).await?;
+    // Each side is the candidate of its own loop.
+    for (loop_id, candidate) in [(swap.claimer_loop_id, swap.claimer_id), (swap.poster_loop_id, swap.poster_id)] {
+        if let (Some(loop_id), Some(candidate)) = (loop_id, candidate) {
+            db::loops::cancel(&mut tx, loop_id, candidate).await?;
+        }
     }
     if let Some(other) = other {
         db::peer_board::notify(&mut *tx, other, id, NoticeKind::Cancelled).await?;

@@ -35,7 +35,7 @@ impl TemplateWithRounds {
 pub async fn visible_templates(state: &AppState, viewer: Option<Uuid>) -> Result<Vec<TemplateWithRounds>, AppError> {
     let mut templates = state.live.shipped().get(&state.db).await?.templates.clone();
     if let Some(owner) = viewer {
-        templates.extend(db::templates::list_own(&state.db, owner).await?);
+        templates.extend(db::templates::list_owned_by(&state.db, Some(owner)).await?);
     }
     Ok(templates)
 }
