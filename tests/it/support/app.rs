@@ -90,10 +90,13 @@ impl TestApp {
         TestApp { db: state.db.clone(), router: mockloop::startup::build_router(state) }
     }
 
-    /// Another instance of the app on this app's database (its own live-event
-    /// listener, as a second server process has).
+    /// Another instance of the app on this app's database, with its own pool and
+    /// live-event listener as a second server process has: sharing this app's
+    /// five connections, three listeners left two for every request and read.
     pub fn other_instance(&self) -> Router {
-        mockloop::startup::build_router(AppState::new(self.db.clone(), settings()))
+        let options = (*self.db.connect_options()).clone();
+        let pool = mockloop::db::pool_options(5).connect_lazy_with(options);
+        mockloop::startup::build_router(AppState::new(pool, settings()))
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
