@@ -342,7 +342,10 @@ enum Autosave {
 
 /// wrk's Lua script for an autosave POST: each wrk thread takes its own
 /// rounds in turn, sending the version the previous save of that note or code
-/// made (read afresh before each run, since earlier runs moved them on).
+/// made (read afresh before each run, since earlier runs moved them on). A
+/// save overtaken by the next one of the same round gets a 409 carrying the
+/// stored text and version; the text names its round (`r<index>x`), so the
+/// script takes that version up instead of sending stale ones from then on.
 async fn write_autosave_script(
     path: &Path,
     autosave: Autosave,
@@ -356,7 +359,7 @@ async fn write_autosave_script(
              left join notes n on n.round_id = r.id and n.kind = 'scratchpad'
              order by r.n",
             "notes",
-            "Autosaved+note+\" .. sent .. \"%0A%0A-+point+one%0A-+point+two",
+            "Autosaved+note+r\" .. at .. \"x+\" .. sent .. \"%0A%0A-+point+one%0A-+point+two",
         ),
         Autosave::Code => (
             &fixture.code_rounds,
@@ -364,7 +367,7 @@ async fn write_autosave_script(
              left join round_code c on c.round_id = r.id
              order by r.n",
             "code",
-            "def+solve%28values%29%3A%0A++++return+sorted%28values%29%5B-\" .. sent .. \"%3A%5D%0A&language=python",
+            "%23+r\" .. at .. \"x%0Adef+solve%28values%29%3A%0A++++return+sorted%28values%29%5B-\" .. sent .. \"%3A%5D%0A&language=python",
         ),
     };
     let versions: Vec<(Uuid, i32)> = sqlx::query_as(versions_sql).bind(rounds).fetch_all(pool).await?;
@@ -386,15 +389,23 @@ end
 function request()
   local per_thread = math.floor(#rounds / 2)
   local slot = sent % per_thread
-  local cycle = math.floor(sent / per_thread)
   sent = sent + 1
   local at = slot * 2 + index + 1
   local round = rounds[at]
-  local body = "base_version=" .. (bases[at] + cycle) .. "&body={fields}"
+  local base = bases[at]
+  bases[at] = base + 1
+  local body = "base_version=" .. base .. "&body={fields}"
   return wrk.format("POST", "/rounds/" .. round .. "/{route}", {{
     ["Cookie"] = cookie, ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Accept"] = "application/json", ["Origin"] = "http://" .. wrk.host .. ":" .. wrk.port,
     ["Sec-Fetch-Site"] = "same-origin"}}, body)
+end
+function response(status, headers, body)
+  if status == 409 then
+    local at = tonumber(string.match(body, "r(%d+)x"))
+    local version = tonumber(string.match(body, '"version":(%d+)'))
+    if at and version then bases[at] = version end
+  end
 end
 "#,
         rounds = rounds.join(", "),

@@ -11,6 +11,7 @@ pub mod localpg;
 pub mod mail;
 pub mod password_work;
 pub mod selection;
+pub mod sessions_held;
 pub mod shipped;
 pub mod startup;
 pub mod state;

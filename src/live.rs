@@ -20,6 +20,7 @@ use tokio::sync::{OnceCell, broadcast, watch};
 use uuid::Uuid;
 
 use crate::db::live::StreamHolder;
+use crate::sessions_held::SessionsHeld;
 use crate::shipped::{CONTENT_CHANNEL, ShippedContent};
 
 pub const CHANNEL: &str = "mockloop_rounds";
@@ -92,6 +93,7 @@ pub struct LiveHub {
     notice_streams: OpenStreams,
     generations: Generations,
     shipped: ShippedContent,
+    sessions: SessionsHeld,
 }
 
 impl LiveHub {
@@ -105,15 +107,11 @@ impl LiveHub {
             notice_streams: OpenStreams::default(),
             generations: Generations::default(),
             shipped: ShippedContent::default(),
+            sessions: SessionsHeld::default(),
         };
         let all_streams = [hub.streams.clone(), hub.notice_streams.clone()];
-        tokio::spawn(listen(
-            pool.clone(),
-            hub.sender.clone(),
-            hub.generations.clone(),
-            all_streams,
-            hub.shipped.clone(),
-        ));
+        let held = Held { shipped: hub.shipped.clone(), sessions: hub.sessions.clone() };
+        tokio::spawn(listen(pool.clone(), hub.sender.clone(), hub.generations.clone(), all_streams, held));
         tokio::spawn(recheck_streams(pool.clone(), hub.streams.clone()));
         tokio::spawn(recheck_streams(pool, hub.notice_streams.clone()));
         hub
@@ -127,6 +125,11 @@ impl LiveHub {
     /// The shipped content, dropped whenever an import is announced.
     pub fn shipped(&self) -> &ShippedContent {
         &self.shipped
+    }
+
+    /// The signed-in sessions, each forgotten when its ending is announced.
+    pub fn sessions(&self) -> &SessionsHeld {
+        &self.sessions
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
@@ -316,12 +319,18 @@ impl<V: Clone> SharedReads<V> {
     }
 }
 
+/// What an instance holds in memory that the listener's news makes stale.
+struct Held {
+    shipped: ShippedContent,
+    sessions: SessionsHeld,
+}
+
 async fn listen(
     pool: PgPool,
     sender: broadcast::Sender<LiveEvent>,
     generations: Generations,
     streams: [OpenStreams; 2],
-    shipped: ShippedContent,
+    held: Held,
 ) {
     loop {
         let channels = [CHANNEL, SESSIONS_CHANNEL, CALL_CHANNEL, NOTICES_CHANNEL, CONTENT_CHANNEL];
@@ -330,9 +339,12 @@ async fn listen(
                 Ok(()) => {
                     // Only now, listening again, may everyone re-read: a change made
                     // before this point is in what they read, any later one is notified.
-                    shipped.drop_held();
+                    held.shipped.drop_held();
+                    held.sessions.set_listening(true);
                     let _ = sender.send(LiveEvent::Resync { generation: generations.next() });
-                    relay(&mut listener, &sender, &pool, &generations, &streams, &shipped).await
+                    let failed = relay(&mut listener, &sender, &pool, &generations, &streams, &held).await;
+                    held.sessions.set_listening(false);
+                    failed
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot listen for live events");
@@ -362,13 +374,14 @@ async fn relay(
     pool: &PgPool,
     generations: &Generations,
     streams: &[OpenStreams; 2],
-    shipped: &ShippedContent,
+    held: &Held,
 ) -> bool {
     loop {
         match listener.try_recv().await {
-            Ok(Some(notification)) if notification.channel() == CONTENT_CHANNEL => shipped.drop_held(),
+            Ok(Some(notification)) if notification.channel() == CONTENT_CHANNEL => held.shipped.drop_held(),
             Ok(Some(notification)) if notification.channel() == SESSIONS_CHANNEL => {
                 if let Some(session_hash) = decode_hex(notification.payload()) {
+                    held.sessions.forget_session(&session_hash);
                     for streams in streams {
                         streams.end_session(&session_hash);
                     }
@@ -376,6 +389,7 @@ async fn relay(
             }
             Ok(Some(notification)) if notification.channel() == NOTICES_CHANNEL => {
                 if let Ok(user) = notification.payload().parse() {
+                    held.sessions.forget_user(user);
                     let _ = sender.send(LiveEvent::NoticesChanged { user, generation: generations.next() });
                 }
             }

@@ -34,7 +34,9 @@ pub enum SaveOutcome {
     Conflict(RoundCode),
 }
 
-/// Saves `body` if the stored code is still at `base_version` (0 when there is none yet).
+/// Saves the code if the stored code is still at `base_version` (0 when there
+/// is none yet), in one statement that also tells the round's live streams at
+/// commit: the interviewer watches the code.
 pub async fn save(
     db: &mut sqlx::PgConnection,
     round_id: Uuid,
@@ -42,33 +44,27 @@ pub async fn save(
     body: &str,
     base_version: i32,
 ) -> Result<SaveOutcome, sqlx::Error> {
-    let inserted = sqlx::query!(
-        "insert into round_code (round_id, language, body, version)
-         select $1, $2, $3, 1 where $4 = 0
-         on conflict (round_id) do nothing
-         returning version, updated_at",
+    let saved = sqlx::query!(
+        r#"with updated as (
+               update round_code set language = $2, body = $3, version = version + 1, updated_at = now()
+               where round_id = $1 and version = $4 and $4 > 0
+               returning version, updated_at),
+           inserted as (
+               insert into round_code (round_id, language, body, version)
+               select $1, $2, $3, 1 where $4 = 0
+               on conflict (round_id) do nothing
+               returning version, updated_at),
+           saved as (select * from updated union all select * from inserted)
+           select saved.version as "version!", saved.updated_at as "updated_at!"
+           from saved cross join lateral (select pg_notify('mockloop_rounds', $1::uuid::text)) as told"#,
         round_id,
         language as CodeLanguage,
         body,
         base_version,
     )
     .fetch_optional(&mut *db)
-    .await?;
-    let saved = match inserted {
-        Some(row) => Some((row.version, row.updated_at)),
-        None => sqlx::query!(
-            "update round_code set language = $2, body = $3, version = version + 1, updated_at = now()
-             where round_id = $1 and version = $4
-             returning version, updated_at",
-            round_id,
-            language as CodeLanguage,
-            body,
-            base_version,
-        )
-        .fetch_optional(&mut *db)
-        .await?
-        .map(|row| (row.version, row.updated_at)),
-    };
+    .await?
+    .map(|row| (row.version, row.updated_at));
     match saved {
         Some((version, updated_at)) => Ok(SaveOutcome::Saved { version, updated_at }),
         None => {

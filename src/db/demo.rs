@@ -64,8 +64,8 @@ const ROUND_DETAILS: &[(&str, &str)] = &[
     ),
     (
         "questions",
-        "insert into round_questions (round_id, position, question_id, budget_minutes)
-     select r.id, 1, q.id, r.minutes
+        "insert into round_questions (round_id, position, question_id, budget_minutes, candidate_id)
+     select r.id, 1, q.id, r.minutes, r.candidate_id
      from demo_rounds r join demo_questions q on q.kind = r.kind and q.rn = r.question_pick % q.of_kind + 1",
     ),
     (

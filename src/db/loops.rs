@@ -140,8 +140,8 @@ pub async fn create(db: &mut PgConnection, new: &NewLoop<'_>, rounds: &[NewRound
                            select $1, position, kind, title, planned_minutes, questions_wanted, with_tag, without_tag
                            from spec
                            returning id, position)
-         insert into round_questions (round_id, position, question_id, budget_minutes)
-         select i.id, q.position, q.id, q.budget
+         insert into round_questions (round_id, position, question_id, budget_minutes, candidate_id)
+         select i.id, q.position, q.id, q.budget, (select candidate_id from loops where id = $1)
          from inserted i join spec s on s.position = i.position,
               jsonb_to_recordset(s.questions) as q(position smallint, id uuid, budget smallint)",
         loop_id,

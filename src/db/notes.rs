@@ -41,7 +41,10 @@ pub enum SaveOutcome {
     Conflict(Note),
 }
 
-/// Saves `body` if the stored note is still at `base_version` (0 when there is none yet).
+/// Saves `body` if the stored note is still at `base_version` (0 when there is
+/// none yet), in one statement; `announce` also tells the round's live
+/// streams, at commit (the interviewer watches the scratchpad).
+#[allow(clippy::too_many_arguments)]
 pub async fn save(
     db: &mut sqlx::PgConnection,
     round_id: Uuid,
@@ -50,38 +53,32 @@ pub async fn save(
     body_md: &str,
     body_html: &str,
     base_version: i32,
+    announce: bool,
 ) -> Result<SaveOutcome, sqlx::Error> {
-    let inserted = sqlx::query!(
-        "insert into notes (round_id, author_id, kind, body_md, body_html, version)
-         select $1, $2, $3, $4, $5, 1 where $6 = 0
-         on conflict (round_id, kind, author_id) do nothing
-         returning version, updated_at",
+    let saved = sqlx::query!(
+        r#"with updated as (
+               update notes set body_md = $4, body_html = $5, version = version + 1, updated_at = now()
+               where round_id = $1 and author_id = $2 and kind = $3 and version = $6 and $6 > 0
+               returning version, updated_at),
+           inserted as (
+               insert into notes (round_id, author_id, kind, body_md, body_html, version)
+               select $1, $2, $3, $4, $5, 1 where $6 = 0
+               on conflict (round_id, kind, author_id) do nothing
+               returning version, updated_at),
+           saved as (select * from updated union all select * from inserted)
+           select saved.version as "version!", saved.updated_at as "updated_at!"
+           from saved left join lateral (select pg_notify('mockloop_rounds', $1::uuid::text) where $7) as told on true"#,
         round_id,
         author,
         kind as NoteKind,
         body_md,
         body_html,
         base_version,
+        announce,
     )
     .fetch_optional(&mut *db)
-    .await?;
-    let saved = match inserted {
-        Some(row) => Some((row.version, row.updated_at)),
-        None => sqlx::query!(
-            "update notes set body_md = $4, body_html = $5, version = version + 1, updated_at = now()
-             where round_id = $1 and author_id = $2 and kind = $3 and version = $6
-             returning version, updated_at",
-            round_id,
-            author,
-            kind as NoteKind,
-            body_md,
-            body_html,
-            base_version,
-        )
-        .fetch_optional(&mut *db)
-        .await?
-        .map(|row| (row.version, row.updated_at)),
-    };
+    .await?
+    .map(|row| (row.version, row.updated_at));
     match saved {
         Some((version, updated_at)) => Ok(SaveOutcome::Saved { version, updated_at }),
         None => {

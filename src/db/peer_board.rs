@@ -434,7 +434,8 @@ pub async fn give_take(db: impl PgExecutor<'_>, user: Uuid) -> Result<GiveTake, 
 pub async fn usual_zone(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"select coalesce((select time_zone from peer_slots where poster_id = $1 order by created_at desc limit 1),
-                         (select time_zone from loops where candidate_id = $1 order by created_at desc limit 1))
+                         (select time_zone from loops where candidate_id = $1
+                          order by starts_at desc, id desc limit 1))
            as zone"#,
         user,
     )

@@ -1,11 +1,11 @@
 //! The question bank: search, detail and export.
 
 use sqlx::PgExecutor;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::domain::bank::{CandidateRound, SearchText};
 use crate::domain::question::{Question, TestSuite};
-use crate::domain::timer::TimerState;
 use crate::domain::{Difficulty, Level, RoundKind, Team};
 
 /// Filters of the bank page; `None` means "any".
@@ -51,6 +51,9 @@ pub struct QuestionDetail {
     pub suggested_minutes: i16,
     pub guide_quotes: Vec<String>,
     pub is_own: bool,
+    /// The rounds in which the viewer answers it, for the rule on whether the
+    /// bank shows them its guidance (`domain::bank::guidance_for`).
+    pub candidate_rounds: Json<Vec<CandidateRound>>,
 }
 
 impl QuestionDetail {
@@ -73,22 +76,51 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<QuestionSummary>, sqlx::Error> {
+    // Searched text drives the read from the text index to the few questions it
+    // matches; written as one statement with an optional match, its cached plan
+    // read (and decompressed) every question's text instead.
+    let Some(text) = filter.text.as_ref().map(SearchText::query) else {
+        return sqlx::query_as!(
+            QuestionSummary,
+            r#"select slug, kind as "kind: RoundKind", title, difficulty as "difficulty: Difficulty",
+                    teams as "teams: Vec<Team>", tags, suggested_minutes,
+                    owner_id is not null as "is_private!", count(*) over () as "total!"
+             from questions
+             where (owner_id is null or owner_id = $1)
+               and ($2::text is null or kind = $2)
+               and ($3::text is null or teams @> array[$3::text])
+               and ($4::smallint is null or difficulty = $4)
+               and ($5::text is null or tags @> array[$5::text])
+             order by kind, difficulty, title
+             limit $6 offset $7"#,
+            viewer,
+            filter.kind as Option<RoundKind>,
+            filter.team as Option<Team>,
+            filter.difficulty as Option<Difficulty>,
+            filter.tag.as_deref(),
+            limit,
+            offset,
+        )
+        .fetch_all(db)
+        .await;
+    };
     sqlx::query_as!(
         QuestionSummary,
-        r#"select slug, kind as "kind: RoundKind", title, difficulty as "difficulty: Difficulty",
-                teams as "teams: Vec<Team>", tags, suggested_minutes,
-                owner_id is not null as "is_private!", count(*) over () as "total!"
-         from questions, websearch_to_tsquery('english', coalesce($2, '')) as query
-         where (owner_id is null or owner_id = $1)
-           and ($2 is null or search @@ query)
-           and ($3::text is null or kind = $3)
-           and ($4::text is null or teams @> array[$4::text])
-           and ($5::smallint is null or difficulty = $5)
-           and ($6::text is null or tags @> array[$6::text])
-         order by ts_rank(search, query) desc, kind, difficulty, title
+        r#"select q.slug, q.kind as "kind: RoundKind", q.title, q.difficulty as "difficulty: Difficulty",
+                q.teams as "teams: Vec<Team>", q.tags, q.suggested_minutes,
+                q.owner_id is not null as "is_private!", count(*) over () as "total!"
+         from (select id, ts_rank(search, query) as rank
+               from questions, websearch_to_tsquery('english', $2) as query where search @@ query) as matched
+         join questions q on q.id = matched.id
+         where (q.owner_id is null or q.owner_id = $1)
+           and ($3::text is null or q.kind = $3)
+           and ($4::text is null or q.teams @> array[$4::text])
+           and ($5::smallint is null or q.difficulty = $5)
+           and ($6::text is null or q.tags @> array[$6::text])
+         order by matched.rank desc, q.kind, q.difficulty, q.title
          limit $7 offset $8"#,
         viewer,
-        filter.text.as_ref().map(SearchText::query),
+        text,
         filter.kind as Option<RoundKind>,
         filter.team as Option<Team>,
         filter.difficulty as Option<Difficulty>,
@@ -107,7 +139,6 @@ pub async fn count_visible(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<i64,
         .await
 }
 
-/// Every tag in the bank `viewer` can see, for the tag filter.
 /// Every tag of the shipped questions, sorted.
 pub async fn shipped_tags(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
@@ -127,6 +158,8 @@ pub async fn own_tags(db: impl PgExecutor<'_>, owner: Uuid) -> Result<Vec<String
     .await
 }
 
+/// The question under `slug` that `viewer` may see (shipped, or their own),
+/// with the rounds in which they answer it.
 pub async fn find_visible(
     db: impl PgExecutor<'_>,
     viewer: Uuid,
@@ -134,34 +167,20 @@ pub async fn find_visible(
 ) -> Result<Option<QuestionDetail>, sqlx::Error> {
     sqlx::query_as!(
         QuestionDetail,
-        r#"select id, slug, kind as "kind: RoundKind", title, prompt_html, follow_ups, hints, good_answer_html,
-                calibration_html, tags, topic, teams as "teams: Vec<Team>", levels as "levels: Vec<Level>", difficulty as "difficulty: Difficulty",
-                suggested_minutes, guide_quotes, coalesce(owner_id = $2, false) as "is_own!"
-         from questions where slug = $1 and (owner_id is null or owner_id = $2)"#,
+        r#"select q.id, q.slug, q.kind as "kind: RoundKind", q.title, q.prompt_html, q.follow_ups, q.hints,
+                q.good_answer_html, q.calibration_html, q.tags, q.topic, q.teams as "teams: Vec<Team>",
+                q.levels as "levels: Vec<Level>", q.difficulty as "difficulty: Difficulty", q.suggested_minutes,
+                q.guide_quotes, coalesce(q.owner_id = $2, false) as "is_own!",
+                (select coalesce(json_agg(json_build_object('is_peer', l.mode = 'peer', 'timer', r.timer_state,
+                                                            'loop_cancelled', l.status = 'cancelled')), '[]')
+                 from round_questions rq join rounds r on r.id = rq.round_id join loops l on l.id = r.loop_id
+                 where rq.candidate_id = $2 and rq.question_id = q.id)
+                    as "candidate_rounds!: Json<Vec<CandidateRound>>"
+         from questions q where q.slug = $1 and (q.owner_id is null or q.owner_id = $2)"#,
         slug,
         viewer,
     )
     .fetch_optional(db)
-    .await
-}
-
-/// The rounds in which `candidate` answers the question `question_id`, for
-/// the rule on whether the bank shows them its guidance.
-pub async fn candidate_rounds_using(
-    db: impl PgExecutor<'_>,
-    candidate: Uuid,
-    question_id: Uuid,
-) -> Result<Vec<CandidateRound>, sqlx::Error> {
-    sqlx::query_as!(
-        CandidateRound,
-        r#"select l.mode = 'peer' as "is_peer!", r.timer_state as "timer: TimerState",
-                l.status = 'cancelled' as "loop_cancelled!"
-         from round_questions rq join rounds r on r.id = rq.round_id join loops l on l.id = r.loop_id
-         where rq.question_id = $1 and l.candidate_id = $2"#,
-        question_id,
-        candidate,
-    )
-    .fetch_all(db)
     .await
 }
 

@@ -41,24 +41,39 @@ pub async fn create(
     Ok(())
 }
 
+/// A session that signs its user in, and until when.
+#[derive(Debug, Clone)]
+pub struct FoundSession {
+    pub user: SessionUser,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The session's user, unless it expired or the account is disabled
 /// (`live::still_allowed` applies the same test to open streams). Notes
 /// the session as seen now, at most every few minutes (a write per request would
 /// be a write per page view).
-pub async fn find_user(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<SessionUser>, sqlx::Error> {
-    sqlx::query_as!(
-        SessionUser,
+pub async fn find_user(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<FoundSession>, sqlx::Error> {
+    let found = sqlx::query!(
         r#"with seen as (
              update sessions set last_seen_at = now()
              where id_hash = $1 and expires_at > now() and last_seen_at < now() - interval '5 minutes')
-         select u.id, u.username, u.display_name,
+         select u.id, u.username, u.display_name, s.expires_at,
                 (select count(*) from peer_notices n where n.user_id = u.id and n.read_at is null) as "unread_notices!"
          from sessions s join users u on u.id = s.user_id
          where s.id_hash = $1 and s.expires_at > now() and u.disabled_at is null"#,
         token_hash,
     )
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(found.map(|row| FoundSession {
+        user: SessionUser {
+            id: row.id,
+            username: row.username,
+            display_name: row.display_name,
+            unread_notices: row.unread_notices,
+        },
+        expires_at: row.expires_at,
+    }))
 }
 
 /// Which sessions to end.

@@ -5,7 +5,7 @@
 use super::timer::TimerState;
 
 /// One round in which the viewer is the candidate and which uses the question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub struct CandidateRound {
     /// A peer round: someone else interviews, holding the hints back.
     pub is_peer: bool,

@@ -253,6 +253,7 @@ async fn change_password(
     db::sessions::create(&mut *tx, &token_hash, user.id, chrono::Utc::now() + session::LIFETIME, &client).await?;
     let ended = db::sessions::end(&mut *tx, Ending::AllBut { user_id: user.id, keep: &token_hash }).await?;
     tx.commit().await?;
+    state.live.sessions().forget_user(user.id);
     tracing::info!(user_id = %user.id, ended, "password changed");
     let mut response = Redirect::to("/account?done=password").into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::set_cookie(&state.settings, &token));
@@ -266,6 +267,7 @@ async fn end_other_sessions(
 ) -> Result<Response, AppError> {
     let keep = current_token_hash(&headers);
     let ended = db::sessions::end(&state.db, Ending::AllBut { user_id: user.id, keep: &keep }).await?;
+    state.live.sessions().forget_user(user.id);
     tracing::info!(user_id = %user.id, ended, "other sessions ended");
     Ok(Redirect::to("/account?done=other-sessions").into_response())
 }
@@ -281,6 +283,7 @@ async fn end_session(
         return Err(AppError::NotFound);
     };
     db::sessions::end(&state.db, Ending::Listed { user_id: user.id, session_id }).await?;
+    state.live.sessions().forget_user(user.id);
     tracing::info!(user_id = %user.id, "session ended from the sessions list");
     if chosen.current {
         // Ending the session one is using is signing out.
@@ -336,6 +339,7 @@ async fn delete_account(
     let mut tx = state.db.begin().await?;
     db::account::delete(&mut tx, user.id).await?;
     tx.commit().await?;
+    state.live.sessions().forget_user(user.id);
     tracing::info!(user_id = %user.id, "account deleted by its owner");
     let mut response = render(&DeletedPage { layout: Layout::default() })?;
     response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(&state.settings));

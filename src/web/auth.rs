@@ -272,7 +272,7 @@ async fn start_session(
     next: &str,
 ) -> Result<Response, AppError> {
     if let Some(previous) = previous_token {
-        db::sessions::delete(&state.db, &session::hash_token(previous)).await?;
+        session::end_one(state, &session::hash_token(previous)).await?;
     }
     let (token, token_hash) = session::new_token();
     db::sessions::create(&state.db, &token_hash, user_id, chrono::Utc::now() + session::LIFETIME, client).await?;
@@ -283,7 +283,7 @@ async fn start_session(
 
 async fn sign_out(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response, AppError> {
     if let Some(token) = session::token_from(&headers) {
-        db::sessions::delete(&state.db, &session::hash_token(token)).await?;
+        session::end_one(&state, &session::hash_token(token)).await?;
     }
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(&state.settings));

@@ -206,22 +206,23 @@ pub struct CallPanel {
 
 impl CallPanel {
     /// The panel, if `viewer` may take part in the round's call now.
-    pub async fn load(
-        db: impl sqlx::PgExecutor<'_>,
+    /// Its stream starts after `last_signal`, the latest signal when the page was read.
+    pub fn of(
         round: &RoundState,
         viewer: Viewer,
         user: Uuid,
+        last_signal: i64,
         ice_servers: &IceServers,
-    ) -> Result<Option<CallPanel>, sqlx::Error> {
+    ) -> Option<CallPanel> {
         if closed_for(round, viewer).is_some() {
-            return Ok(None);
+            return None;
         }
-        Ok(Some(CallPanel {
+        Some(CallPanel {
             round_id: round.id,
             viewer,
-            after: db::call::last_id(db, round.id).await?,
+            after: last_signal,
             ice_servers: ice_servers.for_user(user, round.now.timestamp()).to_string(),
-        }))
+        })
     }
 
     pub fn round_id(&self) -> Uuid {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::charts::{self, Series};
 use super::page::{Layout, choices, render};
-use super::render_cache::{page_etag, serve_versioned};
+use super::render_cache::{page_etag, serve_versioned, viewer_part};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, QuestionHad, ScorePoint};
@@ -207,8 +207,7 @@ async fn show_history(
         "history",
         &version.to_string(),
         &as_of.to_rfc3339(),
-        &user.id.to_string(),
-        &user.display_name,
+        &viewer_part(&user),
         &serde_urlencoded::to_string(&query).unwrap_or_default(),
     ]);
     serve_versioned(&state.rendered, &headers, Some(etag), async || {

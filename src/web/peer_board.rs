@@ -750,7 +750,7 @@ async fn claim_slot(
     let swap_id = db::peer_board::create_swap(&mut tx, &swap).await?;
     db::peer_board::notify(&mut *tx, claimed.poster_id, swap_id, NoticeKind::Claimed).await?;
     tx.commit().await?;
-    mail_notice(&state, claimed.poster_id, swap_id, NoticeKind::Claimed);
+    told(&state, claimed.poster_id, swap_id, NoticeKind::Claimed);
     tracing::info!(%swap_id, "board slot claimed");
     Ok(Redirect::to(&format!("/swaps/{swap_id}")).into_response())
 }
@@ -958,7 +958,7 @@ async fn cancel_swap(
     }
     tx.commit().await?;
     if let Some(other) = other {
-        mail_notice(&state, other, id, NoticeKind::Cancelled);
+        told(&state, other, id, NoticeKind::Cancelled);
     }
     tracing::info!(swap_id = %id, "swap cancelled");
     Ok(Redirect::to(&format!("/swaps/{id}")).into_response())
@@ -980,8 +980,11 @@ async fn mark_no_show(
 
 // ---------------------------------------------------------------- notices
 
-/// Mails a notice just saved, if the operator configured SMTP (in the background).
-fn mail_notice(state: &AppState, user: Uuid, swap: Uuid, kind: NoticeKind) {
+/// Follows a notice just saved: this instance re-reads `user`'s header count
+/// at once (the others when the insert is announced), and the notice is mailed
+/// if the operator configured SMTP (in the background).
+fn told(state: &AppState, user: Uuid, swap: Uuid, kind: NoticeKind) {
+    state.live.sessions().forget_user(user);
     let (mailer, db, base) = (state.mailer.clone(), state.db.clone(), state.settings.base_url.clone());
     crate::mail::send_notice(mailer, db, base, user, swap, kind);
 }
@@ -1009,6 +1012,7 @@ async fn show_notices(State(state): State<AppState>, SignedIn(user): SignedIn) -
     let notices = db::peer_board::notices(&state.db, user.id, 50).await?;
     // Shown now: read. The page still marks which ones were new.
     db::peer_board::mark_read(&state.db, user.id).await?;
+    state.live.sessions().forget_user(user.id);
     let mut user = user;
     user.unread_notices = 0;
     render(&NoticesPage { layout: Layout::new(Some(user)), notices, zone })

@@ -186,11 +186,8 @@ async fn show_question(
     SignedIn(user): SignedIn,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.acquire().await?;
-    let question = db::questions::find_visible(&mut *db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
-    let rounds = db::questions::candidate_rounds_using(&mut *db, user.id, question.id).await?;
-    drop(db);
-    let guidance = bank::guidance_for(question.is_own, &rounds);
+    let question = db::questions::find_visible(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    let guidance = bank::guidance_for(question.is_own, &question.candidate_rounds);
     let question = match guidance {
         Guidance::Shown => question,
         Guidance::WithheldUntilRoundEnds => question.without_guidance(),

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::assets;
 use super::error::AppError;
+use crate::db::sessions::SessionUser;
 
 /// Enough for about a thousand completed loops' feedback (~50 KB each).
 pub const DEFAULT_BUDGET_BYTES: usize = 48 * 1024 * 1024;
@@ -76,6 +77,11 @@ pub fn page_etag(parts: &[&str]) -> String {
     let digest = hasher.finalize();
     let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
     format!("\"{hex}\"")
+}
+
+/// What a kept page shows of its viewer (the header): part of every key.
+pub fn viewer_part(user: &SessionUser) -> String {
+    format!("{}/{}/{}", user.id, user.display_name, user.unread_notices)
 }
 
 /// Serves the page named by `etag` (see [`page_etag`]): a 304 when the browser

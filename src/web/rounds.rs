@@ -305,7 +305,7 @@ async fn show_round(
     let work = db::round_page::read(&mut *db, &round, user.id).await?;
     let stage = round_view::stage(&round, work.cards);
     let questions = if visibility::may_see(viewer, Item::Question(1), stage) {
-        round_view::questions_seen_by(db::rounds::questions(&mut *db, round.id).await?, viewer, stage)
+        round_view::questions_seen_by(work.questions, viewer, stage)
     } else {
         Vec::new()
     };
@@ -319,7 +319,7 @@ async fn show_round(
         false => (None, None),
     };
     let whiteboard = super::whiteboard::WhiteboardPanel::of(&round, viewer, stage, work.drawing);
-    let call = super::call::CallPanel::load(&mut *db, &round, viewer, user.id, &state.ice_servers).await?;
+    let call = super::call::CallPanel::of(&round, viewer, user.id, work.last_signal, &state.ice_servers);
     drop(db);
     let allows_call = call.is_some();
     let nonce = super::security::new_nonce();
@@ -599,11 +599,9 @@ async fn save_notes(
     let mut db = state.db.acquire().await?;
     // The candidate writes the scratchpad; the interviewer, private notes.
     let kind = if viewer.is_candidate() { NoteKind::Scratchpad } else { NoteKind::Private };
-    let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version).await?;
     // Only a saved scratchpad is news: the interviewer watches it live.
-    if kind == NoteKind::Scratchpad && matches!(outcome, SaveOutcome::Saved { .. }) {
-        db::rounds::notify_round_changed(&mut *db, id).await?;
-    }
+    let announce = kind == NoteKind::Scratchpad;
+    let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version, announce).await?;
     let json = wants_json(&headers);
     Ok(match outcome {
         SaveOutcome::Saved { version, updated_at } if json => {
@@ -664,13 +662,8 @@ async fn save_code(
         }
         return Ok((StatusCode::CONFLICT, Json(serde_json::json!({"closed": ROUND_CLOSED_FOR_CODE}))).into_response());
     }
-    let mut tx = state.db.begin().await?;
-    let outcome = db::code::save(&mut tx, id, language, &form.body, form.base_version).await?;
-    if matches!(outcome, db::code::SaveOutcome::Saved { .. }) {
-        // Sent at commit: the interviewer's stream reads the saved code.
-        db::rounds::notify_round_changed(&mut *tx, id).await?;
-    }
-    tx.commit().await?;
+    let mut db = state.db.acquire().await?;
+    let outcome = db::code::save(&mut db, id, language, &form.body, form.base_version).await?;
     let json = wants_json(&headers);
     Ok(match outcome {
         db::code::SaveOutcome::Saved { version, updated_at } if json => {

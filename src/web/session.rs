@@ -77,13 +77,34 @@ where
             return Ok(cached.clone());
         }
         let user = match token_from(&parts.headers) {
-            Some(token) => db::sessions::find_user(&AppState::from_ref(state).db, &hash_token(token)).await?,
+            Some(token) => signed_in_user(&AppState::from_ref(state), hash_token(token)).await?,
             None => None,
         };
         let current = CurrentUser(user);
         parts.extensions.insert(current.clone());
         Ok(current)
     }
+}
+
+/// The user the session whose id hash is `hash` signs in: held in memory
+/// (`crate::sessions_held`) or read, and then held.
+async fn signed_in_user(state: &AppState, hash: Vec<u8>) -> Result<Option<SessionUser>, sqlx::Error> {
+    let held = state.live.sessions();
+    if let Some(user) = held.get(&hash) {
+        return Ok(Some(user));
+    }
+    let mark = held.mark();
+    let Some(found) = db::sessions::find_user(&state.db, &hash).await? else { return Ok(None) };
+    held.keep(mark, hash, found.user.clone(), found.expires_at);
+    Ok(Some(found.user))
+}
+
+/// Ends the session whose id hash is `hash` (signing out). This instance
+/// forgets it at once; the others when the ending is announced.
+pub async fn end_one(state: &AppState, hash: &[u8]) -> Result<(), sqlx::Error> {
+    db::sessions::delete(&state.db, hash).await?;
+    state.live.sessions().forget_session(hash);
+    Ok(())
 }
 
 /// A handler argument that requires a signed-in user; visitors are sent to
