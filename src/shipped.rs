@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use crate::db;
@@ -20,6 +21,9 @@ pub struct Shipped {
     pub templates: Vec<TemplateWithRounds>,
     /// Every tag of the shipped questions, sorted.
     pub tags: Vec<String>,
+    /// A digest of the templates: the same on every instance for the same
+    /// content, so a page kept under it is never served for other content.
+    pub templates_digest: String,
 }
 
 #[derive(Clone, Default)]
@@ -37,8 +41,10 @@ impl ShippedContent {
         }
         let drops = self.drops.load(Ordering::SeqCst);
         let mut conn = db.acquire().await?;
+        let templates = db::templates::list_owned_by(&mut *conn, None).await?;
         let shipped = Arc::new(Shipped {
-            templates: db::templates::list_owned_by(&mut *conn, None).await?,
+            templates_digest: digest_of(&templates),
+            templates,
             tags: db::questions::shipped_tags(&mut *conn).await?,
         });
         let mut held = self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -53,4 +59,11 @@ impl ShippedContent {
         self.drops.fetch_add(1, Ordering::SeqCst);
         *self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
+}
+
+/// Of the templates' debug form: the same for the same content under one
+/// build, and a page's key names its build too (`render_cache::page_etag`).
+fn digest_of(templates: &[TemplateWithRounds]) -> String {
+    let digest = Sha256::digest(format!("{templates:?}").as_bytes());
+    digest[..16].iter().map(|byte| format!("{byte:02x}")).collect()
 }

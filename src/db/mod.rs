@@ -26,6 +26,7 @@ pub mod content;
 pub mod demo;
 pub mod feedback;
 pub mod history;
+pub mod home;
 pub mod invitations;
 pub mod live;
 pub mod loops;
