@@ -1,8 +1,9 @@
-//! What the round page shows of a round, in one read: its questions, the
-//! stage of its two scorecards, the notes, the candidate's code, last test run
-//! and drawing, the round after it and where its call's signalling stands.
+//! What the round page shows of a round besides its questions, in one read:
+//! the stage of its two scorecards, the notes, the candidate's code, last test
+//! run and drawing, the round after it and where its call's signalling stands.
 //! The page decides who sees which (`domain::visibility`); what it may not
-//! show is read and dropped.
+//! show is read and dropped. (The questions, read with the rest as JSON, cost
+//! more in encoding their long texts than the statement they would save.)
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -12,7 +13,7 @@ use uuid::Uuid;
 use super::code::RoundCode;
 use super::code_runs::StoredRun;
 use super::notes::Note;
-use super::rounds::{NextRound, RoundQuestion, RoundState};
+use super::rounds::{NextRound, RoundState};
 use super::scene::RoundScene;
 use crate::domain::blind_scoring::{CardStatus, RoundStage};
 use crate::domain::code_runs::{CaseResult, RunOutcome};
@@ -22,7 +23,6 @@ use crate::domain::whiteboard::SafeSvg;
 
 #[derive(Debug)]
 pub struct RoundWork {
-    pub questions: Vec<RoundQuestion>,
     pub cards: RoundStage,
     pub scratchpad: Option<Note>,
     /// The private notes `reader` wrote on the round.
@@ -39,16 +39,6 @@ pub struct RoundWork {
 pub async fn read(db: impl PgExecutor<'_>, round: &RoundState, reader: Uuid) -> Result<RoundWork, sqlx::Error> {
     let row = sqlx::query!(
         r#"select
-               (select coalesce(json_agg(json_build_object(
-                           'position', rq.position, 'budget_minutes', rq.budget_minutes, 'question_id', q.id,
-                           'slug', q.slug, 'title', q.title, 'prompt_html', q.prompt_html,
-                           'follow_ups', q.follow_ups, 'hints', q.hints, 'good_answer_html', q.good_answer_html,
-                           'calibration_md', q.calibration_md, 'tags', q.tags, 'hints_used', rq.hints_used,
-                           'follow_ups_used', rq.follow_ups_used, 'starter_language', q.starter_language,
-                           'starter_code', q.starter_code, 'tests', q.tests,
-                           'reference_solution', q.reference_solution) order by rq.position), '[]')
-                from round_questions rq join questions q on q.id = rq.question_id where rq.round_id = r.id)
-                   as "questions!: Json<Vec<RoundQuestion>>",
                (select coalesce(max(id), 0) from call_signals where round_id = r.id) as "last_signal!",
                (select status from scorecards where round_id = r.id and role = 'interviewer')
                    as "interviewer_card?: CardStatus",
@@ -87,7 +77,6 @@ pub async fn read(db: impl PgExecutor<'_>, round: &RoundState, reader: Uuid) -> 
         Some(Note { body_md: md?, body_html: html?, version: version?, updated_at: at? })
     };
     Ok(RoundWork {
-        questions: row.questions.0,
         last_signal: row.last_signal,
         cards: RoundStage { interviewer: row.interviewer_card, self_assessment: row.self_card },
         scratchpad: note(row.scratchpad_md, row.scratchpad_html, row.scratchpad_version, row.scratchpad_at),

@@ -185,7 +185,7 @@ pub async fn notify_round_changed(db: impl PgExecutor<'_>, round_id: Uuid) -> Re
 }
 
 /// One of the round's questions with everything an assessor may see.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RoundQuestion {
     pub position: i16,
     pub budget_minutes: i16,

@@ -1,5 +1,7 @@
 //! The question bank: search with filters, and one question's page.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -14,6 +16,7 @@ use crate::db;
 use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
 use crate::domain::bank::{self, Guidance, Listing, SearchText};
 use crate::domain::{Difficulty, RoundKind, Team};
+use crate::shipped::Shipped;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -58,7 +61,9 @@ struct QuestionListPage {
     layout: Layout,
     filter: QuestionFilter,
     questions: Vec<QuestionSummary>,
-    tags: Vec<String>,
+    /// The tag filter's choices: the shipped bank's (held, shared) and the viewer's own.
+    shipped: Arc<Shipped>,
+    own_tags: Vec<String>,
     total: i64,
     page: i64,
     listing: Listing,
@@ -77,8 +82,14 @@ impl QuestionListPage {
         Difficulty::ALL.iter().map(|d| (d.value().to_string(), d.label().to_owned())).collect()
     }
 
-    fn tag_choices(&self) -> Vec<(String, String)> {
-        choices(self.tags.iter().map(|tag| (tag.as_str(), tag.as_str())))
+    /// Every tag once, sorted, borrowed: the bank's hundreds of tags are not copied per page.
+    fn tag_choices(&self) -> Vec<(&str, &str)> {
+        let mut tags: Vec<&str> = self.shipped.tags.iter().chain(&self.own_tags).map(String::as_str).collect();
+        if !self.own_tags.is_empty() {
+            tags.sort_unstable();
+            tags.dedup();
+        }
+        tags.into_iter().map(|tag| (tag, tag)).collect()
     }
 
     fn chosen_kind(&self) -> String {
@@ -147,14 +158,21 @@ async fn list_questions(
     let page = query.page();
     let mut db = state.db.acquire().await?;
     let questions = db::questions::search(&mut *db, user.id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let mut tags = state.live.shipped().get(&state.db).await?.tags.clone();
-    tags.extend(db::questions::own_tags(&mut *db, user.id).await?);
-    tags.sort_unstable();
-    tags.dedup();
+    let shipped = state.live.shipped().get(&state.db).await?;
+    let own_tags = db::questions::own_tags(&mut *db, user.id).await?;
     let total = questions.first().map_or(0, |q| q.total);
     let bank_size = if questions.is_empty() { db::questions::count_visible(&mut *db, user.id).await? } else { total };
     let listing = bank::listing(questions.len(), bank_size);
-    render(&QuestionListPage { layout: Layout::new(Some(user)), filter, questions, tags, total, page, listing })
+    render(&QuestionListPage {
+        layout: Layout::new(Some(user)),
+        filter,
+        questions,
+        shipped,
+        own_tags,
+        total,
+        page,
+        listing,
+    })
 }
 
 #[derive(Template)]

@@ -305,7 +305,7 @@ async fn show_round(
     let work = db::round_page::read(&mut *db, &round, user.id).await?;
     let stage = round_view::stage(&round, work.cards);
     let questions = if visibility::may_see(viewer, Item::Question(1), stage) {
-        round_view::questions_seen_by(work.questions, viewer, stage)
+        round_view::questions_seen_by(db::rounds::questions(&mut *db, round.id).await?, viewer, stage)
     } else {
         Vec::new()
     };
