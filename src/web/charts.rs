@@ -97,15 +97,12 @@ pub fn lines(title: &str, series: &[Series], low: i32, high: i32) -> String {
             ty = y + 5.0
         );
     }
-    let ticks = time_ticks(first, last);
-    for (index, (at, label)) in ticks.iter().enumerate() {
-        let x = x_of(at);
-        // The outermost labels keep inside the drawing.
-        let anchor = match index {
-            0 if ticks.len() > 1 && x - left < 40.0 => "start",
-            i if i + 1 == ticks.len() && ticks.len() > 1 && width - right - x < 40.0 => "end",
-            _ => "middle",
-        };
+    let place = |ticks: &[(DateTime<Utc>, String)]| time_labels(ticks, x_of, left, width - right);
+    // A unit whose labels would run into each other at the largest size steps up to a coarser one.
+    let ticks = time_ticks(first, last, |ticks| {
+        place(ticks).windows(2).all(|pair| pair[0].span.1 + TICK_SIZE / 2.0 <= pair[1].span.0)
+    });
+    for (TimeLabel { x, anchor, .. }, (_, label)) in place(&ticks).into_iter().zip(&ticks) {
         let _ = write!(
             svg,
             "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{y2}\" class=\"grid\"/><text x=\"{x:.1}\" y=\"{ty}\" class=\"tick\" text-anchor=\"{anchor}\">{label}</text>",
@@ -139,10 +136,48 @@ pub fn lines(title: &str, series: &[Series], low: i32, high: i32) -> String {
     svg + &legend
 }
 
-/// Dates for the time axis: boundaries of the coarsest unit that still gives a
-/// few ticks (day, week, month, quarter, year), each labelled once and
-/// distinctly; a span within one day gets one date.
-fn time_ticks(first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<(DateTime<Utc>, String)> {
+/// The size time labels are drawn at where it is largest, in viewBox units (a
+/// phone's, `.chart-lines` in app.css), and a generous width per character of it.
+const TICK_SIZE: f64 = 22.0;
+const TICK_CHAR_WIDTH: f64 = 0.6 * TICK_SIZE;
+
+/// A time label placed under the plot: its tick's x, its anchor, and the span
+/// it covers at [`TICK_SIZE`].
+struct TimeLabel {
+    x: f64,
+    anchor: &'static str,
+    span: (f64, f64),
+}
+
+/// Places each label centred under its tick, except that one which would
+/// pass the plot's edge (`from`, `to`) starts or ends at its tick instead.
+fn time_labels(
+    ticks: &[(DateTime<Utc>, String)],
+    x_of: impl Fn(&DateTime<Utc>) -> f64,
+    from: f64,
+    to: f64,
+) -> Vec<TimeLabel> {
+    ticks
+        .iter()
+        .map(|(at, label)| {
+            let (x, width) = (x_of(at), label.chars().count() as f64 * TICK_CHAR_WIDTH);
+            match (x - width / 2.0 < from, x + width / 2.0 > to) {
+                (true, _) => TimeLabel { x, anchor: "start", span: (x, x + width) },
+                (_, true) => TimeLabel { x, anchor: "end", span: (x - width, x) },
+                _ => TimeLabel { x, anchor: "middle", span: (x - width / 2.0, x + width / 2.0) },
+            }
+        })
+        .collect()
+}
+
+/// Dates for the time axis: boundaries of the finest unit that gives a few
+/// ticks (day, week, month, quarter, year) whose labels `fit`, each labelled
+/// once and distinctly; a span within one day gets one date.
+fn time_ticks(
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    fit: impl Fn(&[(DateTime<Utc>, String)]) -> bool,
+) -> Vec<(DateTime<Utc>, String)> {
     const MOST: usize = 6;
     let (start, end) = (first.date_naive(), last.date_naive());
     if start == end {
@@ -173,14 +208,18 @@ fn time_ticks(first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<(DateTime<Utc>, 
         (month_starts(24), "%Y"),
         (month_starts(60), "%Y"),
     ];
-    let (dates, format) = choices
+    let labelled = |dates: Vec<NaiveDate>, format: &str| -> Vec<(DateTime<Utc>, String)> {
+        dates
+            .into_iter()
+            .map(|date| (date.and_time(NaiveTime::MIN).and_utc().max(first), date.format(format).to_string()))
+            .collect()
+    };
+    choices
         .into_iter()
-        .find(|(dates, _)| !dates.is_empty() && dates.len() <= MOST)
-        .unwrap_or_else(|| (vec![start, end], "%-d %b %Y"));
-    dates
-        .into_iter()
-        .map(|date| (date.and_time(NaiveTime::MIN).and_utc().max(first), date.format(format).to_string()))
-        .collect()
+        .filter(|(dates, _)| !dates.is_empty() && dates.len() <= MOST)
+        .map(|(dates, format)| labelled(dates, format))
+        .find(|ticks| fit(ticks))
+        .unwrap_or_else(|| labelled(vec![start, end], "%-d %b %Y"))
 }
 
 fn slug(text: &str) -> String {
@@ -212,6 +251,15 @@ mod tests {
     }
 
     #[test]
+    fn time_labels_that_would_run_together_on_a_phone_step_up_to_a_coarser_unit() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().expect("instant");
+        let two_years = vec![(at("2024-12-02T09:00:00Z"), 2.0), (at("2026-11-30T09:00:00Z"), 3.0)];
+        let svg = score_lines("Two years", &[("Depth".into(), two_years)]);
+        assert!(svg.contains(">2025</text>") && svg.contains(">2026</text>"), "{svg}");
+        assert!(!svg.contains("Jul 2025"), "half-years run together at a phone's size: {svg}");
+    }
+
+    #[test]
     fn the_time_axis_labels_each_date_once_at_a_sensible_unit() {
         let at = |text: &str| text.parse::<DateTime<Utc>>().expect("instant");
         let cases: &[(&str, &str, &[&str])] = &[
@@ -225,7 +273,8 @@ mod tests {
             ("2018-03-02T09:00:00Z", "2026-11-30T09:00:00Z", &["2020", "2022", "2024", "2026"]),
         ];
         for (first, last, expected) in cases {
-            let labels: Vec<String> = time_ticks(at(first), at(last)).into_iter().map(|(_, label)| label).collect();
+            let labels: Vec<String> =
+                time_ticks(at(first), at(last), |_| true).into_iter().map(|(_, label)| label).collect();
             assert_eq!(&labels, expected, "{first} to {last}");
         }
     }

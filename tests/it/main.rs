@@ -17,6 +17,7 @@ mod db_boundary;
 mod faults;
 mod feedback_history;
 mod fuzz;
+mod history_at_scale_browser;
 mod home;
 mod hostile_input;
 mod leaks;
