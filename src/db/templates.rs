@@ -36,7 +36,6 @@ impl TemplateRound {
     }
 }
 
-/// Shipped templates (and the viewer's own), each with its rounds, in one query.
 /// `owner`'s own templates, or the shipped ones (no owner) for none; the longest loops first.
 pub async fn list_owned_by(
     db: impl PgExecutor<'_>,

@@ -18,7 +18,7 @@ use super::cards::{CardView, readable_cards, round_stages};
 use super::extract::Path;
 use super::page::{Layout, render};
 use super::participant::ParticipantRound;
-use super::render_cache::{page_etag, serve_versioned, viewer_part};
+use super::render_cache::{page_etag, serve_versioned};
 use super::round_view::{self, FinalCode, Moment, TimerView};
 use super::session::SignedIn;
 use super::{assets, charts};
@@ -434,7 +434,7 @@ async fn show_loop_feedback(
     // The version names this viewer's copy of the page.
     let etag = db::feedback::completed_loop_version(&state.db, id, user.id)
         .await?
-        .map(|version| page_etag(&[&version, &viewer_part(&user)]));
+        .map(|version| page_etag(&user, &[&version]));
     serve_versioned(&state.rendered, &headers, etag, async || {
         let (_, feedback) = build_loop_feedback(&state, user.id, id).await?;
         let bars: Vec<(String, Option<f64>)> = feedback.pillars.iter().map(|p| (p.pillar.to_owned(), p.mean)).collect();

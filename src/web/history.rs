@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::charts::{self, Series};
 use super::page::{Layout, choices, render};
-use super::render_cache::{page_etag, serve_versioned, viewer_part};
+use super::render_cache::{page_etag, serve_versioned};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::history::{Attempt, Calibration, Cursor, HistoryFilter, HistoryLoop, QuestionHad, ScorePoint};
@@ -203,13 +203,15 @@ async fn show_history(
 ) -> Result<Response, AppError> {
     let version = db::history::version(&state.db, user.id).await?;
     let as_of = progress::history_as_of(Utc::now());
-    let etag = page_etag(&[
-        "history",
-        &version.to_string(),
-        &as_of.to_rfc3339(),
-        &viewer_part(&user),
-        &serde_urlencoded::to_string(&query).unwrap_or_default(),
-    ]);
+    let etag = page_etag(
+        &user,
+        &[
+            "history",
+            &version.to_string(),
+            &as_of.to_rfc3339(),
+            &serde_urlencoded::to_string(&query).unwrap_or_default(),
+        ],
+    );
     serve_versioned(&state.rendered, &headers, Some(etag), async || {
         Ok(history_page(&state, user, query, as_of).await?.render()?)
     })

@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use super::page::{Layout, render};
 use super::peer_board::HomeBoard;
-use super::render_cache::{page_etag, serve_versioned, viewer_part};
+use super::render_cache::{page_etag, serve_versioned};
 use super::session::CurrentUser;
 use crate::db;
 use crate::db::loops::{InterviewRound, LoopSummary};
@@ -71,14 +71,16 @@ async fn show_home(
     let shipped = state.live.shipped().get(&state.db).await?;
     let versions = db::home::versions(&state.db, signed_in.id).await?;
     let minute = Utc::now().timestamp() / 60;
-    let etag = page_etag(&[
-        "home",
-        &versions.history.to_string(),
-        &versions.home.to_string(),
-        &shipped.templates_digest,
-        &minute.to_string(),
-        &viewer_part(&signed_in),
-    ]);
+    let etag = page_etag(
+        &signed_in,
+        &[
+            "home",
+            &versions.history.to_string(),
+            &versions.home.to_string(),
+            &shipped.templates_digest,
+            &minute.to_string(),
+        ],
+    );
     serve_versioned(&state.rendered, &headers, Some(etag), async || {
         let templates = super::templates::visible_templates(&state, Some(signed_in.id)).await?;
         let mut db = state.db.acquire().await?;

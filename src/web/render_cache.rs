@@ -64,24 +64,21 @@ impl RenderCache {
     }
 }
 
-/// A strong validator for a page built from `parts` by this build of the app
-/// (a new release may render the same data differently).
-pub fn page_etag(parts: &[&str]) -> String {
+/// A strong validator for `viewer`'s page built from `parts` by this build of
+/// the app (a new release may render the same data differently). The viewer's
+/// header (name, unread notices) is part of every kept page, so of every key.
+pub fn page_etag(viewer: &SessionUser, parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION"));
     hasher.update(assets::url("app.css"));
-    for part in parts {
+    let header = format!("{}/{}/{}", viewer.id, viewer.display_name, viewer.unread_notices);
+    for part in std::iter::once(header.as_str()).chain(parts.iter().copied()) {
         hasher.update([0]);
         hasher.update(part);
     }
     let digest = hasher.finalize();
     let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
     format!("\"{hex}\"")
-}
-
-/// What a kept page shows of its viewer (the header): part of every key.
-pub fn viewer_part(user: &SessionUser) -> String {
-    format!("{}/{}/{}", user.id, user.display_name, user.unread_notices)
 }
 
 /// Serves the page named by `etag` (see [`page_etag`]): a 304 when the browser
