@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
-use crate::support::board::{local_time, post_slot, slot_form};
+use crate::support::board::{claim, local_time, post_slot, slot_form, swap_path};
 use crate::support::rounds::{end_round, start_round};
 use crate::support::{LoopBuilder, TestApp};
 
@@ -49,6 +49,20 @@ async fn a_kept_home_page_changes_when_a_timer_a_slot_or_a_template_changes() {
     assert!(home_text(&app, &candidate, "#recent-loops").await.contains("1 of 5 rounds done"));
     let give_take = home_text(&app, &interviewer, "#give-take").await;
     assert!(give_take.contains("interviewed 1 round for others"), "{give_take}");
+
+    // The header's notice count is part of every kept page: reading the
+    // notices changes nothing else those pages show, yet their count follows.
+    let starts_at = local_time(2, 9, "Europe/Berlin");
+    let claimed = post_slot(&app, &candidate, &slot_form(&starts_at, "Europe/Berlin", &[])).await;
+    swap_path(&claim(&app, &interviewer, claimed[0]).await);
+    let header = async |page: &str| app.get(page, Some(&candidate)).await.page().text_of("#notice-count");
+    for page in ["/", "/history"] {
+        assert_eq!(header(page).await, "1", "{page} shows the new notice");
+    }
+    app.get("/notices", Some(&candidate)).await;
+    for page in ["/", "/history"] {
+        assert_eq!(header(page).await, "0", "{page} shows the notice read");
+    }
 
     // A slot posted, then withdrawn.
     assert!(app.get("/", Some(&candidate)).await.page().has("#no-slots"));
