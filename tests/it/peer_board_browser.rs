@@ -119,7 +119,7 @@ async fn three_people_find_each_other_on_the_board_and_practise_a_swap() {
     ben.client.goto(&format!("{base}/board")).await.expect("board");
     set_value(&ben, "#zone", BEN_ZONE).await;
     set_value(&ben, "#kind", "ml_system_design").await;
-    ben.click("#apply-filters").await;
+    ben.click_to_new_page("#apply-filters").await;
     ben.wait_for_text("#board-slots", |t| !t.is_empty()).await;
     let zone = |name: &str| name.parse::<chrono_tz::Tz>().expect("zone");
     let instant = mockloop::domain::schedule::parse_local(&first, zone(ANA_ZONE)).expect("instant");
@@ -129,10 +129,10 @@ async fn three_people_find_each_other_on_the_board_and_practise_a_swap() {
     assert_eq!(ben.client.find_all(Locator::Css(".board-slot")).await.expect("slots").len(), 2);
     axe_clean(&ben, "board", &mut problems).await;
     set_value(&ben, "#kind", "behavioral").await;
-    ben.click("#apply-filters").await;
+    ben.click_to_new_page("#apply-filters").await;
     ben.text("#board-empty").await;
     set_value(&ben, "#kind", "").await;
-    ben.click("#apply-filters").await;
+    ben.click_to_new_page("#apply-filters").await;
     let slot_links = hrefs(&ben, ".board-slot h3 a").await;
     assert_eq!(slot_links.len(), 2);
     let slot_of = |link: &str| link.split('?').next().unwrap_or(link).to_owned();
@@ -183,7 +183,7 @@ async fn three_people_find_each_other_on_the_board_and_practise_a_swap() {
     let second_swap = ben.client.current_url().await.expect("url").path().to_owned();
     assert_ne!(second_swap, swap_url);
     ben.client.goto(&format!("{base}/calendar")).await.expect("calendar");
-    ben.click("#feed-create").await;
+    ben.click_to_new_page("#feed-create").await;
     let feed = ben.field_value("#feed-url").await.expect("a feed address");
     let feed_path = feed.split_once("/calendar/feed/").map(|(_, t)| format!("/calendar/feed/{t}")).expect("path");
     let before = send(port, "GET", &feed_path, None, &[], "").await.expect("feed");

@@ -104,6 +104,28 @@ impl Browser {
             .expect("click");
     }
 
+    /// Clicks `css` and waits up to 15 s until the page it leads to has loaded:
+    /// the old page is marked first, since a form that reloads the same path
+    /// leaves the URL's path unchanged and the old page answers finds meanwhile.
+    pub async fn click_to_new_page(&self, css: &str) {
+        self.client.execute("window.__oldPage = true;", vec![]).await.expect("mark the page");
+        self.click(css).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let loaded = self
+                .client
+                .execute("return !window.__oldPage && document.readyState === 'complete';", vec![])
+                .await
+                .ok()
+                .and_then(|value| value.as_bool());
+            if loaded == Some(true) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "clicking {css} led to no new page");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The text of `css`, waiting up to 15 s for it (through page reloads, which
     /// abort a find): CI runs many browsers at once on two cores.
     pub async fn text(&self, css: &str) -> String {
