@@ -35,8 +35,7 @@ pub enum SaveOutcome {
 }
 
 /// Saves the code if the stored code is still at `base_version` (0 when there
-/// is none yet), in one statement that also tells the round's live streams at
-/// commit: the interviewer watches the code.
+/// is none yet), in one statement.
 pub async fn save(
     db: &mut sqlx::PgConnection,
     round_id: Uuid,
@@ -55,8 +54,7 @@ pub async fn save(
                on conflict (round_id) do nothing
                returning version, updated_at),
            saved as (select * from updated union all select * from inserted)
-           select saved.version as "version!", saved.updated_at as "updated_at!"
-           from saved cross join lateral (select pg_notify('mockloop_rounds', $1::uuid::text)) as told"#,
+           select saved.version as "version!", saved.updated_at as "updated_at!" from saved"#,
         round_id,
         language as CodeLanguage,
         body,

@@ -36,3 +36,11 @@ pub async fn still_allowed(db: impl PgExecutor<'_>, streams: &[StreamHolder]) ->
     .fetch_all(db)
     .await
 }
+
+/// Tells every instance that these rounds changed, in one statement.
+pub async fn announce_rounds_changed(db: impl PgExecutor<'_>, rounds: &[Uuid]) -> Result<(), sqlx::Error> {
+    sqlx::query!("select pg_notify('mockloop_rounds', id::text) from unnest($1::uuid[]) as id", rounds)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -42,9 +42,7 @@ pub enum SaveOutcome {
 }
 
 /// Saves `body` if the stored note is still at `base_version` (0 when there is
-/// none yet), in one statement; `announce` also tells the round's live
-/// streams, at commit (the interviewer watches the scratchpad).
-#[allow(clippy::too_many_arguments)]
+/// none yet), in one statement.
 pub async fn save(
     db: &mut sqlx::PgConnection,
     round_id: Uuid,
@@ -53,7 +51,6 @@ pub async fn save(
     body_md: &str,
     body_html: &str,
     base_version: i32,
-    announce: bool,
 ) -> Result<SaveOutcome, sqlx::Error> {
     let saved = sqlx::query!(
         r#"with updated as (
@@ -66,15 +63,13 @@ pub async fn save(
                on conflict (round_id, kind, author_id) do nothing
                returning version, updated_at),
            saved as (select * from updated union all select * from inserted)
-           select saved.version as "version!", saved.updated_at as "updated_at!"
-           from saved left join lateral (select pg_notify('mockloop_rounds', $1::uuid::text) where $7) as told on true"#,
+           select saved.version as "version!", saved.updated_at as "updated_at!" from saved"#,
         round_id,
         author,
         kind as NoteKind,
         body_md,
         body_html,
         base_version,
-        announce,
     )
     .fetch_optional(&mut *db)
     .await?

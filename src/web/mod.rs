@@ -75,10 +75,18 @@ pub fn routes() -> Router<AppState> {
         .fallback(not_found)
 }
 
+/// Markdown this short renders on the async worker, skipping the hand-off to
+/// the blocking pool: a typical autosave, at most half a millisecond even for
+/// adversarial text (tests/it/markdown_bounds.rs holds it under 2 ms).
+pub const RENDERED_IN_PLACE_BYTES: usize = 1024;
+
 /// Renders Markdown on the blocking pool, as many at once as there are cores: a
 /// long note costs milliseconds of CPU, which must hold up neither the async
 /// workers serving everyone else nor more memory than a few renders need.
 pub async fn render_markdown(markdown: String) -> Result<String, AppError> {
+    if markdown.len() <= RENDERED_IN_PLACE_BYTES {
+        return Ok(markdown::render(&markdown));
+    }
     static RENDER_SLOTS: LazyLock<Semaphore> =
         LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
     let _slot = RENDER_SLOTS.acquire().await.map_err(anyhow::Error::from)?;

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::extract::{Form, Path};
 use super::forms::{json_or_redirect, wants_json};
 use super::page::{Layout, render};
-use super::participant::{ParticipantRound, lock_round};
+use super::participant::{ParticipantRound, lock_round, round_access};
 use super::round_view::{self, QuestionView, TimerView};
 use super::session::{self, SignedIn};
 use crate::db;
@@ -586,22 +586,26 @@ struct NotesConflict {
 /// otherwise answers 409 with the stored text so the page can show both.
 async fn save_notes(
     State(state): State<AppState>,
-    ParticipantRound { user, round, viewer }: ParticipantRound,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
     headers: HeaderMap,
     Form(form): Form<NotesForm>,
 ) -> Result<Response, AppError> {
-    let id = round.id;
     if form.body.len() > MAX_NOTE_BYTES {
         return Err(AppError::PayloadTooLarge("Notes are limited to 100 000 characters."));
     }
     // Rendered before taking a connection, so a queue of renders holds none.
     let html = super::render_markdown(form.body.clone()).await?;
     let mut db = state.db.acquire().await?;
+    let (_, viewer) = round_access(&mut db, id, user.id).await?;
     // The candidate writes the scratchpad; the interviewer, private notes.
     let kind = if viewer.is_candidate() { NoteKind::Scratchpad } else { NoteKind::Private };
+    let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version).await?;
+    drop(db);
     // Only a saved scratchpad is news: the interviewer watches it live.
-    let announce = kind == NoteKind::Scratchpad;
-    let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version, announce).await?;
+    if matches!(outcome, SaveOutcome::Saved { .. }) && kind == NoteKind::Scratchpad {
+        state.live.announce_round_changed(id);
+    }
     let json = wants_json(&headers);
     Ok(match outcome {
         SaveOutcome::Saved { version, updated_at } if json => {
@@ -644,14 +648,16 @@ const ROUND_CLOSED_FOR_CODE: &str = "The round has ended, so its code is final a
 /// round's candidate writes it; the interviewer watches it live.
 async fn save_code(
     State(state): State<AppState>,
-    ParticipantRound { round, viewer, .. }: ParticipantRound,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
+    let mut db = state.db.acquire().await?;
+    let (round, viewer) = round_access(&mut db, id, user.id).await?;
     if !viewer.is_candidate() {
         return Err(AppError::Forbidden);
     }
-    let id = round.id;
     if form.body.len() > MAX_CODE_BYTES {
         return Err(AppError::PayloadTooLarge("Code is limited to 100 000 characters."));
     }
@@ -662,8 +668,12 @@ async fn save_code(
         }
         return Ok((StatusCode::CONFLICT, Json(serde_json::json!({"closed": ROUND_CLOSED_FOR_CODE}))).into_response());
     }
-    let mut db = state.db.acquire().await?;
     let outcome = db::code::save(&mut db, id, language, &form.body, form.base_version).await?;
+    drop(db);
+    // The interviewer watches the code live.
+    if matches!(outcome, db::code::SaveOutcome::Saved { .. }) {
+        state.live.announce_round_changed(id);
+    }
     let json = wants_json(&headers);
     Ok(match outcome {
         db::code::SaveOutcome::Saved { version, updated_at } if json => {

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use mockloop::domain::markdown::{self, MAX_NESTING};
+use mockloop::web::RENDERED_IN_PLACE_BYTES;
 use mockloop::web::rounds::MAX_NOTE_BYTES;
 use nix::sys::resource::{UsageWho, getrusage};
+use nix::time::{ClockId, clock_gettime};
 use proptest::prelude::*;
 
 use crate::support::proof::{proof_count, runner};
@@ -254,7 +256,7 @@ fn structured_shapes(size: usize) -> Vec<(String, String)> {
                 "{}\n{}\n{}",
                 "|a".repeat(2000),
                 "|-".repeat(2000),
-                lines(size - 12_000, |_| "|b".repeat(50) + "\n")
+                lines(size.saturating_sub(12_000), |_| "|b".repeat(50) + "\n")
             ),
         ),
         ("a table 2 columns wide, rows to the end".into(), format!("|a|b|\n|-|-|\n{}", filled("c\n", size - 12))),
@@ -318,6 +320,40 @@ fn every_adversarial_shape_renders_within_50_ms_and_20_mb() {
     );
     println!("slowest: {} ({:?}); largest: {}", worst_time.1, worst_time.0, worst_memory.1);
     assert!(over.is_empty(), "over {TIME_BOUND:?} or {} MB: {over:#?}", MEMORY_BOUND >> 20);
+}
+
+/// A short note renders on the async worker that received it (no hand-off to
+/// the blocking pool), so its worst case must stay below a slow query's time.
+#[test]
+fn every_adversarial_shape_short_enough_to_render_in_place_takes_under_2_ms() {
+    let size = RENDERED_IN_PLACE_BYTES;
+    // Each shape made at this size, and the start of each full-size one.
+    let mut shapes: Vec<(String, String)> = structured_shapes(size);
+    shapes.extend(corpus().into_iter().map(|(name, mut markdown)| {
+        markdown.truncate(markdown.floor_char_boundary(size));
+        (format!("the start of {name}"), markdown)
+    }));
+    shapes.retain(|(_, markdown)| markdown.len() <= size);
+    // Renders this short are below getrusage's tick: the thread's CPU clock
+    // times a run of them (other tests share the cores; CPU time ignores them).
+    const RUNS: u32 = 50;
+    let thread_clock = || {
+        let now = clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).expect("thread CPU clock");
+        Duration::new(now.tv_sec() as u64, now.tv_nsec() as u32)
+    };
+    let per_render = |markdown: &str| {
+        let started = thread_clock();
+        for _ in 0..RUNS {
+            drop(markdown::render(markdown));
+        }
+        (thread_clock() - started) / RUNS
+    };
+    let (worst, name) = shapes.iter().map(|(name, markdown)| (per_render(markdown), name)).max().expect("shapes");
+    println!(
+        "FIGURE markdown in place: worst render {worst:?} over {} inputs of up to {size} bytes ({name})",
+        shapes.len()
+    );
+    assert!(worst < Duration::from_millis(2), "{name} took {worst:?}");
 }
 
 /// Random mixtures of the units, repeated to a note's full size, with random
