@@ -11,6 +11,7 @@ use sqlx::PgPool;
 
 use crate::db;
 use crate::db::templates::TemplateWithRounds;
+use crate::web::page::escape_html;
 
 /// Announces an import of content (no payload).
 pub const CONTENT_CHANNEL: &str = "mockloop_content";
@@ -21,6 +22,8 @@ pub struct Shipped {
     pub templates: Vec<TemplateWithRounds>,
     /// Every tag of the shipped questions, sorted.
     pub tags: Vec<String>,
+    /// The same tags escaped for HTML, once: the search page lists them all.
+    pub tags_html: Vec<String>,
     /// A digest of the templates: the same on every instance for the same
     /// content, so a page kept under it is never served for other content.
     pub templates_digest: String,
@@ -42,10 +45,12 @@ impl ShippedContent {
         let drops = self.drops.load(Ordering::SeqCst);
         let mut conn = db.acquire().await?;
         let templates = db::templates::list_owned_by(&mut *conn, None).await?;
+        let tags = db::questions::shipped_tags(&mut *conn).await?;
         let shipped = Arc::new(Shipped {
             templates_digest: digest_of(&templates),
             templates,
-            tags: db::questions::shipped_tags(&mut *conn).await?,
+            tags_html: tags.iter().map(|tag| escape_html(tag)).collect(),
+            tags,
         });
         let mut held = self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if self.drops.load(Ordering::SeqCst) == drops {

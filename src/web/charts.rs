@@ -5,10 +5,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, Utc};
 
-/// Escapes text for SVG/XML content and attribute values.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
+use super::page::escape_html as escape;
 
 /// Horizontal bars on the 1–4 rubric scale, each under its label (long pillar
 /// names need the width); `None` draws "not assessed".

@@ -29,6 +29,12 @@ impl Layout {
 }
 
 /// Renders a page with status 200.
+/// Escapes text for HTML (and SVG) content and attribute values, for markup
+/// built outside a template or once for many pages.
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
 pub fn render(page: &impl Template) -> Result<Response, AppError> {
     Ok(Html(page.render()?).into_response())
 }

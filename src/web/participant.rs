@@ -70,6 +70,14 @@ where
     }
 }
 
+/// The round read on the caller's connection, if `user` takes part in it: a
+/// page that reads more keeps to one connection (each checkout costs a round trip).
+pub async fn round_on(db: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(RoundState, Viewer), AppError> {
+    let round = found(db::rounds::find_for_participant(db, id, user).await)?;
+    let viewer = Viewer::of(user, round.candidate_id, round.interviewer_id).ok_or(AppError::NotFound)?;
+    Ok((round, viewer))
+}
+
 /// The round, locked for update in the caller's transaction, if `user` takes part in it.
 pub async fn lock_round(tx: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(RoundState, Viewer), AppError> {
     let round = db::rounds::lock_for_participant(tx, id, user).await?.ok_or(AppError::NotFound)?;

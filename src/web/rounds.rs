@@ -1,6 +1,7 @@
 //! A round: its server-owned timer (controls, live events), its questions,
 //! the candidate's autosaved notes and code.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use uuid::Uuid;
 use super::extract::{Form, Path};
 use super::forms::{json_or_redirect, wants_json};
 use super::page::{Layout, render};
-use super::participant::{ParticipantRound, lock_round, round_access};
+use super::participant::{ParticipantRound, lock_round, round_access, round_on};
 use super::round_view::{self, QuestionView, TimerView};
 use super::session::{self, SignedIn};
 use crate::db;
@@ -33,7 +34,7 @@ use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
 use crate::domain::blind_scoring::CardStatus;
 use crate::domain::code_runs;
-use crate::domain::question::CodeLanguage;
+use crate::domain::question::{CodeLanguage, TestSuite};
 use crate::domain::timer::{self, TimerAction, TimerCommand, TimerError, TimerState};
 use crate::domain::visibility::{self, Item, Stage, Viewer};
 use crate::domain::{LoopMode, LoopStatus, NoteKind, RoundKind, schedule};
@@ -235,15 +236,12 @@ impl RoundPage {
 
     /// The test suites of the questions this viewer sees, by position, for the page's runner.
     fn test_suites_json(&self) -> String {
-        let suites: serde_json::Map<String, serde_json::Value> = self
+        let suites: BTreeMap<i16, &TestSuite> = self
             .questions
             .iter()
-            .filter_map(|question| {
-                let suite = question.tests.as_ref()?;
-                Some((question.position.to_string(), serde_json::to_value(&suite.0).ok()?))
-            })
+            .filter_map(|question| Some((question.position, &question.tests.as_ref()?.0)))
             .collect();
-        serde_json::Value::Object(suites).to_string()
+        serde_json::to_string(&suites).unwrap_or_default()
     }
 
     fn run_time_limit(&self) -> String {
@@ -299,9 +297,11 @@ impl RoundPage {
 
 async fn show_round(
     State(state): State<AppState>,
-    ParticipantRound { user, round, viewer }: ParticipantRound,
+    SignedIn(user): SignedIn,
+    Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let mut db = state.db.acquire().await?;
+    let (round, viewer) = round_on(&mut db, id, user.id).await?;
     let work = db::round_page::read(&mut *db, &round, user.id).await?;
     let stage = round_view::stage(&round, work.cards);
     let questions = if visibility::may_see(viewer, Item::Question(1), stage) {

@@ -170,3 +170,42 @@ async fn a_topic_that_is_not_a_slug_or_part_of_a_calibration_is_refused_with_wha
     assert_eq!(page.field_value("#calibration_3_4"), "A 4 derives the bias correction.");
     assert_eq!(app.count("select count(*) from questions where owner_id is not null").await, 0);
 }
+
+#[tokio::test]
+async fn the_tag_filter_lists_every_tag_once_with_the_owners_own_and_keeps_the_chosen_one() {
+    let app = TestApp::new().await;
+    let owner = app.sign_up("tagger").await;
+    let mut form = question_form("Own tags", "a\nb");
+    form.retain(|(name, _)| *name != "tags");
+    form.push(("tags", "zz-only-mine, adam"));
+    let response = app.post_form("/questions", &form, Some(&owner)).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let own: Vec<String> = sqlx::query_scalar("select unnest(tags) from questions where title = 'Own tags'")
+        .fetch_all(&app.db)
+        .await
+        .expect("own tags");
+    let shipped: Vec<String> =
+        sqlx::query_scalar("select distinct unnest(tags) as t from questions where owner_id is null order by t")
+            .fetch_all(&app.db)
+            .await
+            .expect("shipped tags");
+    let mine = "zz-only-mine".to_owned();
+    assert!(own.contains(&mine) && !shipped.contains(&mine));
+    let mut expected: Vec<String> = shipped.iter().chain(&own).cloned().collect();
+    expected.sort_unstable();
+    expected.dedup();
+
+    let query = serde_urlencoded::to_string([("tag", mine.as_str())]).expect("query");
+    let body = app.get(&format!("/questions?{query}"), Some(&owner)).await.body;
+    let page = crate::support::html::Page::parse(&body);
+    let listed = page.attrs("#tag option", "value");
+    assert_eq!(listed[0], "", "Any tag comes first");
+    assert_eq!(listed[1..], expected[..], "every shipped and own tag once, sorted");
+    assert_eq!(page.attrs("#tag option[selected]", "value"), [mine.clone()], "the chosen tag stays selected");
+    assert_eq!(page.texts(".question-title"), ["Own tags"], "the chosen tag filters the list");
+
+    let stranger = app.sign_up("stranger").await;
+    let theirs = crate::support::html::Page::parse(&app.get("/questions", Some(&stranger)).await.body)
+        .attrs("#tag option", "value");
+    assert_eq!(theirs[1..], shipped[..], "another person's tags are not listed");
+}
