@@ -1,6 +1,8 @@
 //! Running a peer round: who runs the timer, hint ticks, question swaps, and
 //! the candidate's scratchpad on the interviewer's live stream.
 
+use std::time::Duration;
+
 use axum::http::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
@@ -10,7 +12,7 @@ use mockloop::domain::markdown::render_inline;
 use crate::support::html::{escape_html, rendered_text};
 use crate::support::live::{LiveClient, events_named};
 use crate::support::questions::questions_of_round;
-use crate::support::rounds::{end_round, save_note, start_round, timer};
+use crate::support::rounds::{end_round, save_code, save_note, start_round, timer};
 use crate::support::scorecards::submit_card;
 use crate::support::{TestApp, id_of, peer_loop};
 
@@ -179,6 +181,46 @@ async fn the_interviewers_event_stream_carries_the_candidates_scratchpad() {
     assert!(!other.body.contains("two pointers"));
     let visitor = live.first_events(&format!("{round}/events"), None).await;
     assert_eq!(visitor.status, StatusCode::SEE_OTHER);
+}
+
+/// Autosaves are announced after their commit, pending rounds in one
+/// statement: a stream already open on another instance still gets each
+/// burst's latest scratchpad and code.
+#[tokio::test]
+async fn an_open_stream_on_another_instance_gets_the_latest_scratchpad_and_code_of_a_burst_of_saves() {
+    let app = TestApp::new().await;
+    let f = peer_loop(&app).await;
+    let live = LiveClient::new(&app);
+    let round = &f.rounds[0];
+    let mut stream = live.open_stream(round, &f.interviewer_a).await;
+    let latest = |name: &str, received: &str| {
+        events_named(received, name)
+            .last()
+            .and_then(|data| serde_json::from_str::<Value>(data).ok())
+            .and_then(|event| event["version"].as_i64())
+    };
+    // Each kind of save alone: either one's news makes the stream re-read both.
+    for kind in ["scratchpad", "code"] {
+        for version in 0..5 {
+            let text = format!("idea {}", version + 1);
+            let saved = match kind {
+                "scratchpad" => save_note(&app, &f.candidate, round, &text, version).await,
+                _ => save_code(&app, &f.candidate, round, &text, "python", version).await,
+            };
+            assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while latest(kind, &stream.received) != Some(5) {
+            assert!(tokio::time::Instant::now() < deadline, "the last {kind} never arrived: {}", stream.received);
+            assert!(stream.read_for(Duration::from_millis(200)).await, "the stream ended");
+        }
+    }
+    let pads = events_named(&stream.received, "scratchpad");
+    let pad: Value = serde_json::from_str(pads[pads.len() - 1]).expect("scratchpad JSON");
+    assert!(pad["html"].as_str().is_some_and(|html| html.contains("idea 5")), "{pad}");
+    let codes = events_named(&stream.received, "code");
+    let code: Value = serde_json::from_str(codes[codes.len() - 1]).expect("code JSON");
+    assert_eq!(code["body"], "idea 5");
 }
 
 #[tokio::test]
