@@ -47,10 +47,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (user, id, state) = signed_in_with_id(parts, state).await?;
-        let round = found(db::rounds::find_for_participant(&state.db, id, user.id).await)
-            .map_err(IntoResponse::into_response)?;
-        let viewer = found(Ok(Viewer::of(user.id, round.candidate_id, round.interviewer_id)))
-            .map_err(IntoResponse::into_response)?;
+        let mut db = state.db.acquire().await.map_err(|error| AppError::from(error).into_response())?;
+        let (round, viewer) = round_on(&mut db, id, user.id).await.map_err(IntoResponse::into_response)?;
         Ok(ParticipantRound { user, round, viewer })
     }
 }
@@ -74,14 +72,14 @@ where
 /// page that reads more keeps to one connection (each checkout costs a round trip).
 pub async fn round_on(db: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(RoundState, Viewer), AppError> {
     let round = found(db::rounds::find_for_participant(db, id, user).await)?;
-    let viewer = Viewer::of(user, round.candidate_id, round.interviewer_id).ok_or(AppError::NotFound)?;
+    let viewer = viewer_in(user, round.candidate_id, round.interviewer_id)?;
     Ok((round, viewer))
 }
 
 /// The round, locked for update in the caller's transaction, if `user` takes part in it.
 pub async fn lock_round(tx: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(RoundState, Viewer), AppError> {
     let round = db::rounds::lock_for_participant(tx, id, user).await?.ok_or(AppError::NotFound)?;
-    let viewer = Viewer::of(user, round.candidate_id, round.interviewer_id).ok_or(AppError::NotFound)?;
+    let viewer = viewer_in(user, round.candidate_id, round.interviewer_id)?;
     Ok((round, viewer))
 }
 
@@ -89,7 +87,7 @@ pub async fn lock_round(tx: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(
 /// for the whole request), if `user` takes part in it.
 pub async fn round_access(db: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(RoundAccess, Viewer), AppError> {
     let round = found(db::rounds::access_for_participant(db, id, user).await)?;
-    let viewer = Viewer::of(user, round.candidate_id, round.interviewer_id).ok_or(AppError::NotFound)?;
+    let viewer = viewer_in(user, round.candidate_id, round.interviewer_id)?;
     Ok((round, viewer))
 }
 
@@ -101,6 +99,11 @@ where
     let SignedIn(user) = SignedIn::from_request_parts(parts, state).await.map_err(SignInRequired::into_response)?;
     let Path(id) = Path::<Uuid>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
     Ok((user, id, AppState::from_ref(state)))
+}
+
+/// How `user` takes part in a round, or the 404 for anyone else.
+fn viewer_in(user: Uuid, candidate: Uuid, interviewer: Option<Uuid>) -> Result<Viewer, AppError> {
+    Viewer::of(user, candidate, interviewer).ok_or(AppError::NotFound)
 }
 
 /// A row the user takes part in, or the 404 (or outage page) for everyone else.
