@@ -45,15 +45,6 @@ async fn post_slot(ana: &Browser, base: &str, starts_at: &str) {
     ana.text("#own-slots").await;
 }
 
-/// Waits until the browser has left the page at `path` (a form it sent was answered).
-async fn left(browser: &Browser, path: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while browser.client.current_url().await.expect("url").path() == path {
-        assert!(std::time::Instant::now() < deadline, "still on {path}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
 async fn hrefs(browser: &Browser, css: &str) -> Vec<String> {
     let mut found = Vec::new();
     for link in browser.client.find_all(Locator::Css(css)).await.expect(css) {
@@ -144,10 +135,7 @@ async fn three_people_find_each_other_on_the_board_and_practise_a_swap() {
     ben.text("#claim-form").await;
     cleo.text("#claim-form").await;
     axe_clean(&ben, "slot with claim form", &mut problems).await;
-    let (ben_click, cleo_click) = (ben.click("#claim-slot"), cleo.click("#claim-slot"));
-    tokio::join!(ben_click, cleo_click);
-    left(&ben, &first_slot).await;
-    left(&cleo, &first_slot).await;
+    tokio::join!(ben.click_to_new_page("#claim-slot"), cleo.click_to_new_page("#claim-slot"));
     let ben_page = ben.text("h1").await;
     let cleo_page = cleo.text("h1").await;
     let (winner, loser, winner_name, loser_name) =
