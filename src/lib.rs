@@ -10,6 +10,7 @@ pub mod live;
 pub mod localpg;
 pub mod mail;
 pub mod password_work;
+pub mod question_texts;
 pub mod selection;
 pub mod sessions_held;
 pub mod shipped;

@@ -10,6 +10,7 @@ use crate::domain::account::SignUp;
 use crate::domain::call::IceServers;
 use crate::live::{LiveHub, LiveRound, SharedReads};
 use crate::password_work::PasswordWork;
+use crate::question_texts::QuestionTexts;
 use crate::web::render_cache::RenderCache;
 
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub struct AppState {
     pub password_work: PasswordWork,
     /// Pages that change only with a version the database computes (completed loops' feedback).
     pub rendered: RenderCache,
+    /// Question texts, read once per version.
+    pub question_texts: QuestionTexts,
     /// The STUN/TURN servers a round's call may use (none by default).
     pub ice_servers: Arc<IceServers>,
     /// The peer board hides the slots of people more than this many rounds in debt (none: no limit).
@@ -47,6 +50,7 @@ impl AppState {
             sign_up: SignUp::Open,
             password_work: PasswordWork::sized_to_this_machine(),
             rendered: RenderCache::default(),
+            question_texts: QuestionTexts::default(),
             ice_servers: Arc::new(IceServers::default()),
             peer_board_balance: None,
             mailer: None,

@@ -1,11 +1,12 @@
 //! The question bank: search, detail and export.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::domain::bank::{CandidateRound, SearchText};
-use crate::domain::question::{Question, TestSuite};
+use crate::domain::question::{CodeLanguage, Question, TestSuite};
 use crate::domain::{Difficulty, Level, RoundKind, Team};
 
 /// Filters of the bank page; `None` means "any".
@@ -57,6 +58,30 @@ pub struct QuestionDetail {
 }
 
 impl QuestionDetail {
+    /// The page of `text`, standing for the viewer as `visible` says.
+    pub fn of(text: &QuestionText, visible: VisibleQuestion) -> QuestionDetail {
+        QuestionDetail {
+            id: text.id,
+            slug: text.slug.clone(),
+            kind: text.kind,
+            title: text.title.clone(),
+            prompt_html: text.prompt_html.clone(),
+            follow_ups: text.follow_ups.clone(),
+            hints: text.hints.clone(),
+            good_answer_html: text.good_answer_html.clone(),
+            calibration_html: text.calibration_html.clone(),
+            tags: text.tags.clone(),
+            topic: text.topic.clone(),
+            teams: text.teams.clone(),
+            levels: text.levels.clone(),
+            difficulty: text.difficulty,
+            suggested_minutes: text.suggested_minutes,
+            guide_quotes: text.guide_quotes.clone(),
+            is_own: visible.is_own,
+            candidate_rounds: visible.candidate_rounds,
+        }
+    }
+
     /// The question without what only an interviewer should hold: follow-ups,
     /// hints, what good looks like, calibration.
     pub fn without_guidance(mut self) -> QuestionDetail {
@@ -158,19 +183,27 @@ pub async fn own_tags(db: impl PgExecutor<'_>, owner: Uuid) -> Result<Vec<String
     .await
 }
 
-/// The question under `slug` that `viewer` may see (shipped, or their own),
-/// with the rounds in which they answer it.
+/// Where a question the viewer may see stands for them: its version (its
+/// text is held in memory under it), whether it is theirs, and the rounds in
+/// which they answer it, for the rule on whether the bank shows them its
+/// guidance (`domain::bank::guidance_for`).
+#[derive(Debug, Clone)]
+pub struct VisibleQuestion {
+    pub id: Uuid,
+    pub updated_at: DateTime<Utc>,
+    pub is_own: bool,
+    pub candidate_rounds: Json<Vec<CandidateRound>>,
+}
+
+/// The question under `slug` that `viewer` may see (shipped, or their own).
 pub async fn find_visible(
     db: impl PgExecutor<'_>,
     viewer: Uuid,
     slug: &str,
-) -> Result<Option<QuestionDetail>, sqlx::Error> {
+) -> Result<Option<VisibleQuestion>, sqlx::Error> {
     sqlx::query_as!(
-        QuestionDetail,
-        r#"select q.id, q.slug, q.kind as "kind: RoundKind", q.title, q.prompt_html, q.follow_ups, q.hints,
-                q.good_answer_html, q.calibration_html, q.tags, q.topic, q.teams as "teams: Vec<Team>",
-                q.levels as "levels: Vec<Level>", q.difficulty as "difficulty: Difficulty", q.suggested_minutes,
-                q.guide_quotes, coalesce(q.owner_id = $2, false) as "is_own!",
+        VisibleQuestion,
+        r#"select q.id, q.updated_at, coalesce(q.owner_id = $2, false) as "is_own!",
                 (select coalesce(json_agg(json_build_object('is_peer', l.mode = 'peer', 'timer', r.timer_state,
                                                             'loop_cancelled', l.status = 'cancelled')), '[]')
                  from round_questions rq join rounds r on r.id = rq.round_id join loops l on l.id = r.loop_id
@@ -307,4 +340,49 @@ pub async fn delete_private(db: impl PgExecutor<'_>, owner: Uuid, slug: &str) ->
         Err(sqlx::Error::Database(error)) if error.is_foreign_key_violation() => Ok(DeleteOutcome::InUse),
         Err(error) => Err(error),
     }
+}
+
+/// What a question says, as the pages show it: everything but who may see it
+/// and where it was asked. Held in memory by `question_texts::QuestionTexts`
+/// under the `updated_at` it was read at.
+#[derive(Debug, Clone)]
+pub struct QuestionText {
+    pub id: Uuid,
+    pub updated_at: DateTime<Utc>,
+    pub slug: String,
+    pub kind: RoundKind,
+    pub title: String,
+    pub prompt_html: String,
+    pub follow_ups: Vec<String>,
+    pub hints: Vec<String>,
+    pub good_answer_html: String,
+    pub calibration_md: Option<String>,
+    pub calibration_html: Option<String>,
+    pub tags: Vec<String>,
+    pub topic: String,
+    pub teams: Vec<Team>,
+    pub levels: Vec<Level>,
+    pub difficulty: Difficulty,
+    pub suggested_minutes: i16,
+    pub guide_quotes: Vec<String>,
+    pub starter_language: Option<CodeLanguage>,
+    pub starter_code: Option<String>,
+    pub tests: Option<Json<TestSuite>>,
+    pub reference_solution: Option<String>,
+}
+
+/// The texts of the questions `ids`, in no particular order.
+pub async fn texts(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<QuestionText>, sqlx::Error> {
+    sqlx::query_as!(
+        QuestionText,
+        r#"select id, updated_at, slug, kind as "kind: RoundKind", title, prompt_html, follow_ups, hints,
+                good_answer_html, calibration_md, calibration_html, tags, topic, teams as "teams: Vec<Team>",
+                levels as "levels: Vec<Level>", difficulty as "difficulty: Difficulty", suggested_minutes,
+                guide_quotes, starter_language as "starter_language: CodeLanguage", starter_code,
+                tests as "tests: Json<TestSuite>", reference_solution
+         from questions where id = any($1)"#,
+        ids,
+    )
+    .fetch_all(db)
+    .await
 }

@@ -2,10 +2,11 @@
 //! the stage of its two scorecards, the notes, the candidate's code, last test
 //! run and drawing, the round after it and where its call's signalling stands.
 //! The page decides who sees which (`domain::visibility`); what it may not
-//! show is read and dropped. (The questions, read with the rest as JSON, cost
-//! more in encoding their long texts than the statement they would save.)
+//! show is read and dropped. The questions come by reference (id and version):
+//! their long texts are held in memory (`question_texts`).
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -13,7 +14,8 @@ use uuid::Uuid;
 use super::code::RoundCode;
 use super::code_runs::StoredRun;
 use super::notes::Note;
-use super::rounds::{NextRound, RoundState};
+use super::questions::QuestionText;
+use super::rounds::{NextRound, RoundQuestion, RoundState};
 use super::scene::RoundScene;
 use crate::domain::blind_scoring::{CardStatus, RoundStage};
 use crate::domain::code_runs::{CaseResult, RunOutcome};
@@ -33,6 +35,44 @@ pub struct RoundWork {
     pub next_round: Option<NextRound>,
     /// The id of the call's latest signal (0 for none): the call panel's stream starts after it.
     pub last_signal: i64,
+    /// The round's questions, in order, by reference: their texts are held in memory.
+    pub questions: Vec<QuestionRef>,
+}
+
+/// One of a round's questions: which, at what version, and what this round made of it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QuestionRef {
+    pub position: i16,
+    pub budget_minutes: i16,
+    pub question_id: Uuid,
+    pub updated_at: DateTime<Utc>,
+    pub hints_used: Vec<i16>,
+    pub follow_ups_used: Vec<i16>,
+}
+
+impl QuestionRef {
+    /// The question as the round shows it, from its held `text`.
+    pub fn with_text(&self, text: &QuestionText) -> RoundQuestion {
+        RoundQuestion {
+            position: self.position,
+            budget_minutes: self.budget_minutes,
+            question_id: self.question_id,
+            slug: text.slug.clone(),
+            title: text.title.clone(),
+            prompt_html: text.prompt_html.clone(),
+            follow_ups: text.follow_ups.clone(),
+            hints: text.hints.clone(),
+            good_answer_html: text.good_answer_html.clone(),
+            calibration_md: text.calibration_md.clone(),
+            tags: text.tags.clone(),
+            hints_used: self.hints_used.clone(),
+            follow_ups_used: self.follow_ups_used.clone(),
+            starter_language: text.starter_language,
+            starter_code: text.starter_code.clone(),
+            tests: text.tests.clone(),
+            reference_solution: text.reference_solution.clone(),
+        }
+    }
 }
 
 /// `round`'s work, with the private notes of `reader`.
@@ -56,7 +96,13 @@ pub async fn read(db: impl PgExecutor<'_>, round: &RoundState, reader: Uuid) -> 
                s.scene as "scene?", s.svg as "scene_svg?", s.svg_version as "scene_svg_version?",
                s.version as "scene_version?", s.updated_at as "scene_at?",
                nr.id as "next_id?", nr.position as "next_position?", nr.title as "next_title?",
-               nr.timer_state as "next_timer?: TimerState"
+               nr.timer_state as "next_timer?: TimerState",
+               (select coalesce(json_agg(json_build_object(
+                           'position', rq.position, 'budget_minutes', rq.budget_minutes, 'question_id', q.id,
+                           'updated_at', q.updated_at, 'hints_used', rq.hints_used,
+                           'follow_ups_used', rq.follow_ups_used) order by rq.position), '[]')
+                from round_questions rq join questions q on q.id = rq.question_id where rq.round_id = r.id)
+                   as "questions!: Json<Vec<QuestionRef>>"
            from (select $1::uuid as id) as r
            left join notes sp on sp.round_id = r.id and sp.author_id = $2 and sp.kind = 'scratchpad'
            left join notes pn on pn.round_id = r.id and pn.author_id = $3 and pn.kind = 'private'
@@ -78,6 +124,7 @@ pub async fn read(db: impl PgExecutor<'_>, round: &RoundState, reader: Uuid) -> 
     };
     Ok(RoundWork {
         last_signal: row.last_signal,
+        questions: row.questions.0,
         cards: RoundStage { interviewer: row.interviewer_card, self_assessment: row.self_card },
         scratchpad: note(row.scratchpad_md, row.scratchpad_html, row.scratchpad_version, row.scratchpad_at),
         private_notes: note(row.private_md, row.private_html, row.private_version, row.private_at),

@@ -214,7 +214,12 @@ async fn show_question(
     SignedIn(user): SignedIn,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    let question = db::questions::find_visible(&state.db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    let mut db = state.db.acquire().await?;
+    let visible = db::questions::find_visible(&mut *db, user.id, &slug).await?.ok_or(AppError::NotFound)?;
+    let texts = state.question_texts.get(&mut db, &[(visible.id, visible.updated_at)]).await?;
+    drop(db);
+    // A private question deleted since the first read is gone.
+    let question = QuestionDetail::of(texts.first().ok_or(AppError::NotFound)?, visible);
     let guidance = bank::guidance_for(question.is_own, &question.candidate_rounds);
     let question = match guidance {
         Guidance::Shown => question,

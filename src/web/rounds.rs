@@ -305,7 +305,10 @@ async fn show_round(
     let work = db::round_page::read(&mut *db, &round, user.id).await?;
     let stage = round_view::stage(&round, work.cards);
     let questions = if visibility::may_see(viewer, Item::Question(1), stage) {
-        round_view::questions_seen_by(db::rounds::questions(&mut *db, round.id).await?, viewer, stage)
+        let wanted: Vec<_> = work.questions.iter().map(|q| (q.question_id, q.updated_at)).collect();
+        let texts = state.question_texts.get(&mut db, &wanted).await?;
+        let questions = work.questions.iter().zip(&texts).map(|(q, text)| q.with_text(text)).collect();
+        round_view::questions_seen_by(questions, viewer, stage)
     } else {
         Vec::new()
     };

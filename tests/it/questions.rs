@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 
 use crate::support::html::rendered_text;
 use crate::support::proof::{proof_count, runner};
-use crate::support::{Page, TestApp};
+use crate::support::{LoopBuilder, Page, TestApp};
 
 /// The slugs listed on a bank page, in order.
 fn listed_slugs(body: &str) -> Vec<String> {
@@ -294,4 +294,43 @@ async fn filters_that_match_nothing_offer_to_clear_them() {
     assert_eq!(page.attr("#clear-filters", "href").as_deref(), Some("/questions"));
     let cleared = app.get("/questions", Some(&cookie)).await.page();
     assert!(cleared.has("#question-list") && !cleared.has("#no-results"));
+}
+
+/// Question texts are held in memory under their version: once a question
+/// changes in the database, its page and the round that asks it show the new
+/// text on every instance, also on one that held the old text.
+#[tokio::test]
+async fn a_changed_question_shows_its_new_text_on_every_instance_that_held_the_old_one() {
+    let app = TestApp::new().await;
+    let other = app.other_instance_app();
+    let cookie = app.sign_up("reader").await;
+    let scheduled = LoopBuilder::self_timed("phone-screen").for_user(&cookie).started(&app).await;
+    let round = &scheduled.rounds[0];
+    let slug: String = sqlx::query_scalar(
+        "select q.slug from round_questions rq join questions q on q.id = rq.question_id
+         where rq.round_id = $1 order by rq.position limit 1",
+    )
+    .bind(scheduled.round_ids[0])
+    .fetch_one(&app.db)
+    .await
+    .expect("round 1's first question");
+    let pages = [format!("/questions/{slug}"), round.clone()];
+    for instance in [&app, &other] {
+        for page in &pages {
+            let shown = instance.get(page, Some(&cookie)).await;
+            assert_eq!(shown.status, StatusCode::OK, "{page}: {}", shown.body);
+            assert!(!shown.body.contains("The prompt as it reads now"), "{page}");
+        }
+    }
+    sqlx::query("update questions set prompt_html = '<p>The prompt as it reads now.</p>' where slug = $1")
+        .bind(&slug)
+        .execute(&app.db)
+        .await
+        .expect("the prompt changes");
+    for instance in [&app, &other] {
+        for page in &pages {
+            let shown = instance.get(page, Some(&cookie)).await;
+            assert!(shown.body.contains("The prompt as it reads now."), "{page} shows the old prompt: {}", shown.body);
+        }
+    }
 }

@@ -99,6 +99,11 @@ impl TestApp {
         mockloop::startup::build_router(AppState::new(pool, settings()))
     }
 
+    /// [`TestApp::other_instance`] to send requests to as to this one.
+    pub fn other_instance_app(&self) -> TestApp {
+        TestApp { db: self.db.clone(), router: self.other_instance() }
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
