@@ -13,8 +13,12 @@ use crate::password_work::PasswordWork;
 use crate::question_texts::QuestionTexts;
 use crate::web::render_cache::RenderCache;
 
+/// Cloned by every extractor of every request, so one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+#[derive(Clone)]
+pub struct Shared {
     pub db: PgPool,
     pub settings: Arc<Settings>,
     pub live: LiveHub,
@@ -41,7 +45,7 @@ impl AppState {
     /// State for serving, with a live-event listener on `db`.
     pub fn new(db: PgPool, settings: Settings) -> AppState {
         let live = LiveHub::start(db.clone());
-        AppState {
+        AppState(Arc::new(Shared {
             db,
             settings: Arc::new(settings),
             live,
@@ -54,27 +58,36 @@ impl AppState {
             ice_servers: Arc::new(IceServers::default()),
             peer_board_balance: None,
             mailer: None,
-        }
+        }))
     }
 
-    pub fn with_limits(self, limits: Limits) -> AppState {
-        AppState { limits, ..self }
+    fn shared_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
-    pub fn with_sign_up(self, sign_up: SignUp) -> AppState {
-        AppState { sign_up, ..self }
+    pub fn with_limits(mut self, limits: Limits) -> AppState {
+        self.shared_mut().limits = limits;
+        self
     }
 
-    pub fn with_peer_board_balance(self, peer_board_balance: Option<u32>) -> AppState {
-        AppState { peer_board_balance, ..self }
+    pub fn with_sign_up(mut self, sign_up: SignUp) -> AppState {
+        self.shared_mut().sign_up = sign_up;
+        self
     }
 
-    pub fn with_mailer(self, mailer: Option<crate::mail::Mailer>) -> AppState {
-        AppState { mailer: mailer.map(Arc::new), ..self }
+    pub fn with_peer_board_balance(mut self, peer_board_balance: Option<u32>) -> AppState {
+        self.shared_mut().peer_board_balance = peer_board_balance;
+        self
     }
 
-    pub fn with_ice_servers(self, ice_servers: IceServers) -> AppState {
-        AppState { ice_servers: Arc::new(ice_servers), ..self }
+    pub fn with_mailer(mut self, mailer: Option<crate::mail::Mailer>) -> AppState {
+        self.shared_mut().mailer = mailer.map(Arc::new);
+        self
+    }
+
+    pub fn with_ice_servers(mut self, ice_servers: IceServers) -> AppState {
+        self.shared_mut().ice_servers = Arc::new(ice_servers);
+        self
     }
 }
 
@@ -99,6 +112,14 @@ pub struct Settings {
     pub base_url: String,
     pub secure_cookies: bool,
     pub behind_proxy: bool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl FromRef<AppState> for PgPool {

@@ -161,7 +161,7 @@ where
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let settings = AppState::from_ref(state).settings;
+        let settings = AppState::from_ref(state).settings.clone();
         let forwarded = settings
             .behind_proxy
             .then(|| {
