@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use crate::db;
 use crate::db::templates::TemplateWithRounds;
@@ -37,13 +37,14 @@ pub struct ShippedContent {
 }
 
 impl ShippedContent {
-    /// The held copy, or a fresh read of it (kept unless content changed meanwhile).
-    pub async fn get(&self, db: &PgPool) -> Result<Arc<Shipped>, sqlx::Error> {
+    /// The held copy, or a fresh read of it (kept unless content changed
+    /// meanwhile) on the caller's connection: a page holding one while it waited
+    /// for another could, in a burst as large as the pool, wait for ever.
+    pub async fn get(&self, conn: &mut PgConnection) -> Result<Arc<Shipped>, sqlx::Error> {
         if let Some(shipped) = self.held.read().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
             return Ok(shipped.clone());
         }
         let drops = self.drops.load(Ordering::SeqCst);
-        let mut conn = db.acquire().await?;
         let templates = db::templates::list_owned_by(&mut *conn, None).await?;
         let tags = db::questions::shipped_tags(&mut *conn).await?;
         let shipped = Arc::new(Shipped {

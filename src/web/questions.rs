@@ -168,7 +168,7 @@ async fn list_questions(
     let page = query.page();
     let mut db = state.db.acquire().await?;
     let questions = db::questions::search(&mut *db, user.id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let shipped = state.live.shipped().get(&state.db).await?;
+    let shipped = state.live.shipped().get(&mut db).await?;
     let own_tags = db::questions::own_tags(&mut *db, user.id).await?;
     let total = questions.first().map_or(0, |q| q.total);
     let bank_size = if questions.is_empty() { db::questions::count_visible(&mut *db, user.id).await? } else { total };

@@ -334,3 +334,19 @@ async fn a_changed_question_shows_its_new_text_on_every_instance_that_held_the_o
         }
     }
 }
+
+/// The shipped tags are read on the first search after a start (or a content
+/// import): a burst of searches larger than the pool, arriving then, must not
+/// hold every connection while each waits for one more to read them.
+#[tokio::test]
+async fn a_burst_of_searches_on_a_cold_start_is_answered_without_waiting_for_a_connection() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("searcher").await;
+    let started = std::time::Instant::now();
+    let searches = (0..20).map(|_| app.get("/questions?q=gradient+descent", Some(&cookie)));
+    let answers = futures_util::future::join_all(searches).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|answer| answer.status).collect();
+    assert!(statuses.iter().all(|status| *status == StatusCode::OK), "{statuses:?}");
+    // The pool's wait is 3 s: a burst that waited it out would also be refused above.
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "took {:?}", started.elapsed());
+}
