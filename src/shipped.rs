@@ -24,9 +24,9 @@ pub struct Shipped {
     pub tags: Vec<String>,
     /// The same tags escaped for HTML, once: the search page lists them all.
     pub tags_html: Vec<String>,
-    /// A digest of the templates: the same on every instance for the same
-    /// content, so a page kept under it is never served for other content.
-    pub templates_digest: String,
+    /// A digest of the templates and tags: the same on every instance for the
+    /// same content, so a page kept under it is never served for other content.
+    pub digest: String,
 }
 
 #[derive(Clone, Default)]
@@ -48,7 +48,7 @@ impl ShippedContent {
         let templates = db::templates::list_owned_by(&mut *conn, None).await?;
         let tags = db::questions::shipped_tags(&mut *conn).await?;
         let shipped = Arc::new(Shipped {
-            templates_digest: digest_of(&templates),
+            digest: digest_of(&templates, &tags),
             templates,
             tags_html: tags.iter().map(|tag| escape_html(tag)).collect(),
             tags,
@@ -67,9 +67,9 @@ impl ShippedContent {
     }
 }
 
-/// Of the templates' debug form: the same for the same content under one
+/// Of the templates' and tags' debug form: the same for the same content under one
 /// build, and a page's key names its build too (`render_cache::page_etag`).
-fn digest_of(templates: &[TemplateWithRounds]) -> String {
-    let digest = Sha256::digest(format!("{templates:?}").as_bytes());
+fn digest_of(templates: &[TemplateWithRounds], tags: &[String]) -> String {
+    let digest = Sha256::digest(format!("{templates:?}{tags:?}").as_bytes());
     digest[..16].iter().map(|byte| format!("{byte:02x}")).collect()
 }

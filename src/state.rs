@@ -14,6 +14,9 @@ use crate::question_texts::QuestionTexts;
 use crate::web::render_cache::RenderCache;
 
 /// Cloned by every extractor of every request, so one reference count.
+/// About 200 bank pages (~40 KB each, most of it the tag filter).
+const SEARCH_PAGES_BUDGET_BYTES: usize = 8 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
@@ -31,6 +34,9 @@ pub struct Shared {
     pub password_work: PasswordWork,
     /// Pages that change only with a version the database computes (completed loops' feedback).
     pub rendered: RenderCache,
+    /// Bank pages under the same rule, apart so that many distinct searches
+    /// cannot push out the pages that cost most to render.
+    pub rendered_searches: RenderCache,
     /// Question texts, read once per version.
     pub question_texts: QuestionTexts,
     /// The STUN/TURN servers a round's call may use (none by default).
@@ -54,6 +60,7 @@ impl AppState {
             sign_up: SignUp::Open,
             password_work: PasswordWork::sized_to_this_machine(),
             rendered: RenderCache::default(),
+            rendered_searches: RenderCache::with_budget(SEARCH_PAGES_BUDGET_BYTES),
             question_texts: QuestionTexts::default(),
             ice_servers: Arc::new(IceServers::default()),
             peer_board_balance: None,

@@ -93,6 +93,26 @@ impl QuestionDetail {
     }
 }
 
+/// What the bank lists for `viewer` changed when either version changed: the
+/// shipped questions' or the viewer's own (bumped by triggers, migration 0022).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BankVersions {
+    pub shipped: i64,
+    pub own: i64,
+}
+
+pub async fn bank_versions(db: impl PgExecutor<'_>, viewer: Uuid) -> Result<BankVersions, sqlx::Error> {
+    sqlx::query_as!(
+        BankVersions,
+        r#"select coalesce((select version from bank_versions where owner_key = '00000000-0000-0000-0000-000000000000'), 0)
+                      as "shipped!",
+                  coalesce((select version from bank_versions where owner_key = $1), 0) as "own!""#,
+        viewer,
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Questions `viewer` may see that match `filter`, best match first.
 pub async fn search(
     db: impl PgExecutor<'_>,

@@ -73,13 +73,7 @@ async fn show_home(
     let minute = Utc::now().timestamp() / 60;
     let etag = page_etag(
         &signed_in,
-        &[
-            "home",
-            &versions.history.to_string(),
-            &versions.home.to_string(),
-            &shipped.templates_digest,
-            &minute.to_string(),
-        ],
+        &["home", &versions.history.to_string(), &versions.home.to_string(), &shipped.digest, &minute.to_string()],
     );
     serve_versioned(&state.rendered, &headers, Some(etag), async || {
         let templates = super::templates::visible_templates(&state, Some(signed_in.id)).await?;

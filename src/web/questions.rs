@@ -6,12 +6,14 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
 use super::extract::Path;
 use super::page::{Layout, choices, escape_html, render};
+use super::render_cache::{page_etag, serve_versioned};
 use super::session::SignedIn;
 use crate::db;
 use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
@@ -159,30 +161,42 @@ impl QuestionListPage {
     }
 }
 
+/// The bank page is kept rendered under the versions of what it lists (the
+/// shipped questions, the viewer's own, the held tags) and the filter: paging
+/// back and forth or returning from a question is then one small read.
 async fn list_questions(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
+    headers: HeaderMap,
     Query(query): Query<BankQuery>,
 ) -> Result<Response, AppError> {
     let filter = query.filter()?;
     let page = query.page();
     let mut db = state.db.acquire().await?;
-    let questions = db::questions::search(&mut *db, user.id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let versions = db::questions::bank_versions(&mut *db, user.id).await?;
     let shipped = state.live.shipped().get(&mut db).await?;
-    let own_tags = db::questions::own_tags(&mut *db, user.id).await?;
-    let total = questions.first().map_or(0, |q| q.total);
-    let bank_size = if questions.is_empty() { db::questions::count_visible(&mut *db, user.id).await? } else { total };
-    let listing = bank::listing(questions.len(), bank_size);
-    render(&QuestionListPage {
-        layout: Layout::new(Some(user)),
-        filter,
-        questions,
-        shipped,
-        own_tags,
-        total,
-        page,
-        listing,
+    let etag =
+        page_etag(&user, &["questions", &format!("{versions:?}"), &shipped.digest, &format!("{filter:?}/{page}")]);
+    serve_versioned(&state.rendered_searches, &headers, Some(etag), async || {
+        let questions = db::questions::search(&mut *db, user.id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+        let own_tags = db::questions::own_tags(&mut *db, user.id).await?;
+        let total = questions.first().map_or(0, |q| q.total);
+        let bank_size =
+            if questions.is_empty() { db::questions::count_visible(&mut *db, user.id).await? } else { total };
+        let listing = bank::listing(questions.len(), bank_size);
+        Ok(QuestionListPage {
+            layout: Layout::new(Some(user)),
+            filter,
+            questions,
+            shipped,
+            own_tags,
+            total,
+            page,
+            listing,
+        }
+        .render()?)
     })
+    .await
 }
 
 #[derive(Template)]

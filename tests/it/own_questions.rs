@@ -213,3 +213,69 @@ async fn the_tag_filter_lists_every_tag_once_with_the_owners_own_and_keeps_the_c
         .attrs("#tag option", "value");
     assert_eq!(theirs[1..], shipped[..], "another person's tags are not listed");
 }
+
+/// The bank page is kept rendered under the versions of what it lists: a
+/// revisit of an unchanged search is a 304, and every change to what it lists
+/// (the owner's own question written, edited or deleted, a shipped question
+/// changed) shows at once, on this instance and on another that held the page;
+/// someone else's private question changes nothing for the viewer.
+#[tokio::test]
+async fn a_kept_search_page_follows_every_change_to_what_it_lists() {
+    let app = TestApp::new().await;
+    let other = app.other_instance_app();
+    let owner = app.sign_up("owner").await;
+    let stranger = app.sign_up("stranger").await;
+    let search = "/questions?q=adam";
+    let first = app.get(search, Some(&owner)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let etag = first.header("etag").to_owned();
+    assert_eq!(first.header("cache-control"), "private, no-cache");
+    let revisit = |etag: String| {
+        let request = axum::http::Request::get(search)
+            .header("cookie", owner.as_str())
+            .header("if-none-match", etag)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        app.send(request)
+    };
+    assert_eq!(revisit(etag.clone()).await.status, StatusCode::NOT_MODIFIED, "nothing changed");
+    assert!(!other.get(search, Some(&owner)).await.body.contains("Adam from scratch"));
+
+    create(&app, &stranger, "Adam for strangers").await;
+    assert_eq!(revisit(etag.clone()).await.status, StatusCode::NOT_MODIFIED, "another person's question");
+
+    let location = create(&app, &owner, "Adam from scratch").await;
+    assert_eq!(revisit(etag).await.status, StatusCode::OK, "the owner's new question");
+    for instance in [&app, &other] {
+        let page = instance.get(search, Some(&owner)).await;
+        assert!(page.body.contains("Adam from scratch"), "{}", page.body);
+        assert!(!page.body.contains("Adam for strangers"));
+    }
+    let edited =
+        app.post_form(&format!("{location}/edit"), &question_form("Adam, edited", "One\nTwo"), Some(&owner)).await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    for instance in [&app, &other] {
+        let page = instance.get(search, Some(&owner)).await;
+        assert!(page.body.contains("Adam, edited") && !page.body.contains("Adam from scratch"), "{}", page.body);
+    }
+    let deleted = app.post_form(&format!("{location}/delete"), &[], Some(&owner)).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    for instance in [&app, &other] {
+        assert!(!instance.get(search, Some(&owner)).await.body.contains("Adam, edited"));
+    }
+
+    let shipped = "/questions?q=gradient+descent";
+    for instance in [&app, &other] {
+        assert!(!instance.get(shipped, Some(&owner)).await.body.contains("Gradient descent, retitled"));
+    }
+    sqlx::query(
+        "update questions set title = 'Gradient descent, retitled'
+         where id = (select id from questions where owner_id is null and search @@ websearch_to_tsquery('english', 'gradient descent') limit 1)",
+    )
+    .execute(&app.db)
+    .await
+    .expect("a shipped question changes");
+    for instance in [&app, &other] {
+        assert!(instance.get(shipped, Some(&owner)).await.body.contains("Gradient descent, retitled"));
+    }
+}
