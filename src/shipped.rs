@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use crate::db;
 use crate::db::templates::TemplateWithRounds;
@@ -37,13 +37,31 @@ pub struct ShippedContent {
 }
 
 impl ShippedContent {
-    /// The held copy, or a fresh read of it (kept unless content changed
-    /// meanwhile) on the caller's connection: a page holding one while it waited
-    /// for another could, in a burst as large as the pool, wait for ever.
-    pub async fn get(&self, conn: &mut PgConnection) -> Result<Arc<Shipped>, sqlx::Error> {
-        if let Some(shipped) = self.held.read().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
-            return Ok(shipped.clone());
+    /// The held copy, or a fresh read of it on a connection taken from `db`
+    /// only then. A page that already holds a connection calls [`Self::get_on`].
+    pub async fn get(&self, db: &PgPool) -> Result<Arc<Shipped>, sqlx::Error> {
+        match self.held() {
+            Some(shipped) => Ok(shipped),
+            None => self.read(&mut *db.acquire().await?).await,
         }
+    }
+
+    /// The held copy, or a fresh read of it on the caller's connection: waiting
+    /// for a second one, a burst as large as the pool would hold every
+    /// connection until the pool's timeout.
+    pub async fn get_on(&self, conn: &mut PgConnection) -> Result<Arc<Shipped>, sqlx::Error> {
+        match self.held() {
+            Some(shipped) => Ok(shipped),
+            None => self.read(conn).await,
+        }
+    }
+
+    fn held(&self) -> Option<Arc<Shipped>> {
+        self.held.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// A fresh read, kept unless content changed meanwhile.
+    async fn read(&self, conn: &mut PgConnection) -> Result<Arc<Shipped>, sqlx::Error> {
         let drops = self.drops.load(Ordering::SeqCst);
         let templates = db::templates::list_owned_by(&mut *conn, None).await?;
         let tags = db::questions::shipped_tags(&mut *conn).await?;

@@ -13,10 +13,10 @@ use crate::password_work::PasswordWork;
 use crate::question_texts::QuestionTexts;
 use crate::web::render_cache::RenderCache;
 
-/// Cloned by every extractor of every request, so one reference count.
 /// About 200 bank pages (~40 KB each, most of it the tag filter).
 const SEARCH_PAGES_BUDGET_BYTES: usize = 8 * 1024 * 1024;
 
+/// Cloned by every extractor of every request, so one reference count.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 

@@ -68,7 +68,7 @@ async fn show_home(
         };
         return render(&page);
     };
-    let shipped = state.live.shipped().get(&mut *state.db.acquire().await?).await?;
+    let shipped = state.live.shipped().get(&state.db).await?;
     let versions = db::home::versions(&state.db, signed_in.id).await?;
     let minute = Utc::now().timestamp() / 60;
     let etag = page_etag(

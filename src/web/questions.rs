@@ -174,7 +174,7 @@ async fn list_questions(
     let page = query.page();
     let mut db = state.db.acquire().await?;
     let versions = db::questions::bank_versions(&mut *db, user.id).await?;
-    let shipped = state.live.shipped().get(&mut db).await?;
+    let shipped = state.live.shipped().get_on(&mut db).await?;
     let etag =
         page_etag(&user, &["questions", &format!("{versions:?}"), &shipped.digest, &format!("{filter:?}/{page}")]);
     serve_versioned(&state.rendered_searches, &headers, Some(etag), async || {

@@ -33,10 +33,9 @@ impl TemplateWithRounds {
 
 /// The templates `viewer` may use: the shipped ones (held in memory), then their own.
 pub async fn visible_templates(state: &AppState, viewer: Option<Uuid>) -> Result<Vec<TemplateWithRounds>, AppError> {
-    let mut db = state.db.acquire().await?;
-    let mut templates = state.live.shipped().get(&mut db).await?.templates.clone();
+    let mut templates = state.live.shipped().get(&state.db).await?.templates.clone();
     if let Some(owner) = viewer {
-        templates.extend(db::templates::list_owned_by(&mut *db, Some(owner)).await?);
+        templates.extend(db::templates::list_owned_by(&state.db, Some(owner)).await?);
     }
     Ok(templates)
 }
