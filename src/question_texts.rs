@@ -29,12 +29,14 @@ impl Default for QuestionTexts {
 
 impl QuestionTexts {
     /// The texts of `wanted` (each a question's id and its current `updated_at`),
-    /// in the same order; those not held at that version are read in one statement.
+    /// in the same order; those not held at that version are read in one
+    /// statement. `None` for a question gone since the caller read its version
+    /// (a private question deleted meanwhile).
     pub async fn get(
         &self,
         db: &mut PgConnection,
         wanted: &[(Uuid, DateTime<Utc>)],
-    ) -> Result<Vec<Arc<QuestionText>>, sqlx::Error> {
+    ) -> Result<Vec<Option<Arc<QuestionText>>>, sqlx::Error> {
         let mut found: Vec<Option<Arc<QuestionText>>> = {
             let mut held = self.held();
             wanted.iter().map(|(id, at)| held.get(id).filter(|text| text.updated_at == *at).cloned()).collect()
@@ -54,8 +56,7 @@ impl QuestionTexts {
                 }
             }
         }
-        // Only a private question deleted since the caller's read is missing.
-        Ok(found.into_iter().flatten().collect())
+        Ok(found)
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, LruCache<Uuid, Arc<QuestionText>>> {

@@ -33,69 +33,9 @@ pub struct QuestionSummary {
     pub total: i64,
 }
 
-#[derive(Debug, Clone)]
-pub struct QuestionDetail {
-    pub id: Uuid,
-    pub slug: String,
-    pub kind: RoundKind,
-    pub title: String,
-    pub prompt_html: String,
-    pub follow_ups: Vec<String>,
-    pub hints: Vec<String>,
-    pub good_answer_html: String,
-    pub calibration_html: Option<String>,
-    pub tags: Vec<String>,
-    pub topic: String,
-    pub teams: Vec<Team>,
-    pub levels: Vec<Level>,
-    pub difficulty: Difficulty,
-    pub suggested_minutes: i16,
-    pub guide_quotes: Vec<String>,
-    pub is_own: bool,
-    /// The rounds in which the viewer answers it, for the rule on whether the
-    /// bank shows them its guidance (`domain::bank::guidance_for`).
-    pub candidate_rounds: Json<Vec<CandidateRound>>,
-}
-
-impl QuestionDetail {
-    /// The page of `text`, standing for the viewer as `visible` says.
-    pub fn of(text: &QuestionText, visible: VisibleQuestion) -> QuestionDetail {
-        QuestionDetail {
-            id: text.id,
-            slug: text.slug.clone(),
-            kind: text.kind,
-            title: text.title.clone(),
-            prompt_html: text.prompt_html.clone(),
-            follow_ups: text.follow_ups.clone(),
-            hints: text.hints.clone(),
-            good_answer_html: text.good_answer_html.clone(),
-            calibration_html: text.calibration_html.clone(),
-            tags: text.tags.clone(),
-            topic: text.topic.clone(),
-            teams: text.teams.clone(),
-            levels: text.levels.clone(),
-            difficulty: text.difficulty,
-            suggested_minutes: text.suggested_minutes,
-            guide_quotes: text.guide_quotes.clone(),
-            is_own: visible.is_own,
-            candidate_rounds: visible.candidate_rounds,
-        }
-    }
-
-    /// The question without what only an interviewer should hold: follow-ups,
-    /// hints, what good looks like, calibration.
-    pub fn without_guidance(mut self) -> QuestionDetail {
-        self.follow_ups.clear();
-        self.hints.clear();
-        self.good_answer_html.clear();
-        self.calibration_html = None;
-        self
-    }
-}
-
 /// What the bank lists for `viewer` changed when either version changed: the
 /// shipped questions' or the viewer's own (bumped by triggers, migration 0022).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct BankVersions {
     pub shipped: i64,
     pub own: i64,
@@ -389,6 +329,22 @@ pub struct QuestionText {
     pub starter_code: Option<String>,
     pub tests: Option<Json<TestSuite>>,
     pub reference_solution: Option<String>,
+}
+
+impl QuestionText {
+    /// The text without what only an interviewer should hold: follow-ups,
+    /// hints, what good looks like, calibration, the reference solution.
+    pub fn without_guidance(&self) -> QuestionText {
+        QuestionText {
+            follow_ups: Vec::new(),
+            hints: Vec::new(),
+            good_answer_html: String::new(),
+            calibration_md: None,
+            calibration_html: None,
+            reference_solution: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// The texts of the questions `ids`, in no particular order.

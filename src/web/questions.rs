@@ -16,7 +16,7 @@ use super::page::{Layout, choices, escape_html, render};
 use super::render_cache::{page_etag, serve_versioned};
 use super::session::SignedIn;
 use crate::db;
-use crate::db::questions::{QuestionDetail, QuestionFilter, QuestionSummary};
+use crate::db::questions::{QuestionFilter, QuestionSummary, QuestionText};
 use crate::domain::bank::{self, Guidance, Listing, SearchText};
 use crate::domain::{Difficulty, RoundKind, Team};
 use crate::shipped::Shipped;
@@ -203,7 +203,8 @@ async fn list_questions(
 #[template(path = "questions/show.html")]
 struct QuestionPage {
     layout: Layout,
-    question: QuestionDetail,
+    question: Arc<QuestionText>,
+    is_own: bool,
     guidance: Guidance,
 }
 
@@ -233,11 +234,11 @@ async fn show_question(
     let texts = state.question_texts.get(&mut db, &[(visible.id, visible.updated_at)]).await?;
     drop(db);
     // A private question deleted since the first read is gone.
-    let question = QuestionDetail::of(texts.first().ok_or(AppError::NotFound)?, visible);
-    let guidance = bank::guidance_for(question.is_own, &question.candidate_rounds);
+    let text = texts.into_iter().next().flatten().ok_or(AppError::NotFound)?;
+    let guidance = bank::guidance_for(visible.is_own, &visible.candidate_rounds);
     let question = match guidance {
-        Guidance::Shown => question,
-        Guidance::WithheldUntilRoundEnds => question.without_guidance(),
+        Guidance::Shown => text,
+        Guidance::WithheldUntilRoundEnds => Arc::new(text.without_guidance()),
     };
-    render(&QuestionPage { layout: Layout::new(Some(user)), question, guidance })
+    render(&QuestionPage { layout: Layout::new(Some(user)), question, is_own: visible.is_own, guidance })
 }

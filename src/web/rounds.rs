@@ -307,7 +307,9 @@ async fn show_round(
     let questions = if visibility::may_see(viewer, Item::Question(1), stage) {
         let wanted: Vec<_> = work.questions.iter().map(|q| (q.question_id, q.updated_at)).collect();
         let texts = state.question_texts.get(&mut db, &wanted).await?;
-        let questions = work.questions.iter().zip(&texts).map(|(q, text)| q.with_text(text)).collect();
+        // A round's questions cannot be deleted (round_questions refers to them).
+        let questions =
+            work.questions.iter().zip(&texts).filter_map(|(q, text)| Some(q.with_text(text.as_ref()?))).collect();
         round_view::questions_seen_by(questions, viewer, stage)
     } else {
         Vec::new()
