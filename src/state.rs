@@ -12,9 +12,14 @@ use crate::live::{LiveHub, LiveRound, SharedReads};
 use crate::password_work::PasswordWork;
 use crate::question_texts::QuestionTexts;
 use crate::web::render_cache::RenderCache;
+use crate::web::rounds::KeptRound;
 
 /// About 200 bank pages (~40 KB each, most of it the tag filter).
 const SEARCH_PAGES_BUDGET_BYTES: usize = 8 * 1024 * 1024;
+
+/// About 500 round pages (~20 KB each): a kept page serves its two
+/// participants' reloads, so only the live rounds need to stay.
+const ROUND_PAGES_BUDGET_BYTES: usize = 10 * 1024 * 1024;
 
 /// Cloned by every extractor of every request, so one reference count.
 #[derive(Clone)]
@@ -37,6 +42,9 @@ pub struct Shared {
     /// Bank pages under the same rule, apart so that many distinct searches
     /// cannot push out the pages that cost most to render.
     pub rendered_searches: RenderCache,
+    /// Round pages with holes for their timer, nonce and call credentials
+    /// (`web::rounds`), under the same rule, apart for the same reason.
+    pub rendered_rounds: RenderCache<Arc<KeptRound>>,
     /// Question texts, read once per version.
     pub question_texts: QuestionTexts,
     /// The STUN/TURN servers a round's call may use (none by default).
@@ -61,6 +69,7 @@ impl AppState {
             password_work: PasswordWork::sized_to_this_machine(),
             rendered: RenderCache::default(),
             rendered_searches: RenderCache::with_budget(SEARCH_PAGES_BUDGET_BYTES),
+            rendered_rounds: RenderCache::with_budget(ROUND_PAGES_BUDGET_BYTES),
             question_texts: QuestionTexts::default(),
             ice_servers: Arc::new(IceServers::default()),
             peer_board_balance: None,

@@ -1,5 +1,6 @@
 //! The candidate's code in a round, with a version number so that concurrent
-//! edits are detected, never overwritten (as notes are).
+//! edits are detected, never overwritten, and saved with an asynchronous
+//! commit (as notes are: `db::notes` says why that is safe).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -53,8 +54,15 @@ pub async fn save(
                select $1, $2, $3, 1 where $4 = 0
                on conflict (round_id) do nothing
                returning version, updated_at),
-           saved as (select * from updated union all select * from inserted)
-           select saved.version as "version!", saved.updated_at as "updated_at!" from saved"#,
+           saved as (select * from updated union all select * from inserted),
+           -- The kept round page's version (migration 0023 says why not a trigger).
+           bumped as (
+               insert into round_versions as v (round_id, version) select $1, 1 from saved
+               on conflict (round_id) do update set version = v.version + 1),
+           -- A draft, saved again within seconds: its commit need not wait for the
+           -- disk (module comment).
+           async_commit as (select set_config('synchronous_commit', 'off', true))
+           select saved.version as "version!", saved.updated_at as "updated_at!" from saved, async_commit"#,
         round_id,
         language as CodeLanguage,
         body,

@@ -1,5 +1,11 @@
 //! Notes: the candidate's scratchpad and interviewers' private notes, with a
 //! version number so that concurrent edits are detected, never overwritten.
+//!
+//! A save commits without waiting for its WAL to reach the disk (PostgreSQL's
+//! asynchronous commit, for that transaction only): the wait was a sixth of
+//! an autosave's cost. A crash of the database server can lose the last
+//! fraction of a second of saves, never corrupt them; the page still holds the
+//! text, and its next save meets a version conflict and shows both.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -62,8 +68,15 @@ pub async fn save(
                select $1, $2, $3, $4, $5, 1 where $6 = 0
                on conflict (round_id, kind, author_id) do nothing
                returning version, updated_at),
-           saved as (select * from updated union all select * from inserted)
-           select saved.version as "version!", saved.updated_at as "updated_at!" from saved"#,
+           saved as (select * from updated union all select * from inserted),
+           -- The kept round page's version (migration 0023 says why not a trigger).
+           bumped as (
+               insert into round_versions as v (round_id, version) select $1, 1 from saved
+               on conflict (round_id) do update set version = v.version + 1),
+           -- A draft, saved again within seconds: its commit need not wait for the
+           -- disk (module comment).
+           async_commit as (select set_config('synchronous_commit', 'off', true))
+           select saved.version as "version!", saved.updated_at as "updated_at!" from saved, async_commit"#,
         round_id,
         author,
         kind as NoteKind,

@@ -20,8 +20,66 @@ use super::scene::RoundScene;
 use crate::domain::blind_scoring::{CardStatus, RoundStage};
 use crate::domain::code_runs::{CaseResult, RunOutcome};
 use crate::domain::question::CodeLanguage;
-use crate::domain::timer::TimerState;
+use crate::domain::timer::{Timer, TimerState};
 use crate::domain::whiteboard::SafeSvg;
+
+/// What every visit to a round page reads: who takes part, where the clock
+/// stands, and the versions the rest of the page is kept under.
+#[derive(Debug)]
+pub struct RoundClock {
+    pub candidate_id: Uuid,
+    pub interviewer_id: Option<Uuid>,
+    pub timer: Timer,
+    pub timer_version: i32,
+    /// Bumped by every change the page shows besides the timer (migration 0023).
+    pub page_version: i64,
+    /// The versions of the shipped bank and the candidate's own questions, summed
+    /// (each only grows): the round's questions are among them.
+    pub bank_version: i64,
+    /// The round's rubric as imported: the interviewer's page lists its criteria.
+    pub rubric_hash: String,
+    pub now: DateTime<Utc>,
+}
+
+/// The round's clock and versions, if `viewer` takes part in it.
+pub async fn clock(db: impl PgExecutor<'_>, round_id: Uuid, viewer: Uuid) -> Result<Option<RoundClock>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select l.candidate_id, r.interviewer_id, r.timer_state as "timer_state: TimerState", r.planned_minutes,
+                  r.extension_seconds, r.elapsed_ms, r.running_since, r.started_at, r.ended_at, r.current_question,
+                  r.question_switch_ms, r.timer_version, coalesce(v.version, 0) as "page_version!",
+                  (select coalesce(sum(b.version), 0) from bank_versions b
+                   where b.owner_key in ('00000000-0000-0000-0000-000000000000', l.candidate_id))::bigint
+                      as "bank_version!",
+                  coalesce((select h.content_hash from rubrics h where h.kind = r.kind), '') as "rubric_hash!",
+                  clock_timestamp() as "now!"
+           from rounds r join loops l on l.id = r.loop_id left join round_versions v on v.round_id = r.id
+           where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2)"#,
+        round_id,
+        viewer,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| RoundClock {
+        candidate_id: row.candidate_id,
+        interviewer_id: row.interviewer_id,
+        timer: Timer {
+            state: row.timer_state,
+            planned_ms: i64::from(row.planned_minutes) * 60_000,
+            extension_ms: i64::from(row.extension_seconds) * 1000,
+            elapsed_ms: row.elapsed_ms,
+            running_since: row.running_since,
+            started_at: row.started_at,
+            ended_at: row.ended_at,
+            current_question: row.current_question,
+            question_switch_ms: row.question_switch_ms,
+        },
+        timer_version: row.timer_version,
+        page_version: row.page_version,
+        bank_version: row.bank_version,
+        rubric_hash: row.rubric_hash,
+        now: row.now,
+    }))
+}
 
 #[derive(Debug)]
 pub struct RoundWork {

@@ -31,7 +31,7 @@ use crate::db::live::StreamHolder;
 use crate::db::rounds::RoundState;
 use crate::domain::LoopStatus;
 use crate::domain::blind_scoring::RoundStage;
-use crate::domain::call::{self, CallClosed, IceServers, Signal, SignalError};
+use crate::domain::call::{self, CallClosed, Signal, SignalError};
 use crate::domain::visibility::{self, Item, Viewer};
 use crate::live::LiveEvent;
 use crate::state::AppState;
@@ -200,29 +200,19 @@ pub struct CallPanel {
     viewer: Viewer,
     /// The round's latest signal when the page was made: the page listens after it.
     after: i64,
-    /// `iceServers` for the browser's `RTCPeerConnection`, as JSON.
+    /// `iceServers` for the browser's `RTCPeerConnection`, as JSON: its TURN
+    /// credentials expire, so the kept round page has a hole here.
     ice_servers: String,
 }
 
 impl CallPanel {
     /// The panel, if `viewer` may take part in the round's call now.
     /// Its stream starts after `last_signal`, the latest signal when the page was read.
-    pub fn of(
-        round: &RoundState,
-        viewer: Viewer,
-        user: Uuid,
-        last_signal: i64,
-        ice_servers: &IceServers,
-    ) -> Option<CallPanel> {
+    pub fn of(round: &RoundState, viewer: Viewer, last_signal: i64, ice_servers: String) -> Option<CallPanel> {
         if closed_for(round, viewer).is_some() {
             return None;
         }
-        Some(CallPanel {
-            round_id: round.id,
-            viewer,
-            after: last_signal,
-            ice_servers: ice_servers.for_user(user, round.now.timestamp()).to_string(),
-        })
+        Some(CallPanel { round_id: round.id, viewer, after: last_signal, ice_servers })
     }
 
     pub fn round_id(&self) -> Uuid {

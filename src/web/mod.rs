@@ -19,6 +19,7 @@ pub mod home;
 pub mod ics_feed;
 pub mod invitation_links;
 pub mod invitations;
+pub mod kept_page;
 pub mod limits;
 pub mod loops;
 pub mod markers;

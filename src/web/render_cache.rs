@@ -19,46 +19,64 @@ use crate::db::sessions::SessionUser;
 /// Enough for about a thousand completed loops' feedback (~50 KB each).
 pub const DEFAULT_BUDGET_BYTES: usize = 48 * 1024 * 1024;
 
-#[derive(Clone)]
-pub struct RenderCache {
-    inner: Arc<Mutex<Held>>,
+/// What a cache keeps: a rendered page, or one with holes (`kept_page`).
+pub trait Kept {
+    /// The bytes it holds, counted against the cache's budget.
+    fn size(&self) -> usize;
 }
 
-struct Held {
-    pages: LruCache<String, Bytes>,
+impl Kept for Bytes {
+    fn size(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<T: Kept> Kept for Arc<T> {
+    fn size(&self) -> usize {
+        self.as_ref().size()
+    }
+}
+
+#[derive(Clone)]
+pub struct RenderCache<P: Kept + Clone = Bytes> {
+    inner: Arc<Mutex<Held<P>>>,
+}
+
+struct Held<P> {
+    pages: LruCache<String, P>,
     bytes: usize,
     budget: usize,
 }
 
-impl RenderCache {
-    pub fn with_budget(budget: usize) -> RenderCache {
+impl<P: Kept + Clone> RenderCache<P> {
+    pub fn with_budget(budget: usize) -> RenderCache<P> {
         RenderCache { inner: Arc::new(Mutex::new(Held { pages: LruCache::new_unbounded(), bytes: 0, budget })) }
     }
 
-    pub fn get(&self, key: &str) -> Option<Bytes> {
+    pub fn get(&self, key: &str) -> Option<P> {
         self.held().pages.get(key).cloned()
     }
 
     /// Keeps `page` under `key`, dropping the least recently used pages beyond the
     /// budget; a page larger than the whole budget is not kept.
-    pub fn put(&self, key: String, page: Bytes) {
+    pub fn put(&self, key: String, page: P) {
         let mut held = self.held();
-        if page.len() > held.budget {
+        if page.size() > held.budget {
             return;
         }
-        held.bytes += page.len();
+        held.bytes += page.size();
         if let Some(replaced) = held.pages.insert(key, page) {
-            held.bytes -= replaced.len();
+            held.bytes -= replaced.size();
         }
         while held.bytes > held.budget {
             match held.pages.remove_lru() {
-                Some((_, dropped)) => held.bytes -= dropped.len(),
+                Some((_, dropped)) => held.bytes -= dropped.size(),
                 None => break,
             }
         }
     }
 
-    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+    fn held(&self) -> std::sync::MutexGuard<'_, Held<P>> {
         // A panic while holding the lock leaves whole entries only: the map stays usable.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -120,7 +138,7 @@ fn revalidation_headers(etag: &str) -> HeaderMap {
     headers
 }
 
-impl Default for RenderCache {
+impl<P: Kept + Clone> Default for RenderCache<P> {
     fn default() -> Self {
         RenderCache::with_budget(DEFAULT_BUDGET_BYTES)
     }
@@ -147,7 +165,7 @@ mod tests {
             (&[("a", 40), ("a", 60), ("b", 40)], "a", &["a", "b"], &[]),
         ];
         for (puts, touched, kept, dropped) in cases {
-            let cache = RenderCache::with_budget(100);
+            let cache = RenderCache::<Bytes>::with_budget(100);
             for (index, (key, len)) in puts.iter().enumerate() {
                 if index == 2 {
                     cache.get(touched);
@@ -166,7 +184,7 @@ mod tests {
 
     #[test]
     fn replacing_a_page_counts_only_the_new_copy() {
-        let cache = RenderCache::with_budget(100);
+        let cache = RenderCache::<Bytes>::with_budget(100);
         cache.put("a".into(), page(60));
         cache.put("a".into(), page(30));
         assert_eq!(cache.held().bytes, 30);

@@ -2,6 +2,7 @@
 //! client agrees on, and the round's questions cut down to what the viewer may
 //! see at the stage the round has reached ([`visibility`]).
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::db::code::RoundCode;
@@ -12,7 +13,7 @@ use crate::domain::blind_scoring::RoundStage;
 use crate::domain::code_runs::{self, RunOutcome, RunPoint};
 use crate::domain::question::Calibration;
 use crate::domain::question::CodeLanguage;
-use crate::domain::timer::{self, Milestone, QuestionProgress, TimerState};
+use crate::domain::timer::{self, Milestone, QuestionProgress, Timer, TimerState};
 use crate::domain::visibility::{self, Item, Stage, Viewer};
 use crate::domain::{Level, LoopMode, markdown};
 
@@ -109,15 +110,19 @@ pub struct QuestionView {
 
 impl TimerView {
     pub fn of(round: &RoundState) -> TimerView {
-        let timer = round.timer();
-        let remaining_ms = timer.remaining_ms(round.now);
-        let progress = timer.question_progress(round.now, &round.budgets_ms());
+        TimerView::at(&round.timer(), round.now, &round.budgets_ms(), round.timer_version)
+    }
+
+    /// `timer` at `now`, with its questions' budgets; `version` is the timer's own.
+    pub fn at(timer: &Timer, now: DateTime<Utc>, budgets_ms: &[i64], version: i32) -> TimerView {
+        let remaining_ms = timer.remaining_ms(now);
+        let progress = timer.question_progress(now, budgets_ms);
         TimerView {
             state: timer.state,
             state_label: timer.state.label(),
             remaining_ms,
             allowed_ms: timer.allowed_ms(),
-            elapsed_ms: timer.elapsed_ms(round.now),
+            elapsed_ms: timer.elapsed_ms(now),
             clock: timer::format_clock(remaining_ms),
             milestone: match timer::milestone(remaining_ms) {
                 Milestone::None => "none",
@@ -127,7 +132,7 @@ impl TimerView {
             },
             current_question: timer.current_question,
             questions: progress.iter().map(QuestionView::of).collect(),
-            version: round.timer_version,
+            version,
         }
     }
 

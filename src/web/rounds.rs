@@ -11,18 +11,21 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Json, Redirect, Response};
+use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
 use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
 use super::extract::{Form, Path};
 use super::forms::{json_or_redirect, wants_json};
-use super::page::{Layout, render};
+use super::kept_page::HoledPage;
+use super::page::{Layout, escape_html};
 use super::participant::{ParticipantRound, lock_round, round_access, round_on};
+use super::render_cache::{Kept, page_etag};
 use super::round_view::{self, QuestionView, TimerView};
 use super::session::{self, SignedIn};
 use crate::db;
@@ -32,6 +35,7 @@ use crate::db::live::StreamHolder;
 use crate::db::notes::{Note, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
+use crate::db::sessions::SessionUser;
 use crate::domain::blind_scoring::CardStatus;
 use crate::domain::code_runs;
 use crate::domain::question::{CodeLanguage, TestSuite};
@@ -81,8 +85,10 @@ struct RoundPage {
     code: Option<RoundCode>,
     /// The candidate's last test run, shown again after a reload.
     last_run: Option<StoredRun>,
-    /// This response's CSP nonce, for the styles the code editor injects.
+    /// This response's CSP nonce, for the styles the code editor injects (a hole).
     nonce: String,
+    /// The timer (a hole: `TimerPanel`).
+    timer_panel: String,
     whiteboard: super::whiteboard::WhiteboardPanel,
     /// The call with the other participant, while the viewer may join it.
     call: Option<super::call::CallPanel>,
@@ -112,10 +118,6 @@ impl RoundPage {
         self.sees(Item::InterviewerGuide)
     }
 
-    fn can_control(&self) -> bool {
-        self.sees(Item::TimerControls)
-    }
-
     fn is_peer(&self) -> bool {
         self.round.mode == LoopMode::Peer
     }
@@ -130,12 +132,6 @@ impl RoundPage {
 
     fn question_view(&self, position: &i16) -> Option<&QuestionView> {
         self.timer.questions.iter().find(|q| q.position == *position)
-    }
-
-    /// Whether the clock offers `action` now; the others are rendered hidden
-    /// (the script shows them as the state changes).
-    fn offers(&self, action: TimerAction) -> bool {
-        action.offered(self.timer.state, self.timer.current_question, self.questions.len() as i16)
     }
 
     /// The note this viewer writes: the candidate's scratchpad, or the interviewer's private notes.
@@ -295,18 +291,127 @@ impl RoundPage {
     }
 }
 
+/// What the round page's timer panel shows besides the clock itself: fixed
+/// for as long as the rest of the page is.
+#[derive(Debug, Clone, Copy)]
+struct TimerFlags {
+    round_id: Uuid,
+    /// Beside the code, on a wide screen.
+    compact: bool,
+    can_control: bool,
+    is_interviewer: bool,
+    several_questions: bool,
+    /// The questions the viewer sees (the next-question control needs a next one).
+    questions_seen: i16,
+}
+
+#[derive(Template)]
+#[template(path = "rounds/_timer.html")]
+struct TimerPanel {
+    flags: TimerFlags,
+    timer: TimerView,
+}
+
+impl TimerPanel {
+    /// Whether the clock offers `action` now; the others are rendered hidden
+    /// (the script shows them as the state changes).
+    fn offers(&self, action: TimerAction) -> bool {
+        action.offered(self.timer.state, self.timer.current_question, self.flags.questions_seen)
+    }
+
+    fn ended(&self) -> bool {
+        self.timer.is(TimerState::Ended)
+    }
+}
+
+/// The holes of a kept round page, filled on every response.
+#[derive(Debug, Clone, Copy)]
+enum RoundHole {
+    Nonce,
+    Timer,
+    IceServers,
+}
+
+impl RoundHole {
+    fn marker(self) -> String {
+        HoledPage::marker(self as usize)
+    }
+}
+
+/// A round page as kept: everything but its holes, and what filling them needs.
+#[derive(Debug)]
+pub struct KeptRound {
+    page: HoledPage,
+    flags: TimerFlags,
+    budgets_ms: Vec<i64>,
+    /// The page has the call panel, whose ICE servers carry short-lived credentials.
+    has_call: bool,
+}
+
+impl Kept for KeptRound {
+    fn size(&self) -> usize {
+        self.page.size() + self.budgets_ms.len() * std::mem::size_of::<i64>()
+    }
+}
+
+/// The round page is kept rendered under a version the database bumps with
+/// every change it shows (migration 0023), the question bank's and the
+/// rubric's versions, and the viewer's header; the timer, the CSP nonce and the
+/// call's credentials are drawn afresh on each visit. A visit that finds it
+/// kept reads one row.
 async fn show_round(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let mut db = state.db.acquire().await?;
-    let (round, viewer) = round_on(&mut db, id, user.id).await?;
+    let clock = db::round_page::clock(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
+    Viewer::of(user.id, clock.candidate_id, clock.interviewer_id).ok_or(AppError::NotFound)?;
+    let key = page_etag(
+        &user,
+        &[
+            "round",
+            &id.to_string(),
+            &clock.page_version.to_string(),
+            &clock.bank_version.to_string(),
+            &clock.rubric_hash,
+        ],
+    );
+    let kept = match state.rendered_rounds.get(&key) {
+        Some(kept) => kept,
+        None => {
+            // Read after the versions: a change in between is drawn, never missed.
+            let kept = Arc::new(render_round(&state, &mut db, &user, id).await?);
+            state.rendered_rounds.put(key, kept.clone());
+            kept
+        }
+    };
+    drop(db);
+    let nonce = super::security::new_nonce();
+    let timer = TimerView::at(&clock.timer, clock.now, &kept.budgets_ms, clock.timer_version);
+    let panel = TimerPanel { flags: kept.flags, timer }.render()?;
+    let ice_servers = match kept.has_call {
+        true => escape_html(&state.ice_servers.for_user(user.id, clock.now.timestamp()).to_string()),
+        false => String::new(),
+    };
+    let page = Html(kept.page.fill(&[&nonce, &panel, &ice_servers])).into_response();
+    let page = super::security::with_policy(page, &super::security::round_page_policy(&nonce));
+    Ok(if kept.has_call { super::security::with_call_permissions(page) } else { page })
+}
+
+/// The round page with its holes marked, for keeping.
+async fn render_round(
+    state: &AppState,
+    db: &mut PgConnection,
+    user: &SessionUser,
+    id: Uuid,
+) -> Result<KeptRound, AppError> {
+    let (round, viewer) = round_on(db, id, user.id).await?;
     let work = db::round_page::read(&mut *db, &round, user.id).await?;
     let stage = round_view::stage(&round, work.cards);
     let questions = if visibility::may_see(viewer, Item::Question(1), stage) {
         let wanted: Vec<_> = work.questions.iter().map(|q| (q.question_id, q.updated_at)).collect();
-        let texts = state.question_texts.get(&mut db, &wanted).await?;
+        let texts = state.question_texts.get(db, &wanted).await?;
         // A round's questions cannot be deleted (round_questions refers to them).
         let questions =
             work.questions.iter().zip(&texts).filter_map(|(q, text)| Some(q.with_text(text.as_ref()?))).collect();
@@ -324,12 +429,11 @@ async fn show_round(
         false => (None, None),
     };
     let whiteboard = super::whiteboard::WhiteboardPanel::of(&round, viewer, stage, work.drawing);
-    let call = super::call::CallPanel::of(&round, viewer, user.id, work.last_signal, &state.ice_servers);
-    drop(db);
-    let allows_call = call.is_some();
-    let nonce = super::security::new_nonce();
-    let page = render(&RoundPage {
-        layout: Layout::new(Some(user)),
+    let call = super::call::CallPanel::of(&round, viewer, work.last_signal, RoundHole::IceServers.marker());
+    let has_call = call.is_some();
+    let budgets_ms = round.budgets_ms();
+    let page = RoundPage {
+        layout: Layout::new(Some(user.clone())),
         timer: TimerView::of(&round),
         viewer,
         stage,
@@ -342,12 +446,20 @@ async fn show_round(
         next_round: work.next_round,
         code,
         last_run,
-        nonce: nonce.clone(),
+        nonce: RoundHole::Nonce.marker(),
+        timer_panel: RoundHole::Timer.marker(),
         whiteboard,
         call,
-    })?;
-    let page = super::security::with_policy(page, &super::security::round_page_policy(&nonce));
-    Ok(if allows_call { super::security::with_call_permissions(page) } else { page })
+    };
+    let flags = TimerFlags {
+        round_id: page.round.id,
+        compact: page.splits_workspace(),
+        can_control: page.sees(Item::TimerControls),
+        is_interviewer: page.is_interviewer(),
+        several_questions: page.has_several_questions(),
+        questions_seen: page.questions.len() as i16,
+    };
+    Ok(KeptRound { page: HoledPage::from_rendered(&page.render()?), flags, budgets_ms, has_call })
 }
 
 #[derive(Debug, Deserialize)]

@@ -588,3 +588,58 @@ async fn signing_out_on_one_server_process_ends_the_stream_another_process_serve
     let took = took.expect("the stream on the other process ended within 5 s of sign-out");
     println!("FIGURE live.sign_out_processes: a stream on another server process ended {took:?} after sign-out");
 }
+
+/// Every table the round page is drawn from moves the version it is kept
+/// under (migration 0023); notes and code move it in their save statements.
+#[tokio::test]
+async fn every_table_the_round_page_reads_moves_its_kept_version() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_up("keeper").await;
+    let ScheduledLoop { rounds, .. } = LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
+    let round = id_of(&rounds[0]);
+    let writes: &[(&str, &str)] = &[
+        (
+            "the loop",
+            "update loops set time_zone = 'Europe/Paris' where id = (select loop_id from rounds where id = $1)",
+        ),
+        ("the round", "update rounds set title = 'Renamed' where id = $1"),
+        ("its questions", "update round_questions set hints_used = '{0}' where round_id = $1"),
+        (
+            "a code run",
+            "insert into code_runs (round_id, round_elapsed_ms, question_position, language, outcome, code_version,
+                                    passed, total, duration_ms, results)
+             values ($1, 1000, 1, 'python', 'completed', 1, 1, 1, 10, '[]')",
+        ),
+        ("the drawing", "insert into round_scene (round_id, scene, version) values ($1, '{}', 1)"),
+        (
+            "a scorecard",
+            "insert into scorecards (round_id, author_id, role)
+             select r.id, l.candidate_id, 'self' from rounds r join loops l on l.id = r.loop_id where r.id = $1",
+        ),
+        (
+            "a call signal",
+            "insert into call_signals (round_id, sender_id, kind, body)
+             select r.id, l.candidate_id, 'join', '{}' from rounds r join loops l on l.id = r.loop_id where r.id = $1",
+        ),
+        ("a call signal gone", "delete from call_signals where round_id = $1"),
+    ];
+    let version = async || -> i64 {
+        sqlx::query_scalar("select coalesce((select version from round_versions where round_id = $1), 0)")
+            .bind(round)
+            .fetch_one(&app.db)
+            .await
+            .expect("version")
+    };
+    for (what, write) in writes {
+        let before = version().await;
+        sqlx::query(write).bind(round).execute(&app.db).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(version().await > before, "a change to {what} leaves the kept round page as it was");
+    }
+    let before = version().await;
+    assert_eq!(save_note(&app, &cookie, &rounds[0], "noted", 0).await.status, StatusCode::OK);
+    assert!(version().await > before, "a saved note");
+    let before = version().await;
+    let saved = crate::support::rounds::save_code(&app, &cookie, &rounds[0], "x = 1", "python", 0).await;
+    assert_eq!(saved.status, StatusCode::OK);
+    assert!(version().await > before, "saved code");
+}

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use mockloop::domain::markdown::render_inline;
 
-use crate::support::html::{escape_html, rendered_text};
+use crate::support::html::{Page, escape_html, rendered_text};
 use crate::support::live::{LiveClient, events_named};
 use crate::support::questions::questions_of_round;
 use crate::support::rounds::{end_round, save_code, save_note, start_round, timer};
 use crate::support::scorecards::submit_card;
-use crate::support::{TestApp, id_of, peer_loop};
+use crate::support::{TestApp, TestResponse, id_of, peer_loop};
 
 #[tokio::test]
 async fn only_the_interviewer_runs_the_timer_of_a_peer_round() {
@@ -282,4 +282,100 @@ async fn a_swap_never_brings_in_a_topic_another_round_of_the_loop_holds() {
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(refused.body.contains("on a topic the rest of the loop does not already cover"), "{}", refused.body);
     assert_eq!(held(coding_round).await.0, original);
+}
+
+/// The page on both instances (each keeps its own copy), as `cookie` sees it.
+async fn round_pages(app: &TestApp, other: &TestApp, round: &str, cookie: &str) -> Vec<Page> {
+    let mut pages = Vec::new();
+    for instance in [app, other] {
+        let response = instance.get(round, Some(cookie)).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        pages.push(response.page());
+    }
+    pages
+}
+
+/// The round page is kept rendered between visits: every change it shows
+/// reaches both participants on both instances at once, and each visit still
+/// draws its own clock, nonce and call credentials.
+#[tokio::test]
+async fn a_kept_round_page_follows_every_change_it_shows_on_every_instance() {
+    let app = TestApp::new().await;
+    let other = app.other_instance_app();
+    let f = peer_loop(&app).await;
+    let (round, next) = (&f.rounds[0], &f.rounds[1]);
+    for cookie in [&f.candidate, &f.interviewer_a] {
+        round_pages(&app, &other, round, cookie).await;
+    }
+
+    start_round(&app, &f.interviewer_a, round).await;
+    for page in round_pages(&app, &other, round, &f.candidate).await {
+        assert!(!page.has("#question-hidden"), "the timer's start shows the question");
+        assert_eq!(page.attr("#timer", "data-state").as_deref(), Some("running"));
+    }
+
+    // Two visits to one kept page: a clock of their own, and a nonce each that the policy names.
+    let early = app.get(round, Some(&f.candidate)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let later = app.get(round, Some(&f.candidate)).await;
+    let remaining = |response: &TestResponse| -> i64 {
+        response.page().attr("#timer", "data-remaining-ms").expect("remaining").parse().expect("a number")
+    };
+    assert!(remaining(&early) - remaining(&later) >= 1000, "the clock moved on between two visits");
+    let nonce = |response: &TestResponse| response.page().attr("#code", "data-nonce").expect("a nonce");
+    assert_ne!(nonce(&early), nonce(&later));
+    for response in [&early, &later] {
+        let policy = response.header("content-security-policy");
+        assert!(policy.contains(&format!("'nonce-{}'", nonce(response))), "{policy}");
+        assert!(!response.body.contains("hole"), "no marker is left in the page");
+    }
+
+    assert_eq!(save_note(&app, &f.candidate, round, "Scratch **kept**", 0).await.status, StatusCode::OK);
+    assert_eq!(save_code(&app, &f.candidate, round, "print('kept')", "python", 0).await.status, StatusCode::OK);
+    assert_eq!(save_note(&app, &f.interviewer_a, round, "A private thought", 0).await.status, StatusCode::OK);
+    let ticked = app.post_form(&format!("{round}/marks"), &[("hint_1_0", "on")], Some(&f.interviewer_a)).await;
+    assert_eq!(ticked.status, StatusCode::SEE_OTHER);
+    let signal = app
+        .post_json_body(
+            &format!("{round}/call/signals"),
+            &serde_json::json!({"kind": "join", "session": "candidate-page-1"}),
+            Some(&f.candidate),
+        )
+        .await
+        .json()["id"]
+        .to_string();
+    for page in round_pages(&app, &other, round, &f.interviewer_a).await {
+        assert!(page.text_of("#notes-rendered").contains("Scratch kept"), "the candidate's scratchpad");
+        assert!(page.text_of("#code-plain").contains("print('kept')"), "the candidate's code");
+        assert_eq!(page.text_of("#notes-body"), "A private thought", "the interviewer's own notes");
+        assert!(page.has("#hints-1 input[name=hint_1_0][checked]"), "the hint ticked");
+        assert_eq!(page.attr("#call", "data-after"), Some(signal.clone()), "the call's latest signal");
+    }
+
+    sqlx::query(
+        "update questions set title = 'Retitled while kept'
+         where id = (select question_id from round_questions where round_id = $1 and position = 1)",
+    )
+    .bind(id_of(round))
+    .execute(&app.db)
+    .await
+    .expect("the question changes");
+    for cookie in [&f.candidate, &f.interviewer_a] {
+        for page in round_pages(&app, &other, round, cookie).await {
+            assert_eq!(page.text_of("#question-1-title"), "Retitled while kept");
+        }
+    }
+
+    end_round(&app, &f.interviewer_a, round).await;
+    sqlx::query("update rounds set title = 'The next one, renamed' where id = $1")
+        .bind(id_of(next))
+        .execute(&app.db)
+        .await
+        .expect("the next round changes");
+    submit_card(&app, &f.interviewer_a, round, "Kept pages follow.", "hire").await;
+    for page in round_pages(&app, &other, round, &f.interviewer_a).await {
+        assert!(page.has("#round-complete"));
+        assert!(page.text_of("#next-round").contains("The next one, renamed"), "another round of the loop");
+        assert_eq!(page.text_of("#score-round"), "Your scorecard (submitted)", "the scorecard's stage");
+    }
 }
