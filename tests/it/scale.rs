@@ -38,6 +38,7 @@ const LARGE_TABLES: &[&str] = &[
     "users",
     "loop_score_points",
     "score_buckets",
+    "round_versions",
 ];
 
 #[derive(Default)]
@@ -234,6 +235,19 @@ async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
             figures.push((label, measured.queries));
             checked += 1;
         }
+        // The round page is kept too: after a change, its full read is measured.
+        sqlx::query(
+            "insert into round_versions as v (round_id, version) values ($1, 1)
+             on conflict (round_id) do update set version = v.version + 1",
+        )
+        .bind(round_id)
+        .execute(&app.db)
+        .await
+        .expect("a change to the round");
+        let changed = measure(app.get(&format!("/rounds/{round_id}"), Some(&cookie))).await;
+        assert_eq!(changed.status, StatusCode::OK, "{username} changed round page");
+        scans.extend(whole_table_scans(&changed.plans).into_iter().map(|s| format!("changed round page: {s}")));
+        figures.push(("/rounds/{round} after a change".to_owned(), changed.queries));
         let notes = measure(app.post_form(
             &format!("/rounds/{round_id}/notes"),
             &[("body", "More **notes**"), ("base_version", "3")],
@@ -248,7 +262,7 @@ async fn hot_pages_run_a_fixed_number_of_index_driven_queries() {
         assert_eq!(created.status, StatusCode::SEE_OTHER, "loop created");
         scans.extend(whole_table_scans(&created.plans).into_iter().map(|s| format!("loop create: {s}")));
         figures.push(("loop create".to_owned(), created.queries));
-        checked += 2;
+        checked += 3;
         per_user.push(figures);
     }
     assert!(scans.is_empty(), "whole-table reads of large tables:\n{}", scans.join("\n"));
