@@ -1,9 +1,8 @@
 -- The round page is kept rendered under a version per round of everything it
 -- shows, except the timer (drawn on every visit from the round's row) and the
--- question texts (bank_versions). Triggers bump it for every table the page
--- reads, so no write path can forget to, except the two that autosave:
--- notes and round_code are bumped by their save statements, since a trigger
--- would add about half again to an autosave's cost in the database.
+-- two things that autosave, notes and round_code, whose own versions the page
+-- reads: bumping a third row would add a sixth to an autosave's cost. Triggers
+-- bump it for every other table the page reads, so no write path can forget to.
 create table round_versions (
     round_id uuid primary key references rounds (id) on delete cascade,
     version bigint not null
@@ -84,5 +83,17 @@ create trigger call_signals_added_round_versions after insert on call_signals
 create trigger call_signals_removed_round_versions after delete on call_signals
     referencing old table as changed for each statement execute function round_children_bump_round_versions();
 
--- Notes and code are deleted only with their round or their author (whose
--- round is then reassigned, which bumps it): their deletes need no trigger.
+-- A question's text shows on the page of every round that has it: a private
+-- question's in its owner's few rounds; a shipped one's changes only with a
+-- content import, which then bumps each round that has it.
+create function questions_bump_round_versions() returns trigger language plpgsql as $$
+begin
+    insert into round_versions as v (round_id, version)
+    select distinct rq.round_id, 1::bigint from changed c join round_questions rq on rq.question_id = c.id
+    order by 1
+    on conflict (round_id) do update set version = v.version + 1;
+    return null;
+end $$;
+
+create trigger questions_changed_round_versions after update on questions
+    referencing new table as changed for each statement execute function questions_bump_round_versions();

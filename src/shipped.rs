@@ -1,5 +1,5 @@
 //! The shipped content that pages list on every visit (the loop templates, the
-//! bank's tags), read once and held in memory. It changes only when content is
+//! bank's tags, the rubrics' criteria), read once and held in memory. It changes only when content is
 //! imported, which announces itself on [`CONTENT_CHANNEL`] (`db::content::import`);
 //! each instance's live listener then drops its copy, and the next page reads it again.
 
@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
 use crate::db;
+use crate::db::rubrics::Criterion;
 use crate::db::templates::TemplateWithRounds;
+use crate::domain::{Level, RoundKind};
 use crate::web::page::escape_html;
 
 /// Announces an import of content (no payload).
@@ -24,9 +26,22 @@ pub struct Shipped {
     pub tags: Vec<String>,
     /// The same tags escaped for HTML, once: the search page lists them all.
     pub tags_html: Vec<String>,
-    /// A digest of the templates and tags: the same on every instance for the
+    /// Each rubric's criteria in use, by the kind of round it scores.
+    pub criteria: Vec<(RoundKind, Criterion)>,
+    /// A digest of the templates, tags and criteria: the same on every instance for the
     /// same content, so a page kept under it is never served for other content.
     pub digest: String,
+}
+
+impl Shipped {
+    /// The criteria of a scorecard for a round of `kind` with a candidate at `level`, in rubric order.
+    pub fn criteria_for_card(&self, kind: RoundKind, level: Level) -> Vec<Criterion> {
+        self.criteria
+            .iter()
+            .filter(|(of, criterion)| *of == kind && criterion.applies_to(level))
+            .map(|(_, criterion)| criterion.clone())
+            .collect()
+    }
 }
 
 #[derive(Clone, Default)]
@@ -65,11 +80,13 @@ impl ShippedContent {
         let drops = self.drops.load(Ordering::SeqCst);
         let templates = db::templates::list_owned_by(&mut *conn, None).await?;
         let tags = db::questions::shipped_tags(&mut *conn).await?;
+        let criteria = db::rubrics::criteria_in_use(&mut *conn).await?;
         let shipped = Arc::new(Shipped {
-            digest: digest_of(&templates, &tags),
+            digest: digest_of(&templates, &tags, &criteria),
             templates,
             tags_html: tags.iter().map(|tag| escape_html(tag)).collect(),
             tags,
+            criteria,
         });
         let mut held = self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if self.drops.load(Ordering::SeqCst) == drops {
@@ -85,9 +102,9 @@ impl ShippedContent {
     }
 }
 
-/// Of the templates' and tags' debug form: the same for the same content under one
-/// build, and a page's key names its build too (`render_cache::page_etag`).
-fn digest_of(templates: &[TemplateWithRounds], tags: &[String]) -> String {
-    let digest = Sha256::digest(format!("{templates:?}{tags:?}").as_bytes());
+/// Of the content's debug form: the same for the same content under one build,
+/// and a page's key names its build too (`render_cache::page_etag`).
+fn digest_of(templates: &[TemplateWithRounds], tags: &[String], criteria: &[(RoundKind, Criterion)]) -> String {
+    let digest = Sha256::digest(format!("{templates:?}{tags:?}{criteria:?}").as_bytes());
     digest[..16].iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use crate::domain::code_runs;
 use crate::domain::question::CodeLanguage;
 
 #[derive(Debug, Clone)]
@@ -35,54 +36,73 @@ pub enum SaveOutcome {
     Conflict(RoundCode),
 }
 
-/// Saves the code if the stored code is still at `base_version` (0 when there
-/// is none yet), in one statement.
-pub async fn save(
+/// Who takes part in the round and where its clock stood, read with a code save.
+pub struct CodeSave {
+    pub candidate_id: Uuid,
+    pub interviewer_id: Option<Uuid>,
+    /// The save's outcome; none when nothing was written: `author` is not the
+    /// candidate, or the round no longer takes work.
+    pub outcome: Option<SaveOutcome>,
+}
+
+/// Saves the code if `author` is the round's candidate, the round still takes
+/// work (`code_runs::takes_work`, with its grace after the end), and the stored
+/// code is still at `base_version` (0 when there is none yet); `None` when
+/// `author` takes no part. One statement: it is an autosave.
+pub async fn save_by_candidate(
     db: &mut sqlx::PgConnection,
     round_id: Uuid,
+    author: Uuid,
     language: CodeLanguage,
     body: &str,
     base_version: i32,
-) -> Result<SaveOutcome, sqlx::Error> {
-    let saved = sqlx::query!(
-        r#"with updated as (
-               update round_code set language = $2, body = $3, version = version + 1, updated_at = now()
-               where round_id = $1 and version = $4 and $4 > 0
-               returning version, updated_at),
+) -> Result<Option<CodeSave>, sqlx::Error> {
+    let Some(row) = sqlx::query!(
+        r#"with round as (
+               select l.candidate_id, r.interviewer_id,
+                      l.candidate_id = $2 and (r.timer_state <> 'ended' or r.ended_at >= c.now - $6 * interval '1 ms')
+                          as writes
+               from rounds r join loops l on l.id = r.loop_id cross join (select clock_timestamp() as now) c
+               where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2)),
+           updated as (
+               update round_code c set language = $3, body = $4, version = c.version + 1, updated_at = now()
+               from round x
+               where x.writes and c.round_id = $1 and c.version = $5 and $5 > 0
+               returning c.version, c.updated_at),
            inserted as (
                insert into round_code (round_id, language, body, version)
-               select $1, $2, $3, 1 where $4 = 0
+               select $1, $3, $4, 1 from round x where x.writes and $5 = 0
                on conflict (round_id) do nothing
                returning version, updated_at),
            saved as (select * from updated union all select * from inserted),
-           -- The kept round page's version (migration 0023 says why not a trigger).
-           bumped as (
-               insert into round_versions as v (round_id, version) select $1, 1 from saved
-               on conflict (round_id) do update set version = v.version + 1),
-           -- A draft, saved again within seconds: its commit need not wait for the
-           -- disk (module comment).
+           -- A draft, saved again within seconds: its commit need not wait for the disk.
            async_commit as (select set_config('synchronous_commit', 'off', true))
-           select saved.version as "version!", saved.updated_at as "updated_at!" from saved, async_commit"#,
+           select x.candidate_id, x.interviewer_id, x.writes as "writes!", s.version as "version?",
+                  s.updated_at as "updated_at?"
+           from round x left join saved s on true, async_commit"#,
         round_id,
+        author,
         language as CodeLanguage,
         body,
         base_version,
+        code_runs::GRACE_AFTER_END_MS as f64,
     )
     .fetch_optional(&mut *db)
     .await?
-    .map(|row| (row.version, row.updated_at));
-    match saved {
-        Some((version, updated_at)) => Ok(SaveOutcome::Saved { version, updated_at }),
-        None => {
-            let current = find(&mut *db, round_id).await?;
-            Ok(SaveOutcome::Conflict(current.unwrap_or(RoundCode {
-                language,
-                body: String::new(),
-                version: 0,
-                updated_at: Utc::now(),
-            })))
-        }
-    }
+    else {
+        return Ok(None);
+    };
+    let outcome = match (row.writes, row.version.zip(row.updated_at)) {
+        (false, _) => None,
+        (true, Some((version, updated_at))) => Some(SaveOutcome::Saved { version, updated_at }),
+        (true, None) => Some(SaveOutcome::Conflict(find(&mut *db, round_id).await?.unwrap_or(RoundCode {
+            language,
+            body: String::new(),
+            version: 0,
+            updated_at: Utc::now(),
+        }))),
+    };
+    Ok(Some(CodeSave { candidate_id: row.candidate_id, interviewer_id: row.interviewer_id, outcome }))
 }
 
 /// The code of each round of a loop that has any, by round position.

@@ -33,11 +33,9 @@ pub struct RoundClock {
     pub timer_version: i32,
     /// Bumped by every change the page shows besides the timer (migration 0023).
     pub page_version: i64,
-    /// The versions of the shipped bank and the candidate's own questions, summed
-    /// (each only grows): the round's questions are among them.
-    pub bank_version: i64,
-    /// The round's rubric as imported: the interviewer's page lists its criteria.
-    pub rubric_hash: String,
+    /// The versions of the round's notes and its code, which autosave and so
+    /// bump no other row: "notes/code", each note's version in a fixed order.
+    pub work_versions: String,
     pub now: DateTime<Utc>,
 }
 
@@ -47,12 +45,11 @@ pub async fn clock(db: impl PgExecutor<'_>, round_id: Uuid, viewer: Uuid) -> Res
         r#"select l.candidate_id, r.interviewer_id, r.timer_state as "timer_state: TimerState", r.planned_minutes,
                   r.extension_seconds, r.elapsed_ms, r.running_since, r.started_at, r.ended_at, r.current_question,
                   r.question_switch_ms, r.timer_version, coalesce(v.version, 0) as "page_version!",
-                  (select coalesce(sum(b.version), 0) from bank_versions b
-                   where b.owner_key in ('00000000-0000-0000-0000-000000000000', l.candidate_id))::bigint
-                      as "bank_version!",
-                  coalesce((select h.content_hash from rubrics h where h.kind = r.kind), '') as "rubric_hash!",
+                  format('%s/%s', (select string_agg(n.version::text, ',' order by n.kind, n.author_id)
+                                   from notes n where n.round_id = r.id), c.version) as "work_versions!",
                   clock_timestamp() as "now!"
            from rounds r join loops l on l.id = r.loop_id left join round_versions v on v.round_id = r.id
+                left join round_code c on c.round_id = r.id
            where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2)"#,
         round_id,
         viewer,
@@ -75,8 +72,7 @@ pub async fn clock(db: impl PgExecutor<'_>, round_id: Uuid, viewer: Uuid) -> Res
         },
         timer_version: row.timer_version,
         page_version: row.page_version,
-        bank_version: row.bank_version,
-        rubric_hash: row.rubric_hash,
+        work_versions: row.work_versions,
         now: row.now,
     }))
 }

@@ -115,36 +115,6 @@ pub async fn find_for_participant(
         .await
 }
 
-/// Who takes part in a round and where its clock stands: all that saving a
-/// participant's work needs, without the round page's counts and budgets.
-#[derive(Debug, Clone)]
-pub struct RoundAccess {
-    pub candidate_id: Uuid,
-    pub interviewer_id: Option<Uuid>,
-    pub timer_state: TimerState,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub now: DateTime<Utc>,
-}
-
-/// The round's [`RoundAccess`], if `viewer` is its loop's candidate or its interviewer.
-pub async fn access_for_participant(
-    db: impl PgExecutor<'_>,
-    round_id: Uuid,
-    viewer: Uuid,
-) -> Result<Option<RoundAccess>, sqlx::Error> {
-    sqlx::query_as!(
-        RoundAccess,
-        r#"select l.candidate_id, r.interviewer_id, r.timer_state as "timer_state: TimerState", r.ended_at,
-                clock_timestamp() as "now!"
-         from rounds r join loops l on l.id = r.loop_id
-         where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2)"#,
-        round_id,
-        viewer,
-    )
-    .fetch_optional(db)
-    .await
-}
-
 /// The round locked for a timer change, if `viewer` takes part in it.
 pub async fn lock_for_participant(
     db: &mut PgConnection,

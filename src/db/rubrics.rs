@@ -34,6 +34,11 @@ pub struct Criterion {
 }
 
 impl Criterion {
+    /// Whether a scorecard for a candidate at `level` has it.
+    pub fn applies_to(&self, level: Level) -> bool {
+        self.levels.is_empty() || self.levels.contains(&level)
+    }
+
     /// "Senior / staff only" for a criterion limited to some levels.
     pub fn levels_note(&self) -> Option<String> {
         (!self.levels.is_empty())
@@ -78,22 +83,31 @@ pub async fn criteria(db: impl PgExecutor<'_>, rubric_id: Uuid) -> Result<Vec<Cr
     .await
 }
 
-/// The criteria in use on a scorecard of a round kind at a candidate level, in one query.
-pub async fn criteria_for_card(
-    db: impl PgExecutor<'_>,
-    kind: RoundKind,
-    level: Level,
-) -> Result<Vec<Criterion>, sqlx::Error> {
-    sqlx::query_as!(
-        Criterion,
-        r#"select c.id, c.slug, c.name, c.pillar as "pillar: Pillar", c.description, c.anchors,
-                c.levels as "levels: Vec<Level>"
+/// Every rubric's criteria in use, by the kind of round it scores, in rubric order:
+/// content, read once and held (`shipped`).
+pub async fn criteria_in_use(db: impl PgExecutor<'_>) -> Result<Vec<(RoundKind, Criterion)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select r.kind as "kind: RoundKind", c.id, c.slug, c.name, c.pillar as "pillar: Pillar", c.description,
+                c.anchors, c.levels as "levels: Vec<Level>"
          from rubric_criteria c join rubrics r on r.id = c.rubric_id
-         where r.kind = $1 and not c.retired and (cardinality(c.levels) = 0 or $2 = any(c.levels))
-         order by c.position"#,
-        kind as RoundKind,
-        level as Level,
+         where not c.retired
+         order by r.kind, c.position"#,
     )
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let criterion = Criterion {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                pillar: row.pillar,
+                description: row.description,
+                anchors: row.anchors,
+                levels: row.levels,
+            };
+            (row.kind, criterion)
+        })
+        .collect())
 }

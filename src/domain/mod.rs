@@ -156,6 +156,17 @@ text_enum!(
     }
 );
 
+impl NoteKind {
+    /// The note `viewer` writes in a round: none for another round's interviewer.
+    pub fn written_by(viewer: visibility::Viewer) -> Option<NoteKind> {
+        match viewer {
+            visibility::Viewer::Candidate => Some(NoteKind::Scratchpad),
+            visibility::Viewer::RoundInterviewer => Some(NoteKind::Private),
+            visibility::Viewer::OtherInterviewer { .. } => None,
+        }
+    }
+}
+
 text_enum!(
     /// A series of the history charts' score points: per pillar, per round
     /// kind, or the self-assessment's gap to the interviewer's scores.
@@ -193,6 +204,20 @@ impl Difficulty {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_participant_writes_one_kind_of_note() {
+        use visibility::Viewer;
+        let cases = [
+            (Viewer::Candidate, Some(NoteKind::Scratchpad)),
+            (Viewer::RoundInterviewer, Some(NoteKind::Private)),
+            (Viewer::OtherInterviewer { scored: false }, None),
+            (Viewer::OtherInterviewer { scored: true }, None),
+        ];
+        for (viewer, kind) in cases {
+            assert_eq!(NoteKind::written_by(viewer), kind, "{viewer:?}");
+        }
+    }
 
     #[test]
     fn every_enum_value_round_trips_through_its_text() {

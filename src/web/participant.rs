@@ -12,7 +12,7 @@ use super::extract::Path;
 use super::session::{SignInRequired, SignedIn};
 use crate::db;
 use crate::db::loops::LoopRow;
-use crate::db::rounds::{RoundAccess, RoundState};
+use crate::db::rounds::RoundState;
 use crate::db::sessions::SessionUser;
 use crate::domain::visibility::Viewer;
 use crate::state::AppState;
@@ -79,14 +79,6 @@ pub async fn round_on(db: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(Ro
 /// The round, locked for update in the caller's transaction, if `user` takes part in it.
 pub async fn lock_round(tx: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(RoundState, Viewer), AppError> {
     let round = db::rounds::lock_for_participant(tx, id, user).await?.ok_or(AppError::NotFound)?;
-    let viewer = viewer_in(user, round.candidate_id, round.interviewer_id)?;
-    Ok((round, viewer))
-}
-
-/// The round's access facts read on the caller's connection (one connection
-/// for the whole request), if `user` takes part in it.
-pub async fn round_access(db: &mut PgConnection, id: Uuid, user: Uuid) -> Result<(RoundAccess, Viewer), AppError> {
-    let round = found(db::rounds::access_for_participant(db, id, user).await)?;
     let viewer = viewer_in(user, round.candidate_id, round.interviewer_id)?;
     Ok((round, viewer))
 }

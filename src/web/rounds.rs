@@ -24,7 +24,7 @@ use super::extract::{Form, Path};
 use super::forms::{json_or_redirect, wants_json};
 use super::kept_page::HoledPage;
 use super::page::{Layout, escape_html};
-use super::participant::{ParticipantRound, lock_round, round_access, round_on};
+use super::participant::{ParticipantRound, lock_round, round_on};
 use super::render_cache::{Kept, page_etag};
 use super::round_view::{self, QuestionView, TimerView};
 use super::session::{self, SignedIn};
@@ -32,7 +32,7 @@ use crate::db;
 use crate::db::code::RoundCode;
 use crate::db::code_runs::StoredRun;
 use crate::db::live::StreamHolder;
-use crate::db::notes::{Note, SaveOutcome};
+use crate::db::notes::{KindsWritten, Note, NoteDraft, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
 use crate::db::sessions::SessionUser;
@@ -44,6 +44,7 @@ use crate::domain::visibility::{self, Item, Stage, Viewer};
 use crate::domain::{LoopMode, LoopStatus, NoteKind, RoundKind, schedule};
 use crate::live::{LiveEvent, LiveRound};
 use crate::selection;
+use crate::shipped::Shipped;
 use crate::state::AppState;
 use crate::web::error::AppError;
 
@@ -355,8 +356,8 @@ impl Kept for KeptRound {
 }
 
 /// The round page is kept rendered under a version the database bumps with
-/// every change it shows (migration 0023), the question bank's and the
-/// rubric's versions, and the viewer's header; the timer, the CSP nonce and the
+/// every change it shows (migration 0023), the versions of its notes and code,
+/// the shipped content's digest (the rubric), and the viewer's header; the timer, the CSP nonce and the
 /// call's credentials are drawn afresh on each visit. A visit that finds it
 /// kept reads one row.
 async fn show_round(
@@ -367,21 +368,17 @@ async fn show_round(
     let mut db = state.db.acquire().await?;
     let clock = db::round_page::clock(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
     Viewer::of(user.id, clock.candidate_id, clock.interviewer_id).ok_or(AppError::NotFound)?;
+    // The rubric's criteria come with the shipped content.
+    let shipped = state.live.shipped().get_on(&mut db).await?;
     let key = page_etag(
         &user,
-        &[
-            "round",
-            &id.to_string(),
-            &clock.page_version.to_string(),
-            &clock.bank_version.to_string(),
-            &clock.rubric_hash,
-        ],
+        &["round", &id.to_string(), &clock.page_version.to_string(), &clock.work_versions, &shipped.digest],
     );
     let kept = match state.rendered_rounds.get(&key) {
         Some(kept) => kept,
         None => {
             // Read after the versions: a change in between is drawn, never missed.
-            let kept = Arc::new(render_round(&state, &mut db, &user, id).await?);
+            let kept = Arc::new(render_round(&state, &mut db, &user, id, &shipped).await?);
             state.rendered_rounds.put(key, kept.clone());
             kept
         }
@@ -405,6 +402,7 @@ async fn render_round(
     db: &mut PgConnection,
     user: &SessionUser,
     id: Uuid,
+    shipped: &Shipped,
 ) -> Result<KeptRound, AppError> {
     let (round, viewer) = round_on(db, id, user.id).await?;
     let work = db::round_page::read(&mut *db, &round, user.id).await?;
@@ -422,7 +420,7 @@ async fn render_round(
     let private_notes = work.private_notes.filter(|_| visibility::may_see(viewer, Item::PrivateNotes, stage));
     let criteria = match viewer.is_candidate() {
         true => Vec::new(),
-        false => db::rubrics::criteria_for_card(&mut *db, round.kind, round.level).await?,
+        false => shipped.criteria_for_card(round.kind, round.level),
     };
     let (code, last_run) = match visibility::may_see(viewer, Item::CandidateWork, stage) {
         true => (work.code, work.last_run),
@@ -713,14 +711,20 @@ async fn save_notes(
     }
     // Rendered before taking a connection, so a queue of renders holds none.
     let html = super::render_markdown(form.body.clone()).await?;
+    let kinds = KindsWritten {
+        by_candidate: NoteKind::written_by(Viewer::Candidate).ok_or(AppError::Forbidden)?,
+        by_interviewer: NoteKind::written_by(Viewer::RoundInterviewer).ok_or(AppError::Forbidden)?,
+    };
+    let draft = NoteDraft { body_md: &form.body, body_html: &html, base_version: form.base_version };
     let mut db = state.db.acquire().await?;
-    let (_, viewer) = round_access(&mut db, id, user.id).await?;
-    // The candidate writes the scratchpad; the interviewer, private notes.
-    let kind = if viewer.is_candidate() { NoteKind::Scratchpad } else { NoteKind::Private };
-    let outcome = db::notes::save(&mut db, id, user.id, kind, &form.body, &html, form.base_version).await?;
+    let saved = db::notes::save_by_participant(&mut db, id, user.id, kinds, &draft).await?.ok_or(AppError::NotFound)?;
     drop(db);
-    // Only a saved scratchpad is news: the interviewer watches it live.
-    if matches!(outcome, SaveOutcome::Saved { .. }) && kind == NoteKind::Scratchpad {
+    let outcome = saved.outcome;
+    // Only a saved scratchpad is news, to the interviewer who watches it live.
+    if matches!(outcome, SaveOutcome::Saved { .. })
+        && saved.kind == NoteKind::Scratchpad
+        && saved.interviewer_id.is_some()
+    {
         state.live.announce_round_changed(id);
     }
     let json = wants_json(&headers);
@@ -770,25 +774,27 @@ async fn save_code(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.acquire().await?;
-    let (round, viewer) = round_access(&mut db, id, user.id).await?;
-    if !viewer.is_candidate() {
-        return Err(AppError::Forbidden);
-    }
     if form.body.len() > MAX_CODE_BYTES {
         return Err(AppError::PayloadTooLarge("Code is limited to 100 000 characters."));
     }
     let language = CodeLanguage::parse(&form.language).ok_or(AppError::BadRequest("Choose Python or C++."))?;
-    if !code_runs::takes_work(round.timer_state, round.ended_at, round.now) {
+    let mut db = state.db.acquire().await?;
+    let saved = db::code::save_by_candidate(&mut db, id, user.id, language, &form.body, form.base_version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    drop(db);
+    let viewer = Viewer::of(user.id, saved.candidate_id, saved.interviewer_id).ok_or(AppError::NotFound)?;
+    if !viewer.is_candidate() {
+        return Err(AppError::Forbidden);
+    }
+    let Some(outcome) = saved.outcome else {
         if !wants_json(&headers) {
             return Err(AppError::Conflict(ROUND_CLOSED_FOR_CODE));
         }
         return Ok((StatusCode::CONFLICT, Json(serde_json::json!({"closed": ROUND_CLOSED_FOR_CODE}))).into_response());
-    }
-    let outcome = db::code::save(&mut db, id, language, &form.body, form.base_version).await?;
-    drop(db);
+    };
     // The interviewer watches the code live.
-    if matches!(outcome, db::code::SaveOutcome::Saved { .. }) {
+    if matches!(outcome, db::code::SaveOutcome::Saved { .. }) && saved.interviewer_id.is_some() {
         state.live.announce_round_changed(id);
     }
     let json = wants_json(&headers);

@@ -133,7 +133,8 @@ impl AssessmentPage {
 /// The scorecard the participant fills in for the round, and its rubric.
 async fn load(state: &AppState, participant: &ParticipantRound) -> Result<(CardRole, Vec<Criterion>), AppError> {
     let role = participant.viewer.own_card().ok_or(AppError::Forbidden)?;
-    let criteria = db::rubrics::criteria_for_card(&state.db, participant.round.kind, participant.round.level).await?;
+    let shipped = state.live.shipped().get(&state.db).await?;
+    let criteria = shipped.criteria_for_card(participant.round.kind, participant.round.level);
     Ok((role, criteria))
 }
 

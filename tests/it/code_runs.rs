@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::support::app::settings;
 use crate::support::browser::{Browser, serve_app_on};
-use crate::support::rounds::{end_round, save_code, start_round};
+use crate::support::rounds::{code_version, end_round, save_code, start_round};
 use crate::support::workspace::{make_runnable, paste_code, run_tests};
 use crate::support::{LoopBuilder, TestApp, TestDb, id_of, peer_loop};
 
@@ -99,6 +99,9 @@ async fn only_the_candidate_reports_runs_and_only_while_the_round_takes_work() {
     end_round(&app, &f.interviewer_a, round).await;
     let in_flight = app.post_json_body(&format!("{round}/runs"), &body, Some(&f.candidate)).await;
     assert_eq!(in_flight.status, StatusCode::OK, "{}", in_flight.body);
+    let base = code_version(&app.db, id_of(round)).await;
+    let in_flight_code = save_code(&app, &f.candidate, round, "def solve(): pass", "python", base).await;
+    assert_eq!(in_flight_code.status, StatusCode::OK, "a code save in flight lands too: {}", in_flight_code.body);
     sqlx::query("update rounds set ended_at = ended_at - interval '1 minute' where id = $1")
         .bind(id_of(round))
         .execute(&app.db)
