@@ -1,6 +1,5 @@
 //! The candidate's code in a round, with a version number so that concurrent
-//! edits are detected, never overwritten, and saved with an asynchronous
-//! commit (as notes are: `db::notes` says why that is safe).
+//! edits are detected, never overwritten (as notes are).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -74,12 +73,10 @@ pub async fn save_by_candidate(
                select $1, $3, $4, 1 from round x where x.writes and $5 = 0
                on conflict (round_id) do nothing
                returning version, updated_at),
-           saved as (select * from updated union all select * from inserted),
-           -- A draft, saved again within seconds: its commit need not wait for the disk.
-           async_commit as (select set_config('synchronous_commit', 'off', true))
+           saved as (select * from updated union all select * from inserted)
            select x.candidate_id, x.interviewer_id, x.writes as "writes!", s.version as "version?",
                   s.updated_at as "updated_at?"
-           from round x left join saved s on true, async_commit"#,
+           from round x left join saved s on true"#,
         round_id,
         author,
         language as CodeLanguage,

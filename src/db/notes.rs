@@ -1,11 +1,5 @@
 //! Notes: the candidate's scratchpad and interviewers' private notes, with a
 //! version number so that concurrent edits are detected, never overwritten.
-//!
-//! A save commits without waiting for its WAL to reach the disk (PostgreSQL's
-//! asynchronous commit, for that transaction only): the wait was a sixth of
-//! an autosave's cost. A crash of the database server can lose the last
-//! fraction of a second of saves, never corrupt them; the page still holds the
-//! text, and its next save meets a version conflict and shows both.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -94,12 +88,9 @@ pub async fn save_by_participant(
                select $1, $2, a.kind, $5, $6, 1 from author a where $7 = 0
                on conflict (round_id, kind, author_id) do nothing
                returning version, updated_at),
-           saved as (select * from updated union all select * from inserted),
-           -- A draft, saved again within seconds: its commit need not wait for the
-           -- disk (module comment).
-           async_commit as (select set_config('synchronous_commit', 'off', true))
+           saved as (select * from updated union all select * from inserted)
            select a.kind as "kind!: NoteKind", a.interviewer_id, s.version as "version?", s.updated_at as "updated_at?"
-           from author a left join saved s on true, async_commit"#,
+           from author a left join saved s on true"#,
         round_id,
         author,
         kinds.by_candidate as NoteKind,
