@@ -6,6 +6,10 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::db;
+use crate::db::code::{CodeDraft, CodeSave};
+use crate::db::notes::{KindsWritten, NoteDraft, ParticipantSave};
+use crate::domain::NoteKind;
 use crate::domain::account::SignUp;
 use crate::domain::call::IceServers;
 use crate::live::{LiveHub, LiveRound, SharedReads};
@@ -13,6 +17,7 @@ use crate::password_work::PasswordWork;
 use crate::question_texts::QuestionTexts;
 use crate::web::render_cache::RenderCache;
 use crate::web::rounds::KeptRound;
+use crate::write_batches::WriteBatches;
 
 /// About 200 bank pages (~40 KB each, most of it the tag filter).
 const SEARCH_PAGES_BUDGET_BYTES: usize = 8 * 1024 * 1024;
@@ -53,6 +58,10 @@ pub struct Shared {
     pub peer_board_balance: Option<u32>,
     /// The operator's SMTP relay for notice e-mail (none by default).
     pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Notes autosaves, written together as they come.
+    pub note_saves: WriteBatches<NoteDraft, Option<ParticipantSave>>,
+    /// Code autosaves, written together as they come.
+    pub code_saves: WriteBatches<CodeDraft, Option<CodeSave>>,
 }
 
 impl AppState {
@@ -60,7 +69,6 @@ impl AppState {
     pub fn new(db: PgPool, settings: Settings) -> AppState {
         let live = LiveHub::start(db.clone());
         AppState(Arc::new(Shared {
-            db,
             settings: Arc::new(settings),
             live,
             live_rounds: Arc::new(SharedReads::default()),
@@ -74,6 +82,9 @@ impl AppState {
             ice_servers: Arc::new(IceServers::default()),
             peer_board_balance: None,
             mailer: None,
+            note_saves: WriteBatches::start(db.clone(), Arc::new(|pool, drafts| Box::pin(save_notes(pool, drafts)))),
+            code_saves: WriteBatches::start(db.clone(), Arc::new(|pool, drafts| Box::pin(save_code(pool, drafts)))),
+            db,
         }))
     }
 
@@ -105,6 +116,15 @@ impl AppState {
         self.shared_mut().ice_servers = Arc::new(ice_servers);
         self
     }
+}
+
+async fn save_notes(pool: PgPool, drafts: Vec<NoteDraft>) -> Result<Vec<Option<ParticipantSave>>, sqlx::Error> {
+    let kinds = KindsWritten { by_candidate: NoteKind::BY_CANDIDATE, by_interviewer: NoteKind::BY_INTERVIEWER };
+    db::notes::save_batch(&mut *pool.acquire().await?, kinds, &drafts).await
+}
+
+async fn save_code(pool: PgPool, drafts: Vec<CodeDraft>) -> Result<Vec<Option<CodeSave>>, sqlx::Error> {
+    db::code::save_batch(&mut *pool.acquire().await?, &drafts).await
 }
 
 /// What one client may hold open or take, fixed at start-up.

@@ -6,6 +6,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::NoteKind;
+use crate::write_batches::Batched;
 
 #[derive(Debug, Clone)]
 pub struct Note {
@@ -41,11 +42,21 @@ pub enum SaveOutcome {
     Conflict(Note),
 }
 
-/// A note as typed, over the version its page last had (0 for none yet).
-pub struct NoteDraft<'a> {
-    pub body_md: &'a str,
-    pub body_html: &'a str,
+/// A note as typed by `author` in a round, over the version its page last had (0 for none yet).
+pub struct NoteDraft {
+    pub round_id: Uuid,
+    pub author: Uuid,
+    pub body_md: String,
+    pub body_html: String,
     pub base_version: i32,
+}
+
+impl Batched for NoteDraft {
+    type Key = (Uuid, Uuid);
+
+    fn key(&self) -> (Uuid, Uuid) {
+        (self.round_id, self.author)
+    }
 }
 
 /// Which note each participant of a round writes (`NoteKind::written_by`).
@@ -63,57 +74,81 @@ pub struct ParticipantSave {
     pub outcome: SaveOutcome,
 }
 
-/// Saves `author`'s note of the kind their part in the round writes, if the
-/// stored one is still at the draft's base version; `None` when `author` takes
-/// no part. One statement: it is an autosave, the app's most frequent write.
-pub async fn save_by_participant(
+/// Saves each draft as its author's note of the kind their part in the round
+/// writes, if the stored one is still at the draft's base version: in one
+/// statement, for autosaves written together (`write_batches`). `None` for a
+/// draft whose author takes no part in the round. Drafts are of distinct notes.
+pub async fn save_batch(
     db: &mut sqlx::PgConnection,
-    round_id: Uuid,
-    author: Uuid,
     kinds: KindsWritten,
-    draft: &NoteDraft<'_>,
-) -> Result<Option<ParticipantSave>, sqlx::Error> {
-    let Some(row) = sqlx::query!(
-        r#"with author as (
-               select case when l.candidate_id = $2 then $3 else $4 end as kind, r.interviewer_id
-               from rounds r join loops l on l.id = r.loop_id
-               where r.id = $1 and (l.candidate_id = $2 or r.interviewer_id = $2)),
+    drafts: &[NoteDraft],
+) -> Result<Vec<Option<ParticipantSave>>, sqlx::Error> {
+    let rounds: Vec<Uuid> = drafts.iter().map(|d| d.round_id).collect();
+    let authors: Vec<Uuid> = drafts.iter().map(|d| d.author).collect();
+    let bodies_md: Vec<&str> = drafts.iter().map(|d| d.body_md.as_str()).collect();
+    let bodies_html: Vec<&str> = drafts.iter().map(|d| d.body_html.as_str()).collect();
+    let bases: Vec<i32> = drafts.iter().map(|d| d.base_version).collect();
+    let rows = sqlx::query!(
+        r#"with input as (
+               select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int4[])
+                   with ordinality as i (round_id, author_id, body_md, body_html, base_version, n)),
+           author as (
+               select i.n, case when l.candidate_id = i.author_id then $6 else $7 end as kind, r.interviewer_id
+               from input i join rounds r on r.id = i.round_id join loops l on l.id = r.loop_id
+               where l.candidate_id = i.author_id or r.interviewer_id = i.author_id),
+           -- Rows are locked in id order, so two instances' batches cannot deadlock.
+           locked as (
+               select t.id, i.n from notes t join input i on t.round_id = i.round_id and t.author_id = i.author_id
+               join author a on a.n = i.n and t.kind = a.kind
+               where i.base_version > 0 and t.version = i.base_version
+               order by t.id for update of t),
            updated as (
-               update notes n set body_md = $5, body_html = $6, version = n.version + 1, updated_at = now()
-               from author a
-               where n.round_id = $1 and n.author_id = $2 and n.kind = a.kind and n.version = $7 and $7 > 0
-               returning n.version, n.updated_at),
+               update notes t set body_md = i.body_md, body_html = i.body_html, version = t.version + 1,
+                   updated_at = now()
+               from locked k join input i on i.n = k.n
+               where t.id = k.id
+               returning k.n, t.version, t.updated_at),
            inserted as (
                insert into notes (round_id, author_id, kind, body_md, body_html, version)
-               select $1, $2, a.kind, $5, $6, 1 from author a where $7 = 0
+               select i.round_id, i.author_id, a.kind, i.body_md, i.body_html, 1
+               from input i join author a on a.n = i.n where i.base_version = 0
+               order by i.round_id, i.author_id
                on conflict (round_id, kind, author_id) do nothing
-               returning version, updated_at),
-           saved as (select * from updated union all select * from inserted)
-           select a.kind as "kind!: NoteKind", a.interviewer_id, s.version as "version?", s.updated_at as "updated_at?"
-           from author a left join saved s on true"#,
-        round_id,
-        author,
+               returning round_id, author_id, version, updated_at),
+           saved as (
+               select n, version, updated_at from updated
+               union all
+               select i.n, x.version, x.updated_at
+               from inserted x join input i on i.round_id = x.round_id and i.author_id = x.author_id)
+           select a.kind as "kind?: NoteKind", a.interviewer_id, s.version as "version?", s.updated_at as "updated_at?"
+           from input i left join author a on a.n = i.n left join saved s on s.n = i.n
+           order by i.n"#,
+        &rounds,
+        &authors,
+        &bodies_md as &[&str],
+        &bodies_html as &[&str],
+        &bases,
         kinds.by_candidate as NoteKind,
         kinds.by_interviewer as NoteKind,
-        draft.body_md,
-        draft.body_html,
-        draft.base_version,
     )
-    .fetch_optional(&mut *db)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let kind = row.kind;
-    let saved = row.version.zip(row.updated_at);
-    let outcome = match saved {
-        Some((version, updated_at)) => SaveOutcome::Saved { version, updated_at },
-        None => SaveOutcome::Conflict(find(&mut *db, round_id, author, kind).await?.unwrap_or(Note {
-            body_md: String::new(),
-            body_html: String::new(),
-            version: 0,
-            updated_at: Utc::now(),
-        })),
-    };
-    Ok(Some(ParticipantSave { kind, interviewer_id: row.interviewer_id, outcome }))
+    .fetch_all(&mut *db)
+    .await?;
+    let mut saves = Vec::with_capacity(drafts.len());
+    for (draft, row) in drafts.iter().zip(rows) {
+        let Some(kind) = row.kind else {
+            saves.push(None);
+            continue;
+        };
+        let outcome = match row.version.zip(row.updated_at) {
+            Some((version, updated_at)) => SaveOutcome::Saved { version, updated_at },
+            None => SaveOutcome::Conflict(find(&mut *db, draft.round_id, draft.author, kind).await?.unwrap_or(Note {
+                body_md: String::new(),
+                body_html: String::new(),
+                version: 0,
+                updated_at: Utc::now(),
+            })),
+        };
+        saves.push(Some(ParticipantSave { kind, interviewer_id: row.interviewer_id, outcome }));
+    }
+    Ok(saves)
 }

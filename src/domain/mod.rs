@@ -157,11 +157,16 @@ text_enum!(
 );
 
 impl NoteKind {
+    /// The note a round's candidate writes.
+    pub const BY_CANDIDATE: NoteKind = NoteKind::Scratchpad;
+    /// The note a round's interviewer writes.
+    pub const BY_INTERVIEWER: NoteKind = NoteKind::Private;
+
     /// The note `viewer` writes in a round: none for another round's interviewer.
     pub fn written_by(viewer: visibility::Viewer) -> Option<NoteKind> {
         match viewer {
-            visibility::Viewer::Candidate => Some(NoteKind::Scratchpad),
-            visibility::Viewer::RoundInterviewer => Some(NoteKind::Private),
+            visibility::Viewer::Candidate => Some(NoteKind::BY_CANDIDATE),
+            visibility::Viewer::RoundInterviewer => Some(NoteKind::BY_INTERVIEWER),
             visibility::Viewer::OtherInterviewer { .. } => None,
         }
     }

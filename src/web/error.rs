@@ -47,18 +47,40 @@ pub enum AppError {
 /// which no `text` column can store.
 const NUL_IN_TEXT: &str = "22021";
 
+/// The answer to text holding a NUL character, which PostgreSQL cannot store.
+pub const NUL_IN_TEXT_MESSAGE: &str =
+    "The text contains a NUL character (\\0), which cannot be stored. Remove it and send it again.";
+
+impl AppError {
+    /// A batch's failure (`write_batches`), answered to each save in it as that
+    /// error alone would be (each gets its own copy, as text).
+    pub fn from_shared(error: std::sync::Arc<sqlx::Error>) -> AppError {
+        match std::sync::Arc::try_unwrap(error) {
+            Ok(error) => error.into(),
+            Err(shared) if is_outage_error(&shared) => {
+                AppError::Unavailable(sqlx::Error::Io(std::io::Error::other(shared.to_string())))
+            }
+            Err(shared) => AppError::Database(sqlx::Error::Protocol(shared.to_string())),
+        }
+    }
+}
+
+/// The database is away or not yet back: retrying later helps.
+fn is_outage_error(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| is_outage(&code)),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => AppError::Unavailable(error),
-            sqlx::Error::Database(ref database) if database.code().is_some_and(|code| is_outage(&code)) => {
-                AppError::Unavailable(error)
-            }
+            error if is_outage_error(&error) => AppError::Unavailable(error),
             // Browsers never type one, but a pasted or forged NUL must get a 400 that says why, not a 500.
             sqlx::Error::Database(ref database) if database.code().as_deref() == Some(NUL_IN_TEXT) => {
-                AppError::BadRequest(
-                    "The text contains a NUL character (\\0), which cannot be stored. Remove it and send it again.",
-                )
+                AppError::BadRequest(NUL_IN_TEXT_MESSAGE)
             }
             error => AppError::Database(error),
         }

@@ -29,10 +29,11 @@ use super::render_cache::{Kept, page_etag};
 use super::round_view::{self, QuestionView, TimerView};
 use super::session::{self, SignedIn};
 use crate::db;
+use crate::db::code::CodeDraft;
 use crate::db::code::RoundCode;
 use crate::db::code_runs::StoredRun;
 use crate::db::live::StreamHolder;
-use crate::db::notes::{KindsWritten, Note, NoteDraft, SaveOutcome};
+use crate::db::notes::{Note, NoteDraft, SaveOutcome};
 use crate::db::rounds::{NextRound, RoundQuestion, RoundState};
 use crate::db::rubrics::Criterion;
 use crate::db::sessions::SessionUser;
@@ -709,16 +710,19 @@ async fn save_notes(
     if form.body.len() > MAX_NOTE_BYTES {
         return Err(AppError::PayloadTooLarge("Notes are limited to 100 000 characters."));
     }
-    // Rendered before taking a connection, so a queue of renders holds none.
+    if form.body.contains('\0') {
+        return Err(NUL_IN_DRAFT);
+    }
+    // Rendered before joining a batch, so a slow render holds up no other save.
     let html = super::render_markdown(form.body.clone()).await?;
-    let kinds = KindsWritten {
-        by_candidate: NoteKind::written_by(Viewer::Candidate).ok_or(AppError::Forbidden)?,
-        by_interviewer: NoteKind::written_by(Viewer::RoundInterviewer).ok_or(AppError::Forbidden)?,
+    let draft = NoteDraft {
+        round_id: id,
+        author: user.id,
+        body_md: form.body,
+        body_html: html,
+        base_version: form.base_version,
     };
-    let draft = NoteDraft { body_md: &form.body, body_html: &html, base_version: form.base_version };
-    let mut db = state.db.acquire().await?;
-    let saved = db::notes::save_by_participant(&mut db, id, user.id, kinds, &draft).await?.ok_or(AppError::NotFound)?;
-    drop(db);
+    let saved = state.note_saves.write(draft).await.map_err(AppError::from_shared)?.ok_or(AppError::NotFound)?;
     let outcome = saved.outcome;
     // Only a saved scratchpad is news, to the interviewer who watches it live.
     if matches!(outcome, SaveOutcome::Saved { .. })
@@ -761,6 +765,9 @@ struct CodeConflict {
     body: String,
 }
 
+/// A NUL cannot be stored; caught before a batch, where it would fail the others' saves.
+const NUL_IN_DRAFT: AppError = AppError::BadRequest(super::error::NUL_IN_TEXT_MESSAGE);
+
 /// Once the round is over its code is final: what the feedback shows.
 const ROUND_CLOSED_FOR_CODE: &str = "The round has ended, so its code is final and this change was not saved.";
 
@@ -778,11 +785,11 @@ async fn save_code(
         return Err(AppError::PayloadTooLarge("Code is limited to 100 000 characters."));
     }
     let language = CodeLanguage::parse(&form.language).ok_or(AppError::BadRequest("Choose Python or C++."))?;
-    let mut db = state.db.acquire().await?;
-    let saved = db::code::save_by_candidate(&mut db, id, user.id, language, &form.body, form.base_version)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    drop(db);
+    if form.body.contains('\0') {
+        return Err(NUL_IN_DRAFT);
+    }
+    let draft = CodeDraft { round_id: id, author: user.id, language, body: form.body, base_version: form.base_version };
+    let saved = state.code_saves.write(draft).await.map_err(AppError::from_shared)?.ok_or(AppError::NotFound)?;
     let viewer = Viewer::of(user.id, saved.candidate_id, saved.interviewer_id).ok_or(AppError::NotFound)?;
     if !viewer.is_candidate() {
         return Err(AppError::Forbidden);
