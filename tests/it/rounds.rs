@@ -640,3 +640,45 @@ async fn every_table_the_round_page_reads_moves_its_kept_version() {
         assert!(version().await > before, "a change to {what} leaves the kept round page as it was");
     }
 }
+
+/// Saves that arrive together are written together (`write_batches`): each
+/// is answered as if it had come alone, and one save's refusal is its own.
+#[tokio::test]
+async fn autosaves_arriving_together_are_each_answered_as_if_alone() {
+    let app = TestApp::new().await;
+    let mut writers = Vec::new();
+    for n in 0..8 {
+        let cookie = app.sign_up(&format!("together{n}")).await;
+        let ScheduledLoop { rounds, .. } =
+            LoopBuilder::self_timed("phone-screen").for_user(&cookie).schedule(&app).await;
+        writers.push((cookie, rounds[0].clone()));
+    }
+    let stranger = app.sign_up("outsider").await;
+    let (first_cookie, first_round) = writers[0].clone();
+    let texts: Vec<String> = (0..writers.len()).map(|n| format!("Note {n}")).collect();
+    let saves =
+        writers.iter().zip(&texts).map(|((cookie, round), text)| save_note(&app, cookie, round, text, 0)).chain([
+            // The same note twice at once: the second meets the first's version.
+            save_note(&app, &first_cookie, &first_round, "Note 0, again", 0),
+            save_note(&app, &stranger, &first_round, "Not mine", 0),
+            save_note(&app, &first_cookie, &writers[1].1, "Not mine either", 0),
+        ]);
+    let answers = futures_util::future::join_all(saves).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|answer| answer.status).collect();
+    assert!(statuses[..8].iter().all(|status| *status == StatusCode::OK), "{statuses:?}");
+    assert_eq!(statuses[8], StatusCode::CONFLICT, "the same note twice at once");
+    assert_eq!(answers[8].json()["body"], "Note 0", "the conflict shows the text saved first");
+    assert_eq!(&statuses[9..], [StatusCode::NOT_FOUND, StatusCode::NOT_FOUND], "strangers to the rounds");
+    for (n, (_, round)) in writers.iter().enumerate() {
+        let stored: (String, i32) =
+            sqlx::query_as("select body_md, version from notes where round_id = $1 and kind = 'scratchpad'")
+                .bind(id_of(round))
+                .fetch_one(&app.db)
+                .await
+                .expect("a note");
+        assert_eq!(stored, (format!("Note {n}"), 1));
+    }
+    let nul = save_note(&app, &first_cookie, &first_round, "a\0b", 1).await;
+    assert_eq!(nul.status, StatusCode::BAD_REQUEST);
+    assert_eq!(save_note(&app, &first_cookie, &first_round, "Note 0, later", 1).await.status, StatusCode::OK);
+}
