@@ -88,17 +88,21 @@ pub async fn save_batch(
                from input i join rounds r on r.id = i.round_id join loops l on l.id = r.loop_id
                     cross join (select clock_timestamp() as now) c
                where l.candidate_id = i.author_id or r.interviewer_id = i.author_id),
-           -- Rows are locked in key order, so two instances' batches cannot deadlock.
+           -- Rows are locked in key order, so two instances' batches cannot deadlock;
+           -- each is found by its key.
            locked as (
-               select t.round_id, i.n from round_code t join input i on i.round_id = t.round_id
-               join round x on x.n = i.n
-               where x.writes and i.base_version > 0 and t.version = i.base_version
-               order by t.round_id for update of t),
+               select t.round_id, i.n
+               from (select * from input order by round_id) i join round x on x.n = i.n
+                    cross join lateral (select c.round_id from round_code c
+                                        where c.round_id = i.round_id and c.version = i.base_version
+                                        for update) t
+               where x.writes and i.base_version > 0),
            updated as (
                update round_code t set language = i.language, body = i.body, version = t.version + 1,
                    updated_at = now()
                from locked k join input i on i.n = k.n
-               where t.round_id = k.round_id
+               -- By key, from the locked keys, whichever side the planner starts from.
+               where t.round_id = any(array(select round_id from locked)) and t.round_id = k.round_id
                returning k.n, t.version, t.updated_at),
            inserted as (
                insert into round_code (round_id, language, body, version)
@@ -150,7 +154,9 @@ pub async fn for_loop(db: impl PgExecutor<'_>, loop_id: Uuid) -> Result<Vec<(i16
     let rows = sqlx::query!(
         r#"select r.position, c.language as "language: CodeLanguage", c.body, c.version, c.updated_at
            from round_code c join rounds r on r.id = c.round_id
-           where r.loop_id = $1 order by r.position"#,
+           -- By key, from the loop's rounds, whichever side the planner starts from.
+           where c.round_id = any(array(select x.id from rounds x where x.loop_id = $1)) and r.loop_id = $1
+           order by r.position"#,
         loop_id,
     )
     .fetch_all(db)

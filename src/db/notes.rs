@@ -96,17 +96,22 @@ pub async fn save_batch(
                select i.n, case when l.candidate_id = i.author_id then $6 else $7 end as kind, r.interviewer_id
                from input i join rounds r on r.id = i.round_id join loops l on l.id = r.loop_id
                where l.candidate_id = i.author_id or r.interviewer_id = i.author_id),
-           -- Rows are locked in id order, so two instances' batches cannot deadlock.
+           -- Rows are locked in key order, so two instances' batches cannot deadlock;
+           -- each is found by its key.
            locked as (
-               select t.id, i.n from notes t join input i on t.round_id = i.round_id and t.author_id = i.author_id
-               join author a on a.n = i.n and t.kind = a.kind
-               where i.base_version > 0 and t.version = i.base_version
-               order by t.id for update of t),
+               select t.id, i.n
+               from (select * from input order by round_id, author_id) i join author a on a.n = i.n
+                    cross join lateral (select x.id from notes x
+                                        where x.round_id = i.round_id and x.kind = a.kind and x.author_id = i.author_id
+                                              and x.version = i.base_version
+                                        for update) t
+               where i.base_version > 0),
            updated as (
                update notes t set body_md = i.body_md, body_html = i.body_html, version = t.version + 1,
                    updated_at = now()
                from locked k join input i on i.n = k.n
-               where t.id = k.id
+               -- By key, from the locked keys, whichever side the planner starts from.
+               where t.id = any(array(select id from locked)) and t.id = k.id
                returning k.n, t.version, t.updated_at),
            inserted as (
                insert into notes (round_id, author_id, kind, body_md, body_html, version)
