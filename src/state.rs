@@ -8,8 +8,7 @@ use sqlx::PgPool;
 
 use crate::db;
 use crate::db::code::{CodeDraft, CodeSave};
-use crate::db::notes::{KindsWritten, NoteDraft, ParticipantSave};
-use crate::domain::NoteKind;
+use crate::db::notes::{NoteDraft, ParticipantSave};
 use crate::domain::account::SignUp;
 use crate::domain::call::IceServers;
 use crate::live::{LiveHub, LiveRound, SharedReads};
@@ -119,8 +118,7 @@ impl AppState {
 }
 
 async fn save_notes(pool: PgPool, drafts: Vec<NoteDraft>) -> Result<Vec<Option<ParticipantSave>>, sqlx::Error> {
-    let kinds = KindsWritten { by_candidate: NoteKind::BY_CANDIDATE, by_interviewer: NoteKind::BY_INTERVIEWER };
-    db::notes::save_batch(&mut *pool.acquire().await?, kinds, &drafts).await
+    db::notes::save_batch(&mut *pool.acquire().await?, &drafts).await
 }
 
 async fn save_code(pool: PgPool, drafts: Vec<CodeDraft>) -> Result<Vec<Option<CodeSave>>, sqlx::Error> {

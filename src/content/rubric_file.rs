@@ -33,7 +33,7 @@ pub struct CriterionFile {
 
 impl CriterionFile {
     pub fn applies_to(&self, level: Level) -> bool {
-        self.levels.is_empty() || self.levels.contains(&level)
+        level.is_within(&self.levels)
     }
 }
 

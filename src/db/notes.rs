@@ -59,13 +59,6 @@ impl Batched for NoteDraft {
     }
 }
 
-/// Which note each participant of a round writes (`NoteKind::written_by`).
-#[derive(Debug, Clone, Copy)]
-pub struct KindsWritten {
-    pub by_candidate: NoteKind,
-    pub by_interviewer: NoteKind,
-}
-
 /// A save by someone who takes part in the round.
 pub struct ParticipantSave {
     pub kind: NoteKind,
@@ -75,12 +68,11 @@ pub struct ParticipantSave {
 }
 
 /// Saves each draft as its author's note of the kind their part in the round
-/// writes, if the stored one is still at the draft's base version: in one
+/// writes (`NoteKind::written_by`), if the stored one is still at the draft's base version: in one
 /// statement, for autosaves written together (`write_batches`). `None` for a
 /// draft whose author takes no part in the round. Drafts are of distinct notes.
 pub async fn save_batch(
     db: &mut sqlx::PgConnection,
-    kinds: KindsWritten,
     drafts: &[NoteDraft],
 ) -> Result<Vec<Option<ParticipantSave>>, sqlx::Error> {
     let rounds: Vec<Uuid> = drafts.iter().map(|d| d.round_id).collect();
@@ -133,8 +125,8 @@ pub async fn save_batch(
         &bodies_md as &[&str],
         &bodies_html as &[&str],
         &bases,
-        kinds.by_candidate as NoteKind,
-        kinds.by_interviewer as NoteKind,
+        NoteKind::BY_CANDIDATE as NoteKind,
+        NoteKind::BY_INTERVIEWER as NoteKind,
     )
     .fetch_all(&mut *db)
     .await?;

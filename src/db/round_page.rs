@@ -23,12 +23,10 @@ use crate::domain::question::CodeLanguage;
 use crate::domain::timer::{Timer, TimerState};
 use crate::domain::whiteboard::SafeSvg;
 
-/// What every visit to a round page reads: who takes part, where the clock
-/// stands, and the versions the rest of the page is kept under.
+/// What every visit to a round page reads: where the clock stands, and the
+/// versions the rest of the page is kept under.
 #[derive(Debug)]
 pub struct RoundClock {
-    pub candidate_id: Uuid,
-    pub interviewer_id: Option<Uuid>,
     pub timer: Timer,
     pub timer_version: i32,
     /// Bumped by every change the page shows besides the timer (migration 0023).
@@ -42,7 +40,7 @@ pub struct RoundClock {
 /// The round's clock and versions, if `viewer` takes part in it.
 pub async fn clock(db: impl PgExecutor<'_>, round_id: Uuid, viewer: Uuid) -> Result<Option<RoundClock>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"select l.candidate_id, r.interviewer_id, r.timer_state as "timer_state: TimerState", r.planned_minutes,
+        r#"select r.timer_state as "timer_state: TimerState", r.planned_minutes,
                   r.extension_seconds, r.elapsed_ms, r.running_since, r.started_at, r.ended_at, r.current_question,
                   r.question_switch_ms, r.timer_version, coalesce(v.version, 0) as "page_version!",
                   format('%s/%s', (select string_agg(n.version::text, ',' order by n.kind, n.author_id)
@@ -57,8 +55,6 @@ pub async fn clock(db: impl PgExecutor<'_>, round_id: Uuid, viewer: Uuid) -> Res
     .fetch_optional(db)
     .await?;
     Ok(row.map(|row| RoundClock {
-        candidate_id: row.candidate_id,
-        interviewer_id: row.interviewer_id,
         timer: Timer {
             state: row.timer_state,
             planned_ms: i64::from(row.planned_minutes) * 60_000,

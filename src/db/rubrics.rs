@@ -36,7 +36,7 @@ pub struct Criterion {
 impl Criterion {
     /// Whether a scorecard for a candidate at `level` has it.
     pub fn applies_to(&self, level: Level) -> bool {
-        self.levels.is_empty() || self.levels.contains(&level)
+        level.is_within(&self.levels)
     }
 
     /// "Senior / staff only" for a criterion limited to some levels.

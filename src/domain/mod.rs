@@ -122,6 +122,14 @@ text_enum!(
     }
 );
 
+impl Level {
+    /// Whether something limited to `levels` (a rubric criterion) applies at
+    /// this level: none listed means every level.
+    pub fn is_within(self, levels: &[Level]) -> bool {
+        levels.is_empty() || levels.contains(&self)
+    }
+}
+
 text_enum!(
     /// How a loop is run: alone against the clock, or with invited interviewers.
     LoopMode {
@@ -209,6 +217,20 @@ impl Difficulty {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_levels_listed_means_every_level() {
+        let cases: &[(&[Level], Level, bool)] = &[
+            (&[], Level::JuniorMid, true),
+            (&[], Level::SeniorStaff, true),
+            (&[Level::SeniorStaff], Level::SeniorStaff, true),
+            (&[Level::SeniorStaff], Level::JuniorMid, false),
+            (&[Level::JuniorMid, Level::SeniorStaff], Level::JuniorMid, true),
+        ];
+        for (levels, level, within) in cases {
+            assert_eq!(level.is_within(levels), *within, "{level:?} in {levels:?}");
+        }
+    }
 
     #[test]
     fn each_participant_writes_one_kind_of_note() {

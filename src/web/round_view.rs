@@ -155,6 +155,12 @@ impl QuestionView {
     }
 }
 
+/// Whether anyone watches the candidate's work live (scratchpad, code, runs,
+/// drawing): the round's interviewer, if it has one.
+pub fn work_is_watched(interviewer: Option<uuid::Uuid>) -> bool {
+    interviewer.is_some()
+}
+
 /// Whether `viewer` runs the round's clock now (the scorecards play no part in it).
 pub fn controls_clock(round: &RoundState, viewer: Viewer) -> bool {
     visibility::may_see(viewer, Item::TimerControls, stage(round, RoundStage::default()))

@@ -138,7 +138,10 @@ impl RoundPage {
 
     /// The note this viewer writes: the candidate's scratchpad, or the interviewer's private notes.
     fn own_note(&self) -> Option<&Note> {
-        if self.is_candidate() { self.scratchpad.as_ref() } else { self.private_notes.as_ref() }
+        match NoteKind::written_by(self.viewer)? {
+            NoteKind::Scratchpad => self.scratchpad.as_ref(),
+            NoteKind::Private => self.private_notes.as_ref(),
+        }
     }
 
     fn notes_text(&self) -> &str {
@@ -335,6 +338,9 @@ enum RoundHole {
 }
 
 impl RoundHole {
+    /// In declaration order: each at its own index.
+    const ALL: [RoundHole; 3] = [RoundHole::Nonce, RoundHole::Timer, RoundHole::IceServers];
+
     fn marker(self) -> String {
         HoledPage::marker(self as usize)
     }
@@ -367,8 +373,8 @@ async fn show_round(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let mut db = state.db.acquire().await?;
+    // Only a participant's visit finds the round.
     let clock = db::round_page::clock(&mut *db, id, user.id).await?.ok_or(AppError::NotFound)?;
-    Viewer::of(user.id, clock.candidate_id, clock.interviewer_id).ok_or(AppError::NotFound)?;
     // The rubric's criteria come with the shipped content.
     let shipped = state.live.shipped().get_on(&mut db).await?;
     let key = page_etag(
@@ -392,7 +398,12 @@ async fn show_round(
         true => escape_html(&state.ice_servers.for_user(user.id, clock.now.timestamp()).to_string()),
         false => String::new(),
     };
-    let page = Html(kept.page.fill(&[&nonce, &panel, &ice_servers])).into_response();
+    let fills = RoundHole::ALL.map(|hole| match hole {
+        RoundHole::Nonce => nonce.as_str(),
+        RoundHole::Timer => panel.as_str(),
+        RoundHole::IceServers => ice_servers.as_str(),
+    });
+    let page = Html(kept.page.fill(&fills)).into_response();
     let page = super::security::with_policy(page, &super::security::round_page_policy(&nonce));
     Ok(if kept.has_call { super::security::with_call_permissions(page) } else { page })
 }
@@ -610,8 +621,8 @@ async fn round_events(
 
 async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveRound>>, sqlx::Error> {
     let Some(round) = db::rounds::find(db, id).await? else { return Ok(None) };
-    let (scratchpad_json, code_json, run_json, scene_json) = match round.interviewer_id {
-        Some(_) => (
+    let (scratchpad_json, code_json, run_json, scene_json) = match round_view::work_is_watched(round.interviewer_id) {
+        true => (
             db::notes::find(db, id, round.candidate_id, NoteKind::Scratchpad)
                 .await?
                 .map(|note| serde_json::json!({"version": note.version, "html": note.body_html}).to_string()),
@@ -622,7 +633,7 @@ async fn read_live_round(db: &sqlx::PgPool, id: Uuid) -> Result<Option<Arc<LiveR
             db::code_runs::last(db, id).await?.and_then(|run| serde_json::to_string(&run).ok()),
             db::scene::find(db, id).await?.as_ref().map(super::whiteboard::live_json),
         ),
-        None => (None, None, None, None),
+        false => (None, None, None, None),
     };
     Ok(Some(Arc::new(LiveRound {
         candidate_id: round.candidate_id,
@@ -727,7 +738,7 @@ async fn save_notes(
     // Only a saved scratchpad is news, to the interviewer who watches it live.
     if matches!(outcome, SaveOutcome::Saved { .. })
         && saved.kind == NoteKind::Scratchpad
-        && saved.interviewer_id.is_some()
+        && round_view::work_is_watched(saved.interviewer_id)
     {
         state.live.announce_round_changed(id);
     }
@@ -801,7 +812,7 @@ async fn save_code(
         return Ok((StatusCode::CONFLICT, Json(serde_json::json!({"closed": ROUND_CLOSED_FOR_CODE}))).into_response());
     };
     // The interviewer watches the code live.
-    if matches!(outcome, db::code::SaveOutcome::Saved { .. }) && saved.interviewer_id.is_some() {
+    if matches!(outcome, db::code::SaveOutcome::Saved { .. }) && round_view::work_is_watched(saved.interviewer_id) {
         state.live.announce_round_changed(id);
     }
     let json = wants_json(&headers);
@@ -894,4 +905,16 @@ async fn swap_question(
     tx.commit().await?;
     tracing::info!(round_id = %id, "question swapped");
     Ok(Redirect::to(&format!("/rounds/{id}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_hole_of_a_kept_round_page_is_filled_at_its_own_index() {
+        for (index, hole) in RoundHole::ALL.iter().enumerate() {
+            assert_eq!(*hole as usize, index, "{hole:?}");
+        }
+    }
 }
