@@ -87,6 +87,11 @@ impl SessionsHeld {
         held.sessions.retain(|_, session| session.user.id != user);
     }
 
+    /// Whether the listener hears every change, so that what is held stays true.
+    pub fn is_listening(&self) -> bool {
+        self.lock().listening
+    }
+
     /// The listener (re)started listening, or stopped: what is held may be stale.
     pub fn set_listening(&self, listening: bool) {
         let mut held = self.lock();

@@ -23,6 +23,8 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
 use uuid::Uuid;
 
+use mockloop::state::AppState;
+
 use crate::support::app::settings;
 use crate::support::{LoopBuilder, TestApp, TestDb, TestResponse};
 
@@ -131,7 +133,15 @@ async fn demo_app() -> (TestApp, TestDb) {
         .connect_with(mockloop::db::page_serving(db.options.clone()))
         .await
         .expect("explaining pool");
-    let app = TestApp::on(explained, settings());
+    let state = AppState::new(explained, settings());
+    // Until its listener listens, an instance holds no session or shipped
+    // content, and a page's query count would depend on when it started.
+    let started = std::time::Instant::now();
+    while !state.live.sessions().is_listening() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the live listener never listened");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let app = TestApp::with_state(state);
     (app, db)
 }
 
